@@ -1,0 +1,9 @@
+package ai.vqclip.core;
+
+/** The runtime failed while compiling or running a graph; the cause is kept. */
+public class InferenceException extends VqclipException {
+  /** With a message and cause. */
+  public InferenceException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}

@@ -1,0 +1,14 @@
+package ai.vqclip.core;
+
+/** Root of vqclip's unchecked exceptions for failures that are not the caller's mistake. */
+public class VqclipException extends RuntimeException {
+  /** With a message. */
+  public VqclipException(String message) {
+    super(message);
+  }
+
+  /** With a message and cause. */
+  public VqclipException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}

@@ -1,0 +1,145 @@
+package ai.vqclip.core.autodiff;
+
+import ai.vqclip.core.Tensor;
+import ai.vqclip.core.graph.Graph;
+import ai.vqclip.core.graph.GraphBuilder;
+import ai.vqclip.core.graph.Node;
+import ai.vqclip.core.graph.Value;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reverse-mode automatic differentiation over a {@link Graph}: appends backward nodes (one {@link
+ * VjpRule} per forward node on a path from a {@code wrt} value to a differentiated output) and
+ * returns a graph that also outputs the requested gradients. Backward nodes read the forward
+ * activations they need; nothing is recomputed. Rules run only for inputs that need a gradient,
+ * and dead paths, unused initializers and vqclip's gradient-override ops are removed or lowered, so
+ * the result is plain ONNX.
+ */
+public final class Autodiff {
+  private Autodiff() {}
+
+  /** Differentiates with the built-in rules. */
+  public static Graph differentiate(Graph forward, GradientRequest request) {
+    return differentiate(forward, request, VjpRegistry.standard());
+  }
+
+  /**
+   * Differentiates {@code forward} as {@code request} asks.
+   *
+   * @throws IllegalArgumentException for unknown names, non-floating targets, or when a gradient
+   *     must flow through an op that has no rule (the message names the op type and the node)
+   */
+  public static Graph differentiate(Graph forward, GradientRequest request, VjpRegistry registry) {
+    for (String o : request.seeded().keySet()) {
+      forward.output(o);
+    }
+    for (String w : request.wrt()) {
+      Value v = forward.value(w);
+      boolean isInputOrInit = forward.initializers().containsKey(w) || forward.inputs().stream().anyMatch(i -> i.name().equals(w));
+      if (!isInputOrInit) {
+        throw new IllegalArgumentException("can only differentiate with respect to inputs or initializers; '" + w + "' is neither");
+      }
+      if (!v.dtype().isFloating()) {
+        throw new IllegalArgumentException("cannot differentiate with respect to " + v + ": not a floating type");
+      }
+    }
+    // Values that depend on a wrt value (forward reachability).
+    Set<String> active = new HashSet<>(request.wrt());
+    for (Node n : forward.nodes()) {
+      if (n.inputs().stream().anyMatch(active::contains)) {
+        active.addAll(n.outputs());
+      }
+    }
+    GraphBuilder b = GraphBuilder.from(forward);
+    if (!request.keepForwardOutputs()) {
+      b.clearOutputs();
+    }
+    Map<String, Value> grads = new HashMap<>();
+    for (Map.Entry<String, Boolean> e : request.seeded().entrySet()) {
+      Value out = forward.value(e.getKey());
+      if (!out.dtype().isFloating()) {
+        throw new IllegalArgumentException("cannot differentiate non-floating output " + out);
+      }
+      Value seed;
+      if (e.getValue()) {
+        seed = b.input(GradientRequest.seedName(out.name()), out.dtype(), out.shape());
+      } else {
+        if (!out.shape().isStatic() || out.shape().elementCount() != 1) {
+          throw new IllegalArgumentException(
+              "loss output " + out + " must have exactly one element; use GradientRequest.ofSeeds for other outputs");
+        }
+        seed = b.constant(Tensor.filled(out.dtype(), out.shape().toArray(), 1));
+      }
+      accumulate(b, grads, out.name(), seed);
+    }
+    List<Node> nodes = forward.nodes();
+    for (int k = nodes.size() - 1; k >= 0; k--) {
+      Node n = nodes.get(k);
+      List<Value> outGrads = new ArrayList<>();
+      boolean any = false;
+      for (String o : n.outputs()) {
+        Value g = o.isEmpty() ? null : grads.get(o);
+        outGrads.add(g);
+        any |= g != null;
+      }
+      if (!any) {
+        continue;
+      }
+      boolean[] needs = new boolean[n.inputs().size()];
+      boolean anyNeeds = false;
+      List<Value> ins = new ArrayList<>();
+      for (int i = 0; i < needs.length; i++) {
+        String in = n.inputs().get(i);
+        Value v = in.isEmpty() ? null : forward.value(in);
+        ins.add(v);
+        needs[i] = v != null && active.contains(in) && v.dtype().isFloating();
+        anyNeeds |= needs[i];
+      }
+      if (!anyNeeds) {
+        continue;
+      }
+      String key = n.domain().isEmpty() ? n.opType() : n.domain() + "." + n.opType();
+      VjpRule rule = registry.rule(key).orElseThrow(() -> new IllegalArgumentException(
+          "no gradient rule for op type '" + key + "' (" + n.describe() + "), which lies on the path from "
+              + request.wrt() + " to " + request.seeded().keySet() + "; register one with VjpRegistry.register"));
+      List<Value> outs = new ArrayList<>();
+      for (String o : n.outputs()) {
+        outs.add(o.isEmpty() ? null : forward.value(o));
+      }
+      VjpContext ctx = new VjpContext(b, n, ins, outs, outGrads, needs);
+      b.pushScope("grad");
+      try {
+        rule.apply(ctx);
+      } finally {
+        b.popScope();
+      }
+      Value[] ig = ctx.inputGrads();
+      for (int i = 0; i < ig.length; i++) {
+        if (ig[i] != null) {
+          accumulate(b, grads, n.inputs().get(i), ig[i]);
+        }
+      }
+    }
+    for (String w : request.wrt()) {
+      Value g = grads.get(w);
+      if (g == null) {
+        g = b.zerosLike(forward.value(w));
+      }
+      b.output(GradientRequest.gradName(w), g);
+    }
+    Set<String> keepInputs = new HashSet<>();
+    forward.inputs().forEach(v -> keepInputs.add(v.name()));
+    b.inputs().forEach(v -> keepInputs.add(v.name()));
+    return GradientOverrides.lower(b.build()).pruned(keepInputs);
+  }
+
+  private static void accumulate(GraphBuilder b, Map<String, Value> grads, String name, Value g) {
+    Value prev = grads.get(name);
+    grads.put(name, prev == null ? g : b.add(prev, g));
+  }
+}

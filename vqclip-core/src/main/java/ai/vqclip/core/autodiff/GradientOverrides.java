@@ -1,0 +1,75 @@
+package ai.vqclip.core.autodiff;
+
+import ai.vqclip.core.graph.Graph;
+import ai.vqclip.core.graph.GraphBuilder;
+import ai.vqclip.core.graph.Node;
+import ai.vqclip.core.graph.Value;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Graph-level gradient overrides (ops in the {@link Graph#VQCLIP_DOMAIN} domain), lowered to plain
+ * ONNX by {@link #lower} once differentiation is done:
+ *
+ * <ul>
+ *   <li>{@code StraightThrough(value, target)}: forward returns {@code value}; the backward pass
+ *       routes the incoming gradient to {@code target} unchanged (summed to its shape) and gives
+ *       {@code value} none. This is VQGAN-CLIP's straight-through quantizer (replace_grad).
+ *   <li>{@code ClampWithGrad(x, min, max)}: forward is Clip; backward passes {@code g} where {@code
+ *       g * (x - clamp(x)) >= 0}, so outside the range only a descent step that moves {@code x}
+ *       back toward it gets a gradient (METHOD.md B.4).
+ * </ul>
+ */
+public final class GradientOverrides {
+  /** The straight-through op type. */
+  public static final String STRAIGHT_THROUGH = "StraightThrough";
+
+  /** The clamp-with-gradient op type. */
+  public static final String CLAMP_WITH_GRAD = "ClampWithGrad";
+
+  private GradientOverrides() {}
+
+  /** Forward value of {@code value}, gradient routed to {@code gradientTarget}. */
+  public static Value straightThrough(GraphBuilder b, Value value, Value gradientTarget) {
+    if (value.dtype() != gradientTarget.dtype()) {
+      throw new IllegalArgumentException("straight-through value " + value + " and target " + gradientTarget + " differ in type");
+    }
+    if (value.shape().hasRank() && gradientTarget.shape().hasRank() && !value.shape().accepts(gradientTarget.shape())) {
+      throw new IllegalArgumentException("straight-through value " + value + " and target " + gradientTarget + " differ in shape");
+    }
+    return b.op(Graph.VQCLIP_DOMAIN, STRAIGHT_THROUGH).in(value, gradientTarget).out();
+  }
+
+  /** Clamp to [min, max] with the clamp-with-gradient backward rule. */
+  public static Value clampWithGrad(GraphBuilder b, Value x, double min, double max) {
+    if (!(min <= max)) {
+      throw new IllegalArgumentException("clamp range must have min <= max, got [" + min + ", " + max + "]");
+    }
+    return b.op(Graph.VQCLIP_DOMAIN, CLAMP_WITH_GRAD).in(x, b.scalarLike(min, x), b.scalarLike(max, x)).out();
+  }
+
+  static void register(VjpRegistry r) {
+    r.register(Graph.VQCLIP_DOMAIN + "." + STRAIGHT_THROUGH, c -> c.setGrad(1, c.unbroadcast(c.gradOutput(0), c.input(1))));
+    r.register(Graph.VQCLIP_DOMAIN + "." + CLAMP_WITH_GRAD, c -> {
+      GraphBuilder b = c.b();
+      Value g = c.gradOutput(0);
+      Value moved = b.sub(c.input(0), c.output(0));
+      Value ok = b.op("GreaterOrEqual").in(b.mul(g, moved), b.scalarLike(0, g)).out();
+      c.setGrad(0, b.op("Where").in(ok, g, b.scalarLike(0, g)).out());
+    });
+  }
+
+  /** Replaces gradient-override ops by their forward meaning (Identity, Clip). */
+  public static Graph lower(Graph g) {
+    return g.mapNodes(n -> {
+      if (!n.domain().equals(Graph.VQCLIP_DOMAIN)) {
+        return n;
+      }
+      return switch (n.opType()) {
+        case STRAIGHT_THROUGH -> new Node(n.name(), "Identity", "", List.of(n.inputs().get(0)), n.outputs(), Map.of());
+        case CLAMP_WITH_GRAD -> new Node(n.name(), "Clip", "", n.inputs(), n.outputs(), Map.of());
+        default -> throw new IllegalArgumentException("unknown vqclip op " + n.describe());
+      };
+    });
+  }
+}

@@ -1,0 +1,178 @@
+package ai.vqclip.core.autodiff;
+
+import ai.vqclip.core.Tensor;
+import ai.vqclip.core.graph.Dim;
+import ai.vqclip.core.graph.GraphBuilder;
+import ai.vqclip.core.graph.Node;
+import ai.vqclip.core.graph.Shape;
+import ai.vqclip.core.graph.Value;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * What a {@link VjpRule} sees: the forward node, its input and output values, the gradients that
+ * reached its outputs, which inputs need a gradient, and the builder to emit backward nodes into.
+ */
+public final class VjpContext {
+  private final GraphBuilder builder;
+  private final Node node;
+  private final List<Value> inputs;
+  private final List<Value> outputs;
+  private final List<Value> outputGrads;
+  private final boolean[] needsGrad;
+  private final Value[] inputGrads;
+
+  VjpContext(GraphBuilder builder, Node node, List<Value> inputs, List<Value> outputs, List<Value> outputGrads, boolean[] needsGrad) {
+    this.builder = builder;
+    this.node = node;
+    this.inputs = inputs;
+    this.outputs = outputs;
+    this.outputGrads = outputGrads;
+    this.needsGrad = needsGrad;
+    this.inputGrads = new Value[inputs.size()];
+  }
+
+  /** The builder; backward nodes go here. */
+  public GraphBuilder b() {
+    return builder;
+  }
+
+  /** The forward node. */
+  public Node node() {
+    return node;
+  }
+
+  /** Forward input {@code i} (null when an optional input is omitted). */
+  public Value input(int i) {
+    return i < inputs.size() ? inputs.get(i) : null;
+  }
+
+  /** Number of inputs. */
+  public int inputCount() {
+    return inputs.size();
+  }
+
+  /** Forward output {@code i}. */
+  public Value output(int i) {
+    return outputs.get(i);
+  }
+
+  /** The gradient reaching output {@code i}, or null when none does. */
+  public Value gradOutput(int i) {
+    return i < outputGrads.size() ? outputGrads.get(i) : null;
+  }
+
+  /** The gradient reaching output {@code i}, or zeros of its shape when none does. */
+  public Value gradOutputOrZeros(int i) {
+    Value g = gradOutput(i);
+    return g != null ? g : builder.zerosLike(outputs.get(i));
+  }
+
+  /** Whether input {@code i} needs a gradient. */
+  public boolean needsGrad(int i) {
+    return i < needsGrad.length && needsGrad[i];
+  }
+
+  /** The constant behind input {@code i}, or null. */
+  public Tensor constantInput(int i) {
+    Value v = input(i);
+    return v == null ? null : builder.constantValue(v);
+  }
+
+  /** The constant behind input {@code i}; throws naming the node if it is not constant. */
+  public Tensor requireConstantInput(int i, String what) {
+    Tensor t = constantInput(i);
+    if (t == null) {
+      throw fail(what + " (input " + i + ") must be a constant to differentiate");
+    }
+    return t;
+  }
+
+  /** Static shape of input {@code i}; throws naming the node if not static. */
+  public long[] staticShape(Value v) {
+    if (!v.shape().isStatic()) {
+      throw fail("needs a static shape for " + v + " to differentiate");
+    }
+    return v.shape().toArray();
+  }
+
+  /** An exception naming the node. */
+  public IllegalArgumentException fail(String msg) {
+    return new IllegalArgumentException("gradient of " + node.describe() + ": " + msg);
+  }
+
+  /**
+   * Reports the gradient of input {@code i}. Ignored when the input needs none. Shapes are checked:
+   * a gradient must have its input's shape.
+   */
+  public void setGrad(int i, Value grad) {
+    if (!needsGrad(i) || grad == null) {
+      return;
+    }
+    Value in = inputs.get(i);
+    if (grad.dtype() != in.dtype()) {
+      throw fail("rule produced a " + grad.dtype() + " gradient for " + in);
+    }
+    if (grad.shape().hasRank() && in.shape().hasRank() && !in.shape().accepts(grad.shape())) {
+      throw fail("rule produced gradient " + grad + " for input " + in);
+    }
+    inputGrads[i] = inputGrads[i] == null ? grad : builder.add(inputGrads[i], grad);
+  }
+
+  Value[] inputGrads() {
+    return inputGrads;
+  }
+
+  /**
+   * Sums a broadcast gradient back to {@code target}'s shape (numpy broadcasting rules).
+   *
+   * @throws IllegalArgumentException when shapes are not known well enough to tell
+   */
+  public Value unbroadcast(Value grad, Value target) {
+    Shape gs = grad.shape();
+    Shape ts = target.shape();
+    if (!gs.hasRank() || !ts.hasRank()) {
+      throw fail("needs known ranks to sum a broadcast gradient: " + grad + " to " + target);
+    }
+    if (gs.equals(ts)) {
+      return grad;
+    }
+    int lead = gs.rank() - ts.rank();
+    if (lead < 0) {
+      throw fail("gradient " + grad + " has lower rank than " + target);
+    }
+    List<Long> axes = new ArrayList<>();
+    for (int i = 0; i < gs.rank(); i++) {
+      if (i < lead) {
+        axes.add((long) i);
+        continue;
+      }
+      Dim t = ts.dim(i - lead);
+      Dim g = gs.dim(i);
+      if (t.isStatic() && t.size() == 1 && !(g.isStatic() && g.size() == 1)) {
+        if (!g.isStatic() && !g.equals(t)) {
+          // symbolic dim broadcast against 1: still reduce (sum over a size-1 axis is a no-op)
+        }
+        axes.add((long) i);
+      } else if (!t.equals(g) && !(t.isStatic() && g.isStatic() && t.size() == g.size())) {
+        if (!t.isStatic() || !g.isStatic()) {
+          throw fail("cannot tell whether " + target + " was broadcast to " + grad + " (symbolic dims)");
+        }
+      }
+    }
+    Value r = grad;
+    if (!axes.isEmpty()) {
+      r = builder.reduceSum(grad, true, axes.stream().mapToLong(Long::longValue).toArray());
+    }
+    if (lead > 0 || !r.shape().equals(ts)) {
+      r = ts.isStatic() ? builder.reshape(r, ts.toArray()) : builder.reshape(r, builder.shapeOf(target));
+    }
+    return r;
+  }
+
+  /** Whether two values have equal, fully static shapes. */
+  public static boolean sameStatic(Value a, Value b) {
+    return a.shape().isStatic() && b.shape().isStatic() && Arrays.equals(a.shape().toArray(), b.shape().toArray());
+  }
+}

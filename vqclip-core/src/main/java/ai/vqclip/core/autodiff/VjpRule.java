@@ -1,0 +1,16 @@
+package ai.vqclip.core.autodiff;
+
+/**
+ * A vector-Jacobian product rule for one op type: given the gradients that reached a node's outputs,
+ * it emits graph nodes computing the gradients of the node's inputs and reports them with {@link
+ * VjpContext#setGrad}. Rules read forward values (inputs and outputs) by reference; they never
+ * recompute the forward pass.
+ */
+@FunctionalInterface
+public interface VjpRule {
+  /** For ops whose outputs carry no gradient to their inputs (Shape, ArgMax, comparisons, ...). */
+  VjpRule NONE = ctx -> {};
+
+  /** Emits the backward nodes of {@code ctx.node()}. */
+  void apply(VjpContext ctx);
+}

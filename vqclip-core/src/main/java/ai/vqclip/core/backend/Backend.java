@@ -1,0 +1,27 @@
+package ai.vqclip.core.backend;
+
+import ai.vqclip.core.graph.Graph;
+import java.util.ServiceLoader;
+
+/**
+ * Compiles graphs to {@link Executable}s. Implementations are found with {@link ServiceLoader}
+ * (vqclip-onnx provides the ONNX Runtime backend), so vqclip-core does not depend on a runtime.
+ */
+public interface Backend {
+  /** A short name, for example {@code "onnxruntime"}. */
+  String name();
+
+  /** Compiles a graph for execution. */
+  Executable compile(Graph graph, ExecutionOptions options);
+
+  /**
+   * The first backend on the class path.
+   *
+   * @throws IllegalStateException when none is (add vqclip-onnx to the class path)
+   */
+  static Backend load() {
+    return ServiceLoader.load(Backend.class)
+        .findFirst()
+        .orElseThrow(() -> new IllegalStateException("no vqclip Backend on the class path; add the vqclip-onnx module"));
+  }
+}

@@ -1,0 +1,9 @@
+package ai.vqclip.core.backend;
+
+/** Where a graph runs. */
+public enum Device {
+  /** The host CPU. */
+  CPU,
+  /** An NVIDIA GPU through CUDA. */
+  CUDA
+}

@@ -1,0 +1,37 @@
+package ai.vqclip.core.backend;
+
+import ai.vqclip.core.Tensor;
+import ai.vqclip.core.graph.Graph;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A compiled graph that runs on named host tensors. Owns native resources: close it. {@code close()}
+ * is idempotent and throws nothing. Not thread-safe: one run at a time per instance.
+ */
+public interface Executable extends AutoCloseable {
+  /** The graph this runs. */
+  Graph graph();
+
+  /** The device it actually runs on (after any allowed fallback). */
+  Device device();
+
+  /**
+   * Runs the graph and returns every output.
+   *
+   * @throws IllegalArgumentException for unknown, missing or mistyped inputs (message lists expected and found)
+   */
+  default Map<String, Tensor> run(Map<String, Tensor> inputs) {
+    return run(inputs, null);
+  }
+
+  /**
+   * Runs the graph and returns the requested outputs ({@code null}: all).
+   *
+   * @throws IllegalArgumentException for unknown, missing or mistyped inputs, or unknown outputs
+   */
+  Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs);
+
+  @Override
+  void close();
+}

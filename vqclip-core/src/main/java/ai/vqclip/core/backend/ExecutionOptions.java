@@ -1,0 +1,66 @@
+package ai.vqclip.core.backend;
+
+import java.util.Objects;
+
+/**
+ * How a backend compiles and runs a graph.
+ *
+ * @param device where to run
+ * @param deviceId the GPU index for {@link Device#CUDA}
+ * @param allowCpuFallback when CUDA is requested but cannot load, run on CPU (logged) instead of failing
+ * @param intraOpThreads threads inside an op; 0 lets the runtime choose
+ * @param optimizationLevel graph optimization level
+ * @param deterministic request deterministic kernels (bit-identical repeated runs)
+ */
+public record ExecutionOptions(
+    Device device,
+    int deviceId,
+    boolean allowCpuFallback,
+    int intraOpThreads,
+    OptimizationLevel optimizationLevel,
+    boolean deterministic) {
+
+  /** Graph optimization levels, as ONNX Runtime names them. */
+  public enum OptimizationLevel {
+    NONE,
+    BASIC,
+    EXTENDED,
+    ALL
+  }
+
+  public ExecutionOptions {
+    Objects.requireNonNull(device, "device");
+    Objects.requireNonNull(optimizationLevel, "optimizationLevel");
+    if (deviceId < 0) {
+      throw new IllegalArgumentException("deviceId must be >= 0, got " + deviceId);
+    }
+    if (intraOpThreads < 0 || intraOpThreads > 1024) {
+      throw new IllegalArgumentException("intraOpThreads must be in [0, 1024] (0 = runtime default), got " + intraOpThreads);
+    }
+  }
+
+  /** CPU, runtime-chosen threads, all optimizations, deterministic. */
+  public static ExecutionOptions cpu() {
+    return new ExecutionOptions(Device.CPU, 0, false, 0, OptimizationLevel.ALL, true);
+  }
+
+  /** CUDA device 0, no CPU fallback. */
+  public static ExecutionOptions cuda() {
+    return new ExecutionOptions(Device.CUDA, 0, false, 0, OptimizationLevel.ALL, false);
+  }
+
+  /** A copy with another thread count. */
+  public ExecutionOptions withThreads(int threads) {
+    return new ExecutionOptions(device, deviceId, allowCpuFallback, threads, optimizationLevel, deterministic);
+  }
+
+  /** A copy with CPU fallback allowed or not. */
+  public ExecutionOptions withCpuFallback(boolean allow) {
+    return new ExecutionOptions(device, deviceId, allow, intraOpThreads, optimizationLevel, deterministic);
+  }
+
+  /** A copy with another optimization level. */
+  public ExecutionOptions withOptimizationLevel(OptimizationLevel level) {
+    return new ExecutionOptions(device, deviceId, allowCpuFallback, intraOpThreads, level, deterministic);
+  }
+}

@@ -1,0 +1,161 @@
+package ai.vqclip.onnx;
+
+import ai.onnx.proto.OnnxMl;
+import ai.vqclip.core.Tensor;
+import ai.vqclip.core.autodiff.GradientOverrides;
+import ai.vqclip.core.graph.Attribute;
+import ai.vqclip.core.graph.Dim;
+import ai.vqclip.core.graph.Graph;
+import ai.vqclip.core.graph.Node;
+import ai.vqclip.core.graph.Value;
+import com.google.protobuf.ByteString;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Serializes vqclip graphs to ONNX ModelProto (IR version 10, the graph's opset). */
+public final class OnnxExport {
+  /** The ONNX IR version written. */
+  public static final long IR_VERSION = 10;
+
+  /** Default total initializer size above which large initializers are kept out of the proto. */
+  public static final long DEFAULT_EXTERNAL_THRESHOLD_BYTES = 1L << 30;
+
+  /** Initializers at least this big are the ones moved out when externalizing. */
+  public static final long EXTERNAL_MIN_TENSOR_BYTES = 1L << 16;
+
+  private OnnxExport() {}
+
+  /** Serializes a graph whose initializers fit in the proto (see {@link #export(Graph, long)}). */
+  public static byte[] toBytes(Graph g) {
+    OnnxModel m = export(g, Long.MAX_VALUE);
+    return m.bytes();
+  }
+
+  /**
+   * Exports a graph. When the initializers total more than {@code externalThresholdBytes}, every
+   * initializer of at least {@link #EXTERNAL_MIN_TENSOR_BYTES} is declared EXTERNAL and returned in
+   * {@link OnnxModel#externalInitializers()} instead of being copied into the proto.
+   */
+  public static OnnxModel export(Graph g, long externalThresholdBytes) {
+    Graph lowered = GradientOverrides.lower(g);
+    long total = 0;
+    for (Tensor t : lowered.initializers().values()) {
+      total += t.data().remaining();
+    }
+    boolean externalize = total > externalThresholdBytes;
+    Map<String, Tensor> external = new LinkedHashMap<>();
+    OnnxMl.GraphProto.Builder gp = OnnxMl.GraphProto.newBuilder().setName(lowered.name());
+    for (Value v : lowered.inputs()) {
+      gp.addInput(valueInfo(v));
+    }
+    for (Value v : lowered.outputs()) {
+      gp.addOutput(valueInfo(v));
+    }
+    for (Map.Entry<String, Tensor> e : lowered.initializers().entrySet()) {
+      Tensor t = e.getValue();
+      if (externalize && t.data().remaining() >= EXTERNAL_MIN_TENSOR_BYTES) {
+        external.put(e.getKey(), t);
+        OnnxMl.TensorProto.Builder tp = OnnxMl.TensorProto.newBuilder().setName(e.getKey()).setDataType(t.dtype().onnxCode());
+        for (long d : t.shape()) {
+          tp.addDims(d);
+        }
+        tp.setDataLocation(OnnxMl.TensorProto.DataLocation.EXTERNAL);
+        // The file named here never exists: ONNX Runtime takes the data from memory
+        // (SessionOptions.addExternalInitializers), but the proto must still say where it "is".
+        tp.addExternalData(OnnxMl.StringStringEntryProto.newBuilder().setKey("location").setValue("vqclip-in-memory.bin"));
+        tp.addExternalData(OnnxMl.StringStringEntryProto.newBuilder().setKey("offset").setValue("0"));
+        tp.addExternalData(OnnxMl.StringStringEntryProto.newBuilder().setKey("length").setValue(Long.toString(t.data().remaining())));
+        gp.addInitializer(tp);
+      } else {
+        gp.addInitializer(tensor(e.getKey(), t));
+      }
+    }
+    for (Node n : lowered.nodes()) {
+      gp.addNode(node(n));
+    }
+    for (Value v : lowered.values().values()) {
+      if (!lowered.initializers().containsKey(v.name()) && v.shape().hasRank()
+          && lowered.inputs().stream().noneMatch(i -> i.name().equals(v.name()))
+          && lowered.outputs().stream().noneMatch(o -> o.name().equals(v.name()))) {
+        gp.addValueInfo(valueInfo(v));
+      }
+    }
+    OnnxMl.ModelProto model = OnnxMl.ModelProto.newBuilder()
+        .setIrVersion(IR_VERSION)
+        .setProducerName("vqclip")
+        .setProducerVersion("0.1")
+        .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(lowered.opset()))
+        .setGraph(gp)
+        .build();
+    if (model.getSerializedSize() < 0) {
+      throw new IllegalArgumentException("graph '" + g.name() + "' is over 2 GB even with external initializers");
+    }
+    return new OnnxModel(model.toByteArray(), external);
+  }
+
+  static OnnxMl.TensorProto tensor(String name, Tensor t) {
+    OnnxMl.TensorProto.Builder tp = OnnxMl.TensorProto.newBuilder().setName(name).setDataType(t.dtype().onnxCode());
+    for (long d : t.shape()) {
+      tp.addDims(d);
+    }
+    tp.setRawData(ByteString.copyFrom(t.data()));
+    return tp.build();
+  }
+
+  private static OnnxMl.ValueInfoProto valueInfo(Value v) {
+    OnnxMl.TypeProto.Tensor.Builder tt = OnnxMl.TypeProto.Tensor.newBuilder().setElemType(v.dtype().onnxCode());
+    if (v.shape().hasRank()) {
+      OnnxMl.TensorShapeProto.Builder sp = OnnxMl.TensorShapeProto.newBuilder();
+      for (Dim d : v.shape().dims()) {
+        OnnxMl.TensorShapeProto.Dimension.Builder db = OnnxMl.TensorShapeProto.Dimension.newBuilder();
+        if (d.isStatic()) {
+          db.setDimValue(d.size());
+        } else {
+          db.setDimParam(d.symbol());
+        }
+        sp.addDim(db);
+      }
+      tt.setShape(sp);
+    }
+    return OnnxMl.ValueInfoProto.newBuilder().setName(v.name()).setType(OnnxMl.TypeProto.newBuilder().setTensorType(tt)).build();
+  }
+
+  private static OnnxMl.NodeProto node(Node n) {
+    OnnxMl.NodeProto.Builder nb = OnnxMl.NodeProto.newBuilder().setName(n.name()).setOpType(n.opType()).setDomain(n.domain());
+    nb.addAllInput(n.inputs());
+    nb.addAllOutput(n.outputs());
+    for (Map.Entry<String, Attribute> e : n.attributes().entrySet()) {
+      nb.addAttribute(attribute(e.getKey(), e.getValue()));
+    }
+    return nb.build();
+  }
+
+  private static OnnxMl.AttributeProto attribute(String name, Attribute a) {
+    OnnxMl.AttributeProto.Builder ab = OnnxMl.AttributeProto.newBuilder().setName(name);
+    switch (a.kind()) {
+      case INT -> ab.setType(OnnxMl.AttributeProto.AttributeType.INT).setI(a.asInt());
+      case FLOAT -> ab.setType(OnnxMl.AttributeProto.AttributeType.FLOAT).setF(a.asFloat());
+      case STRING -> ab.setType(OnnxMl.AttributeProto.AttributeType.STRING).setS(ByteString.copyFromUtf8(a.asString()));
+      case TENSOR -> ab.setType(OnnxMl.AttributeProto.AttributeType.TENSOR).setT(tensor("", a.asTensor()));
+      case INTS -> {
+        ab.setType(OnnxMl.AttributeProto.AttributeType.INTS);
+        for (long v : a.asInts()) {
+          ab.addInts(v);
+        }
+      }
+      case FLOATS -> {
+        ab.setType(OnnxMl.AttributeProto.AttributeType.FLOATS);
+        for (float v : a.asFloats()) {
+          ab.addFloats(v);
+        }
+      }
+      case STRINGS -> {
+        ab.setType(OnnxMl.AttributeProto.AttributeType.STRINGS);
+        for (String s : a.asStrings()) {
+          ab.addStrings(ByteString.copyFromUtf8(s));
+        }
+      }
+    }
+    return ab.build();
+  }
+}

@@ -1,0 +1,295 @@
+package ai.vqclip.onnx;
+
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxTensorLike;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.providers.OrtCUDAProviderOptions;
+import ai.vqclip.core.InferenceException;
+import ai.vqclip.core.Tensor;
+import ai.vqclip.core.backend.Device;
+import ai.vqclip.core.backend.Executable;
+import ai.vqclip.core.backend.ExecutionOptions;
+import ai.vqclip.core.graph.DType;
+import ai.vqclip.core.graph.Dim;
+import ai.vqclip.core.graph.Graph;
+import ai.vqclip.core.graph.Value;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A graph compiled into an ONNX Runtime session. Weights stay initializers inside the session; each
+ * {@link #run} copies only the named inputs in and the requested outputs out. Inputs are checked
+ * against the graph before any native call, so bad input is an {@link IllegalArgumentException}
+ * listing what was expected and found. Not thread-safe; {@link #close()} is idempotent.
+ */
+public final class OrtExecutable implements Executable {
+  private static final Logger LOG = LoggerFactory.getLogger(OrtExecutable.class);
+
+  private final Graph graph;
+  private final Device device;
+  private final OrtEnvironment env;
+  private final OrtSession.SessionOptions options;
+  private final OrtSession session;
+  private final List<OnnxTensor> externalTensors;
+  private boolean closed;
+
+  private OrtExecutable(Graph graph, Device device, OrtEnvironment env, OrtSession.SessionOptions options, OrtSession session, List<OnnxTensor> ext) {
+    this.graph = graph;
+    this.device = device;
+    this.env = env;
+    this.options = options;
+    this.session = session;
+    this.externalTensors = ext;
+  }
+
+  /** Compiles with default thresholds for external initializers. */
+  public static OrtExecutable create(Graph graph, ExecutionOptions opts) {
+    return create(graph, opts, OnnxExport.DEFAULT_EXTERNAL_THRESHOLD_BYTES);
+  }
+
+  /**
+   * Compiles a graph. Initializers totalling more than {@code externalThresholdBytes} are handed to
+   * ONNX Runtime from memory instead of through the proto (needed above 2 GB).
+   *
+   * @throws IllegalStateException when CUDA is requested, cannot load, and fallback is not allowed
+   * @throws InferenceException when ONNX Runtime rejects the graph
+   */
+  public static OrtExecutable create(Graph graph, ExecutionOptions opts, long externalThresholdBytes) {
+    OnnxModel model = OnnxExport.export(graph, externalThresholdBytes);
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    List<OnnxTensor> ext = new ArrayList<>();
+    OrtSession.SessionOptions so = null;
+    try {
+      Device device = opts.device();
+      so = baseOptions(opts, env, model, ext);
+      if (device == Device.CUDA) {
+        try {
+          OrtCUDAProviderOptions cuda = new OrtCUDAProviderOptions(opts.deviceId());
+          cuda.add("cudnn_conv_algo_search", "HEURISTIC");
+          so.addCUDA(cuda);
+          // A GPU run must never silently place nodes on the CPU.
+          so.addConfigEntry("session.disable_cpu_ep_fallback", "1");
+        } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
+          if (!opts.allowCpuFallback()) {
+            throw new IllegalStateException(
+                "CUDA was requested but ONNX Runtime's CUDA provider could not load (" + e.getMessage()
+                    + "); it needs the onnxruntime_gpu artifact, CUDA 12.x and cuDNN 9.x. Use the CPU, or allow CPU fallback.", e);
+          }
+          LOG.warn("CUDA provider unavailable ({}); running graph '{}' on CPU as allowed", e.getMessage(), graph.name());
+          closeQuietly(so);
+          ext.forEach(OrtExecutable::closeQuietly);
+          ext.clear();
+          so = baseOptions(opts, env, model, ext);
+          device = Device.CPU;
+        }
+      }
+      OrtSession session = env.createSession(model.bytes(), so);
+      return new OrtExecutable(graph, device, env, so, session, ext);
+    } catch (OrtException e) {
+      closeQuietly(so);
+      ext.forEach(OrtExecutable::closeQuietly);
+      throw new InferenceException("ONNX Runtime rejected graph '" + graph.name() + "': " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      closeQuietly(so);
+      ext.forEach(OrtExecutable::closeQuietly);
+      throw e;
+    }
+  }
+
+  private static OrtSession.SessionOptions baseOptions(ExecutionOptions opts, OrtEnvironment env, OnnxModel model, List<OnnxTensor> ext)
+      throws OrtException {
+    OrtSession.SessionOptions so = new OrtSession.SessionOptions();
+    so.setOptimizationLevel(switch (opts.optimizationLevel()) {
+      case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;
+      case BASIC -> OrtSession.SessionOptions.OptLevel.BASIC_OPT;
+      case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
+      case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
+    });
+    if (opts.intraOpThreads() > 0) {
+      so.setIntraOpNumThreads(opts.intraOpThreads());
+    }
+    so.setInterOpNumThreads(1);
+    so.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+    if (opts.deterministic()) {
+      so.setDeterministicCompute(true);
+    }
+    if (!model.externalInitializers().isEmpty()) {
+      Map<String, OnnxTensorLike> m = new LinkedHashMap<>();
+      for (Map.Entry<String, Tensor> e : model.externalInitializers().entrySet()) {
+        OnnxTensor t = toOrt(env, e.getValue());
+        ext.add(t);
+        m.put(e.getKey(), t);
+      }
+      so.addExternalInitializers(m);
+    }
+    return so;
+  }
+
+  @Override
+  public Graph graph() {
+    return graph;
+  }
+
+  @Override
+  public Device device() {
+    return device;
+  }
+
+  @Override
+  public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
+    if (closed) {
+      throw new IllegalStateException("executable for graph '" + graph.name() + "' is closed");
+    }
+    validate(inputs);
+    List<String> wanted = new ArrayList<>();
+    if (outputs == null) {
+      graph.outputs().forEach(o -> wanted.add(o.name()));
+    } else {
+      for (String o : outputs) {
+        graph.output(o); // throws listing the outputs
+        wanted.add(o);
+      }
+    }
+    Map<String, OnnxTensor> feed = new HashMap<>();
+    try {
+      for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+        feed.put(e.getKey(), toOrt(env, e.getValue()));
+      }
+      try (OrtSession.Result r = session.run(feed, new java.util.LinkedHashSet<>(wanted))) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (String name : wanted) {
+          OnnxValue v = r.get(name).orElseThrow(() -> new InferenceException("ONNX Runtime returned no output '" + name + "'", null));
+          out.put(name, fromOrt(name, (OnnxTensor) v));
+        }
+        return out;
+      }
+    } catch (OrtException e) {
+      throw new InferenceException("running graph '" + graph.name() + "' failed: " + e.getMessage(), e);
+    } finally {
+      feed.values().forEach(OrtExecutable::closeQuietly);
+    }
+  }
+
+  private void validate(Map<String, Tensor> inputs) {
+    Map<String, Long> symbols = new HashMap<>();
+    for (String given : inputs.keySet()) {
+      if (graph.inputs().stream().noneMatch(v -> v.name().equals(given))) {
+        throw new IllegalArgumentException("unknown input '" + given + "' for graph '" + graph.name() + "'; expected inputs: " + describe(graph.inputs()));
+      }
+    }
+    for (Value in : graph.inputs()) {
+      Tensor t = inputs.get(in.name());
+      if (t == null) {
+        throw new IllegalArgumentException("missing input " + in + " for graph '" + graph.name() + "'; given: " + inputs.keySet());
+      }
+      if (t.dtype() != in.dtype()) {
+        throw new IllegalArgumentException("input '" + in.name() + "' must be " + in.dtype() + " " + in.shape() + ", found " + t.dtype() + " "
+            + Arrays.toString(t.shape()));
+      }
+      if (in.shape().hasRank()) {
+        long[] s = t.shape();
+        boolean ok = s.length == in.rank();
+        for (int i = 0; ok && i < s.length; i++) {
+          Dim d = in.shape().dim(i);
+          if (d.isStatic()) {
+            ok = d.size() == s[i];
+          } else {
+            Long prev = symbols.putIfAbsent(d.symbol(), s[i]);
+            ok = prev == null || prev == s[i];
+          }
+        }
+        if (!ok) {
+          throw new IllegalArgumentException("input '" + in.name() + "' must have shape " + in.shape() + ", found " + Arrays.toString(t.shape())
+              + (symbols.isEmpty() ? "" : " (symbols bound so far: " + symbols + ")"));
+        }
+      }
+    }
+  }
+
+  private static String describe(List<Value> vs) {
+    List<String> s = new ArrayList<>();
+    for (Value v : vs) {
+      s.add(v.name() + " " + v.shape() + " " + v.dtype());
+    }
+    return s.toString();
+  }
+
+  static OnnxTensor toOrt(OrtEnvironment env, Tensor t) throws OrtException {
+    OnnxJavaType jt = switch (t.dtype()) {
+      case FLOAT -> OnnxJavaType.FLOAT;
+      case DOUBLE -> OnnxJavaType.DOUBLE;
+      case INT64 -> OnnxJavaType.INT64;
+      case INT32 -> OnnxJavaType.INT32;
+      case INT8 -> OnnxJavaType.INT8;
+      case UINT8 -> OnnxJavaType.UINT8;
+      case BOOL -> OnnxJavaType.BOOL;
+      case FLOAT16 -> OnnxJavaType.FLOAT16;
+      case BFLOAT16 -> OnnxJavaType.BFLOAT16;
+    };
+    ByteBuffer src = t.data();
+    ByteBuffer direct = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
+    direct.put(src.order(ByteOrder.LITTLE_ENDIAN));
+    direct.flip();
+    return OnnxTensor.createTensor(env, direct, t.shape(), jt);
+  }
+
+  private static Tensor fromOrt(String name, OnnxTensor v) {
+    ai.onnxruntime.TensorInfo info = v.getInfo();
+    DType dt = switch (info.onnxType) {
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT -> DType.FLOAT;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE -> DType.DOUBLE;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 -> DType.INT64;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32 -> DType.INT32;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8 -> DType.INT8;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 -> DType.UINT8;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL -> DType.BOOL;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16 -> DType.FLOAT16;
+      case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16 -> DType.BFLOAT16;
+      default -> throw new InferenceException("output '" + name + "' has unsupported type " + info.onnxType, null);
+    };
+    ByteBuffer b = v.getByteBuffer();
+    if (b == null) {
+      throw new InferenceException("output '" + name + "' has no readable data", null);
+    }
+    ByteBuffer le = ByteBuffer.allocate(b.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+    b.order(ByteOrder.nativeOrder());
+    le.put(b);
+    le.flip();
+    return Tensor.wrap(dt, info.getShape(), le);
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    closeQuietly(session);
+    closeQuietly(options);
+    externalTensors.forEach(OrtExecutable::closeQuietly);
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (Exception e) {
+      LOG.warn("closing {} failed: {}", c.getClass().getSimpleName(), e.toString());
+    }
+  }
+}
