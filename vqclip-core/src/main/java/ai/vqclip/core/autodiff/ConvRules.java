@@ -1,8 +1,445 @@
 package ai.vqclip.core.autodiff;
 
-/** VJP rules (see the registry in {@link VjpRegistry#standard()}). */
+import ai.vqclip.core.Tensor;
+import ai.vqclip.core.graph.Attribute;
+import ai.vqclip.core.graph.DType;
+import ai.vqclip.core.graph.GraphBuilder;
+import ai.vqclip.core.graph.ShapeInference;
+import ai.vqclip.core.graph.ShapeInference.Spatial;
+import ai.vqclip.core.graph.Value;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * VJP rules of Conv, ConvTranspose, AveragePool, MaxPool, GlobalAveragePool and GlobalMaxPool, for
+ * any spatial rank (1-D, 2-D, 3-D) with static shapes and {@code auto_pad=NOTSET}.
+ *
+ * <p>Design choices:
+ *
+ * <ul>
+ *   <li>Every ConvTranspose these rules emit has symmetric pads ({@code pads[i] == pads[i + r]}):
+ *       ORT's CUDA provider runs ConvTranspose with asymmetric pads on the CPU (onnxruntime issue
+ *       #11312). Asymmetric forward pads are handled by padding each axis by the smaller of its two
+ *       pads and slicing the rest away. The output_padding this needs is always below the stride.
+ *   <li>Weight gradients are one Conv whose "batch" axis runs over (per-group) input channels and
+ *       whose channel axis runs over (group, batch) pairs, with {@code group} equal to the forward
+ *       group count, so grouped and depthwise convolutions need no Split/Concat.
+ *   <li>MaxPool routes the gradient through its argmax indices with ScatterElements(add). When the
+ *       forward node already produces the Indices output (row-major storage order) that output is
+ *       used; otherwise a second MaxPool with the same attributes and an Indices output re-reads the
+ *       forward input, since a rule cannot add outputs to the forward node.
+ * </ul>
+ */
 final class ConvRules {
   private ConvRules() {}
 
-  static void register(VjpRegistry r) {}
+  static void register(VjpRegistry r) {
+    r.register("Conv", ConvRules::conv);
+    r.register("ConvTranspose", ConvRules::convTranspose);
+    r.register("AveragePool", ConvRules::averagePool);
+    r.register("MaxPool", ConvRules::maxPool);
+    r.register("GlobalAveragePool", ConvRules::globalAveragePool);
+    r.register("GlobalMaxPool", ConvRules::globalMaxPool);
+  }
+
+  // ---------------------------------------------------------------- Conv
+
+  private static void conv(VjpContext c) {
+    GraphBuilder b = c.b();
+    Value x = c.input(0);
+    Value w = c.input(1);
+    Value dy = c.gradOutput(0);
+    long[] xs = c.staticShape(x);
+    long[] ws = c.staticShape(w);
+    long[] ys = c.staticShape(c.output(0));
+    int sr = xs.length - 2;
+    long[] kernel = Arrays.copyOfRange(ws, 2, ws.length);
+    Spatial sp = spatial(c, sr, kernel);
+    long group = c.node().attrInt("group", 1);
+    long[] pb = Arrays.copyOfRange(sp.pads(), 0, sr);
+    long[] pe = Arrays.copyOfRange(sp.pads(), sr, 2 * sr);
+    if (c.needsGrad(0)) {
+      // dX[i] = sum_{o,j: i = o*s + j*d - pb} dY[o] W[j]: a transposed convolution of dY with W.
+      c.setGrad(0, transposedConv(c, dy, w, group, sp.strides(), sp.dilations(), pb, pe, tail(ys), tail(xs)));
+    }
+    if (c.needsGrad(1)) {
+      // dW[m,c,j] = sum_{n,o} dY[n,m,o] X[n,c,o*s + j*d - pb]: correlate X with dY, stride d, dilation s.
+      c.setGrad(1, weightGrad(c, x, xs, dy, ys, group, sp.dilations(), sp.strides(), pb, pe, kernel));
+    }
+    if (c.needsGrad(2)) {
+      c.setGrad(2, b.reduceSum(dy, false, nonChannelAxes(xs.length)));
+    }
+  }
+
+  // ---------------------------------------------------------------- ConvTranspose
+
+  private static void convTranspose(VjpContext c) {
+    GraphBuilder b = c.b();
+    Value x = c.input(0);
+    Value w = c.input(1);
+    Value dy = c.gradOutput(0);
+    long[] xs = c.staticShape(x);
+    long[] ws = c.staticShape(w);
+    long[] ys = c.staticShape(c.output(0));
+    int sr = xs.length - 2;
+    long[] kernel = Arrays.copyOfRange(ws, 2, ws.length);
+    if (c.node().attributes().containsKey("output_shape")) {
+      throw c.fail("output_shape " + Arrays.toString(c.node().attrInts("output_shape", null))
+          + " is not supported; give explicit pads and output_padding instead");
+    }
+    Spatial sp = spatial(c, sr, kernel);
+    long group = c.node().attrInt("group", 1);
+    long[] pb = Arrays.copyOfRange(sp.pads(), 0, sr);
+    long[] pe = Arrays.copyOfRange(sp.pads(), sr, 2 * sr);
+    if (c.needsGrad(0)) {
+      // Y[i] = sum_{o,j: i = o*s + j*d - pb} X[o] W[j], so dX[o] = sum_j dY[o*s + j*d - pb] W[j]:
+      // a Conv of dY with W (whose [Cin, Cout/g, k] layout is Conv's [M, C/g, k] layout here).
+      c.setGrad(0, convToSize(c, dy, w, group, sp.strides(), sp.dilations(), pb, pe, tail(xs)));
+    }
+    if (c.needsGrad(1)) {
+      // dW[ci,co,j] = sum_{n,o} X[n,ci,o] dY[n,co,o*s + j*d - pb]: the Conv weight gradient with the
+      // roles of input and output gradient swapped.
+      c.setGrad(1, weightGrad(c, dy, ys, x, xs, group, sp.dilations(), sp.strides(), pb, pe, kernel));
+    }
+    if (c.needsGrad(2)) {
+      c.setGrad(2, b.reduceSum(dy, false, nonChannelAxes(xs.length)));
+    }
+  }
+
+  // ---------------------------------------------------------------- pools
+
+  private static void averagePool(VjpContext c) {
+    GraphBuilder b = c.b();
+    Value x = c.input(0);
+    Value dy = c.gradOutput(0);
+    long[] xs = c.staticShape(x);
+    long[] ys = c.staticShape(c.output(0));
+    int sr = xs.length - 2;
+    Spatial sp = spatial(c, sr, null);
+    for (long d : sp.dilations()) {
+      if (d != 1) {
+        throw c.fail("dilations " + Arrays.toString(sp.dilations()) + " are not supported (AveragePool has none at opset 18); use 1");
+      }
+    }
+    long[] pb = Arrays.copyOfRange(sp.pads(), 0, sr);
+    long[] pe = Arrays.copyOfRange(sp.pads(), sr, 2 * sr);
+    requireFloorSizes(c, xs, ys, sp);
+    boolean includePad = c.node().attrInt("count_include_pad", 0) != 0;
+    Value scaled;
+    if (includePad) {
+      // With floor-mode sizes every window lies inside the padded input, so each divides by prod(k).
+      scaled = b.mul(dy, b.scalarLike(1.0 / product(sp.kernel()), dy));
+    } else {
+      scaled = b.mul(dy, b.constant(inverseCounts(x.dtype(), xs, ys, sp, pb)));
+    }
+    long channels = xs[1];
+    long[] onesShape = new long[xs.length];
+    onesShape[0] = channels;
+    onesShape[1] = 1;
+    System.arraycopy(sp.kernel(), 0, onesShape, 2, sr);
+    Value ones = b.constant(Tensor.filled(x.dtype(), onesShape, 1));
+    // Each input element receives the scaled gradient of every window that covers it: a depthwise
+    // transposed convolution with an all-ones kernel.
+    c.setGrad(0, transposedConv(c, scaled, ones, channels, sp.strides(), sp.dilations(), pb, pe, tail(ys), tail(xs)));
+  }
+
+  /** 1 / (number of non-pad input elements) per output position, shaped [1, 1, Ho, ...]. */
+  private static Tensor inverseCounts(DType dtype, long[] xs, long[] ys, Spatial sp, long[] pb) {
+    int sr = xs.length - 2;
+    long[][] perAxis = new long[sr][];
+    for (int a = 0; a < sr; a++) {
+      long ho = ys[2 + a];
+      perAxis[a] = new long[(int) ho];
+      for (int o = 0; o < ho; o++) {
+        long start = o * sp.strides()[a] - pb[a];
+        long end = Math.min(start + sp.kernel()[a], xs[2 + a]);
+        perAxis[a][o] = end - Math.max(start, 0);
+      }
+    }
+    long[] shape = new long[xs.length];
+    shape[0] = 1;
+    shape[1] = 1;
+    System.arraycopy(ys, 2, shape, 2, sr);
+    int n = Math.toIntExact(product(tail(ys)));
+    double[] v = new double[n];
+    int[] idx = new int[sr];
+    for (int i = 0; i < n; i++) {
+      long cnt = 1;
+      for (int a = 0; a < sr; a++) {
+        cnt *= perAxis[a][idx[a]];
+      }
+      v[i] = 1.0 / cnt;
+      for (int a = sr - 1; a >= 0; a--) {
+        if (++idx[a] < ys[2 + a]) {
+          break;
+        }
+        idx[a] = 0;
+      }
+    }
+    return Tensor.fromDoubles(dtype, shape, v);
+  }
+
+  /** ceil_mode=1 is accepted only where it gives the floor-mode output size (then windows agree). */
+  private static void requireFloorSizes(VjpContext c, long[] xs, long[] ys, Spatial sp) {
+    int sr = xs.length - 2;
+    for (int a = 0; a < sr; a++) {
+      long eff = sp.dilations()[a] * (sp.kernel()[a] - 1) + 1;
+      long floor = Math.floorDiv(xs[2 + a] + sp.pads()[a] + sp.pads()[a + sr] - eff, sp.strides()[a]) + 1;
+      if (floor != ys[2 + a]) {
+        throw c.fail("ceil_mode=1 with output size " + ys[2 + a] + " on spatial axis " + a + " (floor mode gives " + floor
+            + ") is not supported; use ceil_mode=0 or pads that make both modes agree");
+      }
+    }
+  }
+
+  private static void maxPool(VjpContext c) {
+    GraphBuilder b = c.b();
+    Value x = c.input(0);
+    long[] xs = c.staticShape(x);
+    c.staticShape(c.output(0));
+    spatial(c, xs.length - 2, null);
+    Value indices = null;
+    if (c.node().outputs().size() > 1 && c.output(1) != null && c.node().attrInt("storage_order", 0) == 0) {
+      indices = c.output(1);
+    }
+    if (indices == null) {
+      // A rule cannot add the Indices output to the forward node, so a second MaxPool with the same
+      // windows recomputes it (row-major storage order, which is what the scatter below expects).
+      Map<String, Attribute> attrs = new LinkedHashMap<>(c.node().attributes());
+      attrs.put("storage_order", Attribute.of(0L));
+      indices = b.op("MaxPool").in(x).attrs(attrs).outs(2).get(1);
+    }
+    c.setGrad(0, scatterToArgmax(b, x, xs, indices, c.gradOutput(0)));
+  }
+
+  /**
+   * Adds each output gradient to the input element its index names. MaxPool's indices are flat
+   * offsets into the whole input tensor (batch and channel included), so the scatter runs on the
+   * flattened input.
+   */
+  private static Value scatterToArgmax(GraphBuilder b, Value x, long[] xs, Value indices, Value dy) {
+    Value flatX = b.reshape(x, -1);
+    Value zeros = b.zerosLike(flatX);
+    Value scattered = b.op("ScatterElements")
+        .in(zeros, b.reshape(indices, -1), b.reshape(dy, -1))
+        .attr("axis", 0L)
+        .attr("reduction", "add")
+        .out();
+    return b.reshape(scattered, xs);
+  }
+
+  private static void globalAveragePool(VjpContext c) {
+    GraphBuilder b = c.b();
+    Value x = c.input(0);
+    long[] xs = c.staticShape(x);
+    long n = product(tail(xs));
+    Value scaled = b.mul(c.gradOutput(0), b.scalarLike(1.0 / n, x));
+    c.setGrad(0, b.expand(scaled, b.ints(xs)));
+  }
+
+  private static void globalMaxPool(VjpContext c) {
+    GraphBuilder b = c.b();
+    Value x = c.input(0);
+    long[] xs = c.staticShape(x);
+    // The global max is a MaxPool whose window is the whole spatial extent; its Indices name the argmax.
+    Value indices = b.op("MaxPool").in(x).ints("kernel_shape", tail(xs)).outs(2).get(1);
+    c.setGrad(0, scatterToArgmax(b, x, xs, indices, c.gradOutput(0)));
+  }
+
+  // ---------------------------------------------------------------- shared building blocks
+
+  /**
+   * The transposed convolution of {@code dy} (spatial sizes {@code dySpatial}) with {@code w} ([M,
+   * C/g, k...]) that inverts a Conv with these strides, dilations and pads, cropped or extended to
+   * {@code target} spatial sizes. The emitted ConvTranspose has symmetric pads per axis (the smaller
+   * of the forward pads); the remaining offset is removed by a Slice.
+   */
+  private static Value transposedConv(
+      VjpContext c, Value dy, Value w, long group, long[] s, long[] d, long[] pb, long[] pe, long[] dySpatial, long[] target) {
+    GraphBuilder b = c.b();
+    int sr = target.length;
+    long[] k = tail(c.staticShape(w));
+    long[] pads = new long[2 * sr];
+    long[] outPad = new long[sr];
+    long[] start = new long[sr];
+    long[] len = new long[sr];
+    boolean needSlice = false;
+    for (int a = 0; a < sr; a++) {
+      long full = (dySpatial[a] - 1) * s[a] + d[a] * (k[a] - 1) + 1;
+      long p = Math.min(pb[a], pe[a]);
+      // ConvTranspose with pads p gives out[i] = full[i + p]; dX[i] = full[i + pb] = out[i + pb - p].
+      long op = Math.max(0, pb[a] + p + target[a] - full);
+      if (op >= Math.max(s[a], d[a])) {
+        // Cannot happen for sizes a forward Conv produced (op <= (H + pb + pe - eff) mod s).
+        throw c.fail("internal: output_padding " + op + " on spatial axis " + a + " would not be below stride " + s[a]);
+      }
+      pads[a] = p;
+      pads[a + sr] = p;
+      outPad[a] = op;
+      start[a] = pb[a] - p;
+      len[a] = full - 2 * p + op;
+      needSlice |= start[a] != 0 || len[a] != target[a];
+    }
+    GraphBuilder.OpBuilder ct = b.op("ConvTranspose")
+        .in(dy, w)
+        .attr("group", group)
+        .ints("kernel_shape", k)
+        .ints("strides", s)
+        .ints("dilations", d)
+        .ints("pads", pads);
+    if (Arrays.stream(outPad).anyMatch(v -> v != 0)) {
+      ct.ints("output_padding", outPad);
+    }
+    Value out = ct.out();
+    if (!needSlice) {
+      return out;
+    }
+    long[] ends = new long[sr];
+    for (int a = 0; a < sr; a++) {
+      ends[a] = start[a] + target[a];
+    }
+    return slice(b, out, start, ends, spatialAxes(sr));
+  }
+
+  /**
+   * Conv of {@code in} with {@code w} (strides, dilations, begin pads as given) whose end pads are
+   * trimmed so the output has {@code target} spatial sizes where possible, then sliced to exactly
+   * {@code target}.
+   */
+  private static Value convToSize(VjpContext c, Value in, Value w, long group, long[] s, long[] d, long[] pb, long[] pe, long[] target) {
+    GraphBuilder b = c.b();
+    long[] inSpatial = tail(c.staticShape(in));
+    long[] k = tail(c.staticShape(w));
+    int sr = target.length;
+    long[] pads = new long[2 * sr];
+    boolean needSlice = false;
+    for (int a = 0; a < sr; a++) {
+      long eff = d[a] * (k[a] - 1) + 1;
+      // Padded length beyond what `target` outputs need; trim it from the end pad first.
+      long excess = inSpatial[a] + pb[a] + pe[a] - eff - (target[a] - 1) * s[a];
+      if (excess < 0) {
+        throw c.fail("internal: gradient convolution on spatial axis " + a + " is " + (-excess) + " short of size " + target[a]);
+      }
+      long trim = Math.min(pe[a], excess);
+      pads[a] = pb[a];
+      pads[a + sr] = pe[a] - trim;
+      needSlice |= (excess - trim) >= s[a];
+    }
+    Value out = b.op("Conv")
+        .in(in, w)
+        .attr("group", group)
+        .ints("kernel_shape", k)
+        .ints("strides", s)
+        .ints("dilations", d)
+        .ints("pads", pads)
+        .out();
+    if (!needSlice) {
+      return out;
+    }
+    return slice(b, out, new long[sr], target, spatialAxes(sr));
+  }
+
+  /**
+   * The weight gradient shared by Conv and ConvTranspose: {@code G[b, a, j] = sum_{n,o} A[n, g*Ag + a,
+   * j*cs + o*cd - pb] B[n, g*Bg + b, o]} for output-channel {@code b} of group {@code g}, returned as
+   * [g*Bg, Ag, kernel...]. It is one grouped Conv whose batch axis runs over {@code a} and whose
+   * channels run over (group, n); {@code B} becomes the weights.
+   */
+  private static Value weightGrad(
+      VjpContext c, Value a, long[] as, Value bv, long[] bs, long group, long[] cs, long[] cd, long[] pb, long[] pe, long[] kernel) {
+    GraphBuilder b = c.b();
+    int rank = as.length;
+    long n = as[0];
+    long ag = as[1] / group;
+    Value aT;
+    if (group == 1) {
+      aT = b.transpose(a, swap01(rank));
+    } else {
+      long[] split = new long[rank + 1];
+      split[0] = n;
+      split[1] = group;
+      split[2] = ag;
+      System.arraycopy(as, 2, split, 3, rank - 2);
+      long[] perm = new long[rank + 1];
+      perm[0] = 2;
+      perm[1] = 1;
+      perm[2] = 0;
+      for (int i = 3; i <= rank; i++) {
+        perm[i] = i;
+      }
+      long[] merged = new long[rank];
+      merged[0] = ag;
+      merged[1] = group * n;
+      System.arraycopy(as, 2, merged, 2, rank - 2);
+      aT = b.reshape(b.transpose(b.reshape(a, split), perm), merged);
+    }
+    // B's channels are already ordered (group, b), so moving them to the front gives Conv weights
+    // [g*Bg, N, o...] that read channels (group, n) of aT.
+    Value bT = b.transpose(bv, swap01(rank));
+    Value z = convToSize(c, aT, bT, group, cs, cd, pb, pe, kernel);
+    return b.transpose(z, swap01(rank));
+  }
+
+  // ---------------------------------------------------------------- small helpers
+
+  private static Spatial spatial(VjpContext c, int sr, long[] kernelFromWeights) {
+    if (sr < 1) {
+      throw c.fail("needs an input of rank >= 3, got " + c.input(0));
+    }
+    Spatial sp;
+    try {
+      sp = ShapeInference.spatial(c.node(), sr, kernelFromWeights);
+    } catch (IllegalArgumentException e) {
+      throw c.fail(e.getMessage());
+    }
+    if (kernelFromWeights != null && !Arrays.equals(sp.kernel(), kernelFromWeights)) {
+      throw c.fail("kernel_shape " + Arrays.toString(sp.kernel()) + " differs from the weight's spatial shape "
+          + Arrays.toString(kernelFromWeights));
+    }
+    return sp;
+  }
+
+  private static Value slice(GraphBuilder b, Value v, long[] starts, long[] ends, long[] axes) {
+    return b.op("Slice").in(v, b.ints(starts), b.ints(ends), b.ints(axes)).out();
+  }
+
+  private static long[] tail(long[] shape) {
+    return Arrays.copyOfRange(shape, 2, shape.length);
+  }
+
+  private static long[] spatialAxes(int sr) {
+    long[] a = new long[sr];
+    for (int i = 0; i < sr; i++) {
+      a[i] = i + 2;
+    }
+    return a;
+  }
+
+  private static long[] nonChannelAxes(int rank) {
+    long[] a = new long[rank - 1];
+    a[0] = 0;
+    for (int i = 2; i < rank; i++) {
+      a[i - 1] = i;
+    }
+    return a;
+  }
+
+  private static long[] swap01(int rank) {
+    long[] p = new long[rank];
+    for (int i = 0; i < rank; i++) {
+      p[i] = i;
+    }
+    p[0] = 1;
+    p[1] = 0;
+    return p;
+  }
+
+  private static long product(long[] v) {
+    long p = 1;
+    for (long x : v) {
+      p *= x;
+    }
+    return p;
+  }
 }
