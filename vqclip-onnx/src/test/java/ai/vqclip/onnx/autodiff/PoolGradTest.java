@@ -29,7 +29,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Finite-difference checks of the pooling VJP rules. ORT's CPU provider implements AveragePool and
  * MaxPool only in float32, so checks run in FLOAT with {@link TOL_F32}. Average pooling is linear
  * (eps 1e-2). Max pooling is piecewise linear; its inputs are a shuffled grid of distinct values
- * 0.25 apart and eps is 2e-3, so no perturbation (at most about 2e-3 * 8) can change an argmax.
+ * 0.25 apart and eps is 1e-2, so no perturbation (a pair moves apart by at most about 1e-2 * 9, the
+ * directions being standard normal) can change an argmax.
  */
 class PoolGradTest {
   private static final long SEED = 11;
@@ -123,7 +124,7 @@ class PoolGradTest {
   @MethodSource("poolCases")
   void maxPoolRecomputedIndices(PoolCase c) {
     Graph g = maxPool(c, false, 0, null);
-    assertGradient(g, Map.of("x", distinct(c.x(), SEED)), List.of("x"), 2e-3, TOL_F32, SEED);
+    assertGradient(g, Map.of("x", distinct(c.x(), SEED)), List.of("x"), 1e-2, TOL_F32, SEED);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -133,16 +134,16 @@ class PoolGradTest {
     Graph grad = Autodiff.differentiate(g, GradientRequest.ofSeeds(List.of(g.outputs().get(0).name()), List.of("x")));
     // The forward Indices output is reused: the gradient graph holds no second MaxPool.
     assertEquals(1, grad.nodes().stream().filter(n -> n.opType().equals("MaxPool")).count());
-    assertGradient(g, Map.of("x", distinct(c.x(), SEED)), List.of("x"), 2e-3, TOL_F32, SEED);
+    assertGradient(g, Map.of("x", distinct(c.x(), SEED)), List.of("x"), 1e-2, TOL_F32, SEED);
   }
 
   @Test
   void maxPoolCeilModeAndDilation() {
     PoolCase c = new PoolCase("3x3 s2 p(1,0,0,1)", new long[] {2, 3, 8, 8}, new long[] {3, 3}, new long[] {2, 2}, new long[] {1, 0, 0, 1});
     Graph ceil = maxPool(c, false, 1, null);
-    assertGradient(ceil, Map.of("x", distinct(c.x(), SEED)), List.of("x"), 2e-3, TOL_F32, SEED);
+    assertGradient(ceil, Map.of("x", distinct(c.x(), SEED)), List.of("x"), 1e-2, TOL_F32, SEED);
     Graph dil = maxPool(c, false, 0, new long[] {2, 2});
-    assertGradient(dil, Map.of("x", distinct(c.x(), SEED)), List.of("x"), 2e-3, TOL_F32, SEED);
+    assertGradient(dil, Map.of("x", distinct(c.x(), SEED)), List.of("x"), 1e-2, TOL_F32, SEED);
   }
 
   @Test
@@ -153,7 +154,7 @@ class PoolGradTest {
       b.output(b.op(op).in(x).out());
       Graph g = b.build();
       Map<String, Tensor> in = op.equals("GlobalMaxPool") ? Map.of("x", distinct(new long[] {2, 3, 5, 7}, SEED)) : randomInputs(g, Map.of(), SEED);
-      assertGradient(g, in, List.of("x"), 2e-3, TOL_F32, SEED);
+      assertGradient(g, in, List.of("x"), 1e-2, TOL_F32, SEED);
     }
   }
 
