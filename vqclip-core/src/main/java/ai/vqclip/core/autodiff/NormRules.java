@@ -89,10 +89,14 @@ final class NormRules {
     return a;
   }
 
-  private static long product(long[] shape, long[] axes) {
+  /** Elements per normalized group: the product of {@code axes}' sizes, which must be static. */
+  private static long count(VjpContext c, Value x, long[] axes) {
     long n = 1;
     for (long a : axes) {
-      n *= shape[(int) a];
+      if (!x.shape().dim((int) a).isStatic()) {
+        throw c.fail("normalized axis " + a + " of " + x + " must have a static size to differentiate");
+      }
+      n *= x.shape().size((int) a);
     }
     return n;
   }
@@ -107,8 +111,10 @@ final class NormRules {
     Value x = c.input(0);
     Value scale = c.input(1);
     Value bias = c.input(2);
-    long[] shape = c.staticShape(x);
-    int r = shape.length;
+    if (!x.shape().hasRank()) {
+      throw c.fail("needs the rank of input " + x);
+    }
+    int r = x.rank();
     long axis = c.node().attrInt("axis", -1);
     if (axis < -r || axis >= r) {
       throw c.fail("axis " + axis + " is out of range for input " + x + " of rank " + r);
@@ -116,7 +122,7 @@ final class NormRules {
     int ax = (int) (axis < 0 ? axis + r : axis);
     double eps = c.node().attrFloat("epsilon", 1e-5f);
     long[] axes = range(ax, r);
-    long count = product(shape, axes);
+    long count = count(c, x, axes);
     Stats st = layerNormStats(c, b, x, axes, count, eps);
     Value g = c.gradOutput(0);
     if (g != null && c.needsGrad(1)) {
@@ -135,7 +141,7 @@ final class NormRules {
     Value invM = b.scalarLike(1.0 / count, x);
     if (gMean != null) {
       Value t = b.mul(castTo(b, gMean, x.dtype()), invM);
-      dx = dx == null ? b.expand(t, b.ints(shape)) : b.add(dx, t);
+      dx = dx == null ? b.expand(t, b.shapeOf(x)) : b.add(dx, t);
     }
     if (gInv != null) {
       Value s2 = b.mul(st.invStd(), st.invStd());
@@ -166,14 +172,13 @@ final class NormRules {
   private static void instanceNorm(VjpContext c) {
     GraphBuilder b = c.b();
     Value x = c.input(0);
-    long[] shape = c.staticShape(x);
-    int r = shape.length;
-    if (r < 3) {
-      throw c.fail("input " + x + " must have rank >= 3 [N,C,D1,...]");
+    if (!x.shape().hasRank() || x.rank() < 3) {
+      throw c.fail("input " + x + " must have known rank >= 3 [N,C,D1,...]");
     }
+    int r = x.rank();
     double eps = c.node().attrFloat("epsilon", 1e-5f);
     long[] spatial = range(2, r);
-    long count = product(shape, spatial);
+    long count = count(c, x, spatial);
     Value g = c.gradOutput(0);
     Stats st = stats(b, x, spatial, count, eps);
     // scale and B are [C]; axes of x other than C are summed out for their gradients
@@ -182,12 +187,13 @@ final class NormRules {
     System.arraycopy(spatial, 0, perChannel, 1, spatial.length);
     long[] channelShape = new long[r];
     java.util.Arrays.fill(channelShape, 1);
-    channelShape[1] = shape[1];
+    channelShape[1] = -1;
+    // summing every axis but C with keepdims=0 leaves [C], the shape of scale and B
     if (c.needsGrad(1)) {
-      c.setGrad(1, b.reshape(b.reduceSum(b.mul(g, st.xhat()), false, perChannel), shape[1]));
+      c.setGrad(1, b.reduceSum(b.mul(g, st.xhat()), false, perChannel));
     }
     if (c.needsGrad(2)) {
-      c.setGrad(2, b.reshape(b.reduceSum(g, false, perChannel), shape[1]));
+      c.setGrad(2, b.reduceSum(g, false, perChannel));
     }
     if (c.needsGrad(0)) {
       Value scale = b.reshape(c.input(1), channelShape);

@@ -5,14 +5,17 @@ import static ai.vqclip.onnx.testing.GradCheck.TOL_F64;
 import static ai.vqclip.onnx.testing.GradCheck.assertGradient;
 import static ai.vqclip.onnx.testing.GradCheck.randomInputs;
 
+import ai.vqclip.core.Tensor;
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.Graph;
 import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.Shape;
 import ai.vqclip.core.graph.Value;
+import ai.vqclip.onnx.testing.GradCheck;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -113,5 +116,21 @@ class NormGradTest {
     for (String w : List.of("x", "scale", "bias")) {
       assertGradient(g, randomInputs(g, Map.of(), SEED), List.of(w), 1e-2, TOL_F32, SEED);
     }
+  }
+
+  @Test
+  void symbolicBatchDimension() {
+    // Only the normalized axes need static sizes; the batch may be symbolic.
+    GraphBuilder b = new GraphBuilder("sym_batch");
+    Value x = b.input("x", DType.FLOAT, Shape.parse("n", 3, 4, 4));
+    Value scale = b.input("scale", DType.FLOAT, Shape.of(3));
+    Value bias = b.input("bias", DType.FLOAT, Shape.of(3));
+    Value in = b.op("InstanceNormalization").in(x, scale, bias).out();
+    Value ls = b.input("ln_scale", DType.FLOAT, Shape.of(4));
+    b.output(b.op("LayerNormalization").in(in, ls).attr("axis", -1L).out());
+    Graph g = b.build();
+    SplittableRandom rnd = new SplittableRandom(SEED);
+    Map<String, Tensor> given = Map.of("x", GradCheck.random(DType.FLOAT, new long[] {2, 3, 4, 4}, rnd, 1.0));
+    assertGradient(g, randomInputs(g, given, SEED), List.of("x", "scale", "bias", "ln_scale"), 1e-2, TOL_F32, SEED);
   }
 }
