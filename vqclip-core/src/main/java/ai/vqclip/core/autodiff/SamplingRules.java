@@ -118,7 +118,7 @@ final class SamplingRules {
     for (int o = 0; o < lo; o++) {
       float orig = originalCoordinate(c, ctm, o, scale, lo, li);
       if (mode.equals("nearest")) {
-        long k = nearestPixel(c, nearestMode, orig, scale < 1f);
+        long k = nearestPixel(c, nearestMode, orig);
         k = Math.max(0, Math.min(k, li - 1));
         a[o][(int) k] = 1;
       } else {
@@ -167,7 +167,7 @@ final class SamplingRules {
     }
   }
 
-  private static long nearestPixel(VjpContext c, String nearestMode, float v, boolean downsample) {
+  private static long nearestPixel(VjpContext c, String nearestMode, float v) {
     switch (nearestMode) {
       case "round_prefer_floor":
         if (v == (float) (long) v + 0.5f) {
@@ -262,10 +262,8 @@ final class SamplingRules {
       // nearest: ONNX Runtime rounds half to even (nearbyint), as Round does
       Value[] cx = nearestAxis(b, px, w, zeros);
       Value[] cy = nearestAxis(b, py, h, zeros);
-      Value weight = cx[1] == null ? (cy[1] == null ? null : cy[1]) : (cy[1] == null ? cx[1] : b.mul(cx[1], cy[1]));
-      if (weight == null) {
-        weight = b.onesLike(px);
-      }
+      // zeros padding: weight 1 inside the image, 0 outside; border: always 1 (index clamped)
+      Value weight = zeros ? b.mul(cx[1], cy[1]) : b.onesLike(px);
       corners.add(new Corner(b.add(b.mul(cy[0], b.ints(w)), cx[0]), weight, null, null));
     }
 
