@@ -60,6 +60,21 @@ public final class Autodiff {
       b.clearOutputs();
     }
     Map<String, Value> grads = new HashMap<>();
+    // Every backward node (rules, accumulation Adds, seeds, zero gradients) lives in the grad/ scope.
+    b.pushScope("grad");
+    try {
+      backward(forward, request, registry, b, active, grads);
+    } finally {
+      b.popScope();
+    }
+    Set<String> keepInputs = new HashSet<>();
+    forward.inputs().forEach(v -> keepInputs.add(v.name()));
+    b.inputs().forEach(v -> keepInputs.add(v.name()));
+    return GradientOverrides.lower(b.build()).pruned(keepInputs);
+  }
+
+  private static void backward(
+      Graph forward, GradientRequest request, VjpRegistry registry, GraphBuilder b, Set<String> active, Map<String, Value> grads) {
     for (Map.Entry<String, Boolean> e : request.seeded().entrySet()) {
       Value out = forward.value(e.getKey());
       if (!out.dtype().isFloating()) {
@@ -112,12 +127,7 @@ public final class Autodiff {
         outs.add(o.isEmpty() ? null : forward.value(o));
       }
       VjpContext ctx = new VjpContext(b, n, ins, outs, outGrads, needs);
-      b.pushScope("grad");
-      try {
-        rule.apply(ctx);
-      } finally {
-        b.popScope();
-      }
+      rule.apply(ctx);
       Value[] ig = ctx.inputGrads();
       for (int i = 0; i < ig.length; i++) {
         if (ig[i] != null) {
@@ -132,10 +142,6 @@ public final class Autodiff {
       }
       b.output(GradientRequest.gradName(w), g);
     }
-    Set<String> keepInputs = new HashSet<>();
-    forward.inputs().forEach(v -> keepInputs.add(v.name()));
-    b.inputs().forEach(v -> keepInputs.add(v.name()));
-    return GradientOverrides.lower(b.build()).pruned(keepInputs);
   }
 
   private static void accumulate(GraphBuilder b, Map<String, Value> grads, String name, Value g) {
