@@ -1,9 +1,11 @@
 package ai.vqclip.core.autodiff;
 
 import ai.vqclip.core.Tensor;
+import ai.vqclip.core.graph.Dim;
 import ai.vqclip.core.graph.Graph;
 import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.Node;
+import ai.vqclip.core.graph.Shape;
 import ai.vqclip.core.graph.Value;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -82,7 +84,7 @@ public final class Autodiff {
       }
       Value seed;
       if (e.getValue()) {
-        seed = b.input(GradientRequest.seedName(out.name()), out.dtype(), out.shape());
+        seed = b.input(GradientRequest.seedName(out.name()), out.dtype(), seedShape(forward, out));
       } else {
         if (!out.shape().isStatic() || out.shape().elementCount() != 1) {
           throw new IllegalArgumentException(
@@ -142,6 +144,29 @@ public final class Autodiff {
       }
       b.output(GradientRequest.gradName(w), g);
     }
+  }
+
+  /**
+   * The seed input's shape: the output's, except that symbolic dims not taken from a forward input
+   * get their own names. Shape inference names dims it cannot compute with placeholders ("d0",
+   * "concat", ...) that do not mean equal sizes, and a graph input must not claim they do.
+   */
+  private static Shape seedShape(Graph forward, Value out) {
+    if (!out.shape().hasRank() || out.shape().isStatic()) {
+      return out.shape();
+    }
+    Set<String> inputSymbols = new HashSet<>();
+    for (Value in : forward.inputs()) {
+      if (in.shape().hasRank()) {
+        in.shape().dims().stream().filter(d -> !d.isStatic()).forEach(d -> inputSymbols.add(d.symbol()));
+      }
+    }
+    List<Dim> dims = new ArrayList<>();
+    for (int i = 0; i < out.rank(); i++) {
+      Dim d = out.shape().dim(i);
+      dims.add(d.isStatic() || inputSymbols.contains(d.symbol()) ? d : Dim.symbol(GradientRequest.seedName(out.name()) + ":" + i));
+    }
+    return Shape.of(dims);
   }
 
   private static void accumulate(GraphBuilder b, Map<String, Value> grads, String name, Value g) {

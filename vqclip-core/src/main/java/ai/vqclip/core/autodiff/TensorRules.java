@@ -123,12 +123,25 @@ final class TensorRules {
   private static void slice(VjpContext c) {
     GraphBuilder b = c.b();
     Value x = c.input(0);
-    long[] shape = c.staticShape(x);
+    if (!x.shape().hasRank()) {
+      throw c.fail("needs the rank of " + x);
+    }
+    // Only the sliced axes need static sizes; others may be symbolic (-1 here, never read).
+    long[] shape = new long[x.rank()];
+    for (int i = 0; i < shape.length; i++) {
+      Dim d = x.shape().dim(i);
+      shape[i] = d.isStatic() ? d.size() : -1;
+    }
     long[] starts = c.requireConstantInput(1, "starts").toLongs();
     long[] ends = c.requireConstantInput(2, "ends").toLongs();
     long[] axes = c.input(3) == null ? null : c.requireConstantInput(3, "axes").toLongs();
     long[] steps = c.input(4) == null ? null : c.requireConstantInput(4, "steps").toLongs();
     List<SliceAxis> sliced = ShapeInference.sliceAxes(c.node(), shape, starts, ends, axes, steps);
+    for (SliceAxis s : sliced) {
+      if (shape[s.axis()] < 0) {
+        throw c.fail("needs the static size of sliced axis " + s.axis() + " of " + x);
+      }
+    }
     Value g = c.gradOutput(0);
     for (SliceAxis s : sliced) {
       if (s.count() == 0) {
@@ -148,7 +161,7 @@ final class TensorRules {
         first = s.start() + (count - 1) * step;
         step = -step;
       }
-      g = spread(c, g, ax, step);
+      g = spread(c, g, ax, count, step);
       long span = (count - 1) * step + 1;
       g = padAxis(b, g, ax, first, shape[ax] - first - span);
     }
@@ -160,18 +173,22 @@ final class TensorRules {
    * between: the result has {@code (n - 1) * step + 1} entries there. Done by appending a new axis
    * of size 1, padding it to {@code step} and merging it into {@code axis}.
    */
-  private static Value spread(VjpContext c, Value g, int axis, long step) {
+  private static Value spread(VjpContext c, Value g, int axis, long n, long step) {
     if (step == 1) {
       return g;
     }
     GraphBuilder b = c.b();
-    long[] gs = c.staticShape(g);
-    long n = gs[axis];
     Value u = b.unsqueeze(g, axis + 1);
     u = padAxis(b, u, axis + 1, 0, step - 1);
-    long[] merged = gs.clone();
-    merged[axis] = n * step;
-    Value m = reshapeStatic(b, u, merged);
+    Value m;
+    if (g.shape().isStatic()) {
+      long[] merged = g.shape().toArray();
+      merged[axis] = n * step;
+      m = reshapeStatic(b, u, merged);
+    } else {
+      Value merged = b.op("Concat").in(dimsOf(b, g, 0, axis), b.ints(n * step), dimsOf(b, g, axis + 1, g.rank())).attr("axis", 0L).out();
+      m = b.op("Reshape").in(u, merged).attr("allowzero", 1L).out();
+    }
     return sliceAxis(b, m, axis, 0, (n - 1) * step + 1, 1);
   }
 

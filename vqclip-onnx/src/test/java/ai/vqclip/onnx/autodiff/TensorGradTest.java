@@ -266,8 +266,10 @@ class TensorGradTest {
     Value r = b.reshape(t, 6, -1);
     Value gth = b.op("Gather").in(b.op("Flatten").in(x).attr("axis", 1L).out(), b.constant(Tensor.ofLongs(new long[] {3}, 0, -1, 0))).attr("axis", 1L).out();
     Value pad = b.op("Pad").in(gth, b.ints(0, 1, 0, 2)).out();
+    Value sl = b.op("Slice").in(y, b.ints(-1, 0), b.ints(0, MAX), b.ints(2, 1), b.ints(-2, 2)).out();
     b.output(r);
     b.output(pad);
+    b.output(b.op("Squeeze").in(b.unsqueeze(sl, 1), b.ints(1)).out());
     Graph g = b.build();
     SplittableRandom rnd = new SplittableRandom(5);
     Map<String, Tensor> in = Map.of(
