@@ -234,7 +234,7 @@ class TensorGradTest {
   }
 
   @Test
-  void reflectPadTooLargeAndWrapAreRejected() {
+  void unsupportedPadsAreRejected() {
     GraphBuilder b = new GraphBuilder("bad");
     Value x = b.input("x", DType.DOUBLE, Shape.of(3, 4));
     Value p = b.op("Pad").in(x, b.ints(0, 4, 0, 0)).attr("mode", "reflect").named("reflectPad").out();
@@ -250,6 +250,14 @@ class TensorGradTest {
     IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class,
         () -> Autodiff.differentiate(b2.build(), GradientRequest.ofLoss("loss", "x")));
     assertTrue(e2.getMessage().contains("edgeCrop") && e2.getMessage().contains("negative"), e2.getMessage());
+
+    GraphBuilder b3 = new GraphBuilder("bad3");
+    Value x3 = b3.input("x", DType.DOUBLE, Shape.of(3, 4));
+    Value p3 = b3.op("Pad").in(x3, b3.ints(1, 0, 0, 0)).attr("mode", "wrap").named("wrapPad").out();
+    b3.output("loss", sum(b3, p3));
+    IllegalArgumentException e3 = assertThrows(IllegalArgumentException.class,
+        () -> Autodiff.differentiate(b3.build(), GradientRequest.ofLoss("loss", "x")));
+    assertTrue(e3.getMessage().contains("wrapPad") && e3.getMessage().contains("'wrap'"), e3.getMessage());
   }
 
   /**
