@@ -45,11 +45,18 @@ public final class OnnxExport {
     boolean externalize = total > externalThresholdBytes;
     Map<String, Tensor> external = new LinkedHashMap<>();
     OnnxMl.GraphProto.Builder gp = OnnxMl.GraphProto.newBuilder().setName(lowered.name());
+    // Shape inference names dims it cannot compute with placeholders ("d0", "concat", ...) that do
+    // not mean "equal sizes" across values; ORT does read equal dim_params as equal sizes (its
+    // allocation planner reuses buffers on that basis), so only the graph inputs' symbols are exported.
+    java.util.Set<String> inputSymbols = new java.util.HashSet<>();
     for (Value v : lowered.inputs()) {
-      gp.addInput(valueInfo(v));
+      gp.addInput(valueInfo(v, null));
+      if (v.shape().hasRank()) {
+        v.shape().dims().stream().filter(d -> !d.isStatic()).forEach(d -> inputSymbols.add(d.symbol()));
+      }
     }
     for (Value v : lowered.outputs()) {
-      gp.addOutput(valueInfo(v));
+      gp.addOutput(valueInfo(v, inputSymbols));
     }
     for (Map.Entry<String, Tensor> e : lowered.initializers().entrySet()) {
       Tensor t = e.getValue();
@@ -77,7 +84,7 @@ public final class OnnxExport {
       if (!lowered.initializers().containsKey(v.name()) && v.shape().hasRank()
           && lowered.inputs().stream().noneMatch(i -> i.name().equals(v.name()))
           && lowered.outputs().stream().noneMatch(o -> o.name().equals(v.name()))) {
-        gp.addValueInfo(valueInfo(v));
+        gp.addValueInfo(valueInfo(v, inputSymbols));
       }
     }
     OnnxMl.ModelProto model = OnnxMl.ModelProto.newBuilder()
@@ -102,7 +109,8 @@ public final class OnnxExport {
     return tp.build();
   }
 
-  private static OnnxMl.ValueInfoProto valueInfo(Value v) {
+  /** A value's type; symbolic dims outside {@code symbols} (when not null) are left unnamed. */
+  private static OnnxMl.ValueInfoProto valueInfo(Value v, java.util.Set<String> symbols) {
     OnnxMl.TypeProto.Tensor.Builder tt = OnnxMl.TypeProto.Tensor.newBuilder().setElemType(v.dtype().onnxCode());
     if (v.shape().hasRank()) {
       OnnxMl.TensorShapeProto.Builder sp = OnnxMl.TensorShapeProto.newBuilder();
@@ -110,7 +118,7 @@ public final class OnnxExport {
         OnnxMl.TensorShapeProto.Dimension.Builder db = OnnxMl.TensorShapeProto.Dimension.newBuilder();
         if (d.isStatic()) {
           db.setDimValue(d.size());
-        } else {
+        } else if (symbols == null || symbols.contains(d.symbol())) {
           db.setDimParam(d.symbol());
         }
         sp.addDim(db);

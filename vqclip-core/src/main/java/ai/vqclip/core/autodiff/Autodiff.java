@@ -1,9 +1,11 @@
 package ai.vqclip.core.autodiff;
 
 import ai.vqclip.core.Tensor;
+import ai.vqclip.core.graph.Dim;
 import ai.vqclip.core.graph.Graph;
 import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.Node;
+import ai.vqclip.core.graph.Shape;
 import ai.vqclip.core.graph.Value;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -60,6 +62,21 @@ public final class Autodiff {
       b.clearOutputs();
     }
     Map<String, Value> grads = new HashMap<>();
+    // Every backward node (rules, accumulation Adds, seeds, zero gradients) lives in the grad/ scope.
+    b.pushScope("grad");
+    try {
+      backward(forward, request, registry, b, active, grads);
+    } finally {
+      b.popScope();
+    }
+    Set<String> keepInputs = new HashSet<>();
+    forward.inputs().forEach(v -> keepInputs.add(v.name()));
+    b.inputs().forEach(v -> keepInputs.add(v.name()));
+    return GradientOverrides.lower(b.build()).pruned(keepInputs);
+  }
+
+  private static void backward(
+      Graph forward, GradientRequest request, VjpRegistry registry, GraphBuilder b, Set<String> active, Map<String, Value> grads) {
     for (Map.Entry<String, Boolean> e : request.seeded().entrySet()) {
       Value out = forward.value(e.getKey());
       if (!out.dtype().isFloating()) {
@@ -67,7 +84,7 @@ public final class Autodiff {
       }
       Value seed;
       if (e.getValue()) {
-        seed = b.input(GradientRequest.seedName(out.name()), out.dtype(), out.shape());
+        seed = b.input(GradientRequest.seedName(out.name()), out.dtype(), seedShape(forward, out));
       } else {
         if (!out.shape().isStatic() || out.shape().elementCount() != 1) {
           throw new IllegalArgumentException(
@@ -112,12 +129,7 @@ public final class Autodiff {
         outs.add(o.isEmpty() ? null : forward.value(o));
       }
       VjpContext ctx = new VjpContext(b, n, ins, outs, outGrads, needs);
-      b.pushScope("grad");
-      try {
-        rule.apply(ctx);
-      } finally {
-        b.popScope();
-      }
+      rule.apply(ctx);
       Value[] ig = ctx.inputGrads();
       for (int i = 0; i < ig.length; i++) {
         if (ig[i] != null) {
@@ -132,10 +144,29 @@ public final class Autodiff {
       }
       b.output(GradientRequest.gradName(w), g);
     }
-    Set<String> keepInputs = new HashSet<>();
-    forward.inputs().forEach(v -> keepInputs.add(v.name()));
-    b.inputs().forEach(v -> keepInputs.add(v.name()));
-    return GradientOverrides.lower(b.build()).pruned(keepInputs);
+  }
+
+  /**
+   * The seed input's shape: the output's, except that symbolic dims not taken from a forward input
+   * get their own names. Shape inference names dims it cannot compute with placeholders ("d0",
+   * "concat", ...) that do not mean equal sizes, and a graph input must not claim they do.
+   */
+  private static Shape seedShape(Graph forward, Value out) {
+    if (!out.shape().hasRank() || out.shape().isStatic()) {
+      return out.shape();
+    }
+    Set<String> inputSymbols = new HashSet<>();
+    for (Value in : forward.inputs()) {
+      if (in.shape().hasRank()) {
+        in.shape().dims().stream().filter(d -> !d.isStatic()).forEach(d -> inputSymbols.add(d.symbol()));
+      }
+    }
+    List<Dim> dims = new ArrayList<>();
+    for (int i = 0; i < out.rank(); i++) {
+      Dim d = out.shape().dim(i);
+      dims.add(d.isStatic() || inputSymbols.contains(d.symbol()) ? d : Dim.symbol(GradientRequest.seedName(out.name()) + ":" + i));
+    }
+    return Shape.of(dims);
   }
 
   private static void accumulate(GraphBuilder b, Map<String, Value> grads, String name, Value g) {

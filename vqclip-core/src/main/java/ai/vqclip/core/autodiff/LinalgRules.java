@@ -44,11 +44,12 @@ final class LinalgRules {
     }
     if (c.needsGrad(0)) {
       Value da = c.unbroadcast(b.matmul(g2, swapLast2(b, b2)), a2);
-      c.setGrad(0, va ? b.reshape(da, a.shape().hasRank() && a.shape().isStatic() ? a.shape().toArray() : new long[] {-1}) : da);
+      // reshapeLike, not a plain Reshape: a static shape may hold 0, which Reshape reads as "copy"
+      c.setGrad(0, va ? TensorRules.reshapeLike(b, da, a) : da);
     }
     if (c.needsGrad(1)) {
       Value db = c.unbroadcast(b.matmul(swapLast2(b, a2), g2), b2);
-      c.setGrad(1, vb ? b.reshape(db, bb.shape().isStatic() ? bb.shape().toArray() : new long[] {-1}) : db);
+      c.setGrad(1, vb ? TensorRules.reshapeLike(b, db, bb) : db);
     }
   }
 
