@@ -1,0 +1,2 @@
+/** Benchmarks. */
+package ai.vqclip.bench;
