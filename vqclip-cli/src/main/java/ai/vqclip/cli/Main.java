@@ -1,0 +1,99 @@
+package ai.vqclip.cli;
+
+import java.io.PrintWriter;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code vqclip} command. Exit codes: 0 success, 1 failure (a runtime error, or a failed
+ * self-test), 2 bad usage (unknown option, bad value, missing subcommand). Errors print one line on
+ * stderr; {@code --verbose} adds the stack trace.
+ */
+@Command(
+    name = "vqclip",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "VQGAN-CLIP in Java: gradient-exporting ONNX graphs run by ONNX Runtime.",
+    subcommands = {DemoCommand.class, SelfTestCommand.class})
+public final class Main implements Callable<Integer> {
+  /** Exit code for usage errors, as picocli's default. */
+  static final int EXIT_USAGE = 2;
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Print stack traces with errors.")
+  boolean verbose;
+
+  /** Public for picocli. */
+  public Main() {}
+
+  /** Runs the command and exits the JVM with its exit code. */
+  public static void main(String[] args) {
+    System.exit(newCommandLine().execute(args));
+  }
+
+  /**
+   * A command line for {@link Main} with vqclip's error handling: one-line messages, exit code 2
+   * for usage errors, stack traces only with {@code --verbose}.
+   */
+  public static CommandLine newCommandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setParameterExceptionHandler(Main::onParameterError);
+    cl.setExecutionExceptionHandler(Main::onExecutionError);
+    return cl;
+  }
+
+  @Override
+  public Integer call() {
+    throw new ParameterException(spec.commandLine(), "missing command: choose one of " + spec.subcommands().keySet());
+  }
+
+  private static int onParameterError(ParameterException ex, String[] args) {
+    CommandLine cmd = ex.getCommandLine();
+    PrintWriter err = cmd.getErr();
+    err.println("vqclip: " + oneLine(ex.getMessage()) + " (see '" + cmd.getCommandSpec().qualifiedName() + " --help')");
+    if (verbose(args)) {
+      ex.printStackTrace(err);
+    }
+    err.flush();
+    return EXIT_USAGE;
+  }
+
+  private static int onExecutionError(Exception ex, CommandLine cmd, ParseResult parsed) {
+    PrintWriter err = cmd.getErr();
+    boolean verbose = verbose(parsed.originalArgs().toArray(new String[0]));
+    String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : oneLine(ex.getMessage());
+    err.println("vqclip " + cmd.getCommandName() + ": error: " + msg + (verbose ? "" : " (--verbose shows the stack trace)"));
+    if (verbose) {
+      ex.printStackTrace(err);
+    }
+    err.flush();
+    return cmd.getCommandSpec().exitCodeOnExecutionException();
+  }
+
+  // Parsing may fail before --verbose is bound, so look for it in the raw arguments.
+  private static boolean verbose(String[] args) {
+    return args != null && Arrays.asList(args).contains("--verbose");
+  }
+
+  private static String oneLine(String s) {
+    return s == null ? "" : s.strip().replaceAll("\\s*\\R\\s*", "; ");
+  }
+
+  /** Reports the version written into the jar manifest by the build. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"vqclip " + (v == null ? "(development build)" : v)};
+    }
+  }
+}
