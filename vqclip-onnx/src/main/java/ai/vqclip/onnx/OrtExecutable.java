@@ -153,11 +153,16 @@ public final class OrtExecutable implements Executable {
     if (closed) {
       throw new IllegalStateException("executable for graph '" + graph.name() + "' is closed");
     }
+    java.util.Objects.requireNonNull(inputs, "inputs");
     validate(inputs);
     List<String> wanted = new ArrayList<>();
     if (outputs == null) {
       graph.outputs().forEach(o -> wanted.add(o.name()));
     } else {
+      if (outputs.isEmpty()) {
+        throw new IllegalArgumentException("no outputs requested from graph '" + graph.name() + "'; pass null for all of "
+            + describe(graph.outputs()));
+      }
       for (String o : outputs) {
         graph.output(o); // throws listing the outputs
         wanted.add(o);
@@ -193,7 +198,8 @@ public final class OrtExecutable implements Executable {
     for (Value in : graph.inputs()) {
       Tensor t = inputs.get(in.name());
       if (t == null) {
-        throw new IllegalArgumentException("missing input " + in + " for graph '" + graph.name() + "'; given: " + inputs.keySet());
+        throw new IllegalArgumentException((inputs.containsKey(in.name()) ? "null tensor for input " : "missing input ") + in
+            + " for graph '" + graph.name() + "'; given: " + inputs.keySet());
       }
       if (t.dtype() != in.dtype()) {
         throw new IllegalArgumentException("input '" + in.name() + "' must be " + in.dtype() + " " + in.shape() + ", found " + t.dtype() + " "
