@@ -16,11 +16,11 @@ import ai.vqclip.core.backend.ExecutionOptions;
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.Dim;
 import ai.vqclip.core.graph.Graph;
+import ai.vqclip.core.graph.Shape;
 import ai.vqclip.core.graph.Value;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -203,7 +203,7 @@ public final class OrtExecutable implements Executable {
       }
       if (t.dtype() != in.dtype()) {
         throw new IllegalArgumentException("input '" + in.name() + "' must be " + in.dtype() + " " + in.shape() + ", found " + t.dtype() + " "
-            + Arrays.toString(t.shape()));
+            + Shape.of(t.shape()));
       }
       if (in.shape().hasRank()) {
         long[] s = t.shape();
@@ -218,7 +218,7 @@ public final class OrtExecutable implements Executable {
           }
         }
         if (!ok) {
-          throw new IllegalArgumentException("input '" + in.name() + "' must have shape " + in.shape() + ", found " + Arrays.toString(t.shape())
+          throw new IllegalArgumentException("input '" + in.name() + "' must have shape " + in.shape() + ", found " + Shape.of(t.shape())
               + (symbols.isEmpty() ? "" : " (symbols bound so far: " + symbols + ")"));
         }
       }
