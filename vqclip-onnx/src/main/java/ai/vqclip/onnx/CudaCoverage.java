@@ -67,7 +67,7 @@ public final class CudaCoverage {
 
     @Override
     public String toString() {
-      return opType + "-" + version + " node '" + node + "' " + inputTypes + " -> " + outputTypes + ": " + reason;
+      return opType + (version < 0 ? "" : "-" + version) + " node '" + node + "' " + inputTypes + " -> " + outputTypes + ": " + reason;
     }
   }
 
