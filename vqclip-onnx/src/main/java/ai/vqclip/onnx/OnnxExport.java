@@ -9,8 +9,10 @@ import ai.vqclip.core.graph.Graph;
 import ai.vqclip.core.graph.Node;
 import ai.vqclip.core.graph.Value;
 import com.google.protobuf.ByteString;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /** Serializes vqclip graphs to ONNX ModelProto (IR version 10, the graph's opset). */
 public final class OnnxExport {
@@ -35,14 +37,52 @@ public final class OnnxExport {
    * Exports a graph. When the initializers total more than {@code externalThresholdBytes}, every
    * initializer of at least {@link #EXTERNAL_MIN_TENSOR_BYTES} is declared EXTERNAL and returned in
    * {@link OnnxModel#externalInitializers()} instead of being copied into the proto.
+   *
+   * @throws IllegalArgumentException when the proto would still exceed protobuf's 2 GB limit (too
+   *     much data in small initializers or tensor attributes); the message gives the sizes
    */
   public static OnnxModel export(Graph g, long externalThresholdBytes) {
+    return export(g, externalThresholdBytes, MAX_PROTO_BYTES);
+  }
+
+  /** Largest serialized ModelProto protobuf (and a Java byte array) can hold. */
+  static final long MAX_PROTO_BYTES = Integer.MAX_VALUE - 8;
+
+  /** Room kept for everything in the proto that is not tensor data (nodes, names, shapes). */
+  private static final long PROTO_OVERHEAD_MARGIN = 1L << 20;
+
+  /** {@link #export(Graph, long)} with the proto size limit as a parameter (tests use a small one). */
+  static OnnxModel export(Graph g, long externalThresholdBytes, long maxProtoBytes) {
+    if (externalThresholdBytes < 0) {
+      throw new IllegalArgumentException("externalThresholdBytes must be >= 0, got " + externalThresholdBytes);
+    }
     Graph lowered = GradientOverrides.lower(g);
     long total = 0;
     for (Tensor t : lowered.initializers().values()) {
       total += t.data().remaining();
     }
     boolean externalize = total > externalThresholdBytes;
+    // Count, in long arithmetic, what stays inside the proto, so an oversized model is refused here
+    // with a message instead of overflowing protobuf's int sizes into a corrupt or failing write.
+    long inlineBytes = 0;
+    for (Tensor t : lowered.initializers().values()) {
+      if (!(externalize && t.data().remaining() >= EXTERNAL_MIN_TENSOR_BYTES)) {
+        inlineBytes += t.data().remaining();
+      }
+    }
+    for (Node n : lowered.nodes()) {
+      for (Attribute a : n.attributes().values()) {
+        if (a.kind() == Attribute.Kind.TENSOR) {
+          inlineBytes += a.asTensor().data().remaining();
+        }
+      }
+    }
+    if (inlineBytes + PROTO_OVERHEAD_MARGIN > maxProtoBytes) {
+      throw new IllegalArgumentException("graph '" + g.name() + "' cannot be exported: " + inlineBytes + " bytes of tensor data would stay "
+          + "inside the ONNX proto (initializers under " + EXTERNAL_MIN_TENSOR_BYTES + " bytes and tensor attributes are never "
+          + "externalized; " + total + " bytes of initializers in all), and a proto holds at most " + maxProtoBytes + " bytes. "
+          + "Merge small weights into larger tensors or feed them as inputs.");
+    }
     Map<String, Tensor> external = new LinkedHashMap<>();
     OnnxMl.GraphProto.Builder gp = OnnxMl.GraphProto.newBuilder().setName(lowered.name());
     // Shape inference names dims it cannot compute with placeholders ("d0", "concat", ...) that do
@@ -80,10 +120,11 @@ public final class OnnxExport {
     for (Node n : lowered.nodes()) {
       gp.addNode(node(n));
     }
+    Set<String> io = new HashSet<>();
+    lowered.inputs().forEach(v -> io.add(v.name()));
+    lowered.outputs().forEach(v -> io.add(v.name()));
     for (Value v : lowered.values().values()) {
-      if (!lowered.initializers().containsKey(v.name()) && v.shape().hasRank()
-          && lowered.inputs().stream().noneMatch(i -> i.name().equals(v.name()))
-          && lowered.outputs().stream().noneMatch(o -> o.name().equals(v.name()))) {
+      if (!lowered.initializers().containsKey(v.name()) && v.shape().hasRank() && !io.contains(v.name())) {
         gp.addValueInfo(valueInfo(v, inputSymbols));
       }
     }
@@ -94,8 +135,10 @@ public final class OnnxExport {
         .addOpsetImport(OnnxMl.OperatorSetIdProto.newBuilder().setDomain("").setVersion(lowered.opset()))
         .setGraph(gp)
         .build();
-    if (model.getSerializedSize() < 0) {
-      throw new IllegalArgumentException("graph '" + g.name() + "' is over 2 GB even with external initializers");
+    int size = model.getSerializedSize();
+    if (size < 0 || size > maxProtoBytes) {
+      throw new IllegalArgumentException("graph '" + g.name() + "' serializes to " + Integer.toUnsignedLong(size) + " bytes; a proto holds at most "
+          + maxProtoBytes + " bytes even with " + external.size() + " initializers kept outside");
     }
     return new OnnxModel(model.toByteArray(), external);
   }

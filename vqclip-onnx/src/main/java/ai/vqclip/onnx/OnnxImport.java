@@ -40,6 +40,9 @@ public final class OnnxImport {
   /** Highest default-domain opset accepted (ONNX Runtime 1.29 rejects 27). */
   public static final int MAX_OPSET = 26;
 
+  /** Highest tensor rank accepted (ONNX Runtime's own limit is far above what models use). */
+  public static final int MAX_RANK = 64;
+
   private static final Set<String> REDUCE_AXES_INPUT_FROM_18 =
       Set.of("ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp");
 
@@ -105,7 +108,10 @@ public final class OnnxImport {
           + MIN_OPSET + " to " + MAX_OPSET);
     }
     OnnxMl.GraphProto gp = m.getGraph();
-    GraphBuilder b = new GraphBuilder(gp.getName().isEmpty() ? "imported" : gp.getName()).opset(opset);
+    // Models older than vqclip's opset are upgraded to it (see node()): the graph then follows
+    // opset-18 semantics, so its export, shape inference and VJP rules all see one form.
+    int graphOpset = Math.max(opset, Graph.OPSET);
+    GraphBuilder b = new GraphBuilder(gp.getName().isEmpty() ? "imported" : gp.getName()).opset(graphOpset);
     Set<String> initNames = new java.util.HashSet<>();
     try {
       for (OnnxMl.TensorProto t : gp.getInitializerList()) {
@@ -139,8 +145,6 @@ public final class OnnxImport {
     }
   }
 
-  private static final java.util.concurrent.atomic.AtomicLong NODE_IDS = new java.util.concurrent.atomic.AtomicLong();
-
   private static Node node(OnnxMl.NodeProto np, int opset, GraphBuilder b, String source) {
     String domain = np.getDomain().equals("ai.onnx") ? "" : np.getDomain();
     if (!domain.isEmpty() && !domain.equals(Graph.VQCLIP_DOMAIN)) {
@@ -153,14 +157,27 @@ public final class OnnxImport {
     }
     List<String> inputs = new ArrayList<>(np.getInputList());
     String op = np.getOpType();
-    // Normalize to the input-based axes of newer opsets, so shape inference and the VJP rules see one form.
-    if (opset < 18 && REDUCE_AXES_INPUT_FROM_18.contains(op) && attrs.containsKey("axes")) {
-      inputs.add(b.ints(attrs.remove("axes").asInts()).name());
+    // Upgrade to opset 18. Between opsets 13 and 18 the only change to an op's signature (rather than
+    // added types or optional attributes and inputs with backward-compatible defaults) is that the
+    // Reduce* ops other than ReduceSum take axes as an input instead of an attribute.
+    if (opset < 18 && REDUCE_AXES_INPUT_FROM_18.contains(op)) {
+      Attribute axes = attrs.remove("axes");
+      if (axes != null) {
+        if (axes.kind() != Attribute.Kind.INTS) {
+          throw new ModelLoadException(source + ": node '" + np.getName() + "' (" + op + ") attribute 'axes' must be INTS, found " + axes.kind());
+        }
+        while (inputs.size() > 1 && inputs.get(inputs.size() - 1).isEmpty()) {
+          inputs.remove(inputs.size() - 1);
+        }
+        if (inputs.size() != 1) {
+          throw new ModelLoadException(source + ": node '" + np.getName() + "' (" + op + ") at opset " + opset + " takes 1 input, found "
+              + np.getInputCount());
+        }
+        inputs.add(b.ints(axes.asInts()).name());
+      }
     }
-    String name = np.getName().isEmpty() ? op + "_" + NODE_IDS.incrementAndGet() : np.getName();
-    while (b.hasValue(name) && !np.getOutputList().contains(name)) {
-      name = name + "_";
-    }
+    // Node names are optional and need not be unique in ONNX; vqclip's graphs need unique ones.
+    String name = b.freshName(np.getName().isEmpty() ? op : np.getName());
     return new Node(name, op, domain, inputs, np.getOutputList(), attrs);
   }
 
@@ -215,15 +232,27 @@ public final class OnnxImport {
   static Tensor tensor(OnnxMl.TensorProto t, Path dir, String source) {
     String what = "tensor '" + t.getName() + "'";
     DType dt = dtype(t.getDataType(), what, source);
+    if (t.getDimsCount() > MAX_RANK) {
+      throw new ModelLoadException(source + ": " + what + " has rank " + t.getDimsCount() + "; at most " + MAX_RANK + " is accepted");
+    }
     long[] shape = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
     long n = 1;
     for (long d : shape) {
       if (d < 0) {
         throw new ModelLoadException(source + ": " + what + " has negative dimension in " + java.util.Arrays.toString(shape));
       }
-      n = Math.multiplyExact(n, d);
-      if (n > Tensor.MAX_ELEMENTS) {
-        throw new ModelLoadException(source + ": " + what + " shape " + java.util.Arrays.toString(shape) + " exceeds " + Tensor.MAX_ELEMENTS + " elements");
+      if (d == 0) {
+        n = 0;
+      }
+    }
+    if (n != 0) {
+      // Divide instead of multiply so a product that would overflow a long is caught too.
+      for (long d : shape) {
+        if (n > Tensor.MAX_ELEMENTS / d) {
+          throw new ModelLoadException(source + ": " + what + " shape " + java.util.Arrays.toString(shape) + " has more than "
+              + Tensor.MAX_ELEMENTS + " elements, the most a tensor may hold");
+        }
+        n *= d;
       }
     }
     long bytes = n * dt.byteSize();
@@ -278,9 +307,24 @@ public final class OnnxImport {
     if (loc == null) {
       throw new ModelLoadException(source + ": " + what + " external data has no location");
     }
-    Path file = dir.resolve(loc).normalize();
-    if (!file.startsWith(dir.normalize())) {
-      throw new ModelLoadException(source + ": " + what + " external data location '" + loc + "' leaves the model's directory");
+    Path base = dir.toAbsolutePath().normalize();
+    Path file;
+    try {
+      file = base.resolve(loc).normalize();
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new ModelLoadException(source + ": " + what + " external data location '" + loc + "' is not a valid path", e);
+    }
+    if (loc.isEmpty() || !file.startsWith(base) || file.equals(base)) {
+      throw new ModelLoadException(source + ": " + what + " external data location '" + loc + "' leaves the model's directory " + base);
+    }
+    try {
+      // A symbolic link inside the directory could still point outside it.
+      if (Files.exists(file) && !file.toRealPath().startsWith(base.toRealPath())) {
+        throw new ModelLoadException(source + ": " + what + " external data location '" + loc + "' resolves outside the model's directory "
+            + base + " (through a link)");
+      }
+    } catch (IOException e) {
+      throw new ModelLoadException(source + ": cannot resolve external data " + file + " for " + what + ": " + e.getMessage(), e);
     }
     long offset;
     long length;
@@ -295,7 +339,7 @@ public final class OnnxImport {
           + java.util.Arrays.toString(shape) + " of " + dt + " (" + bytes + " bytes)");
     }
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      if (offset + length > ch.size()) {
+      if (offset > ch.size() - length) {
         throw new ModelLoadException(source + ": " + what + " external data [" + offset + ", " + (offset + length) + ") lies beyond the end of "
             + file + " (" + ch.size() + " bytes)");
       }

@@ -16,11 +16,11 @@ import ai.vqclip.core.backend.ExecutionOptions;
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.Dim;
 import ai.vqclip.core.graph.Graph;
+import ai.vqclip.core.graph.Shape;
 import ai.vqclip.core.graph.Value;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -153,11 +153,16 @@ public final class OrtExecutable implements Executable {
     if (closed) {
       throw new IllegalStateException("executable for graph '" + graph.name() + "' is closed");
     }
+    java.util.Objects.requireNonNull(inputs, "inputs");
     validate(inputs);
     List<String> wanted = new ArrayList<>();
     if (outputs == null) {
       graph.outputs().forEach(o -> wanted.add(o.name()));
     } else {
+      if (outputs.isEmpty()) {
+        throw new IllegalArgumentException("no outputs requested from graph '" + graph.name() + "'; pass null for all of "
+            + describe(graph.outputs()));
+      }
       for (String o : outputs) {
         graph.output(o); // throws listing the outputs
         wanted.add(o);
@@ -193,11 +198,12 @@ public final class OrtExecutable implements Executable {
     for (Value in : graph.inputs()) {
       Tensor t = inputs.get(in.name());
       if (t == null) {
-        throw new IllegalArgumentException("missing input " + in + " for graph '" + graph.name() + "'; given: " + inputs.keySet());
+        throw new IllegalArgumentException((inputs.containsKey(in.name()) ? "null tensor for input " : "missing input ") + in
+            + " for graph '" + graph.name() + "'; given: " + inputs.keySet());
       }
       if (t.dtype() != in.dtype()) {
         throw new IllegalArgumentException("input '" + in.name() + "' must be " + in.dtype() + " " + in.shape() + ", found " + t.dtype() + " "
-            + Arrays.toString(t.shape()));
+            + Shape.of(t.shape()));
       }
       if (in.shape().hasRank()) {
         long[] s = t.shape();
@@ -212,7 +218,7 @@ public final class OrtExecutable implements Executable {
           }
         }
         if (!ok) {
-          throw new IllegalArgumentException("input '" + in.name() + "' must have shape " + in.shape() + ", found " + Arrays.toString(t.shape())
+          throw new IllegalArgumentException("input '" + in.name() + "' must have shape " + in.shape() + ", found " + Shape.of(t.shape())
               + (symbols.isEmpty() ? "" : " (symbols bound so far: " + symbols + ")"));
         }
       }

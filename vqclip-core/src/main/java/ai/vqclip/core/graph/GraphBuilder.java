@@ -400,6 +400,7 @@ public final class GraphBuilder {
       fragment.input(k); // throws, listing the inputs, for unknown names
     }
     Map<String, String> rename = new HashMap<>();
+    Map<String, String[]> symbolBindings = new HashMap<>();
     for (Value fin : fragment.inputs()) {
       Value bound = bindings.get(fin.name());
       if (bound == null) {
@@ -413,6 +414,21 @@ public final class GraphBuilder {
                 + fin.shape() + " " + fin.dtype());
       }
       rename.put(fin.name(), actual.name());
+      // A symbol shared by several fragment inputs must get one size (e.g. batch "n").
+      if (fin.shape().hasRank() && actual.shape().hasRank()) {
+        for (int i = 0; i < fin.rank(); i++) {
+          Dim d = fin.shape().dim(i);
+          Dim a = actual.shape().dim(i);
+          if (!d.isStatic() && a.isStatic()) {
+            String[] prev = symbolBindings.putIfAbsent(d.symbol(), new String[] {Long.toString(a.size()), fin.name(), actual.toString()});
+            if (prev != null && !prev[0].equals(Long.toString(a.size()))) {
+              throw new IllegalArgumentException("cannot wire " + actual + " to fragment '" + fragment.name() + "' input '" + fin.name()
+                  + "' " + fin.shape() + ": symbol " + d.symbol() + " would be " + a.size() + ", but input '" + prev[1] + "' bound to "
+                  + prev[2] + " made it " + prev[0]);
+            }
+          }
+        }
+      }
     }
     pushScope(scope);
     try {
