@@ -45,6 +45,15 @@ class CompositeGradTest {
 
   @Test
   void convNetWithGroupNormAndSwish() {
+    Graph g = convNetGraph();
+    Map<String, Tensor> in = randomInputs(g, Map.of(), SEED);
+    assertGradient(g, in, List.of("x"), 1e-2, GradCheck.TOL_F32, SEED);
+    assertGradient(g, in, List.of("conv1.weight", "conv1.bias", "norm.weight", "norm.bias", "conv2.weight", "conv2.bias"), 1e-2,
+        GradCheck.TOL_F32, SEED + 1);
+  }
+
+  /** Conv, GroupNorm (reshape form), swish, strided conv: a VQGAN-style block, float32. */
+  static Graph convNetGraph() {
     // Conv and InstanceNormalization run in float32 only on ORT's CPU provider.
     DType t = DType.FLOAT;
     SplittableRandom rnd = new SplittableRandom(SEED);
@@ -59,11 +68,7 @@ class CompositeGradTest {
     Value w2 = weight(b, "conv2.weight", t, rnd, 0.3, 4, 8, 3, 3);
     Value b2 = weight(b, "conv2.bias", t, rnd, 0.1, 4);
     b.output(b.op("Conv").in(h, w2, b2).ints("pads", 1, 1, 1, 1).ints("strides", 2, 2).out());
-    Graph g = b.build();
-    Map<String, Tensor> in = randomInputs(g, Map.of(), SEED);
-    assertGradient(g, in, List.of("x"), 1e-2, GradCheck.TOL_F32, SEED);
-    assertGradient(g, in, List.of("conv1.weight", "conv1.bias", "norm.weight", "norm.bias", "conv2.weight", "conv2.bias"), 1e-2,
-        GradCheck.TOL_F32, SEED + 1);
+    return b.build();
   }
 
   private static double[] shifted(SplittableRandom rnd, int n, double mean) {
@@ -122,6 +127,22 @@ class CompositeGradTest {
     Value prB = weight(b, "mlp.c_proj.bias", t, rnd, 0.1, d);
     b.output(b.add(x1, b.add(b.matmul(gelu, prW), prB)));
     return b.build();
+  }
+
+  @Test
+  void emittedGradientGraphsRunOnCudaWithoutCpuFallback() {
+    // The float32 forward+backward graphs of both blocks, w.r.t. input and every weight, use only
+    // ops, versions and types that ONNX Runtime's CUDA provider implements, and symmetric
+    // ConvTranspose pads.
+    Graph conv = convNetGraph();
+    Graph block = transformerBlock(DType.FLOAT, true);
+    for (Graph g : List.of(conv, block)) {
+      List<String> wrt = new ArrayList<>(List.of("x"));
+      g.initializers().keySet().stream().filter(k -> k.contains(".")).forEach(wrt::add);
+      Graph grad = ai.vqclip.core.autodiff.Autodiff.differentiate(
+          g, ai.vqclip.core.autodiff.GradientRequest.ofSeeds(List.of(g.outputs().get(0).name()), wrt));
+      org.junit.jupiter.api.Assertions.assertEquals(List.of(), ai.vqclip.onnx.CudaCoverage.check(grad), g.name());
+    }
   }
 
   @Test
