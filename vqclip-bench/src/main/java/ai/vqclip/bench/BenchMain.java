@@ -1,5 +1,6 @@
 package ai.vqclip.bench;
 
+import ai.vqclip.core.graph.FlopCounter;
 import ai.vqclip.core.graph.Graph;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,5 +1,6 @@
 package ai.vqclip.bench;
 
+import ai.vqclip.core.graph.FlopCounter;
 import ai.vqclip.core.Tensor;
 import ai.vqclip.core.backend.ExecutionOptions;
 import ai.vqclip.core.graph.Graph;

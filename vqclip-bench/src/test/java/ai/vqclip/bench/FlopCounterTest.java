@@ -1,5 +1,6 @@
 package ai.vqclip.bench;
 
+import ai.vqclip.core.graph.FlopCounter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

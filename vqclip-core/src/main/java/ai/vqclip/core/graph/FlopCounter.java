@@ -1,9 +1,5 @@
-package ai.vqclip.bench;
+package ai.vqclip.core.graph;
 
-import ai.vqclip.core.graph.Graph;
-import ai.vqclip.core.graph.Node;
-import ai.vqclip.core.graph.Shape;
-import ai.vqclip.core.graph.Value;
 
 /**
  * Counts the floating-point operations of a graph's matrix-heavy nodes, a multiply-add counting

@@ -1,0 +1,37 @@
+package ai.vqclip.core;
+
+import ai.vqclip.core.graph.Graph;
+
+/**
+ * A joint image-text embedding model (CLIP): a differentiable image fragment plus host-side text
+ * and image embedding. Implementations own native resources: close them ({@code close()} is
+ * idempotent and throws nothing). Not thread-safe.
+ */
+public interface Encoder extends AutoCloseable {
+  /** Name of the image input of {@link #imageFragment}. */
+  String IMAGES = "images";
+
+  /** Name of the embedding output of {@link #imageFragment}. */
+  String EMBEDDINGS = "embeddings";
+
+  /** Side of the square images the encoder takes (224 for ViT-B/32). */
+  int inputResolution();
+
+  /** Embedding dimension. */
+  int embeddingDim();
+
+  /**
+   * A fragment from {@link #IMAGES} [n, 3, S, S] with values in [0, 1] (normalised inside) to
+   * {@link #EMBEDDINGS} [n, D] (not L2-normalised).
+   */
+  Graph imageFragment(int batch);
+
+  /** The embedding [1, D] of a text. */
+  Tensor embedText(String text);
+
+  /** The embeddings [n, D] of images [n, 3, S, S] in [0, 1]. */
+  Tensor embedImages(Tensor images);
+
+  @Override
+  void close();
+}

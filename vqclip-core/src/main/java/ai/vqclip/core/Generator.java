@@ -1,0 +1,49 @@
+package ai.vqclip.core;
+
+import ai.vqclip.core.graph.Graph;
+
+/**
+ * An image generator whose synthesis is differentiable: a latent {@code z} [1, C, h, w] becomes an
+ * image [1, 3, H, W] with values in [0, 1]. It contributes graph fragments to the fused step graph
+ * and offers host-side helpers for initialisation. Implementations own native resources: close
+ * them ({@code close()} is idempotent and throws nothing). Not thread-safe.
+ */
+public interface Generator extends AutoCloseable {
+  /** Name of the latent input of {@link #synthesisFragment}. */
+  String LATENT = "z";
+
+  /** Name of the image output of {@link #synthesisFragment}. */
+  String IMAGE = "image";
+
+  /**
+   * The latent shape [1, C, h, w] for an output image of {@code width} x {@code height}.
+   *
+   * @throws IllegalArgumentException for a size the generator cannot produce (message says which sizes are allowed)
+   */
+  long[] latentShape(int width, int height);
+
+  /**
+   * A fragment from {@link #LATENT} [1, C, h, w] to {@link #IMAGE} [1, 3, H, W] in [0, 1]: the
+   * synthesis including any quantisation (with a straight-through gradient) and the final clamp
+   * (with clamp-with-gradient).
+   */
+  Graph synthesisFragment(int width, int height);
+
+  /** A random initial latent for that size, from {@code seed} (bit-identical for the same seed). */
+  Tensor randomLatent(int width, int height, long seed);
+
+  /** The latent of an image [1, 3, H, W] in [0, 1] (for editing and init images). */
+  Tensor encode(Tensor image);
+
+  /** The image [1, 3, H, W] in [0, 1] of a latent. */
+  Tensor decode(Tensor latent);
+
+  /**
+   * Per-channel lower and upper bounds of the latent, each [1, C, 1, 1]: the optimizer clamps z to
+   * this box after every step.
+   */
+  Tensor[] latentBounds();
+
+  @Override
+  void close();
+}
