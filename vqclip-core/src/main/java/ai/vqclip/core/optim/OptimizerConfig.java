@@ -1,0 +1,87 @@
+package ai.vqclip.core.optim;
+
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * An optimizer for the latent, validated. Defaults follow the common VQGAN-CLIP settings: Adam with
+ * beta 0.9/0.999 and epsilon 1e-8 (METHOD.md B.7).
+ *
+ * @param kind the update rule
+ * @param learningRate step size, in latent units (> 0)
+ * @param beta1 first-moment decay (Adam family), or momentum for SGD, in [0, 1)
+ * @param beta2 second-moment decay (Adam family) or RMSProp decay, in [0, 1)
+ * @param epsilon denominator guard (> 0)
+ * @param weightDecay decoupled weight decay for {@link Kind#ADAMW} (>= 0; 0 for the others)
+ */
+public record OptimizerConfig(Kind kind, double learningRate, double beta1, double beta2, double epsilon, double weightDecay) {
+  /** Update rules. */
+  public enum Kind {
+    ADAM,
+    ADAMW,
+    ADAGRAD,
+    ADAMAX,
+    RMSPROP,
+    NADAM,
+    AMSGRAD,
+    SGD;
+
+    /**
+     * The kind for a case-insensitive name such as {@code "adamw"}.
+     *
+     * @throws IllegalArgumentException naming the accepted names
+     */
+    public static Kind parse(String name) {
+      Objects.requireNonNull(name, "optimizer name");
+      try {
+        return valueOf(name.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "optimizer must be one of " + java.util.Arrays.toString(values()).toLowerCase(Locale.ROOT) + ", got '" + name + "'");
+      }
+    }
+  }
+
+  public OptimizerConfig {
+    Objects.requireNonNull(kind, "kind");
+    if (!(learningRate > 0) || !Double.isFinite(learningRate)) {
+      throw new IllegalArgumentException("learning rate must be a finite number > 0, got " + learningRate);
+    }
+    if (!(beta1 >= 0 && beta1 < 1)) {
+      throw new IllegalArgumentException("beta1 (momentum) must be in [0, 1), got " + beta1);
+    }
+    if (!(beta2 >= 0 && beta2 < 1)) {
+      throw new IllegalArgumentException("beta2 must be in [0, 1), got " + beta2);
+    }
+    if (!(epsilon > 0)) {
+      throw new IllegalArgumentException("epsilon must be > 0, got " + epsilon);
+    }
+    if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) {
+      throw new IllegalArgumentException("weight decay must be a finite number >= 0, got " + weightDecay);
+    }
+    if (weightDecay > 0 && kind != Kind.ADAMW) {
+      throw new IllegalArgumentException("weight decay applies to ADAMW only, got " + weightDecay + " for " + kind);
+    }
+  }
+
+  /** The defaults of a kind at a learning rate (Adam family 0.9/0.999/1e-8; RMSProp decay 0.95; SGD momentum 0.9). */
+  public static OptimizerConfig of(Kind kind, double learningRate) {
+    return switch (kind) {
+      case RMSPROP -> new OptimizerConfig(kind, learningRate, 0, 0.95, 1e-8, 0);
+      case SGD -> new OptimizerConfig(kind, learningRate, 0.9, 0, 1e-8, 0);
+      case ADAGRAD -> new OptimizerConfig(kind, learningRate, 0, 0, 1e-6, 0);
+      case ADAMW -> new OptimizerConfig(kind, learningRate, 0.9, 0.999, 1e-8, 0.01);
+      default -> new OptimizerConfig(kind, learningRate, 0.9, 0.999, 1e-8, 0);
+    };
+  }
+
+  /** Adam, the default. */
+  public static OptimizerConfig adam(double learningRate) {
+    return of(Kind.ADAM, learningRate);
+  }
+
+  /** The same settings at another learning rate (learning-rate drops). */
+  public OptimizerConfig withLearningRate(double lr) {
+    return new OptimizerConfig(kind, lr, beta1, beta2, epsilon, weightDecay);
+  }
+}
