@@ -1,0 +1,195 @@
+package ai.vqclip.onnx.loss;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.vqclip.core.Tensor;
+import ai.vqclip.core.autodiff.Autodiff;
+import ai.vqclip.core.autodiff.GradientRequest;
+import ai.vqclip.core.backend.ExecutionOptions;
+import ai.vqclip.core.graph.DType;
+import ai.vqclip.core.graph.Graph;
+import ai.vqclip.core.graph.GraphBuilder;
+import ai.vqclip.core.graph.Shape;
+import ai.vqclip.core.graph.Value;
+import ai.vqclip.core.loss.LatentRegularization;
+import ai.vqclip.core.loss.SphericalDistance;
+import ai.vqclip.core.loss.TotalVariation;
+import ai.vqclip.onnx.CudaCoverage;
+import ai.vqclip.onnx.OrtExecutable;
+import ai.vqclip.onnx.testing.GradCheck;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class LossTest {
+  private static final ExecutionOptions OPTS =
+      ExecutionOptions.cpu().withThreads(1).withOptimizationLevel(ExecutionOptions.OptimizationLevel.BASIC);
+
+  private static Map<String, Tensor> run(Graph g, Map<String, Tensor> in) {
+    try (OrtExecutable e = OrtExecutable.create(g, OPTS)) {
+      return e.run(in);
+    }
+  }
+
+  @Test
+  void asinApproximationIsWithinItsBound() {
+    GraphBuilder b = new GraphBuilder("asin");
+    Value x = b.input("x", DType.DOUBLE, Shape.of(1001));
+    b.output("y", SphericalDistance.asinOfNonNegative(b, x));
+    double[] xs = new double[1001];
+    for (int i = 0; i < xs.length; i++) {
+      xs[i] = i / 1000.0;
+    }
+    double[] y = run(b.build(), Map.of("x", Tensor.ofDoubles(new long[] {1001}, xs))).get("y").toDoubles();
+    double worst = 0;
+    for (int i = 0; i < xs.length; i++) {
+      worst = Math.max(worst, Math.abs(y[i] - Math.asin(xs[i])));
+    }
+    assertTrue(worst < 3e-8, "max |asin error| = " + worst);
+  }
+
+  private static double[][] randomRows(SplittableRandom r, int n, int d) {
+    double[][] m = new double[n][d];
+    for (double[] row : m) {
+      for (int j = 0; j < d; j++) {
+        row[j] = GradCheck.gaussian(r);
+      }
+    }
+    return m;
+  }
+
+  private static double[] flat(double[][] m) {
+    return java.util.Arrays.stream(m).flatMapToDouble(java.util.Arrays::stream).toArray();
+  }
+
+  /** theta^2 / 2 from the angle between the vectors, computed independently with acos. */
+  private static double reference(double[] a, double[] b) {
+    double dot = 0;
+    double na = 0;
+    double nb = 0;
+    for (int i = 0; i < a.length; i++) {
+      dot += a[i] * b[i];
+      na += a[i] * a[i];
+      nb += b[i] * b[i];
+    }
+    double theta = Math.acos(Math.max(-1, Math.min(1, dot / Math.sqrt(na * nb))));
+    return theta * theta / 2;
+  }
+
+  private static Graph promptLoss(DType t, int n, int k, int d) {
+    GraphBuilder b = new GraphBuilder("prompt");
+    Value u = b.input("u", t, Shape.of(n, d));
+    Value v = b.input("v", t, Shape.of(k, d));
+    Value w = b.input("w", t, Shape.scalar());
+    Value stop = b.input("stop", t, Shape.scalar());
+    b.output("d", SphericalDistance.distances(b, u, v));
+    b.output("loss", SphericalDistance.loss(b, u, v, w, stop));
+    return b.build();
+  }
+
+  @Test
+  void distancesMatchTheAngleFormula() {
+    SplittableRandom r = new SplittableRandom(1);
+    double[][] u = randomRows(r, 4, 8);
+    double[][] v = randomRows(r, 3, 8);
+    Map<String, Tensor> out = run(promptLoss(DType.DOUBLE, 4, 3, 8), Map.of(
+        "u", Tensor.ofDoubles(new long[] {4, 8}, flat(u)), "v", Tensor.ofDoubles(new long[] {3, 8}, flat(v)),
+        "w", Tensor.scalar(DType.DOUBLE, -0.5), "stop", Tensor.scalar(DType.DOUBLE, Double.NEGATIVE_INFINITY)));
+    double[] d = out.get("d").toDoubles();
+    double mean = 0;
+    for (int i = 0; i < 4; i++) {
+      for (int j = 0; j < 3; j++) {
+        assertEquals(reference(u[i], v[j]), d[i * 3 + j], 1e-7);
+        mean += d[i * 3 + j] / 12;
+      }
+    }
+    // |w| * mean(sign(w) * d) with w = -0.5
+    assertEquals(-0.5 * mean, out.get("loss").toDoubles()[0], 1e-12);
+  }
+
+  @Test
+  void promptLossGradientPassesFiniteDifferences() {
+    Graph g = promptLoss(DType.DOUBLE, 5, 2, 6);
+    for (double w : new double[] {1.5, -0.7}) {
+      Map<String, Tensor> in = GradCheck.randomInputs(g, Map.of(
+          "w", Tensor.scalar(DType.DOUBLE, w), "stop", Tensor.scalar(DType.DOUBLE, Double.NEGATIVE_INFINITY)), 3);
+      GradCheck.assertGradient(g, in, List.of("u"), 1e-6, GradCheck.TOL_F64, 3);
+    }
+  }
+
+  @Test
+  void stopHaltsThePullOfAPromptBelowIt() {
+    // Two image embeddings: one close to the prompt (d < stop), one far (d > stop).
+    Graph g = promptLoss(DType.DOUBLE, 2, 1, 3);
+    Graph grad = Autodiff.differentiate(g, GradientRequest.ofLoss("loss", "u"));
+    Map<String, Tensor> in = Map.of(
+        "u", Tensor.ofDoubles(new long[] {2, 3}, 1, 0.05, 0, 0, 1, 0),
+        "v", Tensor.ofDoubles(new long[] {1, 3}, 1, 0, 0),
+        "w", Tensor.scalar(DType.DOUBLE, 1), "stop", Tensor.scalar(DType.DOUBLE, 0.1));
+    Map<String, Tensor> out = run(grad, in);
+    double[] d = out.get("d").toDoubles();
+    assertTrue(d[0] < 0.1 && d[1] > 0.1, java.util.Arrays.toString(d));
+    double[] gu = out.get("grad/u").toDoubles();
+    assertArrayEquals(new double[] {0, 0, 0}, java.util.Arrays.copyOfRange(gu, 0, 3), 0);
+    assertTrue(Math.abs(gu[3]) + Math.abs(gu[4]) > 1e-3, java.util.Arrays.toString(gu));
+    // The value still counts both pairs (the stop acts on the gradient only).
+    assertEquals((d[0] + d[1]) / 2, out.get("loss").toDoubles()[0], 1e-12);
+  }
+
+  @Test
+  void regularizersMatchTheirFormulasAndGradients() {
+    GraphBuilder b = new GraphBuilder("reg");
+    Value z = b.input("z", DType.DOUBLE, Shape.of(1, 2, 3, 4));
+    Value t = b.input("t", DType.DOUBLE, Shape.of(1, 2, 3, 4));
+    Value w = b.input("w", DType.DOUBLE, Shape.scalar());
+    b.output("reg", LatentRegularization.loss(b, z, t, w));
+    b.output("tv", TotalVariation.loss(b, z, w));
+    Graph g = b.build();
+    Map<String, Tensor> in = GradCheck.randomInputs(g, Map.of("w", Tensor.scalar(DType.DOUBLE, 0.3)), 5);
+    Map<String, Tensor> out = run(g, in);
+    double[] zv = in.get("z").toDoubles();
+    double[] tv = in.get("t").toDoubles();
+    double mse = 0;
+    for (int i = 0; i < zv.length; i++) {
+      mse += (zv[i] - tv[i]) * (zv[i] - tv[i]) / zv.length;
+    }
+    assertEquals(0.3 * mse / 2, out.get("reg").toDoubles()[0], 1e-12);
+    double tvRef = 0;
+    for (int c = 0; c < 2; c++) {
+      for (int y = 0; y < 3; y++) {
+        for (int x = 0; x < 4; x++) {
+          double p = zv[(c * 3 + y) * 4 + x];
+          double dx = x + 1 < 4 ? zv[(c * 3 + y) * 4 + x + 1] - p : 0;
+          double dy = y + 1 < 3 ? zv[(c * 3 + y + 1) * 4 + x] - p : 0;
+          tvRef += (dx * dx + dy * dy) / 24;
+        }
+      }
+    }
+    assertEquals(0.3 * tvRef / 4, out.get("tv").toDoubles()[0], 1e-12);
+    GradCheck.assertGradient(g, in, List.of("z"), 1e-6, GradCheck.TOL_F64, 5);
+  }
+
+  @Test
+  void decaySchedules() {
+    assertEquals(2.0, new LatentRegularization.Decay.Constant().weightAt(2, 100));
+    assertEquals(2.0 / 21, new LatentRegularization.Decay.Harmonic().weightAt(2, 10), 1e-15);
+    LatentRegularization.Decay lin = LatentRegularization.Decay.parse("linear:50:5");
+    assertEquals(1.5, lin.weightAt(1.5, 49), 1e-15);
+    assertEquals(1.2, lin.weightAt(1.5, 50), 1e-15);
+    assertEquals(0.3, lin.weightAt(1.5, 200), 1e-12);
+    assertEquals(0.0, lin.weightAt(1.5, 250));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LatentRegularization.Decay.parse("cubic"));
+    assertTrue(e.getMessage().contains("cubic") && e.getMessage().contains("harmonic"), e.getMessage());
+  }
+
+  @Test
+  void promptLossGraphRunsOnCuda() {
+    Graph g = promptLoss(DType.FLOAT, 8, 1, 16);
+    Graph grad = Autodiff.differentiate(g, GradientRequest.ofSeeds(List.of("loss"), List.of("u")));
+    assertEquals(List.of(), CudaCoverage.check(grad));
+  }
+}
