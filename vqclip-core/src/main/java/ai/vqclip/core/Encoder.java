@@ -32,6 +32,14 @@ public interface Encoder extends AutoCloseable {
   /** The embeddings [n, D] of images [n, 3, S, S] in [0, 1]. */
   Tensor embedImages(Tensor images);
 
+  /**
+   * Where this encoder came from, for run manifests (e.g. {@code file}, {@code sha256}, {@code
+   * architecture}). The default names the implementation class only.
+   */
+  default java.util.Map<String, String> provenance() {
+    return java.util.Map.of("class", getClass().getName());
+  }
+
   @Override
   void close();
 }

@@ -44,6 +44,14 @@ public interface Generator extends AutoCloseable {
    */
   Tensor[] latentBounds();
 
+  /**
+   * Where this generator came from, for run manifests (e.g. {@code file}, {@code sha256}, {@code
+   * architecture}). The default names the implementation class only.
+   */
+  default java.util.Map<String, String> provenance() {
+    return java.util.Map.of("class", getClass().getName());
+  }
+
   @Override
   void close();
 }

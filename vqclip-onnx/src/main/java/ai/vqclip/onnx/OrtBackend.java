@@ -15,6 +15,11 @@ public final class OrtBackend implements Backend {
   }
 
   @Override
+  public String runtimeVersion() {
+    return "onnxruntime " + ai.onnxruntime.OrtEnvironment.getEnvironment().getVersion();
+  }
+
+  @Override
   public OrtExecutable compile(Graph graph, ExecutionOptions options) {
     return OrtExecutable.create(graph, options);
   }

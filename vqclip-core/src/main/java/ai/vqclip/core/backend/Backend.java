@@ -11,6 +11,11 @@ public interface Backend {
   /** A short name, for example {@code "onnxruntime"}. */
   String name();
 
+  /** The runtime's version, for run manifests. */
+  default String runtimeVersion() {
+    return "unknown";
+  }
+
   /** Compiles a graph for execution. */
   Executable compile(Graph graph, ExecutionOptions options);
 

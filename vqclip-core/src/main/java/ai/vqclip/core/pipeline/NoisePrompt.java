@@ -1,0 +1,16 @@
+package ai.vqclip.core.pipeline;
+
+/**
+ * A random direction in embedding space used as a prompt (nerdyrodent's noise prompts): the target
+ * is a standard normal vector drawn from {@code seed}.
+ *
+ * @param seed the noise seed
+ * @param weight finite, non-zero
+ */
+public record NoisePrompt(long seed, double weight) {
+  public NoisePrompt {
+    if (!Double.isFinite(weight) || weight == 0) {
+      throw new IllegalArgumentException("noise prompt " + seed + " weight must be finite and non-zero, got " + weight);
+    }
+  }
+}

@@ -1,0 +1,578 @@
+package ai.vqclip.core.pipeline;
+
+import ai.vqclip.core.Encoder;
+import ai.vqclip.core.Generator;
+import ai.vqclip.core.Tensor;
+import ai.vqclip.core.autodiff.Autodiff;
+import ai.vqclip.core.autodiff.GradientRequest;
+import ai.vqclip.core.backend.Backend;
+import ai.vqclip.core.backend.Executable;
+import ai.vqclip.core.backend.ExecutionOptions;
+import ai.vqclip.core.graph.DType;
+import ai.vqclip.core.graph.Graph;
+import ai.vqclip.core.graph.GraphBuilder;
+import ai.vqclip.core.graph.Shape;
+import ai.vqclip.core.graph.Value;
+import ai.vqclip.core.loss.LatentRegularization;
+import ai.vqclip.core.loss.SphericalDistance;
+import ai.vqclip.core.loss.TotalVariation;
+import ai.vqclip.core.optim.LatentOptimizer;
+import ai.vqclip.core.prompt.Prompt;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.SplittableRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * VQGAN-CLIP: optimizes a generator's latent so that the encoders find the generated image close to
+ * the prompts (Crowson et al. 2022, METHOD.md B.1-B.10).
+ *
+ * <p>One graph is built per run: synthesis, cutouts, every encoder, every loss term, and (by {@link
+ * Autodiff}) the gradient of the total loss with respect to z. Each iteration is one call of that
+ * graph: z and the step's random cutout parameters and prompt targets go in; the loss terms, dLoss/dz
+ * and (when asked) the image come out. The host applies the optimizer, the latent mask and the
+ * clamp to the codebook range.
+ *
+ * <p>Reproducible: one seed drives the initial latent, every cutout and augmentation (a stream per
+ * iteration, so a resumed run draws what an uninterrupted one would) and the noise prompts. Not
+ * thread-safe; the generator and encoders are not closed by the pipeline.
+ */
+public final class Pipeline {
+  private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
+
+  /** This library's version, for manifests. */
+  public static final String VERSION = "0.1.0-SNAPSHOT";
+
+  private final Generator generator;
+  private final List<Encoder> encoders;
+  private final CutoutFactory cutouts;
+  private final List<Loss> losses;
+  private final Backend backend;
+  private final ExecutionOptions options;
+  private final Map<String, Tensor> textCache = new HashMap<>();
+
+  private Pipeline(Builder b) {
+    this.generator = Objects.requireNonNull(b.generator, "generator");
+    if (b.encoders.isEmpty()) {
+      throw new IllegalArgumentException("a pipeline needs at least one encoder");
+    }
+    this.encoders = List.copyOf(b.encoders);
+    int s = encoders.get(0).inputResolution();
+    for (Encoder e : encoders) {
+      if (e.inputResolution() != s) {
+        throw new IllegalArgumentException("ensemble encoders must share one input resolution; got " + s + " and " + e.inputResolution());
+      }
+    }
+    this.cutouts = Objects.requireNonNull(b.cutouts, "cutouts");
+    this.losses = List.copyOf(b.losses);
+    Set<String> names = new java.util.HashSet<>();
+    for (Loss l : losses) {
+      if (!names.add(l.name())) {
+        throw new IllegalArgumentException("two losses are named '" + l.name() + "'");
+      }
+    }
+    this.backend = b.backend != null ? b.backend : Backend.load();
+    this.options = b.options;
+  }
+
+  /** A builder for a pipeline over a generator, with the standard or a custom cutout stage. */
+  public static Builder builder(Generator generator, CutoutFactory cutouts) {
+    return new Builder(generator, cutouts);
+  }
+
+  /** Where and how often a run writes its checkpoint. */
+  public record CheckpointSettings(Path path, int every) {
+    public CheckpointSettings {
+      if (every < 0) {
+        throw new IllegalArgumentException("checkpoint interval must be >= 0, got " + every);
+      }
+      if (every > 0) {
+        Objects.requireNonNull(path, "checkpoint path");
+      }
+    }
+
+    /** No checkpoints. */
+    public static CheckpointSettings none() {
+      return new CheckpointSettings(null, 0);
+    }
+  }
+
+  /** Runs a request from its start. */
+  public RunResult run(GenerationRequest request, StepListener... listeners) {
+    return run(request, null, CheckpointSettings.none(), List.of(listeners));
+  }
+
+  /**
+   * Runs a request, from its start or from a checkpoint of the same request.
+   *
+   * @throws DivergedException when the loss stops being finite (the checkpoint file keeps the last good state)
+   */
+  public RunResult run(GenerationRequest request, Checkpoint resumeFrom, CheckpointSettings checkpoints, List<StepListener> listeners) {
+    long started = System.nanoTime();
+    int w = request.width();
+    int h = request.height();
+    long[] zShape = generator.latentShape(w, h);
+    int zSize = Math.toIntExact(Shape.of(zShape).elementCount());
+    int size = encoders.get(0).inputResolution();
+    CutoutSource cuts = cutouts.create(request.cutouts(), size, request.cutPow(), request.augmentations());
+    int n = cuts.count();
+    StepGraph step = buildStepGraph(request, cuts, zShape);
+    List<List<Tensor>> imageTargets = embedImagePrompts(request, cuts);
+    List<List<Tensor>> noiseTargets = noiseTargets(request);
+
+    float[] z;
+    float[] zInit;
+    LatentOptimizer opt = new LatentOptimizer(request.optimizer(), zSize);
+    int start = 0;
+    double bestLoss = Double.POSITIVE_INFINITY;
+    int bestIteration = 0;
+    if (resumeFrom != null) {
+      if (!java.util.Arrays.equals(resumeFrom.latentShape(), zShape)) {
+        throw new IllegalArgumentException("checkpoint latent " + java.util.Arrays.toString(resumeFrom.latentShape())
+            + " does not fit this request's latent " + java.util.Arrays.toString(zShape));
+      }
+      z = resumeFrom.latent();
+      zInit = resumeFrom.latentInit();
+      opt.restore(resumeFrom.optimizerState(), resumeFrom.optimizerSteps());
+      start = resumeFrom.iteration();
+      bestLoss = resumeFrom.bestLoss();
+      bestIteration = resumeFrom.bestIteration();
+    } else {
+      z = initialLatent(request, zShape).toFloats();
+      zInit = z.clone();
+    }
+    float[] latentMask = latentMask(request, zShape);
+    Tensor[] bounds = generator.latentBounds();
+    float[] lo = bounds[0].toFloats();
+    float[] hi = bounds[1].toFloats();
+    int channels = (int) zShape[1];
+    int cells = zSize / channels;
+    String stopReason = "completed";
+    int iteration = start;
+    Checkpoint last = null;
+    try (Executable exec = backend.compile(step.graph, options)) {
+      for (; iteration < request.iterations(); iteration++) {
+        double lr = learningRateAt(request, iteration);
+        if (lr != opt.config().learningRate()) {
+          opt.setLearningRate(lr);
+        }
+        Map<String, Tensor> in = new HashMap<>();
+        in.put("z", Tensor.ofFloats(zShape, z));
+        SplittableRandom rng = new SplittableRandom(request.seed() + 0x9E3779B97F4A7C15L * (iteration + 1L));
+        cuts.sample(rng, w, h).forEach((k, v) -> in.put("cut/" + k, v));
+        List<Prompt> active = request.prompts().at(iteration);
+        feedPromptSlots(in, step, active, request, imageTargets, noiseTargets);
+        if (step.regularized) {
+          in.put("reg/weight", Tensor.scalar(DType.FLOAT, request.regularization().decay().weightAt(request.regularization().weight(), iteration)));
+          in.put("reg/target", Tensor.ofFloats(zShape, request.regularization().target() == Regularization.Target.INIT ? zInit : new float[zSize]));
+        }
+        for (Loss l : losses) {
+          in.putAll(l.stepInputs(iteration));
+        }
+        boolean wantImage = request.saveEvery() > 0 && iteration % request.saveEvery() == 0;
+        Set<String> outs = new LinkedHashSet<>(step.terms.keySet());
+        outs.add("loss");
+        outs.add(GradientRequest.gradName("z"));
+        if (wantImage) {
+          outs.add("image");
+        }
+        Map<String, Tensor> out = exec.run(in, outs);
+        double loss = out.get("loss").toDoubles()[0];
+        Map<String, Double> terms = new LinkedHashMap<>();
+        for (Map.Entry<String, String> t : step.terms.entrySet()) {
+          String label = step.labels.apply(t.getKey(), active);
+          if (label != null) {
+            terms.put(label, out.get(t.getKey()).toDoubles()[0]);
+          }
+        }
+        float[] grad = out.get(GradientRequest.gradName("z")).toFloats();
+        if (!Double.isFinite(loss) || !allFinite(grad)) {
+          throw new DivergedException(iteration, "loss " + loss + ", terms " + terms);
+        }
+        boolean go = true;
+        StepEvent ev = new StepEvent(iteration, request.iterations(), loss, terms, Duration.ofNanos(System.nanoTime() - started),
+            wantImage ? out.get("image") : null);
+        for (StepListener l : listeners) {
+          go &= l.onStep(ev);
+        }
+        if (latentMask != null) {
+          for (int k = 0; k < zSize; k++) {
+            grad[k] *= latentMask[k % cells];
+          }
+        }
+        opt.step(z, grad);
+        for (int c = 0; c < channels; c++) {
+          for (int k = c * cells; k < (c + 1) * cells; k++) {
+            z[k] = Math.min(Math.max(z[k], lo[c]), hi[c]);
+          }
+        }
+        if (loss < bestLoss - (request.plateau() == null ? 0 : request.plateau().minDelta())) {
+          bestLoss = loss;
+          bestIteration = iteration;
+        }
+        boolean plateau = request.plateau() != null && iteration - bestIteration >= request.plateau().patience();
+        boolean lastStep = !go || plateau || iteration + 1 == request.iterations();
+        if (checkpoints.every() > 0 && ((iteration + 1) % checkpoints.every() == 0 || lastStep)) {
+          last = new Checkpoint(iteration + 1, zShape, z, zInit, opt.state(), opt.steps(), bestLoss, bestIteration, describe(request));
+          last.save(checkpoints.path());
+        }
+        if (!go) {
+          stopReason = "stopped by listener";
+          iteration++;
+          break;
+        }
+        if (plateau) {
+          stopReason = "loss plateau";
+          iteration++;
+          break;
+        }
+      }
+    }
+    Tensor latent = Tensor.ofFloats(zShape, z);
+    Tensor image = generator.decode(latent);
+    if (last == null || last.iteration() != iteration) {
+      last = new Checkpoint(iteration, zShape, z, zInit, opt.state(), opt.steps(), bestLoss, bestIteration, describe(request));
+    }
+    Map<String, Map<String, String>> models = new LinkedHashMap<>();
+    models.put("generator", generator.provenance());
+    for (int e = 0; e < encoders.size(); e++) {
+      models.put("encoder" + e, encoders.get(e).provenance());
+    }
+    List<String> promptSets = new ArrayList<>();
+    request.prompts().sets().forEach(s -> promptSets.add(s.toString()));
+    RunManifest manifest = new RunManifest(VERSION, backend.runtimeVersion(), System.getProperty("java.version"),
+        System.getProperty("os.name") + " " + System.getProperty("os.version"), System.getProperty("os.arch"), request.seed(), w, h,
+        iteration, stopReason, promptSets, describe(request), models, (System.nanoTime() - started) / 1_000_000);
+    LOG.info("run finished after {} iterations ({}), {} cutouts, {} ms", iteration, stopReason, n, manifest.elapsedMillis());
+    return new RunResult(image, latent, last, manifest);
+  }
+
+  private static boolean allFinite(float[] v) {
+    for (float x : v) {
+      if (!Float.isFinite(x)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static double learningRateAt(GenerationRequest r, int iteration) {
+    double lr = r.optimizer().learningRate();
+    for (GenerationRequest.LearningRateDrop d : r.learningRateDrops()) {
+      if (d.at() <= iteration) {
+        lr = d.learningRate();
+      }
+    }
+    return lr;
+  }
+
+  private static String describe(GenerationRequest r) {
+    return "size=" + r.width() + "x" + r.height() + ", prompts=" + r.prompts().sets() + ", every=" + r.prompts().every()
+        + ", imagePrompts=" + r.imagePrompts().stream().map(ImagePrompt::name).toList() + ", noisePrompts=" + r.noisePrompts()
+        + ", seed=" + r.seed() + ", iterations=" + r.iterations() + ", optimizer=" + r.optimizer() + ", drops=" + r.learningRateDrops()
+        + ", plateau=" + r.plateau() + ", cutouts=" + r.cutouts() + ", cutPow=" + r.cutPow() + ", augmentations=" + r.augmentations()
+        + ", regularization=" + r.regularization() + ", tv=" + r.tvWeight() + ", init=" + r.init().getClass().getSimpleName()
+        + ", mask=" + (r.mask() != null) + ", saveEvery=" + r.saveEvery();
+  }
+
+  // ------------------------------------------------------------------------------------------ graph
+
+  /** The differentiated step graph and how to read it. */
+  private static final class StepGraph {
+    Graph graph;
+    int textSlots;
+    boolean regularized;
+    /** Output name of each loss term -> which term it is. */
+    final Map<String, String> terms = new LinkedHashMap<>();
+    java.util.function.BiFunction<String, List<Prompt>, String> labels;
+  }
+
+  private StepGraph buildStepGraph(GenerationRequest r, CutoutSource cuts, long[] zShape) {
+    StepGraph s = new StepGraph();
+    GraphBuilder b = new GraphBuilder("vqclip-step");
+    Value z = b.input("z", DType.FLOAT, Shape.of(zShape));
+    Value image = b.include(generator.synthesisFragment(r.width(), r.height()), "generator", Map.of(Generator.LATENT, z)).get(Generator.IMAGE);
+    Graph cf = cuts.fragment(r.width(), r.height());
+    Map<String, Value> bind = new HashMap<>();
+    for (Value v : cf.inputs()) {
+      bind.put(v.name(), v.name().equals(CutoutSource.IMAGE) ? image : b.input("cut/" + v.name(), v.dtype(), v.shape()));
+    }
+    Value cutoutsV = b.include(cf, "cutouts", bind).get(CutoutSource.CUTOUTS);
+    List<Value> embeddings = new ArrayList<>();
+    for (int e = 0; e < encoders.size(); e++) {
+      Graph ef = encoders.get(e).imageFragment(cuts.count());
+      embeddings.add(b.include(ef, "encoder" + e, Map.of(Encoder.IMAGES, cutoutsV)).get(Encoder.EMBEDDINGS));
+    }
+    List<Value> termValues = new ArrayList<>();
+    s.textSlots = r.prompts().maxPrompts();
+    for (int j = 0; j < s.textSlots; j++) {
+      termValues.add(promptTerm(b, s, "text" + j, embeddings, 1));
+    }
+    for (int j = 0; j < r.imagePrompts().size(); j++) {
+      termValues.add(promptTerm(b, s, "image" + j, embeddings, cuts.count()));
+    }
+    for (int j = 0; j < r.noisePrompts().size(); j++) {
+      termValues.add(promptTerm(b, s, "noise" + j, embeddings, 1));
+    }
+    if (r.regularization().weight() > 0) {
+      s.regularized = true;
+      Value t = b.input("reg/target", DType.FLOAT, Shape.of(zShape));
+      Value wv = b.input("reg/weight", DType.FLOAT, Shape.scalar());
+      termValues.add(term(b, s, "regularization", LatentRegularization.loss(b, z, t, wv)));
+    }
+    if (r.tvWeight() > 0) {
+      termValues.add(term(b, s, "tv", TotalVariation.loss(b, image, b.scalar(r.tvWeight(), DType.FLOAT))));
+    }
+    for (Loss l : losses) {
+      Value v = l.build(new Loss.Context(b, z, image, cutoutsV, List.copyOf(embeddings)));
+      if (!v.shape().hasRank() || v.rank() != 0 || v.dtype() != DType.FLOAT) {
+        throw new IllegalArgumentException("loss '" + l.name() + "' must return a FLOAT scalar (rank 0), got " + v);
+      }
+      termValues.add(term(b, s, "loss:" + l.name(), v));
+    }
+    Value total = termValues.get(0);
+    for (int i = 1; i < termValues.size(); i++) {
+      total = b.add(total, termValues.get(i));
+    }
+    b.output("loss", total);
+    b.output("image", image);
+    Graph forward = b.build();
+    s.graph = Autodiff.differentiate(forward, GradientRequest.ofLoss("loss", "z"));
+    List<ImagePrompt> ips = r.imagePrompts();
+    List<NoisePrompt> nps = r.noisePrompts();
+    s.labels = (key, active) -> {
+      String t = s.terms.get(key);
+      if (t.startsWith("text")) {
+        int j = Integer.parseInt(t.substring(4));
+        return j < active.size() ? active.get(j).text() : null;
+      }
+      if (t.startsWith("image")) {
+        return "image:" + ips.get(Integer.parseInt(t.substring(5))).name();
+      }
+      if (t.startsWith("noise")) {
+        return "noise:" + nps.get(Integer.parseInt(t.substring(5))).seed();
+      }
+      return t;
+    };
+    return s;
+  }
+
+  private Value term(GraphBuilder b, StepGraph s, String name, Value v) {
+    String out = "term/" + name;
+    b.output(out, v);
+    s.terms.put(out, name);
+    return v;
+  }
+
+  /** Sum over encoders of the spherical-distance loss of one prompt slot; weight 0 disables the slot. */
+  private Value promptTerm(GraphBuilder b, StepGraph s, String slot, List<Value> embeddings, int targets) {
+    Value weight = b.input("prompt/" + slot + "/weight", DType.FLOAT, Shape.scalar());
+    Value stop = b.input("prompt/" + slot + "/stop", DType.FLOAT, Shape.scalar());
+    Value sum = null;
+    for (int e = 0; e < encoders.size(); e++) {
+      Value target = b.input("prompt/" + slot + "/target" + e, DType.FLOAT, Shape.of(targets, encoders.get(e).embeddingDim()));
+      Value l = SphericalDistance.loss(b, embeddings.get(e), target, weight, stop);
+      sum = sum == null ? l : b.add(sum, l);
+    }
+    return term(b, s, slot, sum);
+  }
+
+  private void feedPromptSlots(
+      Map<String, Tensor> in, StepGraph s, List<Prompt> active, GenerationRequest r, List<List<Tensor>> images, List<List<Tensor>> noise) {
+    for (int j = 0; j < s.textSlots; j++) {
+      Prompt p = j < active.size() ? active.get(j) : null;
+      for (int e = 0; e < encoders.size(); e++) {
+        Tensor t = p != null ? textEmbedding(e, p.text()) : Tensor.filled(DType.FLOAT, new long[] {1, encoders.get(e).embeddingDim()}, 1);
+        in.put("prompt/text" + j + "/target" + e, t);
+      }
+      feedWeight(in, "text" + j, p == null ? 0 : p.weight(), p == null ? Double.NEGATIVE_INFINITY : p.stop());
+    }
+    for (int j = 0; j < r.imagePrompts().size(); j++) {
+      for (int e = 0; e < encoders.size(); e++) {
+        in.put("prompt/image" + j + "/target" + e, images.get(j).get(e));
+      }
+      feedWeight(in, "image" + j, r.imagePrompts().get(j).weight(), r.imagePrompts().get(j).stop());
+    }
+    for (int j = 0; j < r.noisePrompts().size(); j++) {
+      for (int e = 0; e < encoders.size(); e++) {
+        in.put("prompt/noise" + j + "/target" + e, noise.get(j).get(e));
+      }
+      feedWeight(in, "noise" + j, r.noisePrompts().get(j).weight(), Double.NEGATIVE_INFINITY);
+    }
+  }
+
+  private static void feedWeight(Map<String, Tensor> in, String slot, double weight, double stop) {
+    in.put("prompt/" + slot + "/weight", Tensor.scalar(DType.FLOAT, weight));
+    in.put("prompt/" + slot + "/stop", Tensor.scalar(DType.FLOAT, stop));
+  }
+
+  private Tensor textEmbedding(int encoder, String text) {
+    return textCache.computeIfAbsent(encoder + "\u0000" + text, k -> encoders.get(encoder).embedText(text));
+  }
+
+  // ------------------------------------------------------------------------------ prompts and init
+
+  /** Image prompts: their own seeded cutouts, embedded once per encoder ([n, D] each). */
+  private List<List<Tensor>> embedImagePrompts(GenerationRequest r, CutoutSource cuts) {
+    List<List<Tensor>> all = new ArrayList<>();
+    for (int j = 0; j < r.imagePrompts().size(); j++) {
+      Tensor img = r.imagePrompts().get(j).image();
+      int ih = (int) img.shape()[2];
+      int iw = (int) img.shape()[3];
+      Graph cf = cuts.fragment(iw, ih);
+      Map<String, Tensor> in = new HashMap<>(cuts.sample(new SplittableRandom(r.seed() ^ (0x5DEECE66DL * (j + 1))), iw, ih));
+      in.put(CutoutSource.IMAGE, img);
+      Tensor c;
+      try (Executable e = backend.compile(cf, options)) {
+        c = e.run(in, Set.of(CutoutSource.CUTOUTS)).get(CutoutSource.CUTOUTS);
+      }
+      List<Tensor> perEncoder = new ArrayList<>();
+      for (Encoder enc : encoders) {
+        perEncoder.add(enc.embedImages(c));
+      }
+      all.add(perEncoder);
+    }
+    return all;
+  }
+
+  private List<List<Tensor>> noiseTargets(GenerationRequest r) {
+    List<List<Tensor>> all = new ArrayList<>();
+    for (NoisePrompt p : r.noisePrompts()) {
+      SplittableRandom rng = new SplittableRandom(p.seed());
+      List<Tensor> perEncoder = new ArrayList<>();
+      for (Encoder e : encoders) {
+        double[] v = new double[e.embeddingDim()];
+        for (int i = 0; i < v.length; i++) {
+          v[i] = gaussian(rng);
+        }
+        perEncoder.add(Tensor.fromDoubles(DType.FLOAT, new long[] {1, v.length}, v));
+      }
+      all.add(perEncoder);
+    }
+    return all;
+  }
+
+  private static double gaussian(SplittableRandom rnd) {
+    double u1 = rnd.nextDouble();
+    double u2 = rnd.nextDouble();
+    return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
+  }
+
+  private Tensor initialLatent(GenerationRequest r, long[] zShape) {
+    int w = r.width();
+    int h = r.height();
+    SplittableRandom rng = new SplittableRandom(r.seed() ^ 0x2545F4914F6CDD1DL);
+    Init init = r.init();
+    if (init instanceof Init.RandomCodes) {
+      return generator.randomLatent(w, h, r.seed());
+    }
+    if (init instanceof Init.FromImage f) {
+      return generator.encode(f.image());
+    }
+    double[] px = new double[3 * w * h];
+    if (init instanceof Init.NoisePixels) {
+      for (int i = 0; i < px.length; i++) {
+        px[i] = rng.nextDouble();
+      }
+    } else {
+      // A smooth random gradient: each channel a random linear ramp across the image.
+      for (int c = 0; c < 3; c++) {
+        double a = rng.nextDouble();
+        double bx = rng.nextDouble(-1, 1);
+        double by = rng.nextDouble(-1, 1);
+        for (int y = 0; y < h; y++) {
+          for (int x = 0; x < w; x++) {
+            double v = a + bx * x / Math.max(1, w - 1) + by * y / Math.max(1, h - 1);
+            px[(c * h + y) * w + x] = Math.min(1, Math.max(0, v));
+          }
+        }
+      }
+    }
+    return generator.encode(Tensor.fromDoubles(DType.FLOAT, new long[] {1, 3, h, w}, px));
+  }
+
+  /**
+   * The latent cells that may change: a cell is editable when the mean of the mask over the pixels
+   * it covers is at least 0.5. Null when there is no mask.
+   */
+  static float[] latentMask(GenerationRequest r, long[] zShape) {
+    if (r.mask() == null) {
+      return null;
+    }
+    int lh = (int) zShape[2];
+    int lw = (int) zShape[3];
+    int h = r.height();
+    int w = r.width();
+    double[] m = r.mask().toDoubles();
+    float[] out = new float[lh * lw];
+    for (int cy = 0; cy < lh; cy++) {
+      for (int cx = 0; cx < lw; cx++) {
+        int y0 = cy * h / lh;
+        int y1 = (cy + 1) * h / lh;
+        int x0 = cx * w / lw;
+        int x1 = (cx + 1) * w / lw;
+        double sum = 0;
+        for (int y = y0; y < y1; y++) {
+          for (int x = x0; x < x1; x++) {
+            sum += m[y * w + x];
+          }
+        }
+        out[cy * lw + cx] = sum / ((double) (y1 - y0) * (x1 - x0)) >= 0.5 ? 1f : 0f;
+      }
+    }
+    return out;
+  }
+
+  /** Fluent builder. */
+  public static final class Builder {
+    private final Generator generator;
+    private final CutoutFactory cutouts;
+    private final List<Encoder> encoders = new ArrayList<>();
+    private final List<Loss> losses = new ArrayList<>();
+    private Backend backend;
+    private ExecutionOptions options = ExecutionOptions.cpu();
+
+    private Builder(Generator generator, CutoutFactory cutouts) {
+      this.generator = generator;
+      this.cutouts = cutouts;
+    }
+
+    /** Adds an encoder (several form an ensemble: their losses are summed). */
+    public Builder encoder(Encoder e) {
+      encoders.add(Objects.requireNonNull(e, "encoder"));
+      return this;
+    }
+
+    /** Adds a user loss term. */
+    public Builder loss(Loss l) {
+      losses.add(Objects.requireNonNull(l, "loss"));
+      return this;
+    }
+
+    /** The backend (default: the first on the class path). */
+    public Builder backend(Backend b) {
+      backend = b;
+      return this;
+    }
+
+    /** How the step graph runs (default: CPU). */
+    public Builder options(ExecutionOptions o) {
+      options = Objects.requireNonNull(o, "options");
+      return this;
+    }
+
+    /** Builds the pipeline. */
+    public Pipeline build() {
+      return new Pipeline(this);
+    }
+  }
+}

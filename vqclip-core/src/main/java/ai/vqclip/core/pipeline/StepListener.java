@@ -1,0 +1,10 @@
+package ai.vqclip.core.pipeline;
+
+/** Receives step events; returning false stops the run after this step (its result is kept). */
+@FunctionalInterface
+public interface StepListener {
+  /**
+   * @return true to go on, false to stop
+   */
+  boolean onStep(StepEvent event);
+}
