@@ -14,7 +14,8 @@ import java.util.Map;
 /**
  * Builds the VQGAN's float32 graph fragments from {@link VqganWeights}, layer by layer as in
  * taming-transformers (MODELS.md §1.2-1.5). Weight initializers carry their state-dict keys as
- * names; GroupNorm is emitted as Reshape → InstanceNormalization → Reshape → affine (ONNX's
+ * names (GroupNorm weights and biases as [C, 1, 1] views of the stored [C] vectors, for
+ * broadcasting); GroupNorm is emitted as Reshape → InstanceNormalization → Reshape → affine (ONNX's
  * GroupNormalization is avoided: opset 18 scales per group, and ONNX Runtime lacks opset 21).
  *
  * <p>Sizes: the latent is {@code image / factor} on each side; every builder takes static sizes
