@@ -85,6 +85,12 @@ public final class ClipEncoder implements Encoder {
     return config.embedDim();
   }
 
+  /**
+   * {@inheritDoc} Built afresh on each call (the weights are shared); initializers carry the OpenAI
+   * weight names.
+   *
+   * @throws IllegalArgumentException for a batch outside [1, {@value ClipGraphs#MAX_BATCH}]
+   */
   @Override
   public Graph imageFragment(int batch) {
     checkOpen();
@@ -98,6 +104,9 @@ public final class ClipEncoder implements Encoder {
   }
 
   /**
+   * {@inheritDoc} The text is tokenized by the encoder's {@link TextTokenizer}; the text graph (batch
+   * 1) is compiled on first use.
+   *
    * @throws IllegalStateException when the encoder has no tokenizer
    * @throws IllegalArgumentException when the tokenizer's output does not fit (see {@link #embedTokens})
    */
@@ -139,6 +148,9 @@ public final class ClipEncoder implements Encoder {
   }
 
   /**
+   * {@inheritDoc} One compiled image graph is kept per batch size (the last {@value
+   * #CACHED_IMAGE_BATCHES} used).
+   *
    * @throws IllegalArgumentException unless {@code images} is [n, 3, S, S] float32 (or float64,
    *     converted) with S = {@link #inputResolution()}
    */
