@@ -111,6 +111,29 @@ class ClipEncoderTest {
   }
 
   @Test
+  void batchedTextGraphPicksEachSequencesEndToken() {
+    TextTokenizer tok = ClipTestModels.fakeTokenizer(CFG);
+    String[] texts = {"short", "a much longer prompt here"};
+    long[] ids = new long[2 * CFG.contextLength()];
+    for (int i = 0; i < 2; i++) {
+      int[] t = tok.tokenize(texts[i]);
+      for (int j = 0; j < t.length; j++) {
+        ids[i * t.length + j] = t[j];
+      }
+    }
+    try (var exe = ai.vqclip.onnx.OrtExecutable.create(openai.textGraph(2), CPU)) {
+      double[] both = exe.run(Map.of(ClipGraphs.TOKENS, Tensor.ofLongs(new long[] {2, CFG.contextLength()}, ids)))
+          .get(ClipGraphs.EMBEDDINGS).toDoubles();
+      int d = CFG.embedDim();
+      for (int i = 0; i < 2; i++) {
+        double[] want = reference.text(tok.tokenize(texts[i]));
+        double diff = maxAbsDiff(want, java.util.Arrays.copyOfRange(both, i * d, (i + 1) * d));
+        assertTrue(diff < TOL, "sequence " + i + ": " + diff);
+      }
+    }
+  }
+
+  @Test
   void huggingFaceNamesLoadToTheSameModel() {
     assertEquals(ClipWeights.Naming.HUGGING_FACE, ClipWeights.of(StateDict.of(ClipTestModels.toHuggingFace(weights))).naming());
     Tensor img = images(2, 9);
