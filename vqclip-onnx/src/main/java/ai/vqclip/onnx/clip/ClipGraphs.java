@@ -1,0 +1,231 @@
+package ai.vqclip.onnx.clip;
+
+import ai.vqclip.core.Encoder;
+import ai.vqclip.core.Tensor;
+import ai.vqclip.core.graph.DType;
+import ai.vqclip.core.graph.Graph;
+import ai.vqclip.core.graph.GraphBuilder;
+import ai.vqclip.core.graph.Shape;
+import ai.vqclip.core.graph.Value;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Builds the CLIP ViT image transformer and text transformer as float32 graphs from {@link
+ * ClipWeights}, following OpenAI's {@code clip.model} exactly (pre-LN residual attention blocks,
+ * QuickGELU, LayerNorm eps 1e-5, the class token / end token read-out).
+ *
+ * <p>Layout: the residual stream is kept as a matrix [n*L, width] so that every Linear layer is one
+ * {@code Gemm(x, W, b, transB=1)} on the PyTorch weight as stored (no host transposes, bias fused),
+ * and LayerNormalization runs on its last axis. Attention reshapes to [n, heads, L, head_dim]: one
+ * Transpose for q/k/v together, one for k^T and one back, per block. Initializers carry the OpenAI
+ * weight names, so fragments can also be differentiated with respect to weights by name.
+ */
+public final class ClipGraphs {
+  /** CLIP's per-channel image mean (RGB), applied inside the image graph. */
+  public static final double[] MEAN = {0.48145466, 0.4578275, 0.40821073};
+
+  /** CLIP's per-channel image standard deviation (RGB). */
+  public static final double[] STD = {0.26862954, 0.26130258, 0.27577711};
+
+  /** Name of the token-id input [n, contextLength] int64 of {@link #text}. */
+  public static final String TOKENS = "tokens";
+
+  /** Name of the embedding output of both graphs (same as {@link Encoder#EMBEDDINGS}). */
+  public static final String EMBEDDINGS = Encoder.EMBEDDINGS;
+
+  /** Largest batch a graph is built for (bounds the constant index tensors). */
+  public static final int MAX_BATCH = 1 << 16;
+
+  private static final float LN_EPS = 1e-5f;
+  private static final String POS_WITH_CLASS = "visual.positional_embedding+class_embedding";
+
+  private final ClipConfig config;
+  private final ClipWeights weights;
+  private Tensor posWithClass;
+  private Tensor causalMask;
+
+  /** Graphs of {@code config} with these weights (validate them first: {@link ClipWeights#validate}). */
+  public ClipGraphs(ClipConfig config, ClipWeights weights) {
+    this.config = Objects.requireNonNull(config, "config");
+    this.weights = Objects.requireNonNull(weights, "weights");
+  }
+
+  /** The architecture. */
+  public ClipConfig config() {
+    return config;
+  }
+
+  private static void checkBatch(int batch) {
+    if (batch < 1 || batch > MAX_BATCH) {
+      throw new IllegalArgumentException("batch must be in [1, " + MAX_BATCH + "], got " + batch);
+    }
+  }
+
+  private Value w(GraphBuilder b, String key) {
+    return b.hasValue(key) ? b.value(key) : b.initializer(key, weights.tensor(key));
+  }
+
+  /**
+   * The image encoder: {@link Encoder#IMAGES} [batch, 3, S, S] float32 in [0, 1] to {@link
+   * #EMBEDDINGS} [batch, D] (not L2-normalised). The CLIP mean/std normalisation is the first op.
+   */
+  public Graph image(int batch) {
+    checkBatch(batch);
+    ClipConfig c = config;
+    int n = batch;
+    int s = c.imageResolution();
+    int width = c.visionWidth();
+    int grid = c.gridSize();
+    int len = c.visionTokens();
+    GraphBuilder b = new GraphBuilder("clip_image");
+    Value x = b.input(Encoder.IMAGES, DType.FLOAT, Shape.of(n, 3, s, s));
+    double[] scale = new double[3];
+    double[] shift = new double[3];
+    for (int i = 0; i < 3; i++) {
+      scale[i] = 1 / STD[i];
+      shift[i] = -MEAN[i] / STD[i];
+    }
+    b.pushScope("visual");
+    // (x - mean) / std as x * (1/std) + (-mean/std): one multiply-add per pixel.
+    x = b.add(b.mul(x, b.constant(Tensor.fromDoubles(DType.FLOAT, new long[] {1, 3, 1, 1}, scale))),
+        b.constant(Tensor.fromDoubles(DType.FLOAT, new long[] {1, 3, 1, 1}, shift)));
+    Value p = b.op("Conv").in(x, w(b, "visual.conv1.weight"))
+        .ints("kernel_shape", c.visionPatchSize(), c.visionPatchSize())
+        .ints("strides", c.visionPatchSize(), c.visionPatchSize()).out();
+    p = b.transpose(b.reshape(p, n, width, (long) grid * grid), 0, 2, 1); // [n, g*g, width]
+    // The class token goes first: pad one zero token in front and add (positional + class) there,
+    // instead of expanding the class embedding over the batch and concatenating.
+    Value t = b.op("Pad").in(p, b.ints(0, 1, 0, 0, 0, 0)).out();
+    Value pos = b.hasValue(POS_WITH_CLASS) ? b.value(POS_WITH_CLASS) : b.initializer(POS_WITH_CLASS, positionalWithClass());
+    Value h = b.reshape(b.add(t, pos), (long) n * len, width);
+    h = layerNorm(b, h, "visual.ln_pre");
+    for (int i = 0; i < c.visionLayers(); i++) {
+      b.pushScope("block" + i);
+      h = block(b, h, "visual.transformer.resblocks." + i + ".", n, len, width, c.visionHeads(), null);
+      b.popScope();
+    }
+    Value cls = rows(b, h, n, len, null); // token 0 of each image
+    cls = layerNorm(b, cls, "visual.ln_post");
+    Value out = b.matmul(cls, w(b, "visual.proj"));
+    b.popScope();
+    b.output(EMBEDDINGS, out);
+    return b.build();
+  }
+
+  /**
+   * The text encoder: {@link #TOKENS} [batch, contextLength] int64 to {@link #EMBEDDINGS} [batch, D],
+   * the features at the end token (the position of the largest id, as CLIP takes it).
+   */
+  public Graph text(int batch) {
+    checkBatch(batch);
+    ClipConfig c = config;
+    int n = batch;
+    int len = c.contextLength();
+    int width = c.textWidth();
+    GraphBuilder b = new GraphBuilder("clip_text");
+    Value ids = b.input(TOKENS, DType.INT64, Shape.of(n, len));
+    b.pushScope("text");
+    Value e = b.op("Gather").in(w(b, "token_embedding.weight"), ids).attr("axis", 0L).out(); // [n, L, width]
+    Value h = b.reshape(b.add(e, w(b, "positional_embedding")), (long) n * len, width);
+    Value mask = b.initializer("text.causal_mask", causalMask());
+    for (int i = 0; i < c.textLayers(); i++) {
+      b.pushScope("block" + i);
+      h = block(b, h, "transformer.resblocks." + i + ".", n, len, width, c.textHeads(), mask);
+      b.popScope();
+    }
+    // ArgMax has no int64 kernel on every provider; ids < 2^24 (ClipConfig.MAX_VOCAB) are exact in float.
+    Value eot = b.op("ArgMax").in(b.cast(ids, DType.FLOAT)).attr("axis", 1L).attr("keepdims", 0L).out(); // [n]
+    // LayerNorm is per token, so normalising only the selected rows equals OpenAI's ln_final on all.
+    Value f = layerNorm(b, rows(b, h, n, len, eot), "ln_final");
+    Value out = b.matmul(f, w(b, "text_projection"));
+    b.popScope();
+    b.output(EMBEDDINGS, out);
+    return b.build();
+  }
+
+  /** Rows {@code i*len + offset_i} of the [n*len, width] stream: one token per sequence, [n, width]. */
+  private static Value rows(GraphBuilder b, Value h, int n, int len, Value offsets) {
+    long[] base = new long[n];
+    for (int i = 0; i < n; i++) {
+      base[i] = (long) i * len;
+    }
+    Value idx = b.constant(Tensor.vector(base));
+    if (offsets != null) {
+      idx = b.add(idx, offsets);
+    }
+    return b.op("Gather").in(h, idx).attr("axis", 0L).out();
+  }
+
+  private Value layerNorm(GraphBuilder b, Value x, String prefix) {
+    return b.op("LayerNormalization").in(x, w(b, prefix + ".weight"), w(b, prefix + ".bias"))
+        .attr("axis", -1L).attr("epsilon", LN_EPS).out();
+  }
+
+  private Value linear(GraphBuilder b, Value x, String prefix, String weight, String bias) {
+    return b.op("Gemm").in(x, w(b, prefix + weight), w(b, prefix + bias)).attr("transB", 1L).out();
+  }
+
+  /** One pre-LN residual attention block on the stream h [n*len, width]. */
+  private Value block(GraphBuilder b, Value h, String p, int n, int len, int width, int heads, Value mask) {
+    int dh = width / heads;
+    Value a = layerNorm(b, h, p + "ln_1");
+    Value qkv = linear(b, a, p, "attn.in_proj_weight", "attn.in_proj_bias"); // [n*len, 3*width]
+    // Features are [q | k | v], each split into contiguous head slices: [n, len, 3*heads, dh].
+    qkv = b.transpose(b.reshape(qkv, n, len, 3L * heads, dh), 0, 2, 1, 3); // [n, 3*heads, len, dh]
+    List<Value> parts = b.op("Split").in(qkv, b.ints(heads, heads, heads)).attr("axis", 1L).outs(3);
+    Value q = b.mul(parts.get(0), b.scalar(1 / Math.sqrt(dh), DType.FLOAT));
+    Value scores = b.matmul(q, b.transpose(parts.get(1), 0, 1, 3, 2)); // [n, heads, len, len]
+    if (mask != null) {
+      scores = b.add(scores, mask);
+    }
+    Value attn = b.op("Softmax").in(scores).attr("axis", -1L).out();
+    Value o = b.matmul(attn, parts.get(2)); // [n, heads, len, dh]
+    o = b.reshape(b.transpose(o, 0, 2, 1, 3), (long) n * len, width);
+    h = b.add(h, linear(b, o, p, "attn.out_proj.weight", "attn.out_proj.bias"));
+    Value m = layerNorm(b, h, p + "ln_2");
+    Value u = linear(b, m, p, "mlp.c_fc.weight", "mlp.c_fc.bias");
+    // QuickGELU, x * sigmoid(1.702 x), as OpenAI CLIP was trained with (not the erf GELU).
+    u = b.mul(u, b.op("Sigmoid").in(b.mul(u, b.scalar(1.702, DType.FLOAT))).out());
+    return b.add(h, linear(b, u, p, "mlp.c_proj.weight", "mlp.c_proj.bias"));
+  }
+
+  /** positional_embedding with class_embedding added to row 0 (the class token's position). */
+  private Tensor positionalWithClass() {
+    if (posWithClass == null) {
+      Tensor pos = weights.tensor("visual.positional_embedding");
+      Tensor cls = weights.tensor("visual.class_embedding");
+      ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(pos.elementCount() * 4)).order(ByteOrder.LITTLE_ENDIAN);
+      FloatBuffer out = bytes.asFloatBuffer();
+      out.put(pos.data().asFloatBuffer());
+      FloatBuffer c = cls.data().asFloatBuffer();
+      for (int i = 0; i < c.limit(); i++) {
+        out.put(i, out.get(i) + c.get(i));
+      }
+      posWithClass = Tensor.wrap(DType.FLOAT, pos.shape(), bytes);
+    }
+    return posWithClass;
+  }
+
+  /**
+   * The additive causal mask [L, L]: 0 on and below the diagonal, a large negative number above it
+   * (OpenAI uses -inf; -1e9 gives the same softmax, exp underflows to exactly 0, and keeps every
+   * intermediate finite).
+   */
+  private Tensor causalMask() {
+    if (causalMask == null) {
+      int len = config.contextLength();
+      float[] m = new float[len * len];
+      for (int i = 0; i < len; i++) {
+        for (int j = i + 1; j < len; j++) {
+          m[i * len + j] = -1e9f;
+        }
+      }
+      causalMask = Tensor.ofFloats(new long[] {len, len}, m);
+    }
+    return causalMask;
+  }
+}
