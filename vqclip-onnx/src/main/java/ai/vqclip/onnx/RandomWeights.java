@@ -1,0 +1,88 @@
+package ai.vqclip.onnx;
+
+import ai.vqclip.core.Tensor;
+import ai.vqclip.core.graph.DType;
+import ai.vqclip.onnx.clip.ClipConfig;
+import ai.vqclip.onnx.vqgan.VqganConfig;
+import ai.vqclip.onnx.vqgan.VqganWeights;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Seeded random weights for any VQGAN or CLIP configuration, scaled so activations stay of order
+ * one (fan-in scaling for convolutions and projections, norm gains near 1). The same seed gives the
+ * same weights. Used by tests, benchmarks (full-size models cost the same with random weights) and
+ * as untrained stand-ins.
+ */
+public final class RandomWeights {
+  private RandomWeights() {}
+
+  /** Every key of a VQGAN config (encoder, decoder, quantizer). */
+  public static Map<String, Tensor> vqgan(VqganConfig cfg, long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    Map<String, Tensor> m = new LinkedHashMap<>();
+    for (Map.Entry<String, long[]> e : VqganWeights.expectedShapes(cfg, EnumSet.allOf(VqganWeights.Part.class)).entrySet()) {
+      String k = e.getKey();
+      long[] s = e.getValue();
+      Tensor t;
+      if (k.equals(cfg.codebookKey())) {
+        t = normal(s, rnd, 0, 1.0);
+      } else if (s.length == 4) {
+        t = normal(s, rnd, 0, 1 / Math.sqrt(s[1] * s[2] * s[3]));
+      } else if (s.length == 1 && k.endsWith(".weight")) {
+        t = normal(s, rnd, 1, 0.1); // GroupNorm gain, the only 1-D weights
+      } else {
+        t = normal(s, rnd, 0, 0.1);
+      }
+      m.put(k, t);
+    }
+    return m;
+  }
+
+  /** Every key of a CLIP config, OpenAI names. */
+  public static Map<String, Tensor> clip(ClipConfig cfg, long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    Map<String, Tensor> m = new LinkedHashMap<>();
+    for (Map.Entry<String, long[]> e : cfg.expectedShapes().entrySet()) {
+      String k = e.getKey();
+      long[] s = e.getValue();
+      Tensor t;
+      if (k.contains("ln_") && k.endsWith(".weight")) {
+        t = normal(s, rnd, 1.0, 0.1);
+      } else if (k.endsWith("bias")) {
+        t = normal(s, rnd, 0, 0.1);
+      } else if (s.length == 2 && !k.contains("embedding")) {
+        t = normal(s, rnd, 0, 1 / Math.sqrt(Math.min(s[0], s[1])));
+      } else if (k.equals("visual.conv1.weight")) {
+        t = normal(s, rnd, 0, 1 / Math.sqrt(s[1] * s[2] * s[3]));
+      } else {
+        t = normal(s, rnd, 0, 0.5);
+      }
+      m.put(k, t);
+    }
+    m.put("logit_scale", Tensor.ofFloats(new long[0], 4.6052f));
+    return m;
+  }
+
+  /** A tensor of N(mean, sd^2) values from {@code rnd}. */
+  public static Tensor normal(long[] shape, SplittableRandom rnd, double mean, double sd) {
+    long n = 1;
+    for (long d : shape) {
+      n = Math.multiplyExact(n, d);
+    }
+    double[] v = new double[Math.toIntExact(n)];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = mean + sd * gaussian(rnd);
+    }
+    return Tensor.fromDoubles(DType.FLOAT, shape, v);
+  }
+
+  /** A standard normal draw (Box-Muller; SplittableRandom has no nextGaussian on Java 17). */
+  public static double gaussian(SplittableRandom rnd) {
+    double u1 = rnd.nextDouble();
+    double u2 = rnd.nextDouble();
+    return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
+  }
+}
