@@ -81,8 +81,6 @@ public final class RandomWeights {
 
   /** A standard normal draw (Box-Muller; SplittableRandom has no nextGaussian on Java 17). */
   public static double gaussian(SplittableRandom rnd) {
-    double u1 = rnd.nextDouble();
-    double u2 = rnd.nextDouble();
-    return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
+    return ai.vqclip.core.Gaussian.next(rnd);
   }
 }

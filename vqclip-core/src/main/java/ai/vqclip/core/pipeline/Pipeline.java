@@ -462,9 +462,7 @@ public final class Pipeline {
   }
 
   private static double gaussian(SplittableRandom rnd) {
-    double u1 = rnd.nextDouble();
-    double u2 = rnd.nextDouble();
-    return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
+    return ai.vqclip.core.Gaussian.next(rnd);
   }
 
   private Tensor initialLatent(GenerationRequest r, long[] zShape) {
