@@ -372,6 +372,9 @@ public final class Cutouts {
           throw new IllegalStateException(g + " returned " + h.length + " homographies for " + n + " cutouts");
         }
         for (int i = 0; i < n; i++) {
+          if (h[i] == null || h[i].length != 9) {
+            throw new IllegalStateException(g + " returned a homography that is not 9 numbers for cutout " + i);
+          }
           total[i] = Homography.multiply(total[i], h[i]);
         }
       }

@@ -96,20 +96,16 @@ final class Resample {
     }
     double[] k = lanczosKernel(src, dst);
     int half = (k.length - 1) / 2;
-    // prefilter as a [src, src] matrix: out[i] = sum_t k[t] in[reflect(i + t - half)]
-    double[][] pre = new double[src][src];
-    for (int i = 0; i < src; i++) {
-      for (int t = 0; t < k.length; t++) {
-        pre[i][reflect(i + t - half, src)] += k[t];
-      }
-    }
+    // prefilter: pre[i] = sum_t k[t] in[reflect(i + t - half)]; each bicubic row has at most 4
+    // non-zero taps, so the product is built tap by tap in O(dst * 4 * kernel) without the
+    // [src, src] prefilter matrix
     double[][] m = new double[dst][src];
     for (int o = 0; o < dst; o++) {
       for (int i = 0; i < src; i++) {
         double c = cub[o][i];
         if (c != 0) {
-          for (int j = 0; j < src; j++) {
-            m[o][j] += c * pre[i][j];
+          for (int t = 0; t < k.length; t++) {
+            m[o][reflect(i + t - half, src)] += c * k[t];
           }
         }
       }
