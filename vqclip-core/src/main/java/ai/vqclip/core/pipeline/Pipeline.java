@@ -165,19 +165,8 @@ public final class Pipeline {
         if (lr != opt.config().learningRate()) {
           opt.setLearningRate(lr);
         }
-        Map<String, Tensor> in = new HashMap<>();
-        in.put("z", Tensor.ofFloats(zShape, z));
-        SplittableRandom rng = new SplittableRandom(request.seed() + 0x9E3779B97F4A7C15L * (iteration + 1L));
-        cuts.sample(rng, w, h).forEach((k, v) -> in.put("cut/" + k, v));
+        Map<String, Tensor> in = stepInputs(request, step, cuts, imageTargets, noiseTargets, iteration, z, zInit, zShape);
         List<Prompt> active = request.prompts().at(iteration);
-        feedPromptSlots(in, step, active, request, imageTargets, noiseTargets);
-        if (step.regularized) {
-          in.put("reg/weight", Tensor.scalar(DType.FLOAT, request.regularization().decay().weightAt(request.regularization().weight(), iteration)));
-          in.put("reg/target", Tensor.ofFloats(zShape, request.regularization().target() == Regularization.Target.INIT ? zInit : new float[zSize]));
-        }
-        for (Loss l : losses) {
-          in.putAll(l.stepInputs(iteration));
-        }
         boolean wantImage = request.saveEvery() > 0 && iteration % request.saveEvery() == 0;
         Set<String> outs = new LinkedHashSet<>(step.terms.keySet());
         outs.add("loss");
@@ -256,6 +245,43 @@ public final class Pipeline {
     return new RunResult(image, latent, last, manifest);
   }
 
+  /** Every input of the step graph for one iteration, drawn exactly as a run draws them. */
+  private Map<String, Tensor> stepInputs(GenerationRequest request, StepGraph step, CutoutSource cuts, List<List<Tensor>> imageTargets,
+      List<List<Tensor>> noiseTargets, int iteration, float[] z, float[] zInit, long[] zShape) {
+    Map<String, Tensor> in = new HashMap<>();
+    in.put("z", Tensor.ofFloats(zShape, z));
+    SplittableRandom rng = new SplittableRandom(request.seed() + 0x9E3779B97F4A7C15L * (iteration + 1L));
+    cuts.sample(rng, request.width(), request.height()).forEach((k, v) -> in.put("cut/" + k, v));
+    feedPromptSlots(in, step, request.prompts().at(iteration), request, imageTargets, noiseTargets);
+    if (step.regularized) {
+      in.put("reg/weight", Tensor.scalar(DType.FLOAT, request.regularization().decay().weightAt(request.regularization().weight(), iteration)));
+      in.put("reg/target", Tensor.ofFloats(zShape, request.regularization().target() == Regularization.Target.INIT ? zInit : new float[z.length]));
+    }
+    for (Loss l : losses) {
+      in.putAll(l.stepInputs(iteration));
+    }
+    return in;
+  }
+
+  /**
+   * The forward step graph of a request (before differentiation) and the inputs of one of its
+   * iterations for a given latent, for inspection and gradient checks.
+   *
+   * @param graph the forward graph: input {@code z} and the step's other inputs; outputs {@code loss}, the terms and {@code image}
+   * @param inputs the inputs of that iteration ({@code z} included; {@code z} is also the INIT regularization target)
+   */
+  public record StepSnapshot(Graph graph, Map<String, Tensor> inputs) {}
+
+  /** The forward step graph of {@code request} and its inputs at {@code iteration} for latent {@code z}. */
+  public StepSnapshot snapshot(GenerationRequest request, int iteration, Tensor z) {
+    long[] zShape = generator.latentShape(request.width(), request.height());
+    CutoutSource cuts = cutouts.create(request.cutouts(), encoders.get(0).inputResolution(), request.cutPow(), request.augmentations());
+    StepGraph step = buildStepGraph(request, cuts, zShape);
+    float[] zv = z.toFloats();
+    Map<String, Tensor> in = stepInputs(request, step, cuts, embedImagePrompts(request, cuts), noiseTargets(request), iteration, zv, zv, zShape);
+    return new StepSnapshot(step.forward, in);
+  }
+
   private static boolean allFinite(float[] v) {
     for (float x : v) {
       if (!Float.isFinite(x)) {
@@ -289,6 +315,7 @@ public final class Pipeline {
   /** The differentiated step graph and how to read it. */
   private static final class StepGraph {
     Graph graph;
+    Graph forward;
     int textSlots;
     boolean regularized;
     /** Output name of each loss term -> which term it is. */
@@ -345,8 +372,8 @@ public final class Pipeline {
     }
     b.output("loss", total);
     b.output("image", image);
-    Graph forward = b.build();
-    s.graph = Autodiff.differentiate(forward, GradientRequest.ofLoss("loss", "z"));
+    s.forward = b.build();
+    s.graph = Autodiff.differentiate(s.forward, GradientRequest.ofLoss("loss", "z"));
     List<ImagePrompt> ips = r.imagePrompts();
     List<NoisePrompt> nps = r.noisePrompts();
     s.labels = (key, active) -> {
