@@ -132,7 +132,7 @@ final class Unpickler {
         case 'X' -> push(utf8(le(4).getInt() & 0xffffffffL));
         case 0x8c -> push(utf8(in.read()));
         case 0x8d -> push(utf8(u64()));
-        case 'V' -> push(rawUnicodeEscape(line()));
+        case 'V' -> push(rawUnicodeEscape(new String(lineBytes(), StandardCharsets.ISO_8859_1)));
         case 'T' -> {
           long n = le(4).getInt();
           if (n < 0) {
@@ -581,6 +581,11 @@ final class Unpickler {
 
   /** A newline-terminated line (without the newline); its length is bounded by the input left. */
   private String line() {
+    String s = new String(lineBytes(), StandardCharsets.UTF_8);
+    return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
+  }
+
+  private byte[] lineBytes() {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     while (true) {
       int c = in.read();
@@ -589,8 +594,7 @@ final class Unpickler {
       }
       b.write(c);
     }
-    String s = b.toString(StandardCharsets.UTF_8);
-    return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
+    return b.toByteArray();
   }
 
   private Object parseInt(String s) {
