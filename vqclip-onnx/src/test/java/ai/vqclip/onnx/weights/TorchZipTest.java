@@ -125,6 +125,7 @@ class TorchZipTest {
     callbacks.put(new Global("pytorch_lightning.callbacks.model_checkpoint", "ModelCheckpoint"), cbState);
     ckpt.put("callbacks", callbacks);
     List<Object> optimizers = new ArrayList<>();
+    Pickle.Tuple betas = Pickle.Tuple.of(0.5, 0.9); // one object, as a Python constant is
     for (int o = 0; o < 2; o++) {
       Map<Object, Object> state = new LinkedHashMap<>();
       Map<String, Object> p0 = new LinkedHashMap<>();
@@ -134,7 +135,7 @@ class TorchZipTest {
       state.put((long) 0, p0);
       Map<String, Object> group = new LinkedHashMap<>();
       group.put("lr", 4.5e-6);
-      group.put("betas", Pickle.Tuple.of(0.5, 0.9));
+      group.put("betas", betas);
       group.put("params", new ArrayList<>(List.of(0L)));
       Map<String, Object> opt = new LinkedHashMap<>();
       opt.put("state", state);
