@@ -3,7 +3,6 @@ package ai.vqclip.onnx.weights;
 import ai.vqclip.core.ModelLoadException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -30,9 +29,7 @@ public final class WeightFiles {
   public static Format detect(Path file) {
     byte[] h = new byte[9];
     int n;
-    long size;
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      size = ch.size();
       ByteBuffer b = ByteBuffer.wrap(h);
       while (b.hasRemaining() && ch.read(b, b.position()) > 0) {
         // fill up to 9 bytes
@@ -48,12 +45,7 @@ public final class WeightFiles {
       return Format.TORCH_LEGACY;
     }
     if (n == 9 && h[8] == '{') {
-      long len = ByteBuffer.wrap(h, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-      if (len > 0 && len <= size - 8) {
-        return Format.SAFETENSORS;
-      }
-      // A '{' after 8 bytes with an impossible length: a safetensors file with a bad header. Let
-      // the safetensors reader report what is wrong with it.
+      // The header length is validated by the safetensors reader, which names what is wrong.
       return Format.SAFETENSORS;
     }
     throw new ModelLoadException("weight file " + file + " is not safetensors, a torch ZIP archive or a legacy "
