@@ -1,10 +1,10 @@
 package ai.vqclip.onnx.weights;
 
 import ai.vqclip.core.Tensor;
-import ai.vqclip.core.graph.DType;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Named tensors from a weight file (a PyTorch state dict, a safetensors file, ...), read lazily: a
@@ -29,21 +29,36 @@ public interface StateDict extends AutoCloseable {
    */
   Tensor tensor(String key);
 
-  /** A tensor converted to float32 (from F16, BF16, F64 or F32). */
+  /** A tensor converted to float32 (from F16 and BF16 exactly, from F64 rounded, F32 as is). */
   default Tensor floatTensor(String key) {
-    Tensor t = tensor(key);
-    if (t.dtype() == DType.FLOAT) {
-      return t;
-    }
-    if (!t.dtype().isFloating()) {
-      throw new IllegalArgumentException("tensor '" + key + "' is " + t.dtype() + ", not a floating type");
-    }
-    return Tensor.fromDoubles(DType.FLOAT, t.shape(), t.toDoubles());
+    return FloatConversion.toFloat(tensor(key), key);
   }
 
   /** Whether a key exists. */
   default boolean contains(String key) {
     return keys().contains(key);
+  }
+
+  /** Free-form string metadata stored with the tensors (safetensors {@code __metadata__}); empty if none. */
+  default Map<String, String> metadata() {
+    return Map.of();
+  }
+
+  /**
+   * A view holding only the keys {@code keep} accepts, in the same order (for example to drop a
+   * checkpoint's {@code loss.*} tensors). Closing the view closes this state dict.
+   */
+  default StateDict filter(Predicate<String> keep) {
+    return new StateDictView(this, keep, "");
+  }
+
+  /**
+   * A view holding the keys that start with {@code prefix}, with the prefix removed ({@code
+   * stripPrefix("model.")} turns {@code model.conv.weight} into {@code conv.weight}). Closing the view
+   * closes this state dict.
+   */
+  default StateDict stripPrefix(String prefix) {
+    return new StateDictView(this, k -> k.startsWith(prefix), prefix);
   }
 
   @Override
