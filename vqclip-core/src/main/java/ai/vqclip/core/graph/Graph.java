@@ -252,6 +252,25 @@ public final class Graph {
     return new Graph(name, inputs, outputs, m, nodes, values, opset);
   }
 
+  /**
+   * A copy in which the named initializers become graph inputs (same name, type and shape), for
+   * training: the weights change every step, so they are fed instead of baked into the session.
+   *
+   * @throws IllegalArgumentException for a name that is not an initializer
+   */
+  public Graph withInitializersAsInputs(java.util.Collection<String> names) {
+    Map<String, Tensor> inits = new LinkedHashMap<>(initializers);
+    List<Value> ins = new ArrayList<>(inputs);
+    for (String n : names) {
+      Tensor t = inits.remove(n);
+      if (t == null) {
+        throw new IllegalArgumentException("graph '" + name + "' has no initializer '" + n + "'");
+      }
+      ins.add(values.get(n));
+    }
+    return new Graph(name, ins, outputs, inits, nodes, values, opset);
+  }
+
   /** A copy with every input kept, pruned of dead nodes and unused initializers. */
   public Graph pruned() {
     Set<String> keep = new HashSet<>();
