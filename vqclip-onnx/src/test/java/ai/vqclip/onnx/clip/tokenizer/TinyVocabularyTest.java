@@ -157,6 +157,24 @@ class TinyVocabularyTest {
     }
   }
 
+  @Test
+  void mergeOrderThatContradictsTrainingStillFollowsTheReferenceLoop() throws IOException {
+    // vocab.json + merges.txt may rank "ab a" before "a b", which no BPE training produces (the
+    // OpenAI reader rejects it: "ab" is not made yet). The reference loop merges every "a b" of a
+    // word before it looks at "ab a": "ababx" -> ab ab x</w>, not aba b x</w>.
+    List<String[]> merges = List.of(new String[] {"ab", "a"}, new String[] {"a", "b"});
+    NaiveBpe reference = new NaiveBpe(merges);
+    BpeVocabulary v =
+        BpeVocabulary.readHuggingFace(
+            new ByteArrayInputStream(vocabJson(reference, 3L)), "vocab.json",
+            new ByteArrayInputStream(mergesTxt(merges)), "merges.txt");
+    ClipTokenizer tokenizer = new ClipTokenizer(v);
+    assertEquals(List.of("ab", "ab", "x</w>"), reference.bpeSymbols("ababx"));
+    for (String word : List.of("ababx", "abab", "aababab", "abaab", "ba", "abababababa")) {
+      assertEquals(reference.encodeWord(word), tokenizer.encode(word), word);
+    }
+  }
+
   private static byte[] gz(List<String[]> merges) {
     try {
       return openAiGz(merges);
