@@ -22,7 +22,17 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "VQGAN-CLIP in Java: gradient-exporting ONNX graphs run by ONNX Runtime.",
-    subcommands = {DemoCommand.class, SelfTestCommand.class})
+    subcommands = {GenerateCommand.class, EditCommand.class, VideoCommand.class, ResumeCommand.class, TokenizeCommand.class,
+        InspectCommand.class, DemoCommand.class, SelfTestCommand.class},
+    footerHeading = "%nExamples:%n",
+    footer = {
+        "  vqclip generate \"a red circle on a blue sky\" -o circle.png",
+        "  vqclip edit photo.png \"a snowy landscape\" --mask region.png",
+        "  vqclip video \"an endless library\" --zoom-every 10 -i 300",
+        "  vqclip resume circle.ckpt --iterations 800",
+        "  vqclip tokenize \"a photo of a cat\" --vocab bpe_simple_vocab_16e6.txt.gz",
+        "  vqclip inspect vqgan_imagenet_f16_16384.ckpt",
+        "'vqclip COMMAND --help' describes each command."})
 public final class Main implements Callable<Integer> {
   /** Exit code for usage errors, as picocli's default. */
   static final int EXIT_USAGE = 2;
@@ -37,7 +47,28 @@ public final class Main implements Callable<Integer> {
 
   /** Runs the command and exits the JVM with its exit code. */
   public static void main(String[] args) {
+    configureLogging(args);
     System.exit(newCommandLine().execute(args));
+  }
+
+  /**
+   * Sets slf4j-simple's level before the first logger exists: warnings only by default (the
+   * progress bar reports progress), debug with {@code --verbose}, errors only with {@code --quiet}.
+   * A level given with {@code -Dorg.slf4j.simpleLogger.defaultLogLevel} wins.
+   */
+  static void configureLogging(String[] args) {
+    java.util.List<String> a = Arrays.asList(args);
+    String level = a.contains("--verbose") ? "debug" : a.contains("--quiet") || a.contains("-q") ? "error" : "warn";
+    setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", level);
+    setIfAbsent("org.slf4j.simpleLogger.showThreadName", "false");
+    setIfAbsent("org.slf4j.simpleLogger.showShortLogName", "true");
+    setIfAbsent("org.slf4j.simpleLogger.levelInBrackets", "true");
+  }
+
+  private static void setIfAbsent(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
+    }
   }
 
   /**
@@ -46,6 +77,7 @@ public final class Main implements Callable<Integer> {
    */
   public static CommandLine newCommandLine() {
     CommandLine cl = new CommandLine(new Main());
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setParameterExceptionHandler(Main::onParameterError);
     cl.setExecutionExceptionHandler(Main::onExecutionError);
     return cl;
@@ -71,12 +103,26 @@ public final class Main implements Callable<Integer> {
     PrintWriter err = cmd.getErr();
     boolean verbose = verbose(parsed.originalArgs().toArray(new String[0]));
     String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : oneLine(ex.getMessage());
+    if (isUsageError(ex)) {
+      // What the user asked for cannot be done (a bad file, size or prompt): a usage error.
+      err.println("vqclip " + cmd.getCommandName() + ": " + msg);
+      if (verbose) {
+        ex.printStackTrace(err);
+      }
+      err.flush();
+      return EXIT_USAGE;
+    }
     err.println("vqclip " + cmd.getCommandName() + ": error: " + msg + (verbose ? "" : " (--verbose shows the stack trace)"));
     if (verbose) {
       ex.printStackTrace(err);
     }
     err.flush();
     return cmd.getCommandSpec().exitCodeOnExecutionException();
+  }
+
+  /** Errors caused by the user's input rather than by vqclip or the machine. */
+  static boolean isUsageError(Throwable ex) {
+    return ex instanceof UsageException || ex instanceof ai.vqclip.core.ModelLoadException;
   }
 
   // Parsing may fail before --verbose is bound, so look for it in the raw arguments.

@@ -1,0 +1,33 @@
+package ai.vqclip.cli;
+
+import ai.vqclip.core.Tensor;
+import ai.vqclip.core.image.Images;
+import ai.vqclip.core.pipeline.Checkpoint;
+import ai.vqclip.onnx.vqgan.VqganGenerator;
+import ai.vqclip.onnx.vqgan.VqganWeights;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/** Continuing a run from an image the user edited: the image is encoded and becomes the latent. */
+final class EditedImages {
+  private EditedImages() {}
+
+  /**
+   * The checkpoint with the latent of {@code image} (resized to the run's size); the optimizer
+   * state, the iteration and the regularization target are kept.
+   *
+   * @throws UsageException when the file is unreadable or the VQGAN cannot encode
+   */
+  static Checkpoint continueFrom(Checkpoint c, Path image, VqganGenerator generator, int width, int height) {
+    InputFiles.requireReadable(image, "--image");
+    if (!generator.weights().has(VqganWeights.Part.ENCODER)) {
+      throw new UsageException("--image needs the VQGAN's encoder weights (encoder.*), which the VQGAN file lacks");
+    }
+    Tensor z = generator.encode(Images.read(image, width, height));
+    if (!Arrays.equals(z.shape(), c.latentShape())) {
+      throw new UsageException("the edited image encodes to a latent " + Arrays.toString(z.shape()) + " but the checkpoint's is "
+          + Arrays.toString(c.latentShape()));
+    }
+    return c.withLatent(z.toFloats());
+  }
+}

@@ -1,0 +1,36 @@
+package ai.vqclip.cli;
+
+import java.nio.file.Path;
+
+/** Checks on the files named on a command line (reported as usage errors), and the mode of the files written. */
+final class InputFiles {
+  private InputFiles() {}
+
+  /** Fails unless {@code p} (when not null) is a readable regular file; {@code option} names where it came from. */
+  static void requireReadable(Path p, String option) {
+    if (p == null) {
+      return;
+    }
+    if (!java.nio.file.Files.exists(p)) {
+      throw new UsageException(option + ": file not found: " + p);
+    }
+    if (!java.nio.file.Files.isRegularFile(p)) {
+      throw new UsageException(option + ": not a regular file: " + p);
+    }
+    if (!java.nio.file.Files.isReadable(p)) {
+      throw new UsageException(option + ": file is not readable: " + p);
+    }
+  }
+
+  /**
+   * Makes a written file readable by everyone (rw-r--r--), as files a command writes usually are:
+   * the atomic writers create a private temporary file and rename it. Best effort.
+   */
+  static void publish(Path p) {
+    try {
+      java.nio.file.Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    } catch (UnsupportedOperationException | java.io.IOException | SecurityException e) {
+      // Not a POSIX file system, or not ours to change: keep the mode as it is.
+    }
+  }
+}

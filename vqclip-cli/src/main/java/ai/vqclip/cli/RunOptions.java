@@ -1,0 +1,201 @@
+package ai.vqclip.cli;
+
+import ai.vqclip.augment.StandardCutouts;
+import ai.vqclip.core.backend.Device;
+import ai.vqclip.core.prompt.PromptSchedule;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+import picocli.CommandLine.Option;
+
+/**
+ * The options of a generation run, shared by {@code generate}, {@code edit} and {@code video}. Long
+ * names follow the issue; the short aliases are nerdyrodent's generate.py flags, so its command
+ * lines carry over.
+ */
+final class RunOptions {
+  /** The augmentations of nerdyrodent's default cutout method. */
+  static final List<String> DEFAULT_AUGMENTS = List.of("Af", "Pe", "Ji", "Er");
+
+  /** What {@code --init-noise} accepts. */
+  enum InitNoise {
+    pixels,
+    gradient
+  }
+
+  @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Output PNG (default: a name made from the first prompt).")
+  Path output;
+
+  @Option(names = {"-s", "--size"}, arity = "2", paramLabel = "N", description = "Width and height in pixels, multiples of the VQGAN's "
+      + "downsampling factor (default: 256 256; edit: the image's size).")
+  int[] size;
+
+  @Option(names = {"-i", "--iterations"}, defaultValue = "500", paramLabel = "N", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
+  int iterations;
+
+  @Option(names = {"-sd", "--seed"}, paramLabel = "N", description = "Seed of every random choice (default: a random seed, recorded in the "
+      + "image's metadata).")
+  Long seed;
+
+  @Option(names = {"-cuts", "--cutouts"}, defaultValue = "32", paramLabel = "N", description = "Cutouts per step (default: ${DEFAULT-VALUE}).")
+  int cutouts;
+
+  @Option(names = {"-cutp", "--cut-pow"}, defaultValue = "1.0", paramLabel = "X", description = "Cutout size exponent (default: ${DEFAULT-VALUE}).")
+  double cutPow;
+
+  @Option(names = {"-aug", "--augments"}, split = "[,\\s]+", arity = "1..*", paramLabel = "CODE", description = "Augmentations of the "
+      + "cutouts: Ji Sh Gn Pe Ro Af Cr Er Re Hf, Pool for pooled cutouts, or none (default: Af Pe Ji Er).")
+  List<String> augments;
+
+  @Option(names = {"-opt", "--optimizer"}, defaultValue = "adam", paramLabel = "NAME", description = "adam, adamw, adagrad, adamax, rmsprop, "
+      + "nadam, amsgrad or sgd (default: ${DEFAULT-VALUE}).")
+  String optimizer;
+
+  @Option(names = "--lr", defaultValue = "0.1", paramLabel = "X", description = "Learning rate (default: ${DEFAULT-VALUE}).")
+  double lr;
+
+  @Option(names = {"-ip", "--image-prompts"}, split = "\\|", paramLabel = "FILE[:W[:STOP]]", description = "Image prompts, separated by '|' "
+      + "or repeated.")
+  List<String> imagePrompts = new ArrayList<>();
+
+  @Option(names = {"-nps", "--noise-prompts"}, split = "[|,]", paramLabel = "SEED[:W]", description = "Noise prompts: a seed with an optional "
+      + "weight, separated by '|' or ','.")
+  List<String> noisePrompts = new ArrayList<>();
+
+  @Option(names = {"-cpe", "--change-prompts-every"}, defaultValue = "0", paramLabel = "N", description = "Story mode: switch to the next "
+      + "'^'-separated prompt set every N iterations.")
+  int changePromptsEvery;
+
+  @Option(names = {"-ii", "--init-image"}, paramLabel = "FILE", description = "Start from this image (resized to the output size).")
+  Path initImage;
+
+  @Option(names = {"-in", "--init-noise"}, paramLabel = "KIND", description = "Start from noise: pixels or gradient (default: random codes).")
+  InitNoise initNoise;
+
+  @Option(names = {"-iw", "--init-weight"}, defaultValue = "0", paramLabel = "X", description = "Weight of the latent regularization "
+      + "(default: ${DEFAULT-VALUE}, off).")
+  double initWeight;
+
+  @Option(names = "--init-decay", defaultValue = "harmonic", paramLabel = "KIND", description = "Decay of --init-weight: constant, harmonic "
+      + "(w/(2i+1), as generate.py) or linear:EVERY:STEPS (default: ${DEFAULT-VALUE}).")
+  String initDecay;
+
+  @Option(names = "--init-target", defaultValue = "zero", paramLabel = "TARGET", description = "What the regularization pulls the latent "
+      + "toward: zero (generate.py) or init (the starting latent) (default: ${DEFAULT-VALUE}).")
+  String initTarget;
+
+  @Option(names = {"-se", "--save-every"}, defaultValue = "0", paramLabel = "N", description = "Write the image and a checkpoint every N "
+      + "iterations (default: ${DEFAULT-VALUE}, at the end only).")
+  int saveEvery;
+
+  @Option(names = "--checkpoint", description = "Write a checkpoint (NAME.ckpt, NAME.run.json) at the end, to resume or extend the run.")
+  boolean checkpoint;
+
+  @Option(names = "--manifest", paramLabel = "FILE", description = "Also write the run manifest (settings, seed, models, versions) as JSON.")
+  Path manifest;
+
+  @Option(names = {"-q", "--quiet"}, description = "No progress bar and no summary line.")
+  boolean quiet;
+
+  @Option(names = {"-cd", "--device"}, defaultValue = "cpu", paramLabel = "DEVICE", description = "cpu or cuda (default: ${DEFAULT-VALUE}).")
+  String device;
+
+  @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "ONNX Runtime threads; 0 lets it choose (default: "
+      + "${DEFAULT-VALUE}).")
+  int threads;
+
+  /**
+   * The settings of a run of {@code command}; {@code initOverride} and {@code mask} are the edit
+   * command's image and mask (null otherwise). Checks everything that does not need the models.
+   */
+  RunSettings settings(String command, String prompts, Path initOverride, Path mask, ModelOptions models) {
+    if (iterations < 1 || iterations > 1_000_000) {
+      throw new UsageException("--iterations must be in [1, 1000000], got " + iterations);
+    }
+    if (size != null) {
+      for (int v : size) {
+        if (v < 1 || v > 8192) {
+          throw new UsageException("--size must be two numbers in [1, 8192], got " + size[0] + " " + size[1]);
+        }
+      }
+    }
+    if (cutouts < 1 || cutouts > 1024) {
+      throw new UsageException("--cutouts must be in [1, 1024], got " + cutouts);
+    }
+    if (!(cutPow > 0) || !Double.isFinite(cutPow)) {
+      throw new UsageException("--cut-pow must be a finite number > 0, got " + cutPow);
+    }
+    if (!(lr > 0) || !Double.isFinite(lr)) {
+      throw new UsageException("--lr must be a finite number > 0, got " + lr);
+    }
+    if (changePromptsEvery < 0) {
+      throw new UsageException("--change-prompts-every must be >= 0, got " + changePromptsEvery);
+    }
+    if (!(initWeight >= 0) || !Double.isFinite(initWeight)) {
+      throw new UsageException("--init-weight must be a finite number >= 0, got " + initWeight);
+    }
+    if (saveEvery < 0) {
+      throw new UsageException("--save-every must be >= 0, got " + saveEvery);
+    }
+    if (threads < 0 || threads > 1024) {
+      throw new UsageException("--threads must be in [0, 1024] (0 = runtime default), got " + threads);
+    }
+    String dev = device.toLowerCase(Locale.ROOT);
+    if (!dev.equals("cpu") && !dev.equals("cuda")) {
+      throw new UsageException("--device must be cpu or cuda, got '" + device + "'");
+    }
+    Path init = initOverride != null ? initOverride : initImage;
+    if (initOverride != null && initImage != null) {
+      throw new UsageException("--init-image cannot be used with edit: the image to edit is the init image");
+    }
+    if (init != null && initNoise != null) {
+      throw new UsageException("--init-noise and an init image exclude each other; choose one");
+    }
+    InputFiles.requireReadable(initImage, "--init-image");
+    List<String> images = new ArrayList<>();
+    for (String spec : imagePrompts) {
+      images.add(ImagePromptSpec.parse(spec).absolute().toString());
+    }
+    List<String> noise = new ArrayList<>();
+    for (String spec : noisePrompts) {
+      if (!spec.isBlank()) {
+        noise.add(NoisePromptSpec.parse(spec).toString());
+      }
+    }
+    List<String> augs = augments == null ? DEFAULT_AUGMENTS : augments.stream().filter(a -> !a.isBlank()).toList();
+    if (augs.size() == 1 && augs.get(0).equalsIgnoreCase("none")) {
+      augs = List.of();
+    }
+    try {
+      // Codes and prompt syntax are checked now, before any model is loaded.
+      new StandardCutouts().create(cutouts, 32, cutPow, augs);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--augments: " + e.getMessage(), e);
+    }
+    try {
+      PromptSchedule.parse(prompts, Math.max(1, changePromptsEvery));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage(), e);
+    }
+    try {
+      ai.vqclip.core.optim.OptimizerConfig.Kind.parse(optimizer);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--optimizer: " + e.getMessage(), e);
+    }
+    Path out = output != null ? output : Path.of(OutputNames.fromPrompt(prompts));
+    long s = seed != null ? seed : ThreadLocalRandom.current().nextLong(1L << 40);
+    RunSettings rs = new RunSettings(RunSettings.FORMAT, command, prompts, changePromptsEvery, size == null ? 0 : size[0], size == null ? 0 : size[1],
+        iterations, s, cutouts, cutPow, augs, optimizer, lr, images, noise, RunSettings.str(ModelOptions.abs(init)),
+        initNoise == null ? null : initNoise.name(), initWeight, initDecay, initTarget, RunSettings.str(ModelOptions.abs(mask)), saveEvery,
+        checkpoint, ModelOptions.abs(out).toString(), RunSettings.str(ModelOptions.abs(manifest)),
+        RunSettings.ModelFiles.of(models.selection()), dev, threads);
+    RequestFactory.regularization(rs);
+    return rs;
+  }
+
+  static Device device(String name) {
+    return name.equals("cuda") ? Device.CUDA : Device.CPU;
+  }
+}

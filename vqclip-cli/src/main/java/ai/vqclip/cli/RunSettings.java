@@ -1,0 +1,180 @@
+package ai.vqclip.cli;
+
+import ai.vqclip.cli.models.ModelSelection;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+/**
+ * Everything a generate, edit or resume run was asked for, with file paths made absolute: written
+ * beside the checkpoint as {@code NAME.run.json} so {@code vqclip resume} can rebuild the run, and
+ * into the PNG's metadata.
+ *
+ * @param format the settings format version
+ * @param command the subcommand that started the run
+ * @param prompts the text prompts ({@code text:weight:stop}, {@code |} between prompts, {@code ^} between sets)
+ * @param changePromptsEvery iterations per prompt set (story mode)
+ * @param width image width
+ * @param height image height
+ * @param iterations optimizer steps
+ * @param seed the run's seed
+ * @param cutouts cutouts per step
+ * @param cutPow crop-size exponent
+ * @param augments augmentation codes
+ * @param optimizer optimizer name
+ * @param lr learning rate
+ * @param imagePrompts image prompts ({@code path:weight:stop})
+ * @param noisePrompts noise prompts ({@code seed:weight})
+ * @param initImage the init image, or null
+ * @param initNoise {@code pixels}, {@code gradient}, or null
+ * @param initWeight latent regularization weight
+ * @param initDecay regularization decay ({@code constant}, {@code harmonic}, {@code linear:EVERY:STEPS})
+ * @param initTarget regularization target ({@code zero} or {@code init})
+ * @param mask the edit mask, or null
+ * @param saveEvery write the image and a checkpoint every N iterations (0: at the end only)
+ * @param checkpoint write a checkpoint at the end
+ * @param output the output PNG
+ * @param manifest the manifest JSON file, or null
+ * @param models the model files
+ * @param device {@code cpu} or {@code cuda}
+ * @param threads ONNX Runtime intra-op threads (0: its default)
+ */
+record RunSettings(
+    int format,
+    String command,
+    String prompts,
+    int changePromptsEvery,
+    int width,
+    int height,
+    int iterations,
+    long seed,
+    int cutouts,
+    double cutPow,
+    List<String> augments,
+    String optimizer,
+    double lr,
+    List<String> imagePrompts,
+    List<String> noisePrompts,
+    String initImage,
+    String initNoise,
+    double initWeight,
+    String initDecay,
+    String initTarget,
+    String mask,
+    int saveEvery,
+    boolean checkpoint,
+    String output,
+    String manifest,
+    ModelFiles models,
+    String device,
+    int threads) {
+
+  /** The current format version. */
+  static final int FORMAT = 1;
+
+  /** Largest settings file read. */
+  static final long MAX_BYTES = 1 << 20;
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  RunSettings {
+    augments = augments == null ? List.of() : List.copyOf(augments);
+    imagePrompts = imagePrompts == null ? List.of() : List.copyOf(imagePrompts);
+    noisePrompts = noisePrompts == null ? List.of() : List.copyOf(noisePrompts);
+  }
+
+  /**
+   * The model files (absolute paths; null or empty for the built-in models).
+   *
+   * @param vqgan VQGAN weights
+   * @param vqganConfig taming model.yaml
+   * @param clip CLIP weights
+   * @param vocab CLIP vocabulary
+   * @param vqganGroups GroupNorm groups
+   * @param clipHeadDim CLIP head width
+   */
+  record ModelFiles(String vqgan, String vqganConfig, List<String> clip, String vocab, Integer vqganGroups, Integer clipHeadDim) {
+    ModelFiles {
+      clip = clip == null ? List.of() : List.copyOf(clip);
+    }
+
+    static ModelFiles of(ModelSelection s) {
+      return new ModelFiles(str(s.vqgan()), str(s.vqganConfig()), s.clip().stream().map(Path::toString).toList(), str(s.vocab()),
+          s.vqganGroups(), s.clipHeadDim());
+    }
+
+    ModelSelection selection() {
+      return new ModelSelection(path(vqgan), path(vqganConfig), clip.stream().map(Path::of).toList(), path(vocab), vqganGroups, clipHeadDim);
+    }
+  }
+
+  static String str(Path p) {
+    return p == null ? null : p.toString();
+  }
+
+  static Path path(String s) {
+    return s == null ? null : Path.of(s);
+  }
+
+  /** The settings as JSON. */
+  String toJson() {
+    try {
+      return JSON.writeValueAsString(this);
+    } catch (IOException e) {
+      throw new IllegalStateException("settings cannot be written as JSON", e);
+    }
+  }
+
+  /** Writes the settings atomically. */
+  void save(Path file) {
+    Path abs = file.toAbsolutePath();
+    try {
+      java.nio.file.Files.createDirectories(abs.getParent());
+      Path tmp = java.nio.file.Files.createTempFile(abs.getParent(), abs.getFileName().toString(), ".tmp");
+      try {
+        java.nio.file.Files.writeString(tmp, toJson(), StandardCharsets.UTF_8);
+        java.nio.file.Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        InputFiles.publish(abs);
+      } finally {
+        java.nio.file.Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Reads settings written by {@link #save}.
+   *
+   * @throws UsageException when the file is missing, too big or not vqclip run settings
+   */
+  static RunSettings load(Path file) {
+    InputFiles.requireReadable(file, "run settings");
+    try {
+      long size = java.nio.file.Files.size(file);
+      if (size > MAX_BYTES) {
+        throw new UsageException(file + " is " + size + " bytes; run settings are a few kB (at most " + MAX_BYTES + " are read)");
+      }
+      RunSettings s = JSON.readValue(file.toFile(), RunSettings.class);
+      if (s == null || s.format() != FORMAT || s.prompts() == null || s.models() == null || s.output() == null) {
+        throw new UsageException(file + " is not vqclip run settings (format " + FORMAT + ")");
+      }
+      return s;
+    } catch (IOException e) {
+      throw new UsageException("cannot read run settings " + file + ": " + e.getMessage().lines().findFirst().orElse(""), e);
+    }
+  }
+
+  /** A copy with other values for what resume may change. */
+  RunSettings withRun(int newIterations, String newOutput, String newManifest, String newDevice, int newThreads) {
+    return new RunSettings(format, command, prompts, changePromptsEvery, width, height, newIterations, seed, cutouts, cutPow, augments, optimizer,
+        lr, imagePrompts, noisePrompts, initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint, newOutput,
+        newManifest, models, newDevice, newThreads);
+  }
+}

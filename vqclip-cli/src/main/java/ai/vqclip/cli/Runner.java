@@ -1,0 +1,209 @@
+package ai.vqclip.cli;
+
+import ai.vqclip.augment.StandardCutouts;
+import ai.vqclip.cli.models.ClipModel;
+import ai.vqclip.cli.models.ModelSource;
+import ai.vqclip.cli.models.Models;
+import ai.vqclip.core.backend.Device;
+import ai.vqclip.core.backend.ExecutionOptions;
+import ai.vqclip.core.image.Images;
+import ai.vqclip.core.pipeline.Checkpoint;
+import ai.vqclip.core.pipeline.GenerationRequest;
+import ai.vqclip.core.pipeline.Pipeline;
+import ai.vqclip.core.pipeline.RunManifest;
+import ai.vqclip.core.pipeline.RunResult;
+import ai.vqclip.core.pipeline.StepListener;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs generate, edit and resume: opens the models, builds the request, runs the pipeline with a
+ * progress bar and the stop signal, and writes the image (manifest and settings in its PNG text
+ * chunks), the manifest file and the checkpoint.
+ */
+final class Runner {
+  private static final Logger LOG = LoggerFactory.getLogger(Runner.class);
+
+  /** Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it). */
+  static final int EXIT_INTERRUPTED = 130;
+
+  /** PNG text keyword holding the run manifest (JSON). */
+  static final String MANIFEST_KEY = "vqclip";
+
+  /** PNG text keyword holding the run settings (JSON). */
+  static final String SETTINGS_KEY = "vqclip-settings";
+
+  // PNG tEXt chunks are Latin-1: JSON is written with every non-ASCII character escaped.
+  private static final ObjectMapper ASCII_JSON = JsonMapper.builder().enable(JsonWriteFeature.ESCAPE_NON_ASCII).build();
+
+  private Runner() {}
+
+  /** What the command's environment provides: output streams, the stop signal, extra listeners (tests). */
+  record Context(PrintWriter out, PrintWriter err, boolean quiet, StopSignal stop, List<StepListener> listeners, ModelSource builtIn) {}
+
+  /** The execution options of settings. */
+  static ExecutionOptions options(RunSettings s) {
+    ExecutionOptions o = RunOptions.device(s.device()) == Device.CUDA ? ExecutionOptions.cuda() : ExecutionOptions.cpu();
+    return o.withThreads(s.threads());
+  }
+
+  /**
+   * Runs settings from their start ({@code resume == null}) or from a checkpoint.
+   *
+   * @return the exit code: 0, or {@link #EXIT_INTERRUPTED} when stopped by the signal
+   */
+  static int run(RunSettings settings, Checkpoint resume, Path editedImage, Context ctx) {
+    ExecutionOptions options = options(settings);
+    try (Models models = Models.open(settings.models().selection(), ctx.builtIn(), options)) {
+      RunSettings s = RequestFactory.resolveSize(settings, models);
+      GenerationRequest request = RequestFactory.build(s, models, resume == null);
+      Checkpoint from = resume;
+      if (from != null) {
+        if (from.iteration() >= s.iterations()) {
+          throw new UsageException("the checkpoint is at iteration " + from.iteration() + " of a " + s.iterations()
+              + "-iteration run: nothing is left to do; give --iterations N with N > " + from.iteration() + " to continue");
+        }
+        long[] shape = models.generator().latentShape(s.width(), s.height());
+        if (!java.util.Arrays.equals(shape, from.latentShape())) {
+          throw new UsageException("the checkpoint's latent " + java.util.Arrays.toString(from.latentShape()) + " does not fit the run's "
+              + java.util.Arrays.toString(shape) + " (another model or size?)");
+        }
+        if (editedImage != null) {
+          from = EditedImages.continueFrom(from, editedImage, models.generator(), s.width(), s.height());
+        }
+      }
+      Path output = Path.of(s.output());
+      boolean checkpointing = s.saveEvery() > 0 || s.checkpoint();
+      if (checkpointing) {
+        s.save(OutputNames.settings(output));
+      }
+      Pipeline.Builder pb = Pipeline.builder(models.generator(), new StandardCutouts()).options(options);
+      for (ClipModel c : models.clips()) {
+        pb.encoder(c.encoder());
+      }
+      Pipeline pipeline = pb.build();
+      LOG.info("{} {}x{}, {} iterations, seed {}", s.command(), s.width(), s.height(), s.iterations(), s.seed());
+      double[] lastLoss = {Double.NaN};
+      List<StepListener> listeners = new ArrayList<>(ctx.listeners());
+      RunSettings fs = s;
+      listeners.add(e -> {
+        lastLoss[0] = e.loss();
+        if (e.image() != null) {
+          // nerdyrodent's "checkin": the image so far, written over the output.
+          writePng(e.image(), output, text(fs, null));
+        }
+        return !ctx.stop().requested();
+      });
+      RunResult result;
+      Pipeline.CheckpointSettings ckpt = s.saveEvery() > 0 ? new Pipeline.CheckpointSettings(OutputNames.checkpoint(output), s.saveEvery())
+          : Pipeline.CheckpointSettings.none();
+      try (StopSignal.Hook hook = ctx.stop().install()) {
+        ProgressListener bar = ctx.quiet() ? null
+            : new ProgressListener(ctx.err(), s.command(), from == null ? 0 : from.iteration(), s.iterations());
+        try {
+          if (bar != null) {
+            listeners.add(0, bar);
+          }
+          result = pipeline.run(request, from, ckpt, listeners);
+        } finally {
+          if (bar != null) {
+            bar.close();
+          }
+        }
+        boolean interrupted = ctx.stop().requested();
+        writeOutputs(s, result, output, checkpointing || interrupted);
+        if (interrupted) {
+          Path c = OutputNames.checkpoint(output);
+          ctx.err().printf(Locale.ROOT, "vqclip %s: stopped after iteration %d; wrote %s and %s; continue with: vqclip resume %s%n", s.command(),
+              result.checkpoint().iteration(), output, c, c);
+          ctx.err().flush();
+          return EXIT_INTERRUPTED;
+        }
+      }
+      if (!ctx.quiet()) {
+        RunManifest m = result.manifest();
+        ctx.out().printf(Locale.ROOT, "wrote %s: %dx%d, %d iterations (%s), loss %.4f, %.1f s%n", output, m.width(), m.height(),
+            m.iterationsRun(), m.stopReason(), lastLoss[0], m.elapsedMillis() / 1000.0);
+        ctx.out().flush();
+      }
+      return 0;
+    }
+  }
+
+  /** Writes the image, the manifest file and (when asked) the checkpoint with its settings. */
+  static void writeOutputs(RunSettings s, RunResult result, Path output, boolean checkpoint) {
+    writePng(result.image(), output, text(s, result.manifest()));
+    if (s.manifest() != null) {
+      writeText(Path.of(s.manifest()), result.manifest().toJson());
+    }
+    if (checkpoint) {
+      Path c = OutputNames.checkpoint(output);
+      result.checkpoint().save(c);
+      InputFiles.publish(c);
+      s.save(OutputNames.settings(output));
+    }
+  }
+
+  /** Writes a PNG (atomically, with text chunks) readable by everyone. */
+  static void writePng(ai.vqclip.core.Tensor image, Path file, Map<String, String> text) {
+    Images.writePng(image, file, text);
+    InputFiles.publish(file);
+  }
+
+  /** The PNG text chunks: manifest and settings as ASCII JSON, the prompts as a comment (as generate.py does). */
+  static Map<String, String> text(RunSettings s, RunManifest manifest) {
+    Map<String, String> t = new LinkedHashMap<>();
+    if (manifest != null) {
+      t.put(MANIFEST_KEY, asciiJson(manifest.toJson()));
+    }
+    t.put(SETTINGS_KEY, asciiJson(s.toJson()));
+    t.put("comment", latin1(s.prompts()));
+    t.put("Software", "vqclip " + Pipeline.VERSION);
+    return t;
+  }
+
+  static String asciiJson(String json) {
+    try {
+      return ASCII_JSON.writerWithDefaultPrettyPrinter().writeValueAsString(ASCII_JSON.readTree(json));
+    } catch (IOException e) {
+      throw new IllegalStateException("not JSON: " + e.getMessage(), e);
+    }
+  }
+
+  /** Characters outside Latin-1 as {@code \\uXXXX}. */
+  static String latin1(String s) {
+    StringBuilder b = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 256) {
+        b.append(c);
+      } else {
+        b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+      }
+    }
+    return b.toString();
+  }
+
+  static void writeText(Path file, String text) {
+    try {
+      Path abs = file.toAbsolutePath();
+      java.nio.file.Files.createDirectories(abs.getParent());
+      java.nio.file.Files.writeString(abs, text, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,26 @@
+package ai.vqclip.cli.models;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The models named on a command line; a null or empty part is taken from the built-in {@link
+ * ModelSource}.
+ *
+ * @param vqgan VQGAN weights (safetensors, Lightning/torch checkpoint), or null
+ * @param vqganConfig taming {@code model.yaml}, or null to infer the architecture from the weights
+ * @param clip CLIP weights, several for an ensemble; empty for the built-in CLIP
+ * @param vocab CLIP BPE vocabulary (OpenAI merges file, or Hugging Face vocab.json with merges.txt beside it)
+ * @param vqganGroups GroupNorm groups of the VQGAN, or null (file metadata, else taming's 32)
+ * @param clipHeadDim attention head width of the CLIP models, or null (file metadata, else OpenAI's 64)
+ */
+public record ModelSelection(Path vqgan, Path vqganConfig, List<Path> clip, Path vocab, Integer vqganGroups, Integer clipHeadDim) {
+  public ModelSelection {
+    clip = clip == null ? List.of() : List.copyOf(clip);
+  }
+
+  /** Nothing named: every part built in. */
+  public static ModelSelection builtIn() {
+    return new ModelSelection(null, null, List.of(), null, null, null);
+  }
+}
