@@ -117,7 +117,7 @@ final class Runner {
           if (bar != null) {
             listeners.add(0, bar);
           }
-          result = pipeline.run(request, from, ckpt, listeners);
+          result = withProvenance(pipeline.run(request, from, ckpt, listeners), models);
         } finally {
           if (bar != null) {
             bar.close();
@@ -141,6 +141,20 @@ final class Runner {
       }
       return 0;
     }
+  }
+
+  /** The result with the manifest's model entries extended by where each model came from. */
+  static RunResult withProvenance(RunResult r, Models models) {
+    RunManifest m = r.manifest();
+    Map<String, Map<String, String>> merged = new LinkedHashMap<>();
+    m.models().forEach((k, v) -> {
+      Map<String, String> e = new LinkedHashMap<>(v);
+      e.putAll(models.provenance().getOrDefault(k, Map.of()));
+      merged.put(k, e);
+    });
+    RunManifest n = new RunManifest(m.vqclipVersion(), m.runtime(), m.java(), m.os(), m.arch(), m.seed(), m.width(), m.height(), m.iterationsRun(),
+        m.stopReason(), m.prompts(), m.request(), merged, m.elapsedMillis());
+    return new RunResult(r.image(), r.latent(), r.checkpoint(), n);
   }
 
   /** Writes the image, the manifest file and (when asked) the checkpoint with its settings. */

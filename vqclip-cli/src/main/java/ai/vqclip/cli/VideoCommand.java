@@ -136,6 +136,7 @@ final class VideoCommand implements Callable<Integer> {
             bar.close();
           }
         }
+        last = Runner.withProvenance(last, m);
         Runner.writePng(last.image(), output, Runner.text(s, last.manifest()));
         if (s.manifest() != null) {
           Runner.writeText(Path.of(s.manifest()), last.manifest().toJson());

@@ -7,7 +7,9 @@ import ai.vqclip.onnx.vqgan.VqganGenerator;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,11 +23,13 @@ public final class Models implements AutoCloseable {
   private final VqganGenerator generator;
   private final List<ClipModel> clips;
   private final List<AutoCloseable> resources;
+  private final Map<String, Map<String, String>> provenance;
 
-  private Models(VqganGenerator generator, List<ClipModel> clips, List<AutoCloseable> resources) {
+  private Models(VqganGenerator generator, List<ClipModel> clips, List<AutoCloseable> resources, Map<String, Map<String, String>> provenance) {
     this.generator = generator;
     this.clips = List.copyOf(clips);
     this.resources = resources;
+    this.provenance = provenance;
   }
 
   /**
@@ -35,6 +39,7 @@ public final class Models implements AutoCloseable {
    */
   public static Models open(ModelSelection sel, ModelSource builtIn, ExecutionOptions options) {
     List<AutoCloseable> res = new ArrayList<>();
+    Map<String, Map<String, String>> prov = new LinkedHashMap<>();
     try {
       VqganGenerator gen;
       if (sel.vqgan() != null) {
@@ -43,9 +48,11 @@ public final class Models implements AutoCloseable {
         res.add(g.generator());
         gen = g.generator();
         LOG.info("VQGAN {}: {}", sel.vqgan(), gen.config());
+        prov.put("generator", Map.of("file", sel.vqgan().toString(), "config", gen.config().toString()));
       } else {
         gen = builtIn.openGenerator(options);
         res.add(gen);
+        prov.put("generator", Map.of("source", builtIn.description(), "config", gen.config().toString()));
       }
       List<ClipModel> clips = new ArrayList<>();
       if (sel.clip().isEmpty()) {
@@ -55,6 +62,7 @@ public final class Models implements AutoCloseable {
         ClipModel c = builtIn.openClip(options);
         res.add(c.encoder());
         clips.add(c);
+        prov.put("encoder0", Map.of("source", builtIn.description(), "config", c.description()));
       } else {
         if (sel.vocab() == null) {
           throw new ModelLoadException("--clip needs --vocab FILE: the CLIP BPE vocabulary (bpe_simple_vocab_16e6.txt.gz, "
@@ -65,11 +73,12 @@ public final class Models implements AutoCloseable {
           ModelFiles.OpenedClip c = ModelFiles.openClip(p, tok, sel.clipHeadDim(), options);
           res.add(c.weights());
           res.add(c.clip().encoder());
+          prov.put("encoder" + clips.size(), Map.of("file", p.toString(), "config", c.clip().description(), "vocab", sel.vocab().toString()));
           clips.add(c.clip());
           LOG.info("CLIP {}", c.clip().description());
         }
       }
-      return new Models(gen, clips, res);
+      return new Models(gen, clips, res, prov);
     } catch (RuntimeException e) {
       closeAll(res, e);
       throw e;
@@ -84,6 +93,14 @@ public final class Models implements AutoCloseable {
   /** The CLIP encoders (several: an ensemble). */
   public List<ClipModel> clips() {
     return clips;
+  }
+
+  /**
+   * Where each model came from, keyed as the run manifest keys models ({@code generator}, {@code
+   * encoder0}, ...): the file (or the built-in source) and the architecture.
+   */
+  public Map<String, Map<String, String>> provenance() {
+    return provenance;
   }
 
   /** Image side the encoders take (they share it). */
