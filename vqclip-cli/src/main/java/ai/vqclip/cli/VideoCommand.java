@@ -141,11 +141,13 @@ final class VideoCommand implements Callable<Integer> {
         if (s.manifest() != null) {
           Runner.writeText(Path.of(s.manifest()), last.manifest().toJson());
         }
-      }
-      if (stop.requested()) {
-        err.printf(Locale.ROOT, "vqclip video: stopped; wrote %d frames to %s, %s and %s%n", frames.count(), dir, gifPath, output);
-        err.flush();
-        return Runner.EXIT_INTERRUPTED;
+        frames.close();
+        if (stop.requested()) {
+          // Said before the hook is released: after that the JVM may exit at once.
+          err.printf(Locale.ROOT, "vqclip video: stopped; wrote %d frames to %s, %s and %s%n", frames.count(), dir, gifPath, output);
+          err.flush();
+          return Runner.EXIT_INTERRUPTED;
+        }
       }
       if (!run.quiet) {
         out.printf(Locale.ROOT, "wrote %d frames to %s, %s and %s%n", frames.count(), dir, gifPath, output);
@@ -203,6 +205,7 @@ final class VideoCommand implements Callable<Integer> {
     private final Path dir;
     private final GifSequence gif;
     private int count;
+    private boolean closed;
 
     Frames(Path dir, Path gifPath, int fps) {
       this.dir = dir;
@@ -221,7 +224,10 @@ final class VideoCommand implements Callable<Integer> {
 
     @Override
     public void close() {
-      gif.close();
+      if (!closed) {
+        closed = true;
+        gif.close();
+      }
     }
   }
 }

@@ -125,4 +125,29 @@ class MainTest {
     assertEquals(0, r.exit());
     assertTrue(r.out().contains("demo") && r.out().contains("selftest"), r.out());
   }
+
+  @Test
+  void everyRunCommandHasHelpWithExamples() {
+    for (String cmd : List.of("generate", "edit", "video", "resume", "tokenize", "inspect")) {
+      Run r = vqclip(cmd, "--help");
+      assertEquals(0, r.exit(), cmd);
+      assertTrue(r.out().contains("Usage: vqclip " + cmd) && r.out().contains("Examples:") && r.out().contains("  vqclip " + cmd + " "),
+          r.out());
+    }
+    Run top = vqclip("--help");
+    for (String cmd : List.of("generate", "edit", "video", "resume", "tokenize", "inspect", "demo", "selftest")) {
+      assertTrue(top.out().contains("  " + cmd + " ") || top.out().contains("  " + cmd + "\n"), cmd + " in " + top.out());
+    }
+    assertTrue(top.out().contains("Examples:"), top.out());
+  }
+
+  @Test
+  void generateHelpNamesEveryOptionOfTheIssue() {
+    String help = vqclip("generate", "--help").out();
+    for (String opt : List.of("--output", "--size", "--iterations", "--seed", "--cutouts", "--cut-pow", "--augments", "--optimizer", "--lr",
+        "--image-prompts", "--noise-prompts", "--change-prompts-every", "--init-image", "--init-noise", "--init-weight", "--init-decay",
+        "--save-every", "--device", "--threads", "--vqgan", "--vqgan-config", "--clip", "--vocab", "--manifest", "--quiet", "--verbose")) {
+      assertTrue(help.contains(opt), opt + " missing from: " + help);
+    }
+  }
 }
