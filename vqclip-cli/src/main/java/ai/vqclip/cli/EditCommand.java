@@ -46,7 +46,7 @@ final class EditCommand implements Callable<Integer> {
 
   @Mixin ModelOptions models;
 
-  /** Set by the Ctrl-C hook; tests request a stop through it directly. */
+  /** Set by the Ctrl-C signal handler; tests request a stop through it directly. */
   final StopSignal stop = new StopSignal();
 
   /** Listeners run before the command's own (tests). */

@@ -36,7 +36,7 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Mixin ModelOptions models;
 
-  /** Set by the Ctrl-C hook; tests request a stop through it directly. */
+  /** Set by the Ctrl-C signal handler; tests request a stop through it directly. */
   final StopSignal stop = new StopSignal();
 
   /** Listeners run before the command's own (tests). */

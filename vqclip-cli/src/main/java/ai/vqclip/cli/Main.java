@@ -48,6 +48,8 @@ public final class Main implements Callable<Integer> {
   /** Runs the command and exits the JVM with its exit code. */
   public static void main(String[] args) {
     configureLogging(args);
+    // Images are small enough to encode in memory; ImageIO's default is a temporary file per image.
+    javax.imageio.ImageIO.setUseCache(false);
     System.exit(newCommandLine().execute(args));
   }
 

@@ -57,7 +57,7 @@ final class ResumeCommand implements Callable<Integer> {
   @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime threads (default: the original run's).")
   Integer threads;
 
-  /** Set by the Ctrl-C hook; tests request a stop through it directly. */
+  /** Set by the Ctrl-C signal handler; tests request a stop through it directly. */
   final StopSignal stop = new StopSignal();
 
   /** Listeners run before the command's own (tests). */

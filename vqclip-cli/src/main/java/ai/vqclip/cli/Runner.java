@@ -110,9 +110,9 @@ final class Runner {
       RunResult result;
       Pipeline.CheckpointSettings ckpt = s.saveEvery() > 0 ? new Pipeline.CheckpointSettings(OutputNames.checkpoint(output), s.saveEvery())
           : Pipeline.CheckpointSettings.none();
-      try (StopSignal.Hook hook = ctx.stop().install()) {
+      try (StopSignal.Handlers handlers = ctx.stop().install(ctx.err())) {
         ProgressListener bar = ctx.quiet() ? null
-            : new ProgressListener(ctx.err(), s.command(), from == null ? 0 : from.iteration(), s.iterations());
+            : new ProgressListener(ctx.err(), from == null ? s.command() : "resume", from == null ? 0 : from.iteration(), s.iterations());
         try {
           if (bar != null) {
             listeners.add(0, bar);

@@ -1,22 +1,32 @@
 package ai.vqclip.cli;
 
-import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
- * Ctrl-C handling: a JVM shutdown hook {@link #request requests} a stop, the run ends after its
- * current step, and the hook waits until the command has written its image and checkpoint (the JVM
- * would otherwise exit as soon as the hook returns).
+ * Ctrl-C handling. While a run is going, SIGINT (Ctrl-C) and SIGTERM {@link #request request} a
+ * stop: the run ends after its current step and the command writes its image and checkpoint, then
+ * exits with code 130. A second signal exits at once.
+ *
+ * <p>A signal handler, not a shutdown hook: once the JVM's shutdown has begun, ONNX Runtime's own
+ * shutdown hook releases its native environment, after which no graph can run (the final decode
+ * would fail), so the run must finish before shutdown starts.
  */
 final class StopSignal {
-  /** How long the hook waits for the outputs to be written. */
-  static final Duration WAIT = Duration.ofMinutes(2);
+  private static final Logger LOG = LoggerFactory.getLogger(StopSignal.class);
+
+  /** The signals handled. */
+  static final List<String> SIGNALS = List.of("INT", "TERM");
 
   private final AtomicBoolean requested = new AtomicBoolean();
 
-  /** Asks the run to stop after its current step (what the shutdown hook does). */
+  /** Asks the run to stop after its current step (what the first Ctrl-C does). */
   void request() {
     requested.set(true);
   }
@@ -27,38 +37,51 @@ final class StopSignal {
   }
 
   /**
-   * Installs the shutdown hook; closing the returned handle (after the outputs are written)
-   * removes it and releases a hook that is waiting.
+   * Installs the signal handlers; closing the returned handle restores the previous ones.
+   *
+   * @param err where the handler says that the run is stopping
    */
-  Hook install() {
-    return new Hook();
+  Handlers install(PrintWriter err) {
+    return new Handlers(err);
   }
 
-  /** An installed shutdown hook. */
-  final class Hook implements AutoCloseable {
-    private final CountDownLatch written = new CountDownLatch(1);
-    private final Thread thread;
+  /** Installed signal handlers. */
+  final class Handlers implements AutoCloseable {
+    private final List<Signal> signals = new ArrayList<>();
+    private final List<SignalHandler> previous = new ArrayList<>();
 
-    private Hook() {
-      thread = new Thread(() -> {
-        request();
-        try {
-          written.await(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
+    private Handlers(PrintWriter err) {
+      SignalHandler handler = sig -> {
+        if (requested.getAndSet(true)) {
+          err.println();
+          err.println("vqclip: stopped at once; the current run's image and checkpoint are not written");
+          err.flush();
+          System.exit(128 + sig.getNumber());
         }
-      }, "vqclip-stop");
-      Runtime.getRuntime().addShutdownHook(thread);
+        err.println();
+        err.println("vqclip: stopping after the current step (press Ctrl-C again to quit at once)");
+        err.flush();
+      };
+      for (String name : SIGNALS) {
+        try {
+          Signal s = new Signal(name);
+          previous.add(Signal.handle(s, handler));
+          signals.add(s);
+        } catch (IllegalArgumentException e) {
+          // The signal is reserved (e.g. java -Xrs) or unknown here: it keeps its default action.
+          LOG.debug("cannot handle SIG{}: {}", name, e.getMessage());
+        }
+      }
     }
 
     @Override
     public void close() {
-      try {
-        Runtime.getRuntime().removeShutdownHook(thread);
-      } catch (IllegalStateException shuttingDown) {
-        // The hook is running: releasing the latch below lets the JVM exit.
-      } finally {
-        written.countDown();
+      for (int i = 0; i < signals.size(); i++) {
+        try {
+          Signal.handle(signals.get(i), previous.get(i));
+        } catch (IllegalArgumentException e) {
+          LOG.debug("cannot restore the handler of {}: {}", signals.get(i), e.getMessage());
+        }
       }
     }
   }

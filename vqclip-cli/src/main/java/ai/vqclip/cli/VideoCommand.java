@@ -84,7 +84,7 @@ final class VideoCommand implements Callable<Integer> {
 
   @Mixin ModelOptions models;
 
-  /** Set by the Ctrl-C hook; tests request a stop through it directly. */
+  /** Set by the Ctrl-C signal handler; tests request a stop through it directly. */
   final StopSignal stop = new StopSignal();
 
   /** Listeners run before the command's own (tests). */
@@ -127,7 +127,7 @@ final class VideoCommand implements Callable<Integer> {
       Pipeline pipeline = pb.build();
       Frames frames = new Frames(dir, gifPath, fps);
       RunResult last;
-      try (StopSignal.Hook hook = stop.install(); frames) {
+      try (StopSignal.Handlers handlers = stop.install(err); frames) {
         ProgressListener bar = run.quiet ? null : new ProgressListener(err, "video", 0, s.iterations());
         try {
           last = zoomEvery > 0 ? zoom(pipeline, base, frames, bar) : plain(pipeline, base, frames, bar);
@@ -143,7 +143,6 @@ final class VideoCommand implements Callable<Integer> {
         }
         frames.close();
         if (stop.requested()) {
-          // Said before the hook is released: after that the JVM may exit at once.
           err.printf(Locale.ROOT, "vqclip video: stopped; wrote %d frames to %s, %s and %s%n", frames.count(), dir, gifPath, output);
           err.flush();
           return Runner.EXIT_INTERRUPTED;

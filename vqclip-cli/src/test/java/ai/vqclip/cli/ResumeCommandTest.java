@@ -15,7 +15,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Ctrl-C (through the stop signal the shutdown hook sets) and {@code vqclip resume}. */
+/** Ctrl-C (through the stop flag its signal handler sets) and {@code vqclip resume}. */
 class ResumeCommandTest {
   @TempDir static Path models;
 
@@ -35,7 +35,7 @@ class ResumeCommandTest {
       GenerateCommand g = Cli.command(cl, "generate");
       g.listeners.add(e -> {
         if (e.iteration() == stopAfter) {
-          g.stop.request(); // what the Ctrl-C shutdown hook does
+          g.stop.request(); // what the Ctrl-C signal handler does
         }
         return true;
       });
