@@ -17,7 +17,9 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "edit",
     mixinStandardHelpOptions = true,
-    description = {"Edit an image toward prompts: the image is the init image; with --mask only the white (or opaque) region may change.",
+    abbreviateSynopsis = true,
+    description = {"Edit an image toward prompts, optionally only inside a mask.",
+        "The image is the init image; with --mask only the white (or, for images with alpha, opaque) region may change.",
         "The output size is the image's own size rounded down to the VQGAN's factor unless --size is given."},
     footerHeading = "%nExamples:%n",
     footer = {

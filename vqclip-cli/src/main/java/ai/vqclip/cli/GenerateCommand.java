@@ -15,6 +15,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "generate",
     mixinStandardHelpOptions = true,
+    abbreviateSynopsis = true,
     description = {"Generate an image from prompts.",
         "PROMPTS: 'text:weight:stop' entries separated by '|'; story mode: sets separated by '^' with --change-prompts-every."},
     footerHeading = "%nExamples:%n",

@@ -23,8 +23,9 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "inspect",
     mixinStandardHelpOptions = true,
-    description = {"Describe a model file: its format, tensor and parameter counts, tensor types, metadata, and the architecture "
-        + "inferred from the shapes (a taming VQGAN, a ViT CLIP, or unknown). Only headers are read."},
+    description = {"Describe a model file: format, tensors, parameters, architecture.",
+        "Prints the format, tensor and parameter counts, tensor types, metadata, and the architecture inferred from the shapes (a "
+            + "taming VQGAN, a ViT CLIP, or unknown). Only headers are read."},
     footerHeading = "%nExamples:%n",
     footer = {
         "  vqclip inspect vqgan_imagenet_f16_16384.ckpt",

@@ -80,6 +80,7 @@ public final class Main implements Callable<Integer> {
   public static CommandLine newCommandLine() {
     CommandLine cl = new CommandLine(new Main());
     cl.setCaseInsensitiveEnumValuesAllowed(true);
+    cl.setUsageHelpWidth(110);
     cl.setParameterExceptionHandler(Main::onParameterError);
     cl.setExecutionExceptionHandler(Main::onExecutionError);
     return cl;

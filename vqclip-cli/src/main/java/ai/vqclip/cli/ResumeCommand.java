@@ -18,8 +18,10 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "resume",
     mixinStandardHelpOptions = true,
-    description = {"Continue a run from its checkpoint NAME.ckpt, with the settings in NAME.run.json beside it (both are written by "
-        + "generate and edit with --save-every N or --checkpoint, and when Ctrl-C stops a run).",
+    abbreviateSynopsis = true,
+    description = {"Continue a stopped or finished run from its checkpoint.",
+        "The checkpoint NAME.ckpt and the settings NAME.run.json beside it are written by generate and edit with --save-every N or "
+            + "--checkpoint, and when Ctrl-C stops a run.",
         "The result is the same as a run that was never stopped."},
     footerHeading = "%nExamples:%n",
     footer = {

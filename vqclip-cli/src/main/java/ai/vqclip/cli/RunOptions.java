@@ -45,7 +45,7 @@ final class RunOptions {
   @Option(names = {"-cutp", "--cut-pow"}, defaultValue = "1.0", paramLabel = "X", description = "Cutout size exponent (default: ${DEFAULT-VALUE}).")
   double cutPow;
 
-  @Option(names = {"-aug", "--augments"}, split = "[,\\s]+", arity = "1..*", paramLabel = "CODE", description = "Augmentations of the "
+  @Option(names = {"-aug", "--augments"}, split = "[,\\s]+", splitSynopsisLabel = ",", arity = "1..*", paramLabel = "CODE", description = "Augmentations of the "
       + "cutouts: Ji Sh Gn Pe Ro Af Cr Er Re Hf, Pool for pooled cutouts, or none (default: Af Pe Ji Er).")
   List<String> augments;
 
@@ -56,11 +56,11 @@ final class RunOptions {
   @Option(names = "--lr", defaultValue = "0.1", paramLabel = "X", description = "Learning rate (default: ${DEFAULT-VALUE}).")
   double lr;
 
-  @Option(names = {"-ip", "--image-prompts"}, split = "\\|", paramLabel = "FILE[:W[:STOP]]", description = "Image prompts, separated by '|' "
+  @Option(names = {"-ip", "--image-prompts"}, split = "\\|", splitSynopsisLabel = "|", paramLabel = "FILE[:W[:STOP]]", description = "Image prompts, separated by '|' "
       + "or repeated.")
   List<String> imagePrompts = new ArrayList<>();
 
-  @Option(names = {"-nps", "--noise-prompts"}, split = "[|,]", paramLabel = "SEED[:W]", description = "Noise prompts: a seed with an optional "
+  @Option(names = {"-nps", "--noise-prompts"}, split = "[|,]", splitSynopsisLabel = "|", paramLabel = "SEED[:W]", description = "Noise prompts: a seed with an optional "
       + "weight, separated by '|' or ','.")
   List<String> noisePrompts = new ArrayList<>();
 

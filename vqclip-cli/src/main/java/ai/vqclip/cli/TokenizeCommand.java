@@ -18,8 +18,9 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "tokenize",
     mixinStandardHelpOptions = true,
-    description = {"Print the CLIP token ids of a text on one line, space separated: the start token, the text's tokens, the end token "
-        + "(no padding). A text longer than the model's 77 tokens gets a warning on stderr."},
+    description = {"Print the CLIP token ids of a text.",
+        "One line, space separated: the start token, the text's tokens, the end token (no padding). A text longer than the model's 77 "
+            + "tokens gets a warning on stderr."},
     footerHeading = "%nExamples:%n",
     footer = {
         "  vqclip tokenize \"a photo of a cat\" --vocab bpe_simple_vocab_16e6.txt.gz",

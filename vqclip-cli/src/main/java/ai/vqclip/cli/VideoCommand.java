@@ -37,7 +37,9 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "video",
     mixinStandardHelpOptions = true,
-    description = {"Make an animation of a run: numbered PNG frames plus an animated GIF (no ffmpeg needed).",
+    abbreviateSynopsis = true,
+    description = {"Make an animation: numbered PNG frames and an animated GIF.",
+        "No ffmpeg is needed.",
         "Plain: a frame every --frame-every iterations. Zoom: --zoom-every N steps per frame, each frame zoomed by --zoom-scale and "
             + "shifted by --zoom-shift-x/-y pixels before the next."},
     footerHeading = "%nExamples:%n",
@@ -103,6 +105,9 @@ final class VideoCommand implements Callable<Integer> {
     }
     if (fps < 1 || fps > 100) {
       throw new UsageException("--fps must be in [1, 100], got " + fps);
+    }
+    if (run.checkpoint) {
+      throw new UsageException("--checkpoint does not apply to video: a video run cannot be resumed");
     }
     if (run.saveEvery > 0) {
       throw new UsageException("--save-every does not apply to video; frames are written every --frame-every iterations");
