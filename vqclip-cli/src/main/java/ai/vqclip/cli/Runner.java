@@ -135,8 +135,8 @@ final class Runner {
       }
       if (!ctx.quiet()) {
         RunManifest m = result.manifest();
-        ctx.out().printf(Locale.ROOT, "wrote %s: %dx%d, %d iterations (%s), loss %.4f, %.1f s%n", output, m.width(), m.height(),
-            m.iterationsRun(), m.stopReason(), lastLoss[0], m.elapsedMillis() / 1000.0);
+        ctx.out().printf(Locale.ROOT, "wrote %s: %dx%d, seed %d, %d iterations (%s), loss %.4f, %.1f s%n", output, m.width(), m.height(),
+            m.seed(), m.iterationsRun(), m.stopReason(), lastLoss[0], m.elapsedMillis() / 1000.0);
         ctx.out().flush();
       }
       return 0;

@@ -74,6 +74,11 @@ final class StopSignal {
       }
     }
 
+    /** Whether the handler is installed for a signal ({@code "INT"}, {@code "TERM"}). */
+    boolean handles(String name) {
+      return signals.stream().anyMatch(sig -> sig.getName().equals(name));
+    }
+
     @Override
     public void close() {
       for (int i = 0; i < signals.size(); i++) {

@@ -71,6 +71,7 @@ class ErrorsTest {
     assertUsageError(Cli.run("video", "a", "--fps", "1000"), "--fps");
     assertUsageError(Cli.run("video", "a", "--zoom-scale", "9"), "--zoom-scale");
     assertUsageError(Cli.run("video", "a", "--save-every", "3"), "--save-every does not apply to video");
+    assertUsageError(Cli.run("video", "a", "--checkpoint"), "--checkpoint does not apply to video");
   }
 
   @Test

@@ -129,7 +129,7 @@ class GenerateCommandTest {
     assertEquals(0, r.exit(), r.toString());
     assertEquals(16, ImageIO.read(out.toFile()).getWidth());
     assertTrue(r.err().contains("3/3") && r.err().contains("it/s") && r.err().contains("loss "), r.err());
-    assertTrue(r.out().startsWith("wrote " + out.toAbsolutePath() + ": 16x16, 3 iterations (completed), loss "), r.out());
+    assertTrue(r.out().startsWith("wrote " + out.toAbsolutePath() + ": 16x16, seed 1, 3 iterations (completed), loss "), r.out());
   }
 
   @Test
