@@ -23,6 +23,28 @@ final class InputFiles {
   }
 
   /**
+   * Fails unless {@code p}'s folder exists or can be made and is writable, so a run does not fail
+   * only at its end; {@code option} names where the path came from.
+   */
+  static void requireWritable(Path p, String option) {
+    if (p == null) {
+      return;
+    }
+    Path dir = p.toAbsolutePath().getParent();
+    try {
+      java.nio.file.Files.createDirectories(dir);
+    } catch (java.io.IOException | SecurityException e) {
+      throw new UsageException(option + ": cannot create the folder " + dir + " (" + e.getClass().getSimpleName() + ")");
+    }
+    if (!java.nio.file.Files.isWritable(dir)) {
+      throw new UsageException(option + ": cannot write to the folder " + dir);
+    }
+    if (java.nio.file.Files.isDirectory(p)) {
+      throw new UsageException(option + ": " + p + " is a folder");
+    }
+  }
+
+  /**
    * Makes a written file readable by everyone (rw-r--r--), as files a command writes usually are:
    * the atomic writers create a private temporary file and rename it. Best effort.
    */

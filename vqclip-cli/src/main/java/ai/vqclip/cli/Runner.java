@@ -66,6 +66,8 @@ final class Runner {
    * @return the exit code: 0, or {@link #EXIT_INTERRUPTED} when stopped by the signal
    */
   static int run(RunSettings settings, Checkpoint resume, Path editedImage, Context ctx) {
+    InputFiles.requireWritable(Path.of(settings.output()), "--output");
+    InputFiles.requireWritable(RunSettings.path(settings.manifest()), "--manifest");
     ExecutionOptions options = options(settings);
     try (Models models = Models.open(settings.models().selection(), ctx.builtIn(), options)) {
       RunSettings s = RequestFactory.resolveSize(settings, models);

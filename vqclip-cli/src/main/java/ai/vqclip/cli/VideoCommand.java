@@ -113,6 +113,9 @@ final class VideoCommand implements Callable<Integer> {
       throw new UsageException("--save-every does not apply to video; frames are written every --frame-every iterations");
     }
     RunSettings settings = run.settings("video", String.join(" ", prompts), null, null, models);
+    InputFiles.requireWritable(Path.of(settings.output()), "--output");
+    InputFiles.requireWritable(RunSettings.path(settings.manifest()), "--manifest");
+    InputFiles.requireWritable(gif, "--gif");
     ExecutionOptions options = Runner.options(settings);
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();

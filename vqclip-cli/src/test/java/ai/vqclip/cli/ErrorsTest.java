@@ -110,6 +110,10 @@ class ErrorsTest {
     assertUsageError(Cli.run("inspect", missing), "FILE: file not found");
     assertUsageError(Cli.run("tokenize", "a", "--vocab", missing), "--vocab: file not found");
     assertUsageError(Cli.run("inspect", dir.toString()), "not a regular file");
+    // Outputs that cannot be written are found before the run, not at its end.
+    assertUsageError(Cli.run(gen("a cat", "-o", "/dev/null/x.png")), "--output: cannot create the folder /dev/null");
+    assertUsageError(Cli.run(gen("a cat", "-o", dir.toString())), "is a folder");
+    assertUsageError(Cli.run(gen("a cat", "--manifest", "/dev/null/m.json")), "--manifest: cannot create the folder");
     // Files that exist but are not what they should be.
     Path text = dir.resolve("notes.txt");
     Files.writeString(text, "not a model\n");
