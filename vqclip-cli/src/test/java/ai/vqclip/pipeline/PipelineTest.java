@@ -293,6 +293,33 @@ class PipelineTest {
   }
 
   @Test
+  void imagePromptsEmbeddedOnceOrInLockstep() {
+    // The prompt is the image the run starts from: in lockstep, cutout i of the prompt is cutout i
+    // of the generated image, so the distance starts near zero (8-bit rounding of the prompt only).
+    GenerationRequest base = request("a cat:0.1").iterations(20).augmentations(List.of("Af", "Ji")).build();
+    Tensor start = generator.decode(generator.randomLatent(32, 32, base.seed()));
+    GenerationRequest once = base.toBuilder()
+        .imagePrompt(new ai.vqclip.core.pipeline.ImagePrompt("self.png", start, 1, Double.NEGATIVE_INFINITY)).build();
+    GenerationRequest lockstep = once.toBuilder().imagePromptsLockstep(true).build();
+    List<Double> a = trace(once, "image:self.png");
+    List<Double> b = trace(lockstep, "image:self.png");
+    assertTrue(b.get(0) < 1e-3, "lockstep distance at the start " + b.get(0));
+    assertTrue(a.get(0) > 10 * b.get(0), "embedded-once distance " + a.get(0) + " vs lockstep " + b.get(0));
+    // Other, distant image prompt: its term falls in both modes.
+    SplittableRandom rnd = new SplittableRandom(12);
+    float[] px = new float[3 * 48 * 48];
+    for (int i = 0; i < px.length; i++) {
+      px[i] = (float) rnd.nextDouble();
+    }
+    Tensor other = Tensor.ofFloats(new long[] {1, 3, 48, 48}, px);
+    for (boolean ls : new boolean[] {false, true}) {
+      List<Double> t = trace(base.toBuilder().imagePromptsLockstep(ls)
+          .imagePrompt(new ai.vqclip.core.pipeline.ImagePrompt("noise.png", other, 1, Double.NEGATIVE_INFINITY)).build(), "image:noise.png");
+      assertTrue(mean(t, 15, 20) < mean(t, 0, 5), "lockstep=" + ls + ": " + t);
+    }
+  }
+
+  @Test
   void badInputGetsClearErrors() {
     assertThrows(IllegalArgumentException.class, () -> Prompt.parseAll("cat:heavy"));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> pipeline.run(

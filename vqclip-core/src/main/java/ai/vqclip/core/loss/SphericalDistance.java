@@ -77,7 +77,18 @@ public final class SphericalDistance {
    * @param stop scalar stop value (-inf: never stop)
    */
   public static Value loss(GraphBuilder b, Value u, Value v, Value weight, Value stop) {
-    Value d = distances(b, u, v);
+    return weighted(b, distances(b, u, v), weight, stop);
+  }
+
+  /**
+   * The weighted loss over matched rows: row i of {@code u} against row i of {@code v} (both
+   * [n, D]), as for an image prompt re-augmented in lockstep with the cutouts.
+   */
+  public static Value pairedLoss(GraphBuilder b, Value u, Value v, Value weight, Value stop) {
+    return weighted(b, rowwise(b, u, v), weight, stop);
+  }
+
+  private static Value weighted(GraphBuilder b, Value d, Value weight, Value stop) {
     Value sign = b.op("Sign").in(weight).out();
     Value signed = b.mul(d, sign);
     Value stopped = b.op("Max").in(signed, stop).out();

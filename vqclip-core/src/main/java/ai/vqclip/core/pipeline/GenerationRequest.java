@@ -30,6 +30,9 @@ import java.util.Objects;
  * @param mask editable region [1, 1, H, W] in [0, 1] (>= 0.5: may change), or null for everywhere
  * @param saveEvery attach the image to every Nth step event (0: none but the last)
  * @param edit text-directed editing of the init image, or null
+ * @param imagePromptsLockstep re-augment image prompts every step with the same cutout parameters as
+ *     the generated image and compare cutout i with cutout i (pixray's way), instead of embedding
+ *     them once (nerdyrodent's way)
  */
 public record GenerationRequest(
     int width,
@@ -50,7 +53,8 @@ public record GenerationRequest(
     Init init,
     Tensor mask,
     int saveEvery,
-    EditDirection edit) {
+    EditDirection edit,
+    boolean imagePromptsLockstep) {
 
   /** Sets the learning rate to {@code learningRate} from iteration {@code at} on. */
   public record LearningRateDrop(int at, double learningRate) {
@@ -165,6 +169,7 @@ public record GenerationRequest(
     b.mask = mask;
     b.saveEvery = saveEvery;
     b.edit = edit;
+    b.imagePromptsLockstep = imagePromptsLockstep;
     return b;
   }
 
@@ -189,6 +194,7 @@ public record GenerationRequest(
     private Tensor mask;
     private int saveEvery;
     private EditDirection edit;
+    private boolean imagePromptsLockstep;
 
     private Builder(int width, int height, PromptSchedule prompts) {
       this.width = width;
@@ -305,10 +311,17 @@ public record GenerationRequest(
       return this;
     }
 
+    /** Re-augment image prompts in lockstep with the cutouts each step (default: embed once). */
+    public Builder imagePromptsLockstep(boolean on) {
+      imagePromptsLockstep = on;
+      return this;
+    }
+
     /** Validates and builds. */
     public GenerationRequest build() {
       return new GenerationRequest(width, height, prompts, imagePrompts, noisePrompts, seed, iterations, optimizer, learningRateDrops,
-          plateau, cutouts, cutPow, augmentations, regularization, tvWeight, init, mask, saveEvery, edit);
+          plateau, cutouts, cutPow, augmentations, regularization, tvWeight, init, mask, saveEvery, edit,
+          imagePromptsLockstep);
     }
   }
 }

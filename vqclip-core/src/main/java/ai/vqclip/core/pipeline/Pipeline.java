@@ -346,7 +346,9 @@ public final class Pipeline {
       termValues.add(promptTerm(b, s, "text" + j, embeddings, 1));
     }
     for (int j = 0; j < r.imagePrompts().size(); j++) {
-      termValues.add(promptTerm(b, s, "image" + j, embeddings, cuts.count()));
+      termValues.add(r.imagePromptsLockstep()
+          ? lockstepTerm(b, s, "image" + j, r, r.imagePrompts().get(j), cf, bind, embeddings)
+          : promptTerm(b, s, "image" + j, embeddings, cuts.count()));
     }
     for (int j = 0; j < r.noisePrompts().size(); j++) {
       termValues.add(promptTerm(b, s, "noise" + j, embeddings, 1));
@@ -491,6 +493,30 @@ public final class Pipeline {
     return term(b, s, slot, sum);
   }
 
+  /**
+   * An image prompt cut with this step's own cutout parameters (the prompt is resized to the run's
+   * size so every crop means the same region), embedded, and compared cutout for cutout.
+   */
+  private Value lockstepTerm(
+      GraphBuilder b, StepGraph s, String slot, GenerationRequest r, ImagePrompt p, Graph cutFragment, Map<String, Value> bind,
+      List<Value> embeddings) {
+    Value weight = b.input("prompt/" + slot + "/weight", DType.FLOAT, Shape.scalar());
+    Value stop = b.input("prompt/" + slot + "/stop", DType.FLOAT, Shape.scalar());
+    Tensor resized = ai.vqclip.core.image.Images.toTensor(
+        ai.vqclip.core.image.Images.resize(ai.vqclip.core.image.Images.toImage(p.image()), r.width(), r.height()), 3);
+    Map<String, Value> promptBind = new HashMap<>(bind);
+    promptBind.put(CutoutSource.IMAGE, b.constant(resized));
+    Value promptCuts = b.include(cutFragment, slot + "-cutouts", promptBind).get(CutoutSource.CUTOUTS);
+    Value sum = null;
+    for (int e = 0; e < encoders.size(); e++) {
+      Value target = b.include(encoders.get(e).imageFragment(cutFragmentCount(promptCuts)), slot + "-encoder" + e,
+          Map.of(Encoder.IMAGES, promptCuts)).get(Encoder.EMBEDDINGS);
+      Value l = SphericalDistance.pairedLoss(b, embeddings.get(e), target, weight, stop);
+      sum = sum == null ? l : b.add(sum, l);
+    }
+    return term(b, s, slot, sum);
+  }
+
   private void feedPromptSlots(
       Map<String, Tensor> in, StepGraph s, List<Prompt> active, GenerationRequest r, List<List<Tensor>> images, List<List<Tensor>> noise) {
     for (int j = 0; j < s.textSlots; j++) {
@@ -502,7 +528,7 @@ public final class Pipeline {
       feedWeight(in, "text" + j, p == null ? 0 : p.weight(), p == null ? Double.NEGATIVE_INFINITY : p.stop());
     }
     for (int j = 0; j < r.imagePrompts().size(); j++) {
-      for (int e = 0; e < encoders.size(); e++) {
+      for (int e = 0; !r.imagePromptsLockstep() && e < encoders.size(); e++) {
         in.put("prompt/image" + j + "/target" + e, images.get(j).get(e));
       }
       feedWeight(in, "image" + j, r.imagePrompts().get(j).weight(), r.imagePrompts().get(j).stop());
@@ -529,6 +555,9 @@ public final class Pipeline {
   /** Image prompts: their own seeded cutouts, embedded once per encoder ([n, D] each). */
   private List<List<Tensor>> embedImagePrompts(GenerationRequest r, CutoutSource cuts) {
     List<List<Tensor>> all = new ArrayList<>();
+    if (r.imagePromptsLockstep()) {
+      return all; // embedded inside the step graph instead
+    }
     for (int j = 0; j < r.imagePrompts().size(); j++) {
       Tensor img = r.imagePrompts().get(j).image();
       int ih = (int) img.shape()[2];
