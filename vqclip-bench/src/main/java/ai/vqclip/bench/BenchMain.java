@@ -42,7 +42,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * <pre>
  * mvn -B -q package -pl vqclip-core,vqclip-onnx,vqclip-augment,vqclip-bench -am -DskipTests
  * java -Xmx6g -jar vqclip-bench/target/benchmarks.jar ... (plain JMH), or
- * java -Xmx6g -cp vqclip-bench/target/benchmarks.jar ai.vqclip.bench.BenchMain [--quick] [--threads N]
+ * java -Xmx6g -cp vqclip-bench/target/benchmarks.jar ai.vqclip.bench.BenchMain [--quick] [--threads N] [--device cpu|cuda]
  *     [--only REGEX] [--sgemm-n N] [--conv-size N] [--out FILE]
  * </pre>
  *
@@ -88,6 +88,14 @@ public final class BenchMain {
       String a = args[i];
       switch (a) {
         case "--quick" -> quick = true;
+        case "--device" -> {
+          String d = value(args, ++i, a);
+          if (!d.equals("cpu") && !d.equals("cuda")) {
+            throw new IllegalArgumentException("--device must be cpu or cuda, got '" + d + "'");
+          }
+          // Read by FullModels.executionOptions in this JVM (JMH runs with forks 0).
+          System.setProperty(FullModels.DEVICE_PROPERTY, d);
+        }
         case "--threads" -> threads = positive(a, value(args, ++i, a));
         case "--sgemm-n" -> sgemmN = positive(a, value(args, ++i, a));
         case "--conv-size" -> convSize = positive(a, value(args, ++i, a));
@@ -101,7 +109,7 @@ public final class BenchMain {
           }
         }
         default -> throw new IllegalArgumentException("unknown argument '" + a
-            + "'; allowed: --threads N, --quick, --only REGEX, --sgemm-n N, --conv-size N, --out FILE");
+            + "'; allowed: --threads N, --quick, --device cpu|cuda, --only REGEX, --sgemm-n N, --conv-size N, --out FILE");
       }
     }
     return new Settings(threads, quick, sgemmN, convSize, out, only);
@@ -151,7 +159,9 @@ public final class BenchMain {
   }
 
   static int run(Settings s) {
-    String device = "CPU: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " logical cores";
+    String device = "cuda".equals(System.getProperty(FullModels.DEVICE_PROPERTY))
+        ? "CUDA device 0 (ONNX Runtime CUDA provider, CPU fallback disabled); host " + cpuModel()
+        : "CPU: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " logical cores";
     boolean failed = false;
     writeLines(s.out(), List.of(), false);
 

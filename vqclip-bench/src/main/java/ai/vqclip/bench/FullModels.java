@@ -60,8 +60,27 @@ public final class FullModels {
   private final ClipEncoder encoder;
   private final ExecutionOptions options;
 
+  /** System property naming the device of every benchmark session: {@code cpu} (default) or {@code cuda}. */
+  public static final String DEVICE_PROPERTY = "vqclip.bench.device";
+
+  /**
+   * The options of every benchmark session: CPU with {@code threads} intra-op threads, or CUDA
+   * device 0 without CPU fallback when {@link #DEVICE_PROPERTY} is {@code cuda} (needs the {@code
+   * -Pcuda} build, CUDA 12.x and cuDNN 9.x).
+   *
+   * @throws IllegalArgumentException for another device name
+   */
+  public static ExecutionOptions executionOptions(int threads) {
+    String d = System.getProperty(DEVICE_PROPERTY, "cpu");
+    return switch (d) {
+      case "cpu" -> ExecutionOptions.cpu().withThreads(threads);
+      case "cuda" -> ExecutionOptions.cuda().withThreads(threads);
+      default -> throw new IllegalArgumentException(DEVICE_PROPERTY + " must be cpu or cuda, got '" + d + "'");
+    };
+  }
+
   private FullModels(int threads, long seed) {
-    options = ExecutionOptions.cpu().withThreads(threads);
+    options = executionOptions(threads);
     Map<String, Tensor> vq = new LinkedHashMap<>(RandomWeights.vqgan(VQGAN, seed));
     // Synthesis needs neither the VQGAN encoder nor quant_conv: dropping them saves ~100 MB.
     vq.keySet().removeIf(k -> k.startsWith("encoder.") || k.startsWith("quant_conv."));

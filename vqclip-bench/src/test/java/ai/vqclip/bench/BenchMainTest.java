@@ -40,6 +40,8 @@ class BenchMainTest {
     assertTrue(e.getMessage().contains("'--bogus'"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> BenchMain.parse(new String[] {"--only", "("}));
     assertTrue(e.getMessage().contains("--only"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> BenchMain.parse(new String[] {"--device", "gpu"}));
+    assertTrue(e.getMessage().contains("--device must be cpu or cuda, got 'gpu'"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> BenchMain.parse(new String[] {"--out"}));
   }
 
