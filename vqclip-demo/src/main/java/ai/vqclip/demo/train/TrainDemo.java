@@ -1,0 +1,46 @@
+package ai.vqclip.demo.train;
+
+import ai.vqclip.core.Tensor;
+import ai.vqclip.onnx.weights.SafetensorsWriter;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Trains the bundled demo models from their committed seeds and writes them where {@link
+ * ai.vqclip.demo.DemoModels} reads them: {@code vqclip-demo/src/main/resources/ai/vqclip/demo/models}
+ * by default. Usage: {@code TrainDemo [vqgan|clip|all] [output-dir]}. The CLI's {@code train-demo}
+ * command calls {@link #train}.
+ */
+public final class TrainDemo {
+  private TrainDemo() {}
+
+  /** Default output folder, relative to the repository root. */
+  public static final Path DEFAULT_DIR = Path.of("vqclip-demo/src/main/resources/ai/vqclip/demo/models");
+
+  /** Trains {@code which} ("vqgan", "clip" or "all") into {@code dir}, printing progress. */
+  public static void train(String which, Path dir) {
+    if (!which.equals("vqgan") && !which.equals("clip") && !which.equals("all")) {
+      throw new IllegalArgumentException("model must be vqgan, clip or all, got '" + which + "'");
+    }
+    if (which.equals("vqgan") || which.equals("all")) {
+      VqganTraining run = VqganTraining.demo();
+      VqganTraining.Result r = run.run(System.out::println);
+      write(dir.resolve(ai.vqclip.demo.DemoModels.VQGAN_WEIGHTS), r.weights(), Map.of("format", "pt", "model", "vqclip demo vqgan",
+          "config", run.model().toString()));
+      r.manifest().write(dir.resolve("vqgan-training.json"));
+      System.out.println("vqgan done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
+    }
+    // CLIP_PLACEHOLDER
+  }
+
+  private static void write(Path file, Map<String, Tensor> weights, Map<String, String> meta) {
+    SafetensorsWriter.write(file, weights, meta);
+  }
+
+  /** Entry point: {@code [vqgan|clip|all] [output-dir]}. */
+  public static void main(String[] args) {
+    String which = args.length > 0 ? args[0] : "all";
+    Path dir = args.length > 1 ? Path.of(args[1]) : DEFAULT_DIR;
+    train(which, dir);
+  }
+}
