@@ -30,7 +30,14 @@ public final class TrainDemo {
       r.manifest().write(dir.resolve("vqgan-training.json"));
       System.out.println("vqgan done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
     }
-    // CLIP_PLACEHOLDER
+    if (which.equals("clip") || which.equals("all")) {
+      ClipTraining run = ClipTraining.demo();
+      ClipTraining.Result r = run.run(dir, System.out::println);
+      write(dir.resolve(ai.vqclip.demo.DemoModels.CLIP_WEIGHTS), r.weights(), Map.of("format", "pt", "model", "vqclip demo clip",
+          "config", r.config().toString()));
+      r.manifest().write(dir.resolve("clip-training.json"));
+      System.out.println("clip done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
+    }
   }
 
   private static void write(Path file, Map<String, Tensor> weights, Map<String, String> meta) {
@@ -38,9 +45,33 @@ public final class TrainDemo {
   }
 
   /** Entry point: {@code [vqgan|clip|all] [output-dir]}. */
-  public static void main(String[] args) {
+  public static void main(String[] args) throws InterruptedException {
     String which = args.length > 0 ? args[0] : "all";
     Path dir = args.length > 1 ? Path.of(args[1]) : DEFAULT_DIR;
-    train(which, dir);
+    runWithLargeStack(() -> train(which, dir));
+  }
+
+  /**
+   * Runs {@code task} on a thread with a 64 MB stack and waits. ONNX Runtime's session creation
+   * crashed the JVM (SIGSEGV, no error file) on a default 1 MB Java thread stack on the 2-core
+   * build machine, even for a one-node graph; 16 MB was enough.
+   */
+  public static void runWithLargeStack(Runnable task) throws InterruptedException {
+    Throwable[] failure = new Throwable[1];
+    Thread t = new Thread(null, () -> {
+      try {
+        task.run();
+      } catch (Throwable e) {
+        failure[0] = e;
+      }
+    }, "vqclip-train", 64L << 20);
+    t.start();
+    t.join();
+    if (failure[0] instanceof RuntimeException r) {
+      throw r;
+    }
+    if (failure[0] instanceof Error e) {
+      throw e;
+    }
   }
 }

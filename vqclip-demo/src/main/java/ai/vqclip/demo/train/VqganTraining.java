@@ -52,7 +52,7 @@ public record VqganTraining(
 
   /** The committed run's settings. */
   public static VqganTraining demo() {
-    return new VqganTraining(demoModel(), 32, 16, 1500, 2e-3, 0.25, 100, 20240607L, 25);
+    return new VqganTraining(demoModel(), 32, 16, 1000, 2e-3, 0.25, 100, 20240607L, 25);
   }
 
   /** The trained weights (state-dict keys and shapes) and the run's manifest. */
