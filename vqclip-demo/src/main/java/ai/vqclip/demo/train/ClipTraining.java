@@ -128,10 +128,7 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
     try (Trainer t = new Trainer(g.graph, "loss", new ArrayList<>(g.keys.keySet()), List.of(), OptimizerConfig.adam(learningRate), opts)) {
       t.clipGradientNorm(1.0);
       for (int s = 0; s < steps; s++) {
-        List<ShapesDataset.Sample> samples = new ArrayList<>();
-        for (int i = 0; i < batch; i++) {
-          samples.add(data.sample((long) s * batch + i));
-        }
+        List<ShapesDataset.Sample> samples = batchWithShapeTwins(data, (long) s * batch, batch);
         t.setLearningRate(schedule(s));
         Trainer.Step st = t.step(inputs(samples, tok));
         mean += st.loss();
@@ -165,6 +162,37 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
     }
     double p = (double) (s - warm) / Math.max(1, steps - warm - 1);
     return learningRate * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * p)));
+  }
+
+  /**
+   * A batch whose second half repeats the first half's scenes with every object's shape changed
+   * (same colours, sizes, places, background, and the caption with the shape words swapped). Random
+   * batches can be told apart by colour alone, so without these hard negatives the model never
+   * learns shapes (measured: shape accuracy at chance, 21%, after 800 steps).
+   */
+  static List<ShapesDataset.Sample> batchWithShapeTwins(ShapesDataset data, long first, int n) {
+    List<ShapesDataset.Sample> out = new ArrayList<>();
+    int half = n / 2;
+    for (int i = 0; i < n - half; i++) {
+      out.add(data.sample(first + i));
+    }
+    for (int i = 0; i < half; i++) {
+      ShapesDataset.Sample base = out.get(i);
+      // The shift per object comes from the sample index, so twins are reproducible.
+      long h = first + i;
+      List<Scene.Item> items = new ArrayList<>();
+      String caption = base.caption();
+      for (int k = 0; k < base.scene().objects().size(); k++) {
+        Scene.Item it = base.scene().objects().get(k);
+        int shift = 1 + (int) Math.floorMod(h * 7 + k * 3, ShapeKind.values().length - 1);
+        ShapeKind other = ShapeKind.values()[(it.shape().ordinal() + shift) % ShapeKind.values().length];
+        items.add(new Scene.Item(other, it.color(), it.size(), it.cx(), it.cy(), it.radius()));
+        caption = caption.replace(it.color().word() + " " + it.shape().word(), it.color().word() + " " + other.word());
+      }
+      Scene twin = new Scene(base.scene().background(), base.scene().background2(), items);
+      out.add(new ShapesDataset.Sample(ShapesDataset.render(twin, data.size()), caption, twin));
+    }
+    return out;
   }
 
   /** Pictures, tokens and soft targets of a batch. */

@@ -41,6 +41,23 @@ class ClipTrainingTest {
   }
 
   @Test
+  void shapeTwinsDifferFromTheirBaseInShapesOnly() {
+    ShapesDataset d = new ShapesDataset(16, 4);
+    List<ShapesDataset.Sample> b = ClipTraining.batchWithShapeTwins(d, 100, 8);
+    for (int i = 0; i < 4; i++) {
+      ai.vqclip.demo.data.Scene base = b.get(i).scene();
+      ai.vqclip.demo.data.Scene twin = b.get(i + 4).scene();
+      assertEquals(base.background(), twin.background());
+      for (int k = 0; k < base.objects().size(); k++) {
+        assertEquals(base.objects().get(k).color(), twin.objects().get(k).color());
+        assertTrue(base.objects().get(k).shape() != twin.objects().get(k).shape());
+      }
+      assertTrue(ai.vqclip.demo.data.CaptionParser.parse(b.get(i + 4).caption()).describes(twin), b.get(i + 4).caption());
+      assertTrue(!ai.vqclip.demo.data.CaptionParser.parse(b.get(i + 4).caption()).describes(base), b.get(i + 4).caption());
+    }
+  }
+
+  @Test
   void shortRunLowersTheLossIsBitIdenticalAndLoadsAsAClipEncoder() {
     ClipTraining run = new ClipTraining(tiny(1000), 16, 60, 3e-3, 5, 20);
     ClipTraining.Result a = run.run(null, s -> {});
