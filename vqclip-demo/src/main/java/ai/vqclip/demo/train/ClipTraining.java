@@ -52,8 +52,9 @@ import java.util.zip.GZIPOutputStream;
  * @param learningRate peak learning rate (cosine decay to 10%, 5% warm-up)
  * @param seed seed of the weights and the dataset
  * @param logEvery steps per logged loss
+ * @param evalPictures held-out pictures of the zero-shot evaluation
  */
-public record ClipTraining(ClipConfig model, int batch, int steps, double learningRate, long seed, int logEvery) {
+public record ClipTraining(ClipConfig model, int batch, int steps, double learningRate, long seed, int logEvery, int evalPictures) {
   /** Captions read to learn the vocabulary. */
   static final int VOCAB_CAPTIONS = 2000;
 
@@ -72,7 +73,7 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
 
   public ClipTraining {
     Objects.requireNonNull(model, "model");
-    if (batch < 2 || steps < 1 || logEvery < 1) {
+    if (batch < 2 || steps < 1 || logEvery < 1 || evalPictures < 1) {
       throw new IllegalArgumentException("batch must be >= 2 and steps, logEvery >= 1, got " + batch + ", " + steps + ", " + logEvery);
     }
   }
@@ -84,7 +85,7 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
 
   /** The committed run's settings. */
   public static ClipTraining demo() {
-    return new ClipTraining(demoModel(1000), 64, 800, 2e-3, 20240607L, 25);
+    return new ClipTraining(demoModel(1000), 64, 800, 2e-3, 20240607L, 25, 300);
   }
 
   /** The trained weights, the vocabulary and the run's manifest. */
@@ -141,7 +142,7 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       Map<String, Tensor> weights = toStateDict(cfg, t.parameters(), g.keys);
-      Map<String, Object> metrics = new LinkedHashMap<>(zeroShot(weights, cfg, tok, seed));
+      Map<String, Object> metrics = new LinkedHashMap<>(zeroShot(weights, cfg, tok, seed, evalPictures));
       Map<String, Object> settings = new LinkedHashMap<>();
       settings.put("config", cfg.toString());
       settings.put("vocabSize", vocab.size());
@@ -315,11 +316,11 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
    * pictures, and background (10 captions "a colour shape on a X background" with the true object)
    * on plain-background single-object pictures.
    */
-  public static Map<String, Object> zeroShot(Map<String, Tensor> weights, ClipConfig cfg, ClipTokenizer tok, long seed) {
+  public static Map<String, Object> zeroShot(Map<String, Tensor> weights, ClipConfig cfg, ClipTokenizer tok, long seed, int pictures) {
     ShapesDataset data = new ShapesDataset(cfg.imageResolution(), seed);
     List<Scene> scenes = new ArrayList<>();
     List<BufferedImage> imgs = new ArrayList<>();
-    for (long i = HELD_OUT; scenes.size() < 300; i++) {
+    for (long i = HELD_OUT; scenes.size() < pictures; i++) {
       ShapesDataset.Sample s = data.sample(i);
       if (s.scene().objects().size() == 1 && !s.scene().twoTone()) {
         scenes.add(s.scene());

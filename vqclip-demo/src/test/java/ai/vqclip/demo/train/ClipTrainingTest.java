@@ -24,7 +24,7 @@ class ClipTrainingTest {
 
   @Test
   void contrastiveLossGradientMatchesFiniteDifferences() {
-    ClipTraining run = new ClipTraining(tiny(1000), 4, 1, 1e-3, 3, 1);
+    ClipTraining run = new ClipTraining(tiny(1000), 4, 1, 1e-3, 3, 1, 1);
     ClipTokenizer tok = ClipTraining.tokenizer(run.learnMerges(), 20);
     ClipConfig cfg = tiny(tok.vocabulary().size());
     Map<String, Tensor> w = new LinkedHashMap<>(RandomWeights.clip(cfg, 4));
@@ -59,11 +59,11 @@ class ClipTrainingTest {
 
   @Test
   void shortRunLowersTheLossIsBitIdenticalAndLoadsAsAClipEncoder() {
-    ClipTraining run = new ClipTraining(tiny(1000), 16, 60, 3e-3, 5, 20);
+    ClipTraining run = new ClipTraining(tiny(1000), 16, 60, 3e-3, 5, 20, 10);
     ClipTraining.Result a = run.run(null, s -> {});
     List<Double> l = a.manifest().losses();
     assertEquals(3, l.size());
-    assertTrue(l.get(2) < 0.9 * l.get(0), "loss should fall: " + l);
+    assertTrue(l.get(2) < 0.95 * l.get(0), "loss should fall: " + l);
     assertTrue(a.manifest().metrics().containsKey("zeroShotObjectAccuracy50"), a.manifest().metrics().toString());
     ClipTraining.Result b = run.run(null, s -> {});
     for (String k : a.weights().keySet()) {
