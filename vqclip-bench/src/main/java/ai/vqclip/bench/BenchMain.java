@@ -9,9 +9,13 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.IntFunction;
 import java.util.regex.Pattern;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -21,15 +25,25 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
- * Runs {@link SgemmPeak} then {@link ConvNetStep} with JMH in this JVM (forks 0, so both share one
- * process, one runtime and one thread pool setting) and writes one JSON line per benchmark to
- * {@code vqclip-bench/target/bench-summary.jsonl}: name, ms_per_step, gflop_per_step, gflops,
- * sgemm_gflops, ratio_to_sgemm, threads, device, peak_rss_mb (VmHWM of this process after the
- * benchmark), and error when a benchmark could not run.
+ * Runs the benchmarks with JMH in this JVM (forks 0: one process, one runtime, one thread setting,
+ * so every ratio compares figures measured side by side) and writes one JSON line per benchmark to
+ * {@code vqclip-bench/target/bench-summary.jsonl} as each finishes. First {@link SgemmPeak}, the
+ * reference; then the full-size benchmarks: {@link FullStep} at 256x256 with 8 and 32 cutouts and at
+ * 400x400 with 32, {@link GeneratorDecode}, {@link EncoderImages} on 32 cutouts, {@link
+ * TextEmbedding}, {@link BuildSession}; and (not with {@code --quick}) {@link FullStep} at 320x320/32
+ * for the pixel fit and the small {@link ConvNetStep}.
+ *
+ * <p>Fields of a line: name, params, ms_per_step, gflop_per_step (counted from the graph by {@link
+ * FlopCounter}), gflops, sgemm_gflops (the sgemm reference measured again just before this
+ * benchmark; sgemm_gflops_first is the first line's), ratio_to_sgemm, peak_rss_mb (VmHWM while the benchmark,
+ * its setup included, ran: the peak is reset before each), rss_before_mb (resident set when it
+ * started: the shared models and the JVM), threads, device, samples, error when it failed.
  *
  * <pre>
- * java -cp vqclip-bench/target/benchmarks.jar ai.vqclip.bench.BenchMain [--threads N] [--quick]
- *     [--sgemm-n N] [--conv-size N] [--out FILE]
+ * mvn -B -q package -pl vqclip-core,vqclip-onnx,vqclip-augment,vqclip-bench -am -DskipTests
+ * java -Xmx6g -jar vqclip-bench/target/benchmarks.jar ... (plain JMH), or
+ * java -Xmx6g -cp vqclip-bench/target/benchmarks.jar ai.vqclip.bench.BenchMain [--quick] [--threads N] [--device cpu|cuda]
+ *     [--only REGEX] [--sgemm-n N] [--conv-size N] [--out FILE]
  * </pre>
  *
  * <p>Exit code 0 when every benchmark ran, 1 when one failed (its line carries the error), 2 for
@@ -40,8 +54,14 @@ public final class BenchMain {
 
   private BenchMain() {}
 
-  /** Settings from the command line. */
-  record Settings(int threads, boolean quick, int sgemmN, int convSize, Path out) {}
+  /** Settings from the command line; {@code only} selects benchmarks by name (null: all). */
+  record Settings(int threads, boolean quick, int sgemmN, int convSize, Path out, Pattern only) {}
+
+  /**
+   * One benchmark to run: a JMH class with parameters, and the graph whose FLOPs one operation
+   * costs (null when FLOPs do not apply, as for graph build and session creation).
+   */
+  record Spec(String name, Class<?> benchmark, Map<String, String> params, IntFunction<Graph> flopGraph, boolean quickToo) {}
 
   /** Entry point; see the class comment for the arguments. */
   public static void main(String[] args) {
@@ -61,21 +81,38 @@ public final class BenchMain {
     boolean quick = false;
     int sgemmN = 2048;
     int convSize = 128;
+    Pattern only = null;
     Path out = Files.isDirectory(Path.of("vqclip-bench")) ? Path.of("vqclip-bench", "target", "bench-summary.jsonl")
         : Path.of("target", "bench-summary.jsonl");
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
         case "--quick" -> quick = true;
+        case "--device" -> {
+          String d = value(args, ++i, a);
+          if (!d.equals("cpu") && !d.equals("cuda")) {
+            throw new IllegalArgumentException("--device must be cpu or cuda, got '" + d + "'");
+          }
+          // Read by FullModels.executionOptions in this JVM (JMH runs with forks 0).
+          System.setProperty(FullModels.DEVICE_PROPERTY, d);
+        }
         case "--threads" -> threads = positive(a, value(args, ++i, a));
         case "--sgemm-n" -> sgemmN = positive(a, value(args, ++i, a));
         case "--conv-size" -> convSize = positive(a, value(args, ++i, a));
         case "--out" -> out = Path.of(value(args, ++i, a));
-        default -> throw new IllegalArgumentException(
-            "unknown argument '" + a + "'; allowed: --threads N, --quick, --sgemm-n N, --conv-size N, --out FILE");
+        case "--only" -> {
+          String re = value(args, ++i, a);
+          try {
+            only = Pattern.compile(re);
+          } catch (java.util.regex.PatternSyntaxException e) {
+            throw new IllegalArgumentException("--only needs a regular expression, got '" + re + "': " + e.getDescription());
+          }
+        }
+        default -> throw new IllegalArgumentException("unknown argument '" + a
+            + "'; allowed: --threads N, --quick, --device cpu|cuda, --only REGEX, --sgemm-n N, --conv-size N, --out FILE");
       }
     }
-    return new Settings(threads, quick, sgemmN, convSize, out);
+    return new Settings(threads, quick, sgemmN, convSize, out, only);
   }
 
   private static String value(String[] args, int i, String option) {
@@ -97,56 +134,136 @@ public final class BenchMain {
     }
   }
 
-  static int run(Settings s) {
-    List<String> lines = new ArrayList<>();
-    String device = "CPU: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " logical cores";
-    boolean failed = false;
-
-    ObjectNode sgemm = line("SgemmPeak", s.threads(), device);
-    double sgemmGflops = Double.NaN;
-    try {
-      double ms = measure(SgemmPeak.class, s, "n", Integer.toString(s.sgemmN()));
-      double gflop = SgemmPeak.flops(s.sgemmN()) / 1e9;
-      sgemmGflops = gflop / (ms / 1e3);
-      fill(sgemm, ms, gflop, sgemmGflops, sgemmGflops);
-    } catch (RuntimeException | RunnerException e) {
-      failed = true;
-      sgemm.put("error", String.valueOf(e.getMessage()));
+  /** The benchmarks after the sgemm reference, in the order they run. */
+  static List<Spec> specs(Settings s) {
+    List<Spec> l = new ArrayList<>();
+    for (int[] sc : new int[][] {{256, 8}, {256, 32}, {320, 32}, {400, 32}}) {
+      String size = Integer.toString(sc[0]);
+      String cut = Integer.toString(sc[1]);
+      l.add(new Spec("FullStep_" + size + "x" + size + "_" + cut + "cutouts", FullStep.class, Map.of("size", size, "cutouts", cut),
+          t -> FullStep.graph(sc[0], sc[1], t), sc[0] != 320));
     }
-    number(sgemm, "peak_rss_mb", peakRssMb());
-    lines.add(toJson(sgemm));
-
-    ObjectNode conv = line("ConvNetStep", s.threads(), device);
-    number(conv, "sgemm_gflops", sgemmGflops);
-    try {
-      // Built here first: counts its FLOPs, and a missing gradient rule becomes this line's error.
-      Graph g = ConvNetStep.graph(s.convSize());
-      double gflop = FlopCounter.count(g) / 1e9;
-      double ms = measure(ConvNetStep.class, s, "size", Integer.toString(s.convSize()));
-      double gflops = gflop / (ms / 1e3);
-      fill(conv, ms, gflop, gflops, sgemmGflops);
-    } catch (RuntimeException | RunnerException e) {
-      failed = true;
-      conv.put("error", String.valueOf(e.getMessage()));
-    }
-    number(conv, "peak_rss_mb", peakRssMb());
-    lines.add(toJson(conv));
-
-    try {
-      Path parent = s.out().toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
+    l.add(new Spec("GeneratorDecode_256x256", GeneratorDecode.class, Map.of("size", "256"), t -> GeneratorDecode.graph(256, t), true));
+    l.add(new Spec("EncoderImages_32cutouts", EncoderImages.class, Map.of("cutouts", "32"), t -> EncoderImages.graph(32, t), true));
+    l.add(new Spec("TextEmbedding", TextEmbedding.class, Map.of(), TextEmbedding::graph, true));
+    l.add(new Spec("BuildSession_256x256_32cutouts", BuildSession.class, Map.of("size", "256", "cutouts", "32"), null, true));
+    String conv = Integer.toString(s.convSize());
+    l.add(new Spec("ConvNetStep_" + conv, ConvNetStep.class, Map.of("size", conv), t -> ConvNetStep.graph(s.convSize()), false));
+    List<Spec> chosen = new ArrayList<>();
+    for (Spec sp : l) {
+      if ((sp.quickToo() || !s.quick()) && (s.only() == null || s.only().matcher(sp.name()).find())) {
+        chosen.add(sp);
       }
-      Files.write(s.out(), lines, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + s.out(), e);
+    }
+    return chosen;
+  }
+
+  static int run(Settings s) {
+    String device = "cuda".equals(System.getProperty(FullModels.DEVICE_PROPERTY))
+        ? "CUDA device 0 (ONNX Runtime CUDA provider, CPU fallback disabled); host " + cpuModel()
+        : "CPU: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " logical cores";
+    boolean failed = false;
+    writeLines(s.out(), List.of(), false);
+
+    ObjectNode sgemm = line("SgemmPeak", Map.of("n", Integer.toString(s.sgemmN())), s.threads(), device);
+    double sgemmGflops = Double.NaN;
+    beginMemory(sgemm);
+    try {
+      Measured m = measure(SgemmPeak.class, s, Map.of("n", Integer.toString(s.sgemmN())));
+      sgemmGflops = sgemmGflops(s, m);
+      fill(sgemm, m, SgemmPeak.flops(s.sgemmN()) / 1e9, sgemmGflops);
+    } catch (RuntimeException | RunnerException e) {
+      failed = true;
+      sgemm.put("error", String.valueOf(e));
+    }
+    endMemory(sgemm);
+    emit(s.out(), sgemm);
+
+    List<Spec> specs = specs(s);
+    if (specs.stream().anyMatch(sp -> sp.benchmark() != ConvNetStep.class)) {
+      // Made once, before any peak is reset: weight generation is not part of any benchmark.
+      long t0 = System.nanoTime();
+      FullModels.get(s.threads());
+      System.out.printf("full-size models with random weights made in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+    }
+    for (Spec sp : specs) {
+      ObjectNode n = line(sp.name(), sp.params(), s.threads(), device);
+      // The reference is measured again right before each benchmark: on a shared machine the
+      // available compute drifts, and a ratio is only meaningful between neighbouring measurements.
+      double reference = sgemmGflops;
+      try {
+        reference = sgemmGflops(s, measureSgemmBriefly(s));
+      } catch (RuntimeException | RunnerException e) {
+        n.put("sgemm_error", String.valueOf(e));
+      }
+      number(n, "sgemm_gflops", reference);
+      number(n, "sgemm_gflops_first", sgemmGflops);
+      beginMemory(n);
+      try {
+        double gflop = Double.NaN;
+        if (sp.flopGraph() != null) {
+          // Built here first: counts the FLOPs, and a graph that cannot be built becomes this line's error.
+          gflop = FlopCounter.count(sp.flopGraph().apply(s.threads())) / 1e9;
+        }
+        Measured m = measure(sp.benchmark(), s, sp.params());
+        fill(n, m, gflop, reference);
+      } catch (RuntimeException | RunnerException e) {
+        failed = true;
+        n.put("error", String.valueOf(e));
+      }
+      endMemory(n);
+      emit(s.out(), n);
     }
     System.out.println("wrote " + s.out());
-    lines.forEach(System.out::println);
     return failed ? 1 : 0;
   }
 
-  private static String toJson(ObjectNode n) {
+  private static double sgemmGflops(Settings s, Measured m) {
+    return SgemmPeak.flops(s.sgemmN()) / 1e9 / (m.ms() / 1e3);
+  }
+
+  /** The sgemm reference with one warm-up and three measured one-second iterations. */
+  private static Measured measureSgemmBriefly(Settings s) throws RunnerException {
+    return measure(SgemmPeak.class, new Settings(s.threads(), true, s.sgemmN(), s.convSize(), s.out(), s.only()),
+        Map.of("n", Integer.toString(s.sgemmN())), 3);
+  }
+
+  /** A JMH result: mean ms per operation and the number of measured operations or iterations. */
+  record Measured(double ms, long samples) {}
+
+  private static void beginMemory(ObjectNode n) {
+    System.gc();
+    ProcMemory.resetPeak();
+    number(n, "rss_before_mb", ProcMemory.rssMb());
+  }
+
+  private static void endMemory(ObjectNode n) {
+    number(n, "peak_rss_mb", ProcMemory.peakRssMb());
+  }
+
+  private static void emit(Path out, ObjectNode n) {
+    String json = toJson(n);
+    System.out.println(json);
+    writeLines(out, List.of(json), true);
+  }
+
+  static void writeLines(Path out, List<String> lines, boolean append) {
+    try {
+      Path parent = out.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      if (append) {
+        Files.write(out, lines, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      } else {
+        Files.write(out, lines, StandardCharsets.UTF_8);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + out, e);
+    }
+  }
+
+  static String toJson(ObjectNode n) {
     try {
       return JSON.writeValueAsString(n);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -154,29 +271,34 @@ public final class BenchMain {
     }
   }
 
-  private static ObjectNode line(String name, int threads, String device) {
+  static ObjectNode line(String name, Map<String, String> params, int threads, String device) {
     ObjectNode n = JSON.createObjectNode();
     n.put("name", name);
+    ObjectNode p = n.putObject("params");
+    new java.util.TreeMap<>(params).forEach(p::put);
     n.putNull("ms_per_step");
     n.putNull("gflop_per_step");
     n.putNull("gflops");
     n.putNull("sgemm_gflops");
     n.putNull("ratio_to_sgemm");
+    n.putNull("peak_rss_mb");
     n.put("threads", threads);
     n.put("device", device);
     return n;
   }
 
-  private static void fill(ObjectNode n, double ms, double gflop, double gflops, double sgemmGflops) {
-    number(n, "ms_per_step", ms);
+  static void fill(ObjectNode n, Measured m, double gflop, double sgemmGflops) {
+    double gflops = gflop / (m.ms() / 1e3);
+    number(n, "ms_per_step", m.ms());
     number(n, "gflop_per_step", gflop);
     number(n, "gflops", gflops);
     number(n, "sgemm_gflops", sgemmGflops);
     number(n, "ratio_to_sgemm", gflops / sgemmGflops);
+    n.put("samples", m.samples());
   }
 
-  // JSON has no NaN: a value that could not be measured (the sgemm run failed) is null.
-  private static void number(ObjectNode n, String field, double v) {
+  // JSON has no NaN: a value that could not be measured (the sgemm run failed, no /proc) is null.
+  static void number(ObjectNode n, String field, double v) {
     if (Double.isFinite(v)) {
       n.put(field, v);
     } else {
@@ -185,15 +307,23 @@ public final class BenchMain {
   }
 
   /** Runs one benchmark class with JMH in this JVM; returns its mean time in ms per operation. */
-  private static double measure(Class<?> benchmark, Settings s, String param, String value) throws RunnerException {
+  private static Measured measure(Class<?> benchmark, Settings s, Map<String, String> params) throws RunnerException {
+    return measure(benchmark, s, params, 2);
+  }
+
+  private static Measured measure(Class<?> benchmark, Settings s, Map<String, String> params, int quickIterations)
+      throws RunnerException {
     ChainedOptionsBuilder o = new OptionsBuilder()
         .include("^" + Pattern.quote(benchmark.getName()) + "\\.")
         .forks(0)
         .param("threads", Integer.toString(s.threads()))
-        .param(param, value)
         .shouldFailOnError(true);
+    for (Map.Entry<String, String> p : new LinkedHashMap<>(params).entrySet()) {
+      o = o.param(p.getKey(), p.getValue());
+    }
     if (s.quick()) {
-      o = o.warmupIterations(1).warmupTime(TimeValue.seconds(1)).measurementIterations(2).measurementTime(TimeValue.seconds(1));
+      // One warm-up and two measured iterations; an operation longer than the iteration time runs once per iteration.
+      o = o.warmupIterations(1).warmupTime(TimeValue.seconds(1)).measurementIterations(quickIterations).measurementTime(TimeValue.seconds(1));
     }
     Collection<RunResult> results = new Runner(o.build()).run();
     if (results.isEmpty()) {
@@ -204,22 +334,12 @@ public final class BenchMain {
     if (!unit.equals("ms/op")) {
       throw new IllegalStateException(benchmark.getSimpleName() + " reported " + unit + ", expected ms/op");
     }
-    return r.getPrimaryResult().getScore();
+    return new Measured(r.getPrimaryResult().getScore(), r.getPrimaryResult().getSampleCount());
   }
 
-  /** VmHWM (peak resident set) of this process in MB, or NaN (written as null) without /proc. */
+  /** VmHWM of this process in MB, or NaN without /proc. */
   static double peakRssMb() {
-    try {
-      for (String l : Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.UTF_8)) {
-        if (l.startsWith("VmHWM:")) {
-          String kb = l.substring("VmHWM:".length()).trim().split("\\s+")[0];
-          return Long.parseLong(kb) / 1024.0;
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // Not Linux: report no value rather than fail the benchmark.
-    }
-    return Double.NaN;
+    return ProcMemory.peakRssMb();
   }
 
   private static String cpuModel() {

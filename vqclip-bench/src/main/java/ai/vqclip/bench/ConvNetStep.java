@@ -2,7 +2,6 @@ package ai.vqclip.bench;
 
 import ai.vqclip.core.graph.FlopCounter;
 import ai.vqclip.core.Tensor;
-import ai.vqclip.core.backend.ExecutionOptions;
 import ai.vqclip.core.graph.Graph;
 import ai.vqclip.onnx.OrtExecutable;
 import java.util.Map;
@@ -65,7 +64,7 @@ public class ConvNetStep {
   /** Compiles the graph once per trial. */
   @Setup(Level.Trial)
   public void setUp() {
-    exe = OrtExecutable.create(graph(size), ExecutionOptions.cpu().withThreads(SgemmPeak.resolveThreads(threads)));
+    exe = OrtExecutable.create(graph(size), FullModels.executionOptions(SgemmPeak.resolveThreads(threads)));
     feed = Map.of(BenchGraphs.INPUT, BenchGraphs.randomInput(2, 1, CHANNELS, size, size));
   }
 

@@ -1,7 +1,6 @@
 package ai.vqclip.bench;
 
 import ai.vqclip.core.Tensor;
-import ai.vqclip.core.backend.ExecutionOptions;
 import ai.vqclip.core.graph.Graph;
 import ai.vqclip.onnx.OrtExecutable;
 import java.util.Map;
@@ -58,7 +57,7 @@ public class SgemmPeak {
   @Setup(Level.Trial)
   public void setUp() {
     Graph g = BenchGraphs.sgemm(n, 1);
-    exe = OrtExecutable.create(g, ExecutionOptions.cpu().withThreads(resolveThreads(threads)));
+    exe = OrtExecutable.create(g, FullModels.executionOptions(resolveThreads(threads)));
     feed = Map.of(BenchGraphs.INPUT, BenchGraphs.randomInput(2, n, n));
   }
 

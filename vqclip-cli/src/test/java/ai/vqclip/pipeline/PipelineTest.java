@@ -223,6 +223,103 @@ class PipelineTest {
   }
 
   @Test
+  void fromToEditWithClipSelfMaskingMovesTowardTheTargetInsideTheRegionOnly() {
+    SplittableRandom rnd = new SplittableRandom(8);
+    float[] px = new float[3 * 32 * 32];
+    for (int i = 0; i < px.length; i++) {
+      px[i] = (float) rnd.nextDouble();
+    }
+    Tensor source = Tensor.ofFloats(new long[] {1, 3, 32, 32}, px);
+    float[] saliency = ai.vqclip.core.pipeline.SelfMask.compute(encoder, source, "a red circle", 64, 3); // the run's seed
+    assertArrayEquals(saliency, ai.vqclip.core.pipeline.SelfMask.compute(encoder, source, "a red circle", 64, 3));
+    double min = 1;
+    double max = 0;
+    for (float v : saliency) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    assertEquals(0, min, 1e-7);
+    assertTrue(max > 0 && max <= 1, "saliency max " + max);
+    Tensor region = ai.vqclip.core.pipeline.SelfMask.editRegion(saliency, 32, 32);
+
+    List<StepEvent> events = new ArrayList<>();
+    GenerationRequest r = request("a square:0.1").iterations(25).init(new Init.FromImage(source))
+        .edit(new ai.vqclip.core.pipeline.EditDirection("a red circle", "a blue star", 1.25, 1.0, 64)).build();
+    RunResult res = pipeline.run(r, e -> events.add(e));
+    assertTrue(events.get(0).terms().containsKey("direction") && events.get(0).terms().containsKey("content"), events.get(0).terms().toString());
+    List<Double> dir = new ArrayList<>();
+    events.forEach(e -> dir.add(e.terms().get("direction")));
+    assertTrue(mean(dir, 20, 25) < mean(dir, 0, 5), "direction term " + dir);
+    // Cells outside the self-mask region never change.
+    float[] expectedMask = new float[16 * 16];
+    double[] reg = region.toDoubles();
+    for (int cy = 0; cy < 16; cy++) {
+      for (int cx = 0; cx < 16; cx++) {
+        double m = (reg[(2 * cy) * 32 + 2 * cx] + reg[(2 * cy) * 32 + 2 * cx + 1] + reg[(2 * cy + 1) * 32 + 2 * cx]
+            + reg[(2 * cy + 1) * 32 + 2 * cx + 1]) / 4;
+        expectedMask[cy * 16 + cx] = m >= 0.5 ? 1 : 0;
+      }
+    }
+    float[] z0 = generator.encode(source).toFloats();
+    float[] z1 = res.latent().toFloats();
+    int frozen = 0;
+    for (int k = 0; k < z0.length; k++) {
+      if (expectedMask[k % 256] == 0) {
+        frozen++;
+        assertEquals(Float.floatToIntBits(z0[k]), Float.floatToIntBits(z1[k]), "cell outside the edit region changed: " + k);
+      }
+    }
+    assertTrue(frozen > 0 && frozen < z0.length, "frozen " + frozen);
+  }
+
+  @Test
+  void pausedRunContinuesFromAnEditedImage() {
+    GenerationRequest r = request("a red circle").iterations(8).build();
+    Path ckpt = dir.resolve("pause.ckpt");
+    RunResult paused = pipeline.run(r, null, new Pipeline.CheckpointSettings(ckpt, 4), List.of(e -> e.iteration() < 3));
+    assertEquals(4, paused.checkpoint().iteration());
+    // The user edits the image (here: darkens it) and continues from its encoding.
+    double[] px = paused.image().toDoubles();
+    for (int i = 0; i < px.length; i++) {
+      px[i] *= 0.5;
+    }
+    Tensor edited = Tensor.fromDoubles(DType.FLOAT, paused.image().shape(), px);
+    Checkpoint fromEdit = Checkpoint.load(ckpt).withLatent(generator.encode(edited).toFloats());
+    List<Integer> its = new ArrayList<>();
+    RunResult cont = pipeline.run(r, fromEdit, Pipeline.CheckpointSettings.none(), List.of(e -> its.add(e.iteration())));
+    assertEquals(List.of(4, 5, 6, 7), its);
+    assertNotEquals(paused.image(), cont.image());
+    assertEquals(8, cont.manifest().iterationsRun());
+  }
+
+  @Test
+  void imagePromptsEmbeddedOnceOrInLockstep() {
+    // The prompt is the image the run starts from: in lockstep, cutout i of the prompt is cutout i
+    // of the generated image, so the distance starts near zero (8-bit rounding of the prompt only).
+    GenerationRequest base = request("a cat:0.1").iterations(20).augmentations(List.of("Af", "Ji")).build();
+    Tensor start = generator.decode(generator.randomLatent(32, 32, base.seed()));
+    GenerationRequest once = base.toBuilder()
+        .imagePrompt(new ai.vqclip.core.pipeline.ImagePrompt("self.png", start, 1, Double.NEGATIVE_INFINITY)).build();
+    GenerationRequest lockstep = once.toBuilder().imagePromptsLockstep(true).build();
+    List<Double> a = trace(once, "image:self.png");
+    List<Double> b = trace(lockstep, "image:self.png");
+    assertTrue(b.get(0) < 1e-3, "lockstep distance at the start " + b.get(0));
+    assertTrue(a.get(0) > 10 * b.get(0), "embedded-once distance " + a.get(0) + " vs lockstep " + b.get(0));
+    // Other, distant image prompt: its term falls in both modes.
+    SplittableRandom rnd = new SplittableRandom(12);
+    float[] px = new float[3 * 48 * 48];
+    for (int i = 0; i < px.length; i++) {
+      px[i] = (float) rnd.nextDouble();
+    }
+    Tensor other = Tensor.ofFloats(new long[] {1, 3, 48, 48}, px);
+    for (boolean ls : new boolean[] {false, true}) {
+      List<Double> t = trace(base.toBuilder().imagePromptsLockstep(ls)
+          .imagePrompt(new ai.vqclip.core.pipeline.ImagePrompt("noise.png", other, 1, Double.NEGATIVE_INFINITY)).build(), "image:noise.png");
+      assertTrue(mean(t, 15, 20) < mean(t, 0, 5), "lockstep=" + ls + ": " + t);
+    }
+  }
+
+  @Test
   void badInputGetsClearErrors() {
     assertThrows(IllegalArgumentException.class, () -> Prompt.parseAll("cat:heavy"));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> pipeline.run(

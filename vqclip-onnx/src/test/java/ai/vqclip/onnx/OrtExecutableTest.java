@@ -146,6 +146,23 @@ class OrtExecutableTest {
   }
 
   @Test
+  void repeatedRunsOfOneSessionGiveIdenticalResults() {
+    // Sessions run without ONNX Runtime's memory pattern (see OrtExecutable): buffers are then
+    // allocated per run from the arena, and the second and later runs must still equal the first.
+    Graph g = bigWeight();
+    Map<String, Tensor> in = Map.of("x", GradCheck.random(DType.FLOAT, new long[] {2, 256}, new SplittableRandom(6), 1));
+    Map<String, Tensor> other = Map.of("x", GradCheck.random(DType.FLOAT, new long[] {2, 256}, new SplittableRandom(7), 1));
+    try (OrtExecutable e = OrtExecutable.create(g, OPTS)) {
+      Tensor first = e.run(in).get("y");
+      Tensor between = e.run(other).get("y");
+      assertFalse(first.equals(between), "different inputs should give different outputs");
+      for (int round = 0; round < 3; round++) {
+        assertEquals(first, e.run(in).get("y"), "run " + round);
+      }
+    }
+  }
+
+  @Test
   void exportRefusesAProtoThatCannotFitEvenWithExternalData() {
     // 300 initializers of 1 KiB each: all under the 64 KiB externalization size, so they must stay
     // inside the proto; with a 1 MiB + 100 KiB limit standing in for protobuf's 2 GB they do not fit.

@@ -30,9 +30,18 @@ public final class SphericalDistance {
   public static Value distances(GraphBuilder b, Value u, Value v) {
     Value un = b.unsqueeze(normalize(b, u), 1); // [n, 1, D]
     Value vn = b.unsqueeze(normalize(b, v), 0); // [1, k, D]
-    Value diff = b.sub(un, vn);
-    // The tiny offset keeps the gradient finite when an image and a prompt embedding coincide
-    // (d/dx sqrt(x) is infinite at 0); it changes d by at most 5e-13.
+    // The tiny offset in fromChord keeps the gradient finite when an image and a prompt embedding
+    // coincide (d/dx sqrt(x) is infinite at 0); it changes d by at most 5e-13.
+    return fromChord(b, b.sub(un, vn));
+  }
+
+  /** {@code d_i} [n]: the squared spherical distance between row i of {@code u} and row i of {@code v} (both [n, D]). */
+  public static Value rowwise(GraphBuilder b, Value u, Value v) {
+    Value diff = b.sub(normalize(b, u), normalize(b, v));
+    return fromChord(b, diff);
+  }
+
+  private static Value fromChord(GraphBuilder b, Value diff) {
     Value sumsq = b.op("ReduceSumSquare").in(diff, b.ints(-1)).attr("keepdims", 0L).out();
     Value chord = b.op("Sqrt").in(b.add(sumsq, b.scalarLike(1e-12, sumsq))).out();
     Value half = b.op("Min").in(b.mul(chord, b.scalarLike(0.5, chord)), b.scalarLike(1, chord)).out();
@@ -68,7 +77,18 @@ public final class SphericalDistance {
    * @param stop scalar stop value (-inf: never stop)
    */
   public static Value loss(GraphBuilder b, Value u, Value v, Value weight, Value stop) {
-    Value d = distances(b, u, v);
+    return weighted(b, distances(b, u, v), weight, stop);
+  }
+
+  /**
+   * The weighted loss over matched rows: row i of {@code u} against row i of {@code v} (both
+   * [n, D]), as for an image prompt re-augmented in lockstep with the cutouts.
+   */
+  public static Value pairedLoss(GraphBuilder b, Value u, Value v, Value weight, Value stop) {
+    return weighted(b, rowwise(b, u, v), weight, stop);
+  }
+
+  private static Value weighted(GraphBuilder b, Value d, Value weight, Value stop) {
     Value sign = b.op("Sign").in(weight).out();
     Value signed = b.mul(d, sign);
     Value stopped = b.op("Max").in(signed, stop).out();

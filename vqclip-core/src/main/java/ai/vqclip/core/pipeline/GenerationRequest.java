@@ -29,6 +29,10 @@ import java.util.Objects;
  * @param init how the latent starts
  * @param mask editable region [1, 1, H, W] in [0, 1] (>= 0.5: may change), or null for everywhere
  * @param saveEvery attach the image to every Nth step event (0: none but the last)
+ * @param edit text-directed editing of the init image, or null
+ * @param imagePromptsLockstep re-augment image prompts every step with the same cutout parameters as
+ *     the generated image and compare cutout i with cutout i (pixray's way), instead of embedding
+ *     them once (nerdyrodent's way)
  */
 public record GenerationRequest(
     int width,
@@ -48,7 +52,9 @@ public record GenerationRequest(
     double tvWeight,
     Init init,
     Tensor mask,
-    int saveEvery) {
+    int saveEvery,
+    EditDirection edit,
+    boolean imagePromptsLockstep) {
 
   /** Sets the learning rate to {@code learningRate} from iteration {@code at} on. */
   public record LearningRateDrop(int at, double learningRate) {
@@ -115,6 +121,9 @@ public record GenerationRequest(
     if (saveEvery < 0) {
       throw new IllegalArgumentException("save interval must be >= 0, got " + saveEvery);
     }
+    if (edit != null && !(init instanceof Init.FromImage)) {
+      throw new IllegalArgumentException("a from/to edit needs an init image to edit");
+    }
   }
 
   private static void requireImage(String what, Tensor t, int channels, int width, int height) {
@@ -159,6 +168,8 @@ public record GenerationRequest(
     b.init = init;
     b.mask = mask;
     b.saveEvery = saveEvery;
+    b.edit = edit;
+    b.imagePromptsLockstep = imagePromptsLockstep;
     return b;
   }
 
@@ -182,6 +193,8 @@ public record GenerationRequest(
     private Init init = new Init.RandomCodes();
     private Tensor mask;
     private int saveEvery;
+    private EditDirection edit;
+    private boolean imagePromptsLockstep;
 
     private Builder(int width, int height, PromptSchedule prompts) {
       this.width = width;
@@ -292,10 +305,23 @@ public record GenerationRequest(
       return this;
     }
 
+    /** Text-directed editing (needs an init image; null: none). */
+    public Builder edit(EditDirection e) {
+      edit = e;
+      return this;
+    }
+
+    /** Re-augment image prompts in lockstep with the cutouts each step (default: embed once). */
+    public Builder imagePromptsLockstep(boolean on) {
+      imagePromptsLockstep = on;
+      return this;
+    }
+
     /** Validates and builds. */
     public GenerationRequest build() {
       return new GenerationRequest(width, height, prompts, imagePrompts, noisePrompts, seed, iterations, optimizer, learningRateDrops,
-          plateau, cutouts, cutPow, augmentations, regularization, tvWeight, init, mask, saveEvery);
+          plateau, cutouts, cutPow, augmentations, regularization, tvWeight, init, mask, saveEvery, edit,
+          imagePromptsLockstep);
     }
   }
 }

@@ -125,7 +125,8 @@ public final class Pipeline {
     int size = encoders.get(0).inputResolution();
     CutoutSource cuts = cutouts.create(request.cutouts(), size, request.cutPow(), request.augmentations());
     int n = cuts.count();
-    StepGraph step = buildStepGraph(request, cuts, zShape);
+    EditState edit = prepareEdit(request);
+    StepGraph step = buildStepGraph(request, cuts, zShape, edit);
     List<List<Tensor>> imageTargets = embedImagePrompts(request, cuts);
     List<List<Tensor>> noiseTargets = noiseTargets(request);
 
@@ -150,7 +151,7 @@ public final class Pipeline {
       z = initialLatent(request, zShape).toFloats();
       zInit = z.clone();
     }
-    float[] latentMask = latentMask(request, zShape);
+    float[] latentMask = latentMask(edit != null && request.mask() == null ? edit.region : request.mask(), request, zShape);
     Tensor[] bounds = generator.latentBounds();
     float[] lo = bounds[0].toFloats();
     float[] hi = bounds[1].toFloats();
@@ -276,7 +277,7 @@ public final class Pipeline {
   public StepSnapshot snapshot(GenerationRequest request, int iteration, Tensor z) {
     long[] zShape = generator.latentShape(request.width(), request.height());
     CutoutSource cuts = cutouts.create(request.cutouts(), encoders.get(0).inputResolution(), request.cutPow(), request.augmentations());
-    StepGraph step = buildStepGraph(request, cuts, zShape);
+    StepGraph step = buildStepGraph(request, cuts, zShape, prepareEdit(request));
     float[] zv = z.toFloats();
     Map<String, Tensor> in = stepInputs(request, step, cuts, embedImagePrompts(request, cuts), noiseTargets(request), iteration, zv, zv, zShape);
     return new StepSnapshot(step.forward, in);
@@ -323,7 +324,7 @@ public final class Pipeline {
     java.util.function.BiFunction<String, List<Prompt>, String> labels;
   }
 
-  private StepGraph buildStepGraph(GenerationRequest r, CutoutSource cuts, long[] zShape) {
+  private StepGraph buildStepGraph(GenerationRequest r, CutoutSource cuts, long[] zShape, EditState edit) {
     StepGraph s = new StepGraph();
     GraphBuilder b = new GraphBuilder("vqclip-step");
     Value z = b.input("z", DType.FLOAT, Shape.of(zShape));
@@ -345,10 +346,15 @@ public final class Pipeline {
       termValues.add(promptTerm(b, s, "text" + j, embeddings, 1));
     }
     for (int j = 0; j < r.imagePrompts().size(); j++) {
-      termValues.add(promptTerm(b, s, "image" + j, embeddings, cuts.count()));
+      termValues.add(r.imagePromptsLockstep()
+          ? lockstepTerm(b, s, "image" + j, r, r.imagePrompts().get(j), cf, bind, embeddings)
+          : promptTerm(b, s, "image" + j, embeddings, cuts.count()));
     }
     for (int j = 0; j < r.noisePrompts().size(); j++) {
       termValues.add(promptTerm(b, s, "noise" + j, embeddings, 1));
+    }
+    if (edit != null) {
+      termValues.addAll(editTerms(b, s, r, cf, bind, embeddings, edit));
     }
     if (r.regularization().weight() > 0) {
       s.regularized = true;
@@ -393,6 +399,80 @@ public final class Pipeline {
     return s;
   }
 
+  /** What a from/to edit needs: the edit region and the from/to embeddings per encoder. */
+  private static final class EditState {
+    Tensor source;
+    Tensor region;
+    float[] saliency;
+    final List<Tensor> from = new ArrayList<>();
+    final List<Tensor> to = new ArrayList<>();
+  }
+
+  private EditState prepareEdit(GenerationRequest r) {
+    EditDirection e = r.edit();
+    if (e == null) {
+      return null;
+    }
+    EditState st = new EditState();
+    st.source = ((Init.FromImage) r.init()).image();
+    if (r.mask() != null) {
+      st.region = r.mask();
+      st.saliency = r.mask().toFloats();
+    } else {
+      st.saliency = SelfMask.compute(encoders.get(0), st.source, e.from(), e.maskSamples(), r.seed());
+      st.region = SelfMask.editRegion(st.saliency, r.width(), r.height());
+    }
+    for (int k = 0; k < encoders.size(); k++) {
+      st.from.add(textEmbedding(k, e.from()));
+      st.to.add(textEmbedding(k, e.to()));
+    }
+    return st;
+  }
+
+  /**
+   * The direction term {@code scale * mean_i(d(E_i, to) - d(E_i, from))} and the content term
+   * {@code w * mean_i(d(E_i, S_i) * (1 - m_i))}, where S are the same cutouts of the source image
+   * and m_i the saliency's mean over cutout i (both through the step's own cutout parameters).
+   */
+  private List<Value> editTerms(
+      GraphBuilder b, StepGraph s, GenerationRequest r, Graph cutFragment, Map<String, Value> bind, List<Value> embeddings, EditState st) {
+    EditDirection e = r.edit();
+    List<Value> out = new ArrayList<>();
+    Value direction = null;
+    for (int k = 0; k < encoders.size(); k++) {
+      Value to = b.constant(st.to.get(k));
+      Value from = b.constant(st.from.get(k));
+      Value diff = b.sub(SphericalDistance.distances(b, embeddings.get(k), to), SphericalDistance.distances(b, embeddings.get(k), from));
+      Value t = b.mul(b.reduceMean(diff, false), b.scalar(e.scale(), DType.FLOAT));
+      direction = direction == null ? t : b.add(direction, t);
+    }
+    out.add(term(b, s, "direction", direction));
+    if (e.contentWeight() > 0) {
+      Map<String, Value> srcBind = new HashMap<>(bind);
+      srcBind.put(CutoutSource.IMAGE, b.constant(st.source));
+      Value srcCuts = b.include(cutFragment, "source-cutouts", srcBind).get(CutoutSource.CUTOUTS);
+      Map<String, Value> maskBind = new HashMap<>(bind);
+      maskBind.put(CutoutSource.IMAGE, b.constant(SelfMask.asRgb(st.saliency, r.width(), r.height())));
+      Value maskCuts = b.include(cutFragment, "mask-cutouts", maskBind).get(CutoutSource.CUTOUTS);
+      Value coverage = b.op("ReduceMean").in(maskCuts, b.ints(1, 2, 3)).attr("keepdims", 0L).out(); // [n]
+      Value keep = b.sub(b.scalar(1, DType.FLOAT), coverage);
+      Value content = null;
+      for (int k = 0; k < encoders.size(); k++) {
+        Value src = b.include(encoders.get(k).imageFragment(cutFragmentCount(srcCuts)), "source-encoder" + k,
+            Map.of(Encoder.IMAGES, srcCuts)).get(Encoder.EMBEDDINGS);
+        Value d = SphericalDistance.rowwise(b, embeddings.get(k), src);
+        Value t = b.mul(b.reduceMean(b.mul(d, keep), false), b.scalar(e.contentWeight(), DType.FLOAT));
+        content = content == null ? t : b.add(content, t);
+      }
+      out.add(term(b, s, "content", content));
+    }
+    return out;
+  }
+
+  private static int cutFragmentCount(Value cutouts) {
+    return (int) cutouts.shape().size(0);
+  }
+
   private Value term(GraphBuilder b, StepGraph s, String name, Value v) {
     String out = "term/" + name;
     b.output(out, v);
@@ -413,6 +493,30 @@ public final class Pipeline {
     return term(b, s, slot, sum);
   }
 
+  /**
+   * An image prompt cut with this step's own cutout parameters (the prompt is resized to the run's
+   * size so every crop means the same region), embedded, and compared cutout for cutout.
+   */
+  private Value lockstepTerm(
+      GraphBuilder b, StepGraph s, String slot, GenerationRequest r, ImagePrompt p, Graph cutFragment, Map<String, Value> bind,
+      List<Value> embeddings) {
+    Value weight = b.input("prompt/" + slot + "/weight", DType.FLOAT, Shape.scalar());
+    Value stop = b.input("prompt/" + slot + "/stop", DType.FLOAT, Shape.scalar());
+    Tensor resized = ai.vqclip.core.image.Images.toTensor(
+        ai.vqclip.core.image.Images.resize(ai.vqclip.core.image.Images.toImage(p.image()), r.width(), r.height()), 3);
+    Map<String, Value> promptBind = new HashMap<>(bind);
+    promptBind.put(CutoutSource.IMAGE, b.constant(resized));
+    Value promptCuts = b.include(cutFragment, slot + "-cutouts", promptBind).get(CutoutSource.CUTOUTS);
+    Value sum = null;
+    for (int e = 0; e < encoders.size(); e++) {
+      Value target = b.include(encoders.get(e).imageFragment(cutFragmentCount(promptCuts)), slot + "-encoder" + e,
+          Map.of(Encoder.IMAGES, promptCuts)).get(Encoder.EMBEDDINGS);
+      Value l = SphericalDistance.pairedLoss(b, embeddings.get(e), target, weight, stop);
+      sum = sum == null ? l : b.add(sum, l);
+    }
+    return term(b, s, slot, sum);
+  }
+
   private void feedPromptSlots(
       Map<String, Tensor> in, StepGraph s, List<Prompt> active, GenerationRequest r, List<List<Tensor>> images, List<List<Tensor>> noise) {
     for (int j = 0; j < s.textSlots; j++) {
@@ -424,7 +528,7 @@ public final class Pipeline {
       feedWeight(in, "text" + j, p == null ? 0 : p.weight(), p == null ? Double.NEGATIVE_INFINITY : p.stop());
     }
     for (int j = 0; j < r.imagePrompts().size(); j++) {
-      for (int e = 0; e < encoders.size(); e++) {
+      for (int e = 0; !r.imagePromptsLockstep() && e < encoders.size(); e++) {
         in.put("prompt/image" + j + "/target" + e, images.get(j).get(e));
       }
       feedWeight(in, "image" + j, r.imagePrompts().get(j).weight(), r.imagePrompts().get(j).stop());
@@ -451,6 +555,9 @@ public final class Pipeline {
   /** Image prompts: their own seeded cutouts, embedded once per encoder ([n, D] each). */
   private List<List<Tensor>> embedImagePrompts(GenerationRequest r, CutoutSource cuts) {
     List<List<Tensor>> all = new ArrayList<>();
+    if (r.imagePromptsLockstep()) {
+      return all; // embedded inside the step graph instead
+    }
     for (int j = 0; j < r.imagePrompts().size(); j++) {
       Tensor img = r.imagePrompts().get(j).image();
       int ih = (int) img.shape()[2];
@@ -529,15 +636,15 @@ public final class Pipeline {
    * The latent cells that may change: a cell is editable when the mean of the mask over the pixels
    * it covers is at least 0.5. Null when there is no mask.
    */
-  static float[] latentMask(GenerationRequest r, long[] zShape) {
-    if (r.mask() == null) {
+  static float[] latentMask(Tensor mask, GenerationRequest r, long[] zShape) {
+    if (mask == null) {
       return null;
     }
     int lh = (int) zShape[2];
     int lw = (int) zShape[3];
     int h = r.height();
     int w = r.width();
-    double[] m = r.mask().toDoubles();
+    double[] m = mask.toDoubles();
     float[] out = new float[lh * lw];
     for (int cy = 0; cy < lh; cy++) {
       for (int cx = 0; cx < lw; cx++) {

@@ -28,27 +28,7 @@ final class ClipTestModels {
 
   /** Random OpenAI-named weights of a config, scaled so activations stay O(1) (seeded). */
   static Map<String, Tensor> openAiWeights(ClipConfig cfg, long seed) {
-    SplittableRandom rnd = new SplittableRandom(seed);
-    Map<String, Tensor> m = new LinkedHashMap<>();
-    for (Map.Entry<String, long[]> e : cfg.expectedShapes().entrySet()) {
-      String k = e.getKey();
-      long[] s = e.getValue();
-      Tensor t;
-      if (k.contains("ln_") && k.endsWith(".weight")) {
-        t = shifted(s, rnd, 1.0, 0.1);
-      } else if (k.endsWith("bias")) {
-        t = GradCheck.random(DType.FLOAT, s, rnd, 0.1);
-      } else if (s.length == 2 && !k.contains("embedding")) {
-        t = GradCheck.random(DType.FLOAT, s, rnd, 1 / Math.sqrt(Math.min(s[0], s[1])));
-      } else if (k.equals("visual.conv1.weight")) {
-        t = GradCheck.random(DType.FLOAT, s, rnd, 1 / Math.sqrt(s[1] * s[2] * s[3]));
-      } else {
-        t = GradCheck.random(DType.FLOAT, s, rnd, 0.5);
-      }
-      m.put(k, t);
-    }
-    m.put("logit_scale", Tensor.ofFloats(new long[0], 4.6052f));
-    return m;
+    return ai.vqclip.onnx.RandomWeights.clip(cfg, seed);
   }
 
   private static Tensor shifted(long[] s, SplittableRandom rnd, double mean, double sd) {

@@ -27,28 +27,7 @@ final class TinyVqgan {
 
   /** Random weights for every key of {@code cfg} (plus a loss.* entry that loaders must ignore). */
   static Map<String, Tensor> weights(VqganConfig cfg, long seed) {
-    SplittableRandom rnd = new SplittableRandom(seed);
-    Map<String, Tensor> m = new LinkedHashMap<>();
-    for (Map.Entry<String, long[]> e : VqganWeights.expectedShapes(cfg, EnumSet.allOf(VqganWeights.Part.class)).entrySet()) {
-      String k = e.getKey();
-      long[] s = e.getValue();
-      Tensor t;
-      if (k.equals(cfg.codebookKey())) {
-        t = GradCheck.random(DType.FLOAT, s, rnd, 1.0);
-      } else if (s.length == 4) {
-        t = GradCheck.random(DType.FLOAT, s, rnd, 1 / Math.sqrt(s[1] * s[2] * s[3]));
-      } else if (s.length == 1 && k.endsWith(".weight")) {
-        // GroupNorm gamma (the only 1-D weights), near 1
-        double[] d = new double[(int) s[0]];
-        for (int i = 0; i < d.length; i++) {
-          d[i] = 1 + 0.1 * GradCheck.gaussian(rnd);
-        }
-        t = Tensor.fromDoubles(DType.FLOAT, s, d);
-      } else {
-        t = GradCheck.random(DType.FLOAT, s, rnd, 0.1);
-      }
-      m.put(k, t);
-    }
+    Map<String, Tensor> m = new LinkedHashMap<>(ai.vqclip.onnx.RandomWeights.vqgan(cfg, seed));
     m.put("loss.discriminator.main.0.weight", Tensor.filled(DType.FLOAT, new long[] {2, 3, 1, 1}, 0.5));
     return m;
   }

@@ -1,0 +1,159 @@
+package ai.vqclip.demo;
+
+import ai.vqclip.core.ModelLoadException;
+import ai.vqclip.demo.train.ClipTraining;
+import ai.vqclip.onnx.clip.ClipConfig;
+import ai.vqclip.onnx.clip.tokenizer.ClipTokenizer;
+import ai.vqclip.onnx.vqgan.VqganConfig;
+import ai.vqclip.onnx.weights.StateDict;
+import ai.vqclip.onnx.weights.WeightFiles;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The bundled demo models: a tiny VQGAN and a tiny CLIP trained by vqclip itself on the shapes
+ * world ({@link ai.vqclip.demo.data.ShapesDataset}), with the CLIP's BPE vocabulary. They are
+ * ordinary models in the real formats (safetensors with taming / OpenAI key names, an OpenAI-style
+ * merges file), so they load through the same classes as downloaded ones:
+ *
+ * <pre>{@code
+ * try (DemoModels.Bundle m = DemoModels.load()) {
+ *   VqganGenerator gen = VqganGenerator.load(m.vqgan(), m.vqganConfig(), ExecutionOptions.cpu());
+ *   ClipEncoder clip = ClipEncoder.load(m.clip(), m.clipConfig(), m.tokenizer(), ExecutionOptions.cpu());
+ * }
+ * }</pre>
+ */
+public final class DemoModels {
+  private DemoModels() {}
+
+  /** Class-path folder of the bundled files. */
+  public static final String RESOURCE_DIR = "/ai/vqclip/demo/models/";
+
+  /** VQGAN weights file name. */
+  public static final String VQGAN_WEIGHTS = "vqgan.safetensors";
+
+  /** CLIP weights file name. */
+  public static final String CLIP_WEIGHTS = "clip.safetensors";
+
+  /** VQGAN config file name (JSON of {@link VqganConfig}). */
+  public static final String VQGAN_CONFIG = "vqgan-config.json";
+
+  /** CLIP config file name (JSON of {@link ClipConfig}). */
+  public static final String CLIP_CONFIG = "clip-config.json";
+
+  /** Every bundled file (plus the training manifests, which are informational). */
+  public static final List<String> FILES = List.of(VQGAN_WEIGHTS, VQGAN_CONFIG, CLIP_WEIGHTS, CLIP_CONFIG, ClipTraining.MERGES_FILE);
+
+  /** Side of the pictures the demo models were trained on (the VQGAN's and CLIP's resolution). */
+  public static final int IMAGE_SIZE = 32;
+
+  /**
+   * The loaded demo models. Owns the weight files' mappings: close it when the models built from
+   * it are closed.
+   *
+   * @param vqganConfig VQGAN architecture
+   * @param vqgan VQGAN weights (taming key names, all parts)
+   * @param clipConfig CLIP architecture (context length 20, the learned vocabulary's size)
+   * @param clip CLIP weights (OpenAI key names)
+   * @param tokenizer the learned BPE vocabulary with context {@code clipConfig.contextLength()}
+   */
+  public record Bundle(VqganConfig vqganConfig, StateDict vqgan, ClipConfig clipConfig, StateDict clip, ClipTokenizer tokenizer)
+      implements AutoCloseable {
+    @Override
+    public void close() {
+      vqgan.close();
+      clip.close();
+    }
+  }
+
+  /** Whether the demo models are on the class path. */
+  public static boolean available() {
+    return FILES.stream().allMatch(f -> DemoModels.class.getResource(RESOURCE_DIR + f) != null);
+  }
+
+  /**
+   * Loads the bundled models from the class path (copied once to a temporary folder, since weight
+   * files are memory-mapped).
+   *
+   * @throws ModelLoadException when they are not bundled (train them with {@code
+   *     ai.vqclip.demo.train.TrainDemo}) or are damaged
+   */
+  public static Bundle load() {
+    try {
+      Path dir = Files.createTempDirectory("vqclip-demo-models");
+      dir.toFile().deleteOnExit();
+      for (String f : FILES) {
+        try (InputStream in = DemoModels.class.getResourceAsStream(RESOURCE_DIR + f)) {
+          if (in == null) {
+            throw new ModelLoadException("the demo model file " + f + " is not on the class path (" + RESOURCE_DIR
+                + "); train the demo models with ai.vqclip.demo.train.TrainDemo or give a model explicitly");
+          }
+          Path p = dir.resolve(f);
+          Files.copy(in, p, StandardCopyOption.REPLACE_EXISTING);
+          p.toFile().deleteOnExit();
+        }
+      }
+      return load(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot unpack the demo models", e);
+    }
+  }
+
+  /**
+   * Loads the demo models from a folder holding {@link #FILES}.
+   *
+   * @throws ModelLoadException when a file is missing or damaged
+   */
+  public static Bundle load(Path dir) {
+    Objects.requireNonNull(dir, "dir");
+    VqganConfig vc = readJson(dir.resolve(VQGAN_CONFIG), VqganConfig.class);
+    ClipConfig cc = readJson(dir.resolve(CLIP_CONFIG), ClipConfig.class);
+    ClipTokenizer tok = new ClipTokenizer(ai.vqclip.onnx.clip.tokenizer.BpeVocabulary.readOpenAi(dir.resolve(ClipTraining.MERGES_FILE)),
+        new ClipTokenizer.Options(cc.contextLength(), ClipTokenizer.Overflow.TRUNCATE, 1000));
+    if (tok.vocabulary().size() != cc.vocabSize()) {
+      throw new ModelLoadException("demo vocabulary has " + tok.vocabulary().size() + " tokens but the CLIP config says " + cc.vocabSize());
+    }
+    StateDict v = WeightFiles.open(dir.resolve(VQGAN_WEIGHTS));
+    try {
+      StateDict c = WeightFiles.open(dir.resolve(CLIP_WEIGHTS));
+      return new Bundle(vc, v, cc, c, tok);
+    } catch (RuntimeException e) {
+      v.close();
+      throw e;
+    }
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper()
+      .enable(SerializationFeature.INDENT_OUTPUT)
+      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  /** Writes a config record as JSON (used by the trainer). */
+  public static void writeJson(Path file, Object config) {
+    try {
+      Files.createDirectories(file.toAbsolutePath().getParent());
+      JSON.writeValue(file.toFile(), config);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
+  private static <T> T readJson(Path file, Class<T> type) {
+    try {
+      if (Files.size(file) > 1 << 16) {
+        throw new ModelLoadException(file + " is over 64 kB; a demo model config is a few hundred bytes");
+      }
+      return JSON.readValue(file.toFile(), type);
+    } catch (IOException e) {
+      throw new ModelLoadException("cannot read demo model config " + file + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,53 @@
+package ai.vqclip.demo.eval;
+
+import ai.vqclip.augment.StandardCutouts;
+import ai.vqclip.core.backend.ExecutionOptions;
+import ai.vqclip.core.optim.OptimizerConfig;
+import ai.vqclip.core.pipeline.GenerationRequest;
+import ai.vqclip.core.pipeline.Pipeline;
+import ai.vqclip.core.pipeline.RunResult;
+import ai.vqclip.core.prompt.PromptSchedule;
+import ai.vqclip.demo.DemoModels;
+import ai.vqclip.onnx.clip.ClipEncoder;
+import ai.vqclip.onnx.vqgan.VqganGenerator;
+
+/**
+ * Text-to-image generation with the demo models through the standard {@link Pipeline}, with
+ * settings suited to them (the defaults a CLI should use for the demo models): 32x32 output, 16
+ * cutouts with crop exponent 1, no augmentations, Adam 0.1. Not thread-safe; close it.
+ */
+public final class DemoGeneration implements AutoCloseable {
+  /** Iterations of a default demo run. */
+  public static final int ITERATIONS = 60;
+
+  /** Cutouts per iteration. */
+  public static final int CUTOUTS = 16;
+
+  private final VqganGenerator generator;
+  private final ClipEncoder encoder;
+  private final Pipeline pipeline;
+
+  /** A generator over loaded demo models (the bundle must stay open while this is used). */
+  public DemoGeneration(DemoModels.Bundle models, ExecutionOptions options) {
+    this.generator = VqganGenerator.load(models.vqgan(), models.vqganConfig(), options);
+    this.encoder = ClipEncoder.load(models.clip(), models.clipConfig(), models.tokenizer(), options);
+    this.pipeline = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(options).build();
+  }
+
+  /** The demo request for a prompt: 32x32, {@link #ITERATIONS} iterations, {@link #CUTOUTS} cutouts, Adam 0.1. */
+  public static GenerationRequest.Builder request(String prompt, long seed) {
+    return GenerationRequest.builder(DemoModels.IMAGE_SIZE, DemoModels.IMAGE_SIZE, PromptSchedule.parse(prompt, ITERATIONS))
+        .iterations(ITERATIONS).cutouts(CUTOUTS).cutPow(1.0).seed(seed).optimizer(OptimizerConfig.adam(0.1));
+  }
+
+  /** Runs a request. */
+  public RunResult run(GenerationRequest request) {
+    return pipeline.run(request);
+  }
+
+  @Override
+  public void close() {
+    encoder.close();
+    generator.close();
+  }
+}

@@ -1,0 +1,92 @@
+package ai.vqclip.demo.train;
+
+import ai.vqclip.core.Tensor;
+import ai.vqclip.demo.DemoModels;
+import ai.vqclip.demo.text.BpeLearner;
+import ai.vqclip.onnx.clip.ClipConfig;
+import ai.vqclip.onnx.weights.SafetensorsWriter;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Trains the bundled demo models from their committed seeds and writes them where {@link
+ * ai.vqclip.demo.DemoModels} reads them: {@code vqclip-demo/src/main/resources/ai/vqclip/demo/models}
+ * by default. Usage: {@code TrainDemo [vqgan|clip|all|configs] [output-dir]}. The CLI's {@code train-demo}
+ * command calls {@link #train}.
+ */
+public final class TrainDemo {
+  private TrainDemo() {}
+
+  /** Default output folder, relative to the repository root. */
+  public static final Path DEFAULT_DIR = Path.of("vqclip-demo/src/main/resources/ai/vqclip/demo/models");
+
+  /** Trains {@code which} ("vqgan", "clip" or "all") into {@code dir}, printing progress. */
+  public static void train(String which, Path dir) {
+    if (!which.equals("vqgan") && !which.equals("clip") && !which.equals("all") && !which.equals("configs")) {
+      throw new IllegalArgumentException("model must be vqgan, clip, all or configs, got '" + which + "'");
+    }
+    if (which.equals("configs")) {
+      // The configs alone (no training): the CLIP's vocabulary size comes from the learned merges.
+      DemoModels.writeJson(dir.resolve(DemoModels.VQGAN_CONFIG), VqganTraining.demo().model());
+      ClipTraining c = ClipTraining.demo();
+      int vocab = BpeLearner.vocabulary(c.learnMerges()).size();
+      ClipConfig m = c.model();
+      DemoModels.writeJson(dir.resolve(DemoModels.CLIP_CONFIG), new ClipConfig(m.embedDim(), m.imageResolution(), m.visionWidth(),
+          m.visionLayers(), m.visionHeads(), m.visionPatchSize(), m.contextLength(), vocab, m.textWidth(), m.textLayers(), m.textHeads()));
+      return;
+    }
+    if (which.equals("vqgan") || which.equals("all")) {
+      VqganTraining run = VqganTraining.demo();
+      VqganTraining.Result r = run.run(System.out::println);
+      write(dir.resolve(DemoModels.VQGAN_WEIGHTS), r.weights(), Map.of("format", "pt", "model", "vqclip demo vqgan",
+          "config", run.model().toString()));
+      r.manifest().write(dir.resolve("vqgan-training.json"));
+      DemoModels.writeJson(dir.resolve(DemoModels.VQGAN_CONFIG), run.model());
+      System.out.println("vqgan done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
+    }
+    if (which.equals("clip") || which.equals("all")) {
+      ClipTraining run = ClipTraining.demo();
+      ClipTraining.Result r = run.run(dir, System.out::println);
+      write(dir.resolve(DemoModels.CLIP_WEIGHTS), r.weights(), Map.of("format", "pt", "model", "vqclip demo clip",
+          "config", r.config().toString()));
+      r.manifest().write(dir.resolve("clip-training.json"));
+      DemoModels.writeJson(dir.resolve(DemoModels.CLIP_CONFIG), r.config());
+      System.out.println("clip done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
+    }
+  }
+
+  private static void write(Path file, Map<String, Tensor> weights, Map<String, String> meta) {
+    SafetensorsWriter.write(file, weights, meta);
+  }
+
+  /** Entry point: {@code [vqgan|clip|all] [output-dir]}. */
+  public static void main(String[] args) throws InterruptedException {
+    String which = args.length > 0 ? args[0] : "all";
+    Path dir = args.length > 1 ? Path.of(args[1]) : DEFAULT_DIR;
+    runWithLargeStack(() -> train(which, dir));
+  }
+
+  /**
+   * Runs {@code task} on a thread with a 64 MB stack and waits. ONNX Runtime's session creation
+   * crashed the JVM (SIGSEGV, no error file) on a default 1 MB Java thread stack on the 2-core
+   * build machine, even for a one-node graph; 16 MB was enough.
+   */
+  public static void runWithLargeStack(Runnable task) throws InterruptedException {
+    Throwable[] failure = new Throwable[1];
+    Thread t = new Thread(null, () -> {
+      try {
+        task.run();
+      } catch (Throwable e) {
+        failure[0] = e;
+      }
+    }, "vqclip-train", 64L << 20);
+    t.start();
+    t.join();
+    if (failure[0] instanceof RuntimeException r) {
+      throw r;
+    }
+    if (failure[0] instanceof Error e) {
+      throw e;
+    }
+  }
+}

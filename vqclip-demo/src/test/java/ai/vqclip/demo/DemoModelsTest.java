@@ -1,0 +1,68 @@
+package ai.vqclip.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.vqclip.core.Tensor;
+import ai.vqclip.core.backend.ExecutionOptions;
+import ai.vqclip.demo.data.ShapesDataset;
+import ai.vqclip.demo.train.TrainingManifest;
+import ai.vqclip.onnx.clip.ClipEncoder;
+import ai.vqclip.onnx.vqgan.VqganGenerator;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The committed demo models load through the standard classes and do their jobs. */
+class DemoModelsTest {
+  @Test
+  void bundledModelsLoadReconstructAndMatchCaptions() {
+    assertTrue(DemoModels.available(), "the demo models are committed under " + DemoModels.RESOURCE_DIR);
+    try (DemoModels.Bundle m = DemoModels.load();
+        VqganGenerator gen = VqganGenerator.load(m.vqgan(), m.vqganConfig(), ExecutionOptions.cpu());
+        ClipEncoder clip = ClipEncoder.load(m.clip(), m.clipConfig(), m.tokenizer(), ExecutionOptions.cpu())) {
+      assertEquals(DemoModels.IMAGE_SIZE, m.vqganConfig().resolution());
+      assertEquals(DemoModels.IMAGE_SIZE, clip.inputResolution());
+      // The VQGAN round trip (encode, nearest codes, decode) keeps the picture: mean error < 0.1.
+      Tensor pic = ShapesDataset.toTensor(List.of(new ShapesDataset(32, 98).sample(3).image()), false);
+      float[] a = pic.toFloats();
+      float[] r = gen.decode(gen.encode(pic)).toFloats();
+      double err = 0;
+      for (int i = 0; i < a.length; i++) {
+        err += Math.abs(a[i] - r[i]);
+      }
+      assertTrue(err / a.length < 0.1, "mean reconstruction error " + err / a.length);
+      // Held-out pictures: CLIP prefers the true full caption over the same caption with another colour.
+      ShapesDataset d = new ShapesDataset(32, 99);
+      int right = 0;
+      int n = 0;
+      for (long i = 0; n < 20; i++) {
+        ShapesDataset.Sample s = d.sample(i);
+        if (s.scene().objects().size() != 1) {
+          continue;
+        }
+        n++;
+        String truth = ai.vqclip.demo.data.Captions.full(s.scene());
+        String col = s.scene().objects().get(0).color().word();
+        String other = col.equals("red") ? "green" : "red";
+        String wrong = truth.replaceFirst(" " + col + " ", " " + other + " ");
+        float[] img = clip.embedImages(ShapesDataset.toTensor(List.of(s.image()), false)).toFloats();
+        right += cos(img, clip.embedText(truth).toFloats()) > cos(img, clip.embedText(wrong).toFloats()) ? 1 : 0;
+      }
+      assertTrue(right >= 16, right + " of 20 true captions preferred");
+    }
+  }
+
+  private static double cos(float[] a, float[] b) {
+    double ab = 0;
+    double aa = 0;
+    double bb = 0;
+    for (int i = 0; i < a.length; i++) {
+      ab += a[i] * b[i];
+      aa += a[i] * a[i];
+      bb += b[i] * b[i];
+    }
+    return ab / Math.sqrt(aa * bb);
+  }
+}
