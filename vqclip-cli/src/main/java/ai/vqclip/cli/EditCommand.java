@@ -18,13 +18,16 @@ import picocli.CommandLine.Spec;
     name = "edit",
     mixinStandardHelpOptions = true,
     abbreviateSynopsis = true,
-    description = {"Edit an image toward prompts, optionally only inside a mask.",
+    description = {"Edit an image toward prompts, inside a mask or a region CLIP finds.",
         "The image is the init image; with --mask only the white (or, for images with alpha, opaque) region may change.",
+        "--from TEXT --to TEXT: a text-directed edit. CLIP scores crops of the image against --from to find the region to change "
+            + "(unless --mask gives it), pulls it from --from toward --to, and keeps the rest close to the original.",
         "The output size is the image's own size rounded down to the VQGAN's factor unless --size is given."},
     footerHeading = "%nExamples:%n",
     footer = {
         "  vqclip edit photo.png \"a snowy landscape\" -i 100 -o snowy.png",
         "  vqclip edit photo.png \"a red hat\" --mask hat-region.png -i 150 --init-weight 0.2 --init-target init",
+        "  vqclip edit shapes.png --from \"a red circle\" --to \"a blue star\" -i 100",
         "Ctrl-C stops after the current step and writes the image and a checkpoint (resume with 'vqclip resume')."})
 final class EditCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -32,17 +35,30 @@ final class EditCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "IMAGE", description = "The image to edit.")
   Path image;
 
-  @Parameters(index = "1..*", arity = "0..*", paramLabel = "PROMPTS", description = "What the image should become ('text:weight:stop|...').")
+  @Parameters(index = "1..*", arity = "0..*", paramLabel = "PROMPTS", description = "What the image should become ('text:weight:stop|...'); "
+      + "with --from/--to they are optional (default: the --to text).")
   List<String> prompts = new ArrayList<>();
 
   @Option(names = "--mask", paramLabel = "FILE", description = "Editable region: white (or opaque, for images with alpha) may change.")
   Path mask;
 
-  @Option(names = "--from", paramLabel = "TEXT", description = "Text-directed edit: what to change (CLIP self-masking; not supported yet).")
+  @Option(names = "--from", paramLabel = "TEXT", description = "Text-directed edit: what to change; CLIP finds it unless --mask is given.")
   String from;
 
-  @Option(names = "--to", paramLabel = "TEXT", description = "Text-directed edit: what it should become (with --from; not supported yet).")
+  @Option(names = "--to", paramLabel = "TEXT", description = "Text-directed edit: what it should become (with --from).")
   String to;
+
+  @Option(names = "--edit-scale", defaultValue = "1.25", paramLabel = "X", description = "Weight of the from-to direction term "
+      + "(default: ${DEFAULT-VALUE}).")
+  double editScale;
+
+  @Option(names = "--content-weight", defaultValue = "1.0", paramLabel = "X", description = "Weight of the term keeping the region "
+      + "outside the edit like the original; 0 turns it off (default: ${DEFAULT-VALUE}).")
+  double contentWeight;
+
+  @Option(names = "--mask-samples", defaultValue = "1024", paramLabel = "N", description = "Crops CLIP scores against --from to find "
+      + "the region, 16 to 100000 (default: ${DEFAULT-VALUE}).")
+  int maskSamples;
 
   @Mixin RunOptions run;
 
@@ -56,18 +72,34 @@ final class EditCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (from != null || to != null) {
-      // EditDirection exists as a record, but the pipeline has no directional loss or CLIP self-mask yet.
-      throw new UsageException("edit --from/--to (a text-directed edit with a CLIP self-mask) is not supported yet; "
-          + "give PROMPTS, with --mask FILE to limit the edit to a region");
+    if ((from == null) != (to == null)) {
+      throw new UsageException("--from and --to go together: give both, what to change and what it should become");
     }
-    if (prompts.isEmpty()) {
-      throw new UsageException("edit needs PROMPTS after IMAGE: what the image should become");
+    RunSettings.Edit edit = null;
+    if (from != null) {
+      if (!(editScale > 0) || !Double.isFinite(editScale)) {
+        throw new UsageException("--edit-scale must be a finite number > 0, got " + editScale);
+      }
+      if (!(contentWeight >= 0) || !Double.isFinite(contentWeight)) {
+        throw new UsageException("--content-weight must be a finite number >= 0, got " + contentWeight);
+      }
+      if (maskSamples < 16 || maskSamples > 100_000) {
+        throw new UsageException("--mask-samples must be in [16, 100000], got " + maskSamples);
+      }
+      if (from.isBlank() || to.isBlank()) {
+        throw new UsageException("--from and --to must not be blank");
+      }
+      edit = new RunSettings.Edit(from, to, editScale, contentWeight, maskSamples);
+    } else if (prompts.isEmpty()) {
+      throw new UsageException("edit needs PROMPTS after IMAGE (what the image should become), or --from TEXT --to TEXT");
     }
     InputFiles.requireReadable(image, "IMAGE");
     InputFiles.requireReadable(mask, "--mask");
-    RunSettings s = run.settings("edit", String.join(" ", prompts), image, mask, models);
+    // Without PROMPTS the --to text is also the prompt (the pipeline needs one).
+    String p = prompts.isEmpty() ? to.replace("|", " ").replace("^", " ").replace(":", " ") : String.join(" ", prompts);
+    ModelSource builtIn = ModelSource.builtIn();
+    RunSettings s = run.settings("edit", p, image, mask, edit, models, builtIn.defaults());
     return Runner.run(s, null, null, new Runner.Context(spec.commandLine().getOut(), spec.commandLine().getErr(), run.quiet, stop, listeners,
-        ModelSource.builtIn()));
+        builtIn));
   }
 }

@@ -45,8 +45,9 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    RunSettings s = run.settings("generate", String.join(" ", prompts), null, null, models);
+    ModelSource builtIn = ModelSource.builtIn();
+    RunSettings s = run.settings("generate", String.join(" ", prompts), null, null, null, models, builtIn.defaults());
     return Runner.run(s, null, null, new Runner.Context(spec.commandLine().getOut(), spec.commandLine().getErr(), run.quiet, stop, listeners,
-        ModelSource.builtIn()));
+        builtIn));
   }
 }

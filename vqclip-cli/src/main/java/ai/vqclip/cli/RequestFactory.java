@@ -28,37 +28,27 @@ import javax.imageio.stream.ImageInputStream;
  * usage errors before any work starts.
  */
 final class RequestFactory {
-  /** Default output side when none is given. */
-  static final int DEFAULT_SIDE = 256;
-
   private RequestFactory() {}
 
   /**
-   * The settings with the size resolved (the edit image's own size, rounded down to the VQGAN's
-   * factor; else 256 x 256) and checked against the generator.
+   * The settings with the size resolved (an edit without --size: its image's own size, rounded down
+   * to the VQGAN's factor) and checked against the generator.
    */
   static RunSettings resolveSize(RunSettings s, Models models) {
     int f = models.generator().config().factor();
     int w = s.width();
     int h = s.height();
-    if (w == 0 || h == 0) {
-      if (s.command().equals("edit") && s.initImage() != null) {
-        int[] wh = imageSize(Path.of(s.initImage()));
-        w = Math.max(f, Math.min(8192, wh[0]) / f * f);
-        h = Math.max(f, Math.min(8192, wh[1]) / f * f);
-      } else {
-        w = Math.max(f, DEFAULT_SIDE / f * f);
-        h = w;
-      }
+    if ((w == 0 || h == 0) && s.initImage() != null) {
+      int[] wh = imageSize(Path.of(s.initImage()));
+      w = Math.max(f, Math.min(8192, wh[0]) / f * f);
+      h = Math.max(f, Math.min(8192, wh[1]) / f * f);
     }
     try {
       models.generator().latentShape(w, h);
     } catch (IllegalArgumentException e) {
       throw new UsageException("--size " + w + " " + h + ": " + e.getMessage(), e);
     }
-    return new RunSettings(s.format(), s.command(), s.prompts(), s.changePromptsEvery(), w, h, s.iterations(), s.seed(), s.cutouts(),
-        s.cutPow(), s.augments(), s.optimizer(), s.lr(), s.imagePrompts(), s.noisePrompts(), s.initImage(), s.initNoise(), s.initWeight(),
-        s.initDecay(), s.initTarget(), s.mask(), s.saveEvery(), s.checkpoint(), s.output(), s.manifest(), s.models(), s.device(), s.threads());
+    return s.withSize(w, h);
   }
 
   /** Width and height of an image file, read from its header. */
@@ -121,6 +111,23 @@ final class RequestFactory {
     } else if (s.initNoise() != null) {
       b.init(s.initNoise().equals("pixels") ? new Init.NoisePixels() : new Init.NoiseGradient());
     }
+    if (s.edit() != null) {
+      try {
+        b.edit(s.edit().direction());
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("edit --from/--to: " + e.getMessage(), e);
+      }
+      for (ClipModel c : models.clips()) {
+        for (String t : List.of(s.edit().from(), s.edit().to())) {
+          try {
+            c.tokenizer().tokenize(t);
+          } catch (IllegalArgumentException e) {
+            throw new UsageException("edit text '" + t + "': " + e.getMessage(), e);
+          }
+        }
+      }
+    }
+    b.imagePromptsLockstep(s.imagePromptsLockstep());
     if (s.mask() != null) {
       Path p = Path.of(s.mask());
       InputFiles.requireReadable(p, "--mask");

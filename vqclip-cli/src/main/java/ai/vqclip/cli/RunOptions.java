@@ -1,6 +1,8 @@
 package ai.vqclip.cli;
 
 import ai.vqclip.augment.StandardCutouts;
+import ai.vqclip.cli.models.ModelSelection;
+import ai.vqclip.cli.models.RunDefaults;
 import ai.vqclip.core.backend.Device;
 import ai.vqclip.core.prompt.PromptSchedule;
 import java.nio.file.Path;
@@ -16,9 +18,6 @@ import picocli.CommandLine.Option;
  * lines carry over.
  */
 final class RunOptions {
-  /** The augmentations of nerdyrodent's default cutout method. */
-  static final List<String> DEFAULT_AUGMENTS = List.of("Af", "Pe", "Ji", "Er");
-
   /** What {@code --init-noise} accepts. */
   enum InitNoise {
     pixels,
@@ -29,24 +28,26 @@ final class RunOptions {
   Path output;
 
   @Option(names = {"-s", "--size"}, arity = "2", paramLabel = "N", description = "Width and height in pixels, multiples of the VQGAN's "
-      + "downsampling factor (default: 256 256; edit: the image's size).")
+      + "downsampling factor (default: 256 256, or 32 32 with the built-in demo models; edit: the image's size).")
   int[] size;
 
-  @Option(names = {"-i", "--iterations"}, defaultValue = "500", paramLabel = "N", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
-  int iterations;
+  @Option(names = {"-i", "--iterations"}, paramLabel = "N", description = "Optimizer steps (default: 500, or 60 with the built-in demo "
+      + "models).")
+  Integer iterations;
 
   @Option(names = {"-sd", "--seed"}, paramLabel = "N", description = "Seed of every random choice (default: a random seed, recorded in the "
       + "image's metadata).")
   Long seed;
 
-  @Option(names = {"-cuts", "--cutouts"}, defaultValue = "32", paramLabel = "N", description = "Cutouts per step (default: ${DEFAULT-VALUE}).")
-  int cutouts;
+  @Option(names = {"-cuts", "--cutouts"}, paramLabel = "N", description = "Cutouts per step (default: 32, or 16 with the built-in demo "
+      + "models).")
+  Integer cutouts;
 
   @Option(names = {"-cutp", "--cut-pow"}, defaultValue = "1.0", paramLabel = "X", description = "Cutout size exponent (default: ${DEFAULT-VALUE}).")
   double cutPow;
 
   @Option(names = {"-aug", "--augments"}, split = "[,\\s]+", splitSynopsisLabel = ",", arity = "1..*", paramLabel = "CODE", description = "Augmentations of the "
-      + "cutouts: Ji Sh Gn Pe Ro Af Cr Er Re Hf, Pool for pooled cutouts, or none (default: Af Pe Ji Er).")
+      + "cutouts: Ji Sh Gn Pe Ro Af Cr Er Re Hf, Pool for pooled cutouts, or none (default: Af Pe Ji Er; none with the built-in demo models).")
   List<String> augments;
 
   @Option(names = {"-opt", "--optimizer"}, defaultValue = "adam", paramLabel = "NAME", description = "adam, adamw, adagrad, adamax, rmsprop, "
@@ -106,11 +107,21 @@ final class RunOptions {
       + "${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(names = "--image-prompts-lockstep", description = "Cut image prompts with each step's own cutout parameters and compare "
+      + "cutout with cutout (pixray's way) instead of embedding them once (generate.py's way).")
+  boolean imagePromptsLockstep;
+
   /**
-   * The settings of a run of {@code command}; {@code initOverride} and {@code mask} are the edit
-   * command's image and mask (null otherwise). Checks everything that does not need the models.
+   * The settings of a run of {@code command}; {@code initOverride}, {@code mask} and {@code edit}
+   * are the edit command's (null otherwise). Unset options take {@code builtIn}'s defaults when no
+   * model file is given, generate.py's otherwise. Checks everything that does not need the models.
    */
-  RunSettings settings(String command, String prompts, Path initOverride, Path mask, ModelOptions models) {
+  RunSettings settings(String command, String prompts, Path initOverride, Path mask, RunSettings.Edit edit, ModelOptions models,
+      RunDefaults builtIn) {
+    ModelSelection selection = models.selection();
+    RunDefaults d = selection.vqgan() == null && selection.clip().isEmpty() ? builtIn : RunDefaults.GENERATE_PY;
+    int iterations = this.iterations != null ? this.iterations : d.iterations();
+    int cutouts = this.cutouts != null ? this.cutouts : d.cutouts();
     if (iterations < 1 || iterations > 1_000_000) {
       throw new UsageException("--iterations must be in [1, 1000000], got " + iterations);
     }
@@ -164,7 +175,7 @@ final class RunOptions {
         noise.add(NoisePromptSpec.parse(spec).toString());
       }
     }
-    List<String> augs = augments == null ? DEFAULT_AUGMENTS : augments.stream().filter(a -> !a.isBlank()).toList();
+    List<String> augs = augments == null ? d.augments() : augments.stream().filter(a -> !a.isBlank()).toList();
     if (augs.size() == 1 && augs.get(0).equalsIgnoreCase("none")) {
       augs = List.of();
     }
@@ -186,11 +197,14 @@ final class RunOptions {
     }
     Path out = output != null ? output : Path.of(OutputNames.fromPrompt(prompts));
     long s = seed != null ? seed : ThreadLocalRandom.current().nextLong(1L << 40);
-    RunSettings rs = new RunSettings(RunSettings.FORMAT, command, prompts, changePromptsEvery, size == null ? 0 : size[0], size == null ? 0 : size[1],
+    // Edit's default size is its image's, resolved once the VQGAN's factor is known.
+    int w = size != null ? size[0] : initOverride != null ? 0 : d.size();
+    int h = size != null ? size[1] : initOverride != null ? 0 : d.size();
+    RunSettings rs = new RunSettings(RunSettings.FORMAT, command, prompts, changePromptsEvery, w, h,
         iterations, s, cutouts, cutPow, augs, optimizer, lr, images, noise, RunSettings.str(ModelOptions.abs(init)),
         initNoise == null ? null : initNoise.name(), initWeight, initDecay, initTarget, RunSettings.str(ModelOptions.abs(mask)), saveEvery,
         checkpoint, ModelOptions.abs(out).toString(), RunSettings.str(ModelOptions.abs(manifest)),
-        RunSettings.ModelFiles.of(models.selection()), dev, threads);
+        RunSettings.ModelFiles.of(selection), dev, threads, edit, imagePromptsLockstep);
     RequestFactory.regularization(rs);
     return rs;
   }

@@ -43,6 +43,8 @@ import java.util.List;
  * @param models the model files
  * @param device {@code cpu} or {@code cuda}
  * @param threads ONNX Runtime intra-op threads (0: its default)
+ * @param edit a text-directed edit ({@code edit --from --to}), or null
+ * @param imagePromptsLockstep re-cut image prompts with each step's cutouts
  */
 record RunSettings(
     int format,
@@ -72,7 +74,9 @@ record RunSettings(
     String manifest,
     ModelFiles models,
     String device,
-    int threads) {
+    int threads,
+    Edit edit,
+    boolean imagePromptsLockstep) {
 
   /** The current format version. */
   static final int FORMAT = 1;
@@ -87,6 +91,22 @@ record RunSettings(
     augments = augments == null ? List.of() : List.copyOf(augments);
     imagePrompts = imagePrompts == null ? List.of() : List.copyOf(imagePrompts);
     noisePrompts = noisePrompts == null ? List.of() : List.copyOf(noisePrompts);
+  }
+
+  /**
+   * A text-directed edit.
+   *
+   * @param from what to change
+   * @param to what it should become
+   * @param scale weight of the direction term
+   * @param contentWeight weight of the content-preservation term
+   * @param maskSamples crops scored for the CLIP self-mask
+   */
+  record Edit(String from, String to, double scale, double contentWeight, int maskSamples) {
+    /** The pipeline's edit (validated there). */
+    ai.vqclip.core.pipeline.EditDirection direction() {
+      return new ai.vqclip.core.pipeline.EditDirection(from, to, scale, contentWeight, maskSamples);
+    }
   }
 
   /**
@@ -171,10 +191,17 @@ record RunSettings(
     }
   }
 
+  /** A copy with another size. */
+  RunSettings withSize(int w, int h) {
+    return new RunSettings(format, command, prompts, changePromptsEvery, w, h, iterations, seed, cutouts, cutPow, augments, optimizer, lr,
+        imagePrompts, noisePrompts, initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint, output, manifest,
+        models, device, threads, edit, imagePromptsLockstep);
+  }
+
   /** A copy with other values for what resume may change. */
   RunSettings withRun(int newIterations, String newOutput, String newManifest, String newDevice, int newThreads) {
     return new RunSettings(format, command, prompts, changePromptsEvery, width, height, newIterations, seed, cutouts, cutPow, augments, optimizer,
         lr, imagePrompts, noisePrompts, initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint, newOutput,
-        newManifest, models, newDevice, newThreads);
+        newManifest, models, newDevice, newThreads, edit, imagePromptsLockstep);
   }
 }

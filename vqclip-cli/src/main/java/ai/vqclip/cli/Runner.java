@@ -71,7 +71,10 @@ final class Runner {
     ExecutionOptions options = options(settings);
     try (Models models = Models.open(settings.models().selection(), ctx.builtIn(), options)) {
       RunSettings s = RequestFactory.resolveSize(settings, models);
-      GenerationRequest request = RequestFactory.build(s, models, resume == null);
+      // A resumed run takes its latent from the checkpoint, but an edit needs its source image.
+      boolean readInit = resume == null || s.edit() != null
+          || (s.initImage() != null && java.nio.file.Files.isRegularFile(Path.of(s.initImage())));
+      GenerationRequest request = RequestFactory.build(s, models, readInit);
       Checkpoint from = resume;
       if (from != null) {
         if (from.iteration() >= s.iterations()) {

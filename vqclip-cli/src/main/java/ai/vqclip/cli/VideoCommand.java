@@ -112,14 +112,15 @@ final class VideoCommand implements Callable<Integer> {
     if (run.saveEvery > 0) {
       throw new UsageException("--save-every does not apply to video; frames are written every --frame-every iterations");
     }
-    RunSettings settings = run.settings("video", String.join(" ", prompts), null, null, models);
+    ModelSource builtIn = ModelSource.builtIn();
+    RunSettings settings = run.settings("video", String.join(" ", prompts), null, null, null, models, builtIn.defaults());
     InputFiles.requireWritable(Path.of(settings.output()), "--output");
     InputFiles.requireWritable(RunSettings.path(settings.manifest()), "--manifest");
     InputFiles.requireWritable(gif, "--gif");
     ExecutionOptions options = Runner.options(settings);
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    try (Models m = Models.open(settings.models().selection(), ModelSource.builtIn(), options)) {
+    try (Models m = Models.open(settings.models().selection(), builtIn, options)) {
       RunSettings s = RequestFactory.resolveSize(settings, m);
       GenerationRequest base = RequestFactory.build(s, m, true);
       if (zoomEvery > 0 && !m.generator().weights().has(VqganWeights.Part.ENCODER)) {

@@ -56,6 +56,39 @@ class EditAndVideoCommandTest {
     assertTrue(Files.readString(dir.resolve("edit.json")).contains("\"width\" : 34"));
   }
 
+  @Test
+  void fromToEditWithTheClipSelfMaskResumesLikeAnUninterruptedRun() throws IOException {
+    Path img = dir.resolve("shapes.png");
+    Images.writePng(GenerateCommandTest.gradient(32, 32), img, Map.of());
+    Path whole = dir.resolve("whole.png");
+    String[] common = {"--from", "a red circle", "--to", "a blue star", "--mask-samples", "16", "-i", "4", "--seed", "2"};
+    Cli.Run r = Cli.run(files.args(concat(new String[] {"edit", img.toString(), "-o", whole.toString()}, common)));
+    assertEquals(0, r.exit(), r.toString());
+    com.fasterxml.jackson.databind.JsonNode settings = new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(Images.readPngText(whole).get(Runner.SETTINGS_KEY));
+    assertEquals("a blue star", settings.get("edit").get("to").asText());
+    assertEquals("a blue star", settings.get("prompts").asText(), "without PROMPTS the --to text is the prompt");
+
+    Path part = dir.resolve("part.png");
+    Cli.Run stopped = Cli.run(cl -> {
+      EditCommand e = Cli.command(cl, "edit");
+      e.listeners.add(ev -> {
+        if (ev.iteration() == 1) {
+          e.stop.request();
+        }
+        return true;
+      });
+    }, files.args(concat(new String[] {"edit", img.toString(), "-o", part.toString()}, common)));
+    assertEquals(Runner.EXIT_INTERRUPTED, stopped.exit(), stopped.toString());
+    Cli.Run resumed = Cli.run("resume", dir.resolve("part.ckpt").toString(), "-q");
+    assertEquals(0, resumed.exit(), resumed.toString());
+    assertEquals(Images.read(whole), Images.read(part));
+  }
+
+  static String[] concat(String[] a, String[] b) {
+    return Stream.concat(java.util.Arrays.stream(a), java.util.Arrays.stream(b)).toArray(String[]::new);
+  }
+
   static int gifFrames(Path gif) throws IOException {
     try (ImageInputStream in = ImageIO.createImageInputStream(gif.toFile())) {
       ImageReader reader = ImageIO.getImageReadersByFormatName("gif").next();

@@ -136,10 +136,15 @@ class ErrorsTest {
   }
 
   @Test
-  void editWithFromAndToIsNotSupportedYet() throws IOException {
+  void editErrors() throws IOException {
     Path img = dir.resolve("img.png");
     Images.writePng(GenerateCommandTest.gradient(32, 32), img, Map.of());
-    assertUsageError(Cli.run("edit", img.toString(), "--from", "a cat", "--to", "a dog"), "not supported yet");
+    assertUsageError(Cli.run("edit", img.toString(), "--from", "a cat"), "--from and --to go together");
+    assertUsageError(Cli.run("edit", img.toString(), "--to", "a dog"), "--from and --to go together");
+    assertUsageError(Cli.run("edit", img.toString(), "--from", "a cat", "--to", "a dog", "--mask-samples", "3"), "--mask-samples");
+    assertUsageError(Cli.run("edit", img.toString(), "--from", "a cat", "--to", "a dog", "--edit-scale", "0"), "--edit-scale");
+    assertUsageError(Cli.run("edit", img.toString(), "--from", "a cat", "--to", "a dog", "--content-weight", "-1"), "--content-weight");
+    assertUsageError(Cli.run("edit", img.toString(), "--from", " ", "--to", "a dog"), "must not be blank");
     assertUsageError(Cli.run("edit", img.toString()), "edit needs PROMPTS");
     assertUsageError(Cli.run(files.args("edit", img.toString(), "a cat", "--init-image", img.toString())), "--init-image cannot be used with edit");
     assertUsageError(Cli.run(gen("a cat", "--init-image", img.toString(), "--init-noise", "pixels")), "exclude each other");

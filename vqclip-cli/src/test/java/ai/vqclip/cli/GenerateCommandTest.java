@@ -122,7 +122,7 @@ class GenerateCommandTest {
   }
 
   @Test
-  void builtInModelsWhenNoneIsGivenAndTheProgressBarAndSummary() throws IOException {
+  void builtInDemoModelsWhenNoneIsGivenAndTheProgressBarAndSummary() throws IOException {
     Path out = dir.resolve("builtin.png");
     Cli.Run r = Cli.run("generate", "a red circle", "-o", out.toString(), "-s", "16", "16", "-i", "3", "--seed", "1", "--cutouts", "2",
         "--threads", "1");
@@ -130,6 +130,20 @@ class GenerateCommandTest {
     assertEquals(16, ImageIO.read(out.toFile()).getWidth());
     assertTrue(r.err().contains("3/3") && r.err().contains("it/s") && r.err().contains("loss "), r.err());
     assertTrue(r.out().startsWith("wrote " + out.toAbsolutePath() + ": 16x16, seed 1, 3 iterations (completed), loss "), r.out());
+    String models = JSON.readTree(Images.readPngText(out).get(Runner.MANIFEST_KEY)).get("models").toString();
+    assertTrue(models.contains("bundled demo models"), models);
+  }
+
+  @Test
+  void theDemoModelsDefaults() throws IOException {
+    // No size, iterations, cutouts or augmentations given: the demo models' own settings.
+    Path out = dir.resolve("demo.png");
+    Cli.Run r = Cli.run("generate", "a red circle on a blue background", "-o", out.toString(), "--seed", "1", "--threads", "1", "-q",
+        "-i", "2");
+    assertEquals(0, r.exit(), r.toString());
+    assertEquals(32, ImageIO.read(out.toFile()).getWidth());
+    String request = JSON.readTree(Images.readPngText(out).get(Runner.MANIFEST_KEY)).get("request").asText();
+    assertTrue(request.contains("cutouts=16,") && request.contains("augmentations=[]"), request);
   }
 
   @Test

@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Tiny models with seeded random weights: a VQGAN with downsampling factor 2 and 16 codes of width
  * 4, and a CLIP with 32x32 input and 16-dimensional embeddings. They exercise the whole pipeline in
- * milliseconds per step, but their images are noise: they only stand in until trained demo models
- * are bundled. Tests use them too.
+ * milliseconds per step, but their images are noise: they stand in when the build has no demo
+ * models (and serve tests).
  */
 public final class FallbackModels implements ModelSource {
   private static final Logger LOG = LoggerFactory.getLogger(FallbackModels.class);
@@ -50,18 +50,24 @@ public final class FallbackModels implements ModelSource {
 
   @Override
   public String description() {
-    return "built-in seeded random tiny models (no trained demo models are bundled yet)";
+    return "seeded random tiny models (this build has no demo models)";
+  }
+
+  /** Small runs: the images are noise whatever the settings. */
+  @Override
+  public RunDefaults defaults() {
+    return new RunDefaults(32, 50, 8, RunDefaults.GENERATE_PY.augments());
   }
 
   @Override
   public VqganGenerator openGenerator(ExecutionOptions options) {
-    LOG.warn("no --vqgan given: using a seeded random tiny VQGAN; images will be noise until demo models are bundled");
+    LOG.warn("no --vqgan given and no demo models in this build: using a seeded random tiny VQGAN; images will be noise");
     return generator(VQGAN_SEED, options);
   }
 
   @Override
   public ClipModel openClip(ExecutionOptions options) {
-    LOG.warn("no --clip given: using a seeded random tiny CLIP; prompts cannot steer it until demo models are bundled");
+    LOG.warn("no --clip given and no demo models in this build: using a seeded random tiny CLIP; prompts cannot steer it");
     return new ClipModel(encoder(CLIP_SEED, options), CHARS, "random tiny CLIP (seed " + CLIP_SEED + ")");
   }
 

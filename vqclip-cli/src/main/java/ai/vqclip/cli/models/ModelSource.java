@@ -1,15 +1,17 @@
 package ai.vqclip.cli.models;
 
 import ai.vqclip.core.backend.ExecutionOptions;
+import ai.vqclip.demo.DemoModels;
 import ai.vqclip.onnx.vqgan.VqganGenerator;
 
 /**
  * Where the command's models come from when the command line names none ({@code --vqgan}, {@code
  * --clip}). Each part is opened on its own, so a user VQGAN can run with the built-in CLIP and the
- * other way round.
+ * other way round. Closing the source releases what it holds for the models it opened (close it
+ * after them).
  */
-public interface ModelSource {
-  /** A short description for logs. */
+public interface ModelSource extends AutoCloseable {
+  /** A short description for logs and manifests. */
   String description();
 
   /** Opens the generator; the caller closes it. */
@@ -18,11 +20,17 @@ public interface ModelSource {
   /** Opens the CLIP encoder and its tokenizer; the caller closes the encoder. */
   ClipModel openClip(ExecutionOptions options);
 
+  /** The run settings that suit these models. */
+  RunDefaults defaults();
+
+  @Override
+  default void close() {}
+
   /**
-   * The models used when none is given. Seeded random tiny models until the bundled demo models
-   * (trained by vqclip) exist; switching to those is this one line.
+   * The models used when none is given: the bundled demo models (trained by vqclip), or seeded
+   * random tiny models in a build without them.
    */
   static ModelSource builtIn() {
-    return new FallbackModels();
+    return DemoModels.available() ? new DemoModelSource() : new FallbackModels();
   }
 }

@@ -33,13 +33,15 @@ public final class Models implements AutoCloseable {
   }
 
   /**
-   * Opens the selected models, taking the parts not selected from {@code builtIn}.
+   * Opens the selected models, taking the parts not selected from {@code builtIn} (which the
+   * result closes).
    *
    * @throws ModelLoadException when a file is unreadable or not a supported model
    */
   public static Models open(ModelSelection sel, ModelSource builtIn, ExecutionOptions options) {
     List<AutoCloseable> res = new ArrayList<>();
     Map<String, Map<String, String>> prov = new LinkedHashMap<>();
+    res.add(builtIn); // closed last, after the models it opened
     try {
       VqganGenerator gen;
       if (sel.vqgan() != null) {

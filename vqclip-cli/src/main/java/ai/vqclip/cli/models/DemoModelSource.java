@@ -1,0 +1,55 @@
+package ai.vqclip.cli.models;
+
+import ai.vqclip.core.backend.ExecutionOptions;
+import ai.vqclip.demo.DemoModels;
+import ai.vqclip.demo.eval.DemoGeneration;
+import ai.vqclip.onnx.clip.ClipEncoder;
+import ai.vqclip.onnx.vqgan.VqganGenerator;
+import java.util.List;
+
+/**
+ * The bundled demo models: a VQGAN (f=4, 128 codes) and a CLIP (32x32 input) trained by vqclip on
+ * a world of coloured shapes, with their own BPE vocabulary. They draw what their captions describe
+ * ("a red circle on a blue background") at 32x32. Unpacked from the class path on first use.
+ */
+final class DemoModelSource implements ModelSource {
+  private DemoModels.Bundle bundle;
+
+  private DemoModels.Bundle bundle() {
+    if (bundle == null) {
+      bundle = DemoModels.load();
+    }
+    return bundle;
+  }
+
+  @Override
+  public String description() {
+    return "bundled demo models (trained by vqclip on coloured shapes)";
+  }
+
+  @Override
+  public VqganGenerator openGenerator(ExecutionOptions options) {
+    return VqganGenerator.load(bundle().vqgan(), bundle().vqganConfig(), options);
+  }
+
+  @Override
+  public ClipModel openClip(ExecutionOptions options) {
+    DemoModels.Bundle b = bundle();
+    ClipEncoder enc = ClipEncoder.load(b.clip(), b.clipConfig(), b.tokenizer(), options);
+    return new ClipModel(enc, b.tokenizer(), "demo CLIP (" + ModelFiles.describe(b.clipConfig()) + ")");
+  }
+
+  /** The demo models' own settings: 32x32, 60 iterations, 16 plain crops. */
+  @Override
+  public RunDefaults defaults() {
+    return new RunDefaults(DemoModels.IMAGE_SIZE, DemoGeneration.ITERATIONS, DemoGeneration.CUTOUTS, List.of());
+  }
+
+  @Override
+  public void close() {
+    if (bundle != null) {
+      bundle.close();
+      bundle = null;
+    }
+  }
+}

@@ -1,0 +1,20 @@
+package ai.vqclip.cli.models;
+
+import java.util.List;
+
+/**
+ * The run settings that suit a set of models, used where the command line gives none.
+ *
+ * @param size output width and height
+ * @param iterations optimizer steps
+ * @param cutouts cutouts per step
+ * @param augments augmentation codes
+ */
+public record RunDefaults(int size, int iterations, int cutouts, List<String> augments) {
+  public RunDefaults {
+    augments = List.copyOf(augments);
+  }
+
+  /** nerdyrodent's generate.py defaults for real models on a CPU: 256 x 256, 500 iterations, 32 cutouts, Af Pe Ji Er. */
+  public static final RunDefaults GENERATE_PY = new RunDefaults(256, 500, 32, List.of("Af", "Pe", "Ji", "Er"));
+}
