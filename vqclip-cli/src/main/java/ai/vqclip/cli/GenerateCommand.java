@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
         "PROMPTS: 'text:weight:stop' entries separated by '|'; story mode: sets separated by '^' with --change-prompts-every."},
     footerHeading = "%nExamples:%n",
     footer = {
-        "  vqclip generate \"a red circle on a blue sky\" -o circle.png",
+        "  vqclip generate \"a red circle on a blue background\" -o circle.png",
         "  vqclip generate \"a cat:1|blurry:-0.5\" -s 256 256 -i 300 --seed 7 --manifest cat.json",
         "  vqclip generate \"a forest^a city\" --change-prompts-every 100 -i 300 --save-every 50",
         "  vqclip generate \"an oil painting\" --init-image photo.jpg --init-weight 0.5 --init-target init",

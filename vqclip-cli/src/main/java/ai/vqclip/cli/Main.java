@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
         InspectCommand.class, DemoCommand.class, SelfTestCommand.class},
     footerHeading = "%nExamples:%n",
     footer = {
-        "  vqclip generate \"a red circle on a blue sky\" -o circle.png",
+        "  vqclip generate \"a red circle on a blue background\" -o circle.png",
         "  vqclip edit photo.png \"a snowy landscape\" --mask region.png",
         "  vqclip video \"an endless library\" --zoom-every 10 -i 300",
         "  vqclip resume circle.ckpt --iterations 800",
