@@ -102,7 +102,7 @@ final class GifSequence implements AutoCloseable {
       stream.close();
       if (frames > 0) {
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        InputFiles.publish(target);
+        ai.vqclip.core.image.Images.makeReadable(target);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot finish GIF " + target + ": " + e.getMessage(), e);

@@ -43,16 +43,4 @@ final class InputFiles {
       throw new UsageException(option + ": " + p + " is a folder");
     }
   }
-
-  /**
-   * Makes a written file readable by everyone (rw-r--r--), as files a command writes usually are:
-   * the atomic writers create a private temporary file and rename it. Best effort.
-   */
-  static void publish(Path p) {
-    try {
-      java.nio.file.Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-    } catch (UnsupportedOperationException | java.io.IOException | SecurityException e) {
-      // Not a POSIX file system, or not ours to change: keep the mode as it is.
-    }
-  }
 }

@@ -160,7 +160,7 @@ record RunSettings(
       try {
         java.nio.file.Files.writeString(tmp, toJson(), StandardCharsets.UTF_8);
         java.nio.file.Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        InputFiles.publish(abs);
+        ai.vqclip.core.image.Images.makeReadable(abs);
       } finally {
         java.nio.file.Files.deleteIfExists(tmp);
       }

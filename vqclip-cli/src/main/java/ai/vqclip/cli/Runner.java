@@ -171,15 +171,13 @@ final class Runner {
     if (checkpoint) {
       Path c = OutputNames.checkpoint(output);
       result.checkpoint().save(c);
-      InputFiles.publish(c);
       s.save(OutputNames.settings(output));
     }
   }
 
-  /** Writes a PNG (atomically, with text chunks) readable by everyone. */
+  /** Writes a PNG (atomically, with text chunks, readable by everyone). */
   static void writePng(ai.vqclip.core.Tensor image, Path file, Map<String, String> text) {
     Images.writePng(image, file, text);
-    InputFiles.publish(file);
   }
 
   /** The PNG text chunks: manifest and settings as ASCII JSON, the prompts as a comment (as generate.py does). */

@@ -197,6 +197,7 @@ public final class Images {
           writer.setOutput(ios);
           writer.write(null, new IIOImage(img, null, meta), param);
         }
+        makeReadable(tmp);
         Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       } finally {
         Files.deleteIfExists(tmp);
@@ -232,5 +233,14 @@ public final class Images {
       throw new ModelLoadException("cannot read PNG metadata of " + path + ": " + e.getMessage(), e);
     }
     return out;
+  }
+
+  /** Gives a file the usual 0644 permissions where the file system is POSIX (temp files start as 0600). */
+  public static void makeReadable(Path p) {
+    try {
+      java.nio.file.Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    } catch (UnsupportedOperationException | java.io.IOException e) {
+      // not a POSIX file system, or not ours to change: keep what the system gave
+    }
   }
 }

@@ -114,6 +114,7 @@ public record Checkpoint(
       Path tmp = Files.createTempFile(dir, abs.getFileName().toString(), ".tmp");
       try {
         JSON.writeValue(tmp.toFile(), o);
+        ai.vqclip.core.image.Images.makeReadable(tmp);
         Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       } finally {
         Files.deleteIfExists(tmp);

@@ -308,7 +308,8 @@ public final class Pipeline {
         + ", seed=" + r.seed() + ", iterations=" + r.iterations() + ", optimizer=" + r.optimizer() + ", drops=" + r.learningRateDrops()
         + ", plateau=" + r.plateau() + ", cutouts=" + r.cutouts() + ", cutPow=" + r.cutPow() + ", augmentations=" + r.augmentations()
         + ", regularization=" + r.regularization() + ", tv=" + r.tvWeight() + ", init=" + r.init().getClass().getSimpleName()
-        + ", mask=" + (r.mask() != null) + ", saveEvery=" + r.saveEvery();
+        + ", mask=" + (r.mask() != null) + ", saveEvery=" + r.saveEvery() + ", edit=" + r.edit()
+        + ", imagePromptsLockstep=" + r.imagePromptsLockstep();
   }
 
   // ------------------------------------------------------------------------------------------ graph
