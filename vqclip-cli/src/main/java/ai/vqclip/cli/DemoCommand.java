@@ -99,7 +99,13 @@ final class DemoCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "demo: 2-layer tanh MLP %dx%d -> %d -> %d, %d nodes with backward; Adam on the input, lr %s, seed %d, %s %s%n",
         size.batch(), size.inputs(), size.hidden(), size.outputs(), graph.nodes().size(), lr, seed, backend.name(),
         threads == 0 ? "default threads" : threads + " threads");
-    Adam adam = Adam.withDefaults(lr);
+    // The same optimizer the pipeline uses for the latent (ND4J's Adam, beta 0.9/0.999, eps 1e-8).
+    ai.vqclip.core.optim.LatentOptimizer adam =
+        new ai.vqclip.core.optim.LatentOptimizer(ai.vqclip.core.optim.OptimizerConfig.adam(lr), x.length);
+    float[] xf = new float[x.length];
+    for (int i = 0; i < x.length; i++) {
+      xf[i] = (float) x[i];
+    }
     double[] losses = new double[steps + 1];
     long elapsed;
     try (Executable exe = backend.compile(graph, ExecutionOptions.cpu().withThreads(threads))) {
@@ -109,14 +115,14 @@ final class DemoCommand implements Callable<Integer> {
           .get(DemoNet.OUTPUT);
       long t0 = System.nanoTime();
       for (int step = 0; step <= steps; step++) {
-        Map<String, Tensor> res = exe.run(Map.of(DemoNet.INPUT, Tensor.fromDoubles(DType.FLOAT, xShape, x), DemoNet.TARGET, target));
+        Map<String, Tensor> res = exe.run(Map.of(DemoNet.INPUT, Tensor.ofFloats(xShape, xf), DemoNet.TARGET, target));
         losses[step] = res.get(DemoNet.LOSS).toDoubles()[0];
         if (step % logEvery == 0 || step == steps) {
           out.printf(Locale.ROOT, "step %6d  loss %.9e%n", step, losses[step]);
           out.flush();
         }
         if (step < steps) {
-          adam.step(x, res.get(DemoNet.GRAD).toDoubles());
+          adam.step(xf, res.get(DemoNet.GRAD).toFloats());
         }
       }
       elapsed = System.nanoTime() - t0;
