@@ -334,25 +334,10 @@ final class TensorRules {
     int r = x.rank();
     String mode = c.node().attrString("mode", "constant");
     long[] pads = c.requireConstantInput(1, "pads").toLongs();
-    long[] axes;
-    if (c.input(3) != null) {
-      axes = c.requireConstantInput(3, "axes").toLongs();
-    } else {
-      axes = new long[r];
-      for (int i = 0; i < r; i++) {
-        axes[i] = i;
-      }
-    }
-    if (pads.length != 2 * axes.length) {
-      throw c.fail("pads " + Arrays.toString(pads) + " must have 2 entries per padded axis (" + axes.length + " axes)");
-    }
-    long[] before = new long[r];
-    long[] after = new long[r];
-    for (int i = 0; i < axes.length; i++) {
-      int a = (int) normAxis(c, axes[i], r);
-      before[a] = pads[i];
-      after[a] = pads[i + axes.length];
-    }
+    long[] axes = c.input(3) != null ? c.requireConstantInput(3, "axes").toLongs() : null;
+    long[][] ba = ShapeInference.padsPerAxis(c.node(), r, pads, axes);
+    long[] before = ba[0];
+    long[] after = ba[1];
     Value g = c.gradOutput(0);
     switch (mode) {
       case "constant" -> padConstant(c, g, before, after);

@@ -457,27 +457,16 @@ public final class ShapeInference {
       if (pads == null || !x.shape().hasRank()) {
         return one(c, x.dtype(), x.shape().hasRank() ? unknownDims(x.rank()) : Shape.UNKNOWN);
       }
-      long[] p = pads.toLongs();
       int r = x.rank();
-      long[] axes;
       Tensor axesT = c.constant(3);
-      if (axesT != null) {
-        axes = axesT.toLongs();
-      } else {
-        axes = new long[r];
-        for (int i = 0; i < r; i++) {
-          axes[i] = i;
-        }
-      }
-      if (p.length != 2 * axes.length) {
-        throw c.fail("pads " + Arrays.toString(p) + " must have 2 entries per padded axis (" + axes.length + " axes)");
-      }
+      long[][] ba = padsPerAxis(c.node(), r, pads.toLongs(), axesT == null ? null : axesT.toLongs());
       List<Dim> d = new ArrayList<>(x.shape().dims());
-      for (int i = 0; i < axes.length; i++) {
-        int a = normAxis(c, axes[i], r);
+      for (int a = 0; a < r; a++) {
         Dim dd = d.get(a);
-        long add = p[i] + p[i + axes.length];
-        d.set(a, dd.isStatic() ? Dim.of(dd.size() + add) : Dim.symbol(dd.symbol() + "+" + add));
+        long add = ba[0][a] + ba[1][a];
+        if (add != 0) {
+          d.set(a, dd.isStatic() ? Dim.of(dd.size() + add) : Dim.symbol(dd.symbol() + "+" + add));
+        }
       }
       return one(c, x.dtype(), Shape.of(d));
     });
@@ -907,6 +896,35 @@ public final class ShapeInference {
       o.add(c.out(x.dtype(), Shape.of(d)));
     }
     return o;
+  }
+
+  /**
+   * Pad's {@code pads} (and optional {@code axes}) as per-axis amounts: {@code [0][a]} before and
+   * {@code [1][a]} after axis {@code a}.
+   *
+   * @throws IllegalArgumentException naming the node for a length mismatch or an axis out of range
+   */
+  public static long[][] padsPerAxis(Node n, int rank, long[] pads, long[] axes) {
+    if (axes == null) {
+      axes = new long[rank];
+      for (int i = 0; i < rank; i++) {
+        axes[i] = i;
+      }
+    }
+    if (pads.length != 2 * axes.length) {
+      throw new IllegalArgumentException(n.describe() + ": pads " + Arrays.toString(pads) + " must have 2 entries per padded axis ("
+          + axes.length + " axes)");
+    }
+    long[][] out = new long[2][rank];
+    for (int i = 0; i < axes.length; i++) {
+      long a = axes[i] < 0 ? axes[i] + rank : axes[i];
+      if (a < 0 || a >= rank) {
+        throw new IllegalArgumentException(n.describe() + ": axis " + axes[i] + " is out of range for rank " + rank);
+      }
+      out[0][(int) a] = pads[i];
+      out[1][(int) a] = pads[i + axes.length];
+    }
+    return out;
   }
 
   /** Normalized static slice parameters for one axis. */
