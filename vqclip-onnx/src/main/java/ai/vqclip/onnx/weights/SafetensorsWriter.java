@@ -37,7 +37,9 @@ public final class SafetensorsWriter {
     ObjectNode header = JSON.createObjectNode();
     if (metadata != null && !metadata.isEmpty()) {
       ObjectNode m = header.putObject("__metadata__");
-      metadata.forEach(m::put);
+      // Sorted, so the same tensors and metadata always give the same bytes (a Map.of's order varies
+      // from run to run).
+      new java.util.TreeMap<>(metadata).forEach(m::put);
     }
     long offset = 0;
     for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
