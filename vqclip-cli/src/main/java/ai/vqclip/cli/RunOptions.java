@@ -31,7 +31,7 @@ final class RunOptions {
       + "downsampling factor (default: 256 256, or 32 32 with the built-in demo models; edit: the image's size).")
   int[] size;
 
-  @Option(names = {"-i", "--iterations"}, paramLabel = "N", description = "Optimizer steps (default: 500, or 60 with the built-in demo "
+  @Option(names = {"-i", "--iterations"}, paramLabel = "N", description = "Optimizer steps (default: 500, or 150 with the built-in demo "
       + "models).")
   Integer iterations;
 
@@ -39,15 +39,16 @@ final class RunOptions {
       + "image's metadata).")
   Long seed;
 
-  @Option(names = {"-cuts", "--cutouts"}, paramLabel = "N", description = "Cutouts per step (default: 32, or 16 with the built-in demo "
+  @Option(names = {"-cuts", "--cutouts"}, paramLabel = "N", description = "Cutouts per step (default: 32, also with the built-in demo "
       + "models).")
   Integer cutouts;
 
-  @Option(names = {"-cutp", "--cut-pow"}, defaultValue = "1.0", paramLabel = "X", description = "Cutout size exponent (default: ${DEFAULT-VALUE}).")
-  double cutPow;
+  @Option(names = {"-cutp", "--cut-pow"}, paramLabel = "X", description = "Cutout size exponent (default: 1.0, or 0.5 with the built-in "
+      + "demo models).")
+  Double cutPowOption;
 
   @Option(names = {"-aug", "--augments"}, split = "[,\\s]+", splitSynopsisLabel = ",", arity = "1..*", paramLabel = "CODE", description = "Augmentations of the "
-      + "cutouts: Ji Sh Gn Pe Ro Af Cr Er Re Hf, Pool for pooled cutouts, or none (default: Af Pe Ji Er; none with the built-in demo models).")
+      + "cutouts: Ji Sh Gn Pe Ro Af Cr Er Re Hf, Pool for pooled cutouts, or none (default: Af Pe Ji Er; Af Pe with the built-in demo models).")
   List<String> augments;
 
   @Option(names = {"-opt", "--optimizer"}, defaultValue = "adam", paramLabel = "NAME", description = "adam, adamw, adagrad, adamax, rmsprop, "
@@ -122,6 +123,7 @@ final class RunOptions {
     RunDefaults d = selection.vqgan() == null && selection.clip().isEmpty() ? builtIn : RunDefaults.GENERATE_PY;
     int iterations = this.iterations != null ? this.iterations : d.iterations();
     int cutouts = this.cutouts != null ? this.cutouts : d.cutouts();
+    double cutPow = cutPowOption != null ? cutPowOption : d.cutPow();
     if (iterations < 1 || iterations > 1_000_000) {
       throw new UsageException("--iterations must be in [1, 1000000], got " + iterations);
     }

@@ -56,7 +56,7 @@ public final class FallbackModels implements ModelSource {
   /** Small runs: the images are noise whatever the settings. */
   @Override
   public RunDefaults defaults() {
-    return new RunDefaults(32, 50, 8, RunDefaults.GENERATE_PY.augments());
+    return new RunDefaults(32, 50, 8, RunDefaults.GENERATE_PY.augments(), 1.0);
   }
 
   @Override

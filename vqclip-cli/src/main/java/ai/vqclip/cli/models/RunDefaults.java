@@ -9,12 +9,13 @@ import java.util.List;
  * @param iterations optimizer steps
  * @param cutouts cutouts per step
  * @param augments augmentation codes
+ * @param cutPow crop-size exponent
  */
-public record RunDefaults(int size, int iterations, int cutouts, List<String> augments) {
+public record RunDefaults(int size, int iterations, int cutouts, List<String> augments, double cutPow) {
   public RunDefaults {
     augments = List.copyOf(augments);
   }
 
-  /** nerdyrodent's generate.py defaults for real models on a CPU: 256 x 256, 500 iterations, 32 cutouts, Af Pe Ji Er. */
-  public static final RunDefaults GENERATE_PY = new RunDefaults(256, 500, 32, List.of("Af", "Pe", "Ji", "Er"));
+  /** nerdyrodent's generate.py defaults for real models on a CPU: 256 x 256, 500 iterations, 32 cutouts, Af Pe Ji Er, cut_pow 1. */
+  public static final RunDefaults GENERATE_PY = new RunDefaults(256, 500, 32, List.of("Af", "Pe", "Ji", "Er"), 1.0);
 }

@@ -13,15 +13,21 @@ import ai.vqclip.onnx.vqgan.VqganGenerator;
 
 /**
  * Text-to-image generation with the demo models through the standard {@link Pipeline}, with
- * settings suited to them (the defaults a CLI should use for the demo models): 32x32 output, 16
- * cutouts with crop exponent 1, no augmentations, Adam 0.1. Not thread-safe; close it.
+ * settings suited to them (the defaults a CLI should use for the demo models): 32x32 output, 150 iterations, 32
+ * cutouts with crop exponent 0.5, Af Pe augmentations, Adam 0.1. Not thread-safe; close it.
  */
 public final class DemoGeneration implements AutoCloseable {
   /** Iterations of a default demo run. */
-  public static final int ITERATIONS = 60;
+  public static final int ITERATIONS = 150;
 
   /** Cutouts per iteration. */
-  public static final int CUTOUTS = 16;
+  public static final int CUTOUTS = 32;
+
+  /** Augmentation codes (affine and perspective; colour augmentations would fight colour prompts). */
+  public static final java.util.List<String> AUGMENTATIONS = java.util.List.of("Af", "Pe");
+
+  /** Crop-size exponent: below 1 favours larger crops, which keeps the whole scene in view. */
+  public static final double CUT_POW = 0.5;
 
   private final VqganGenerator generator;
   private final ClipEncoder encoder;
@@ -37,7 +43,7 @@ public final class DemoGeneration implements AutoCloseable {
   /** The demo request for a prompt: 32x32, {@link #ITERATIONS} iterations, {@link #CUTOUTS} cutouts, Adam 0.1. */
   public static GenerationRequest.Builder request(String prompt, long seed) {
     return GenerationRequest.builder(DemoModels.IMAGE_SIZE, DemoModels.IMAGE_SIZE, PromptSchedule.parse(prompt, ITERATIONS))
-        .iterations(ITERATIONS).cutouts(CUTOUTS).cutPow(1.0).seed(seed).optimizer(OptimizerConfig.adam(0.1));
+        .iterations(ITERATIONS).cutouts(CUTOUTS).cutPow(CUT_POW).augmentations(AUGMENTATIONS).seed(seed).optimizer(OptimizerConfig.adam(0.1));
   }
 
   /** Runs a request. */
