@@ -15,7 +15,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -67,30 +66,7 @@ public final class SafetensorsFile implements StateDict {
    * @throws ModelLoadException if the file cannot be read or is not a valid safetensors file
    */
   public static SafetensorsFile open(Path file) {
-    FileChannel ch;
-    try {
-      ch = FileChannel.open(file, StandardOpenOption.READ);
-    } catch (IOException e) {
-      throw new ModelLoadException("cannot open safetensors file " + file + ": " + e.getMessage(), e);
-    }
-    try {
-      SafetensorsFile f = parse(file, ch);
-      return f;
-    } catch (RuntimeException e) {
-      closeQuietly(ch);
-      throw e;
-    } catch (IOException e) {
-      closeQuietly(ch);
-      throw new ModelLoadException("cannot read safetensors file " + file + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static void closeQuietly(FileChannel ch) {
-    try {
-      ch.close();
-    } catch (IOException ignored) {
-      // already failing; the original error matters more
-    }
+    return ChannelOpener.open(file, "safetensors file", ch -> parse(file, ch));
   }
 
   private static ModelLoadException bad(Path file, String msg) {

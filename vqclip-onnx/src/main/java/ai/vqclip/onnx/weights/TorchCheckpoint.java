@@ -14,7 +14,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -86,13 +85,7 @@ public final class TorchCheckpoint implements AutoCloseable {
    * @throws ModelLoadException if the file cannot be read or is not a supported torch checkpoint
    */
   public static TorchCheckpoint open(Path file) {
-    FileChannel ch;
-    try {
-      ch = FileChannel.open(file, StandardOpenOption.READ);
-    } catch (IOException e) {
-      throw new ModelLoadException("cannot open checkpoint " + file + ": " + e.getMessage(), e);
-    }
-    try {
+    return ChannelOpener.open(file, "checkpoint", ch -> {
       ByteBuffer head = ByteBuffer.allocate(4);
       while (head.hasRemaining() && ch.read(head, head.position()) > 0) {
         // read up to 4 bytes
@@ -106,13 +99,7 @@ public final class TorchCheckpoint implements AutoCloseable {
       }
       throw new ModelLoadException("checkpoint " + file + ": not a torch ZIP archive or legacy stream (first bytes "
           + hex(h, head.position()) + ")");
-    } catch (RuntimeException e) {
-      closeQuietly(ch);
-      throw e;
-    } catch (IOException e) {
-      closeQuietly(ch);
-      throw new ModelLoadException("cannot read checkpoint " + file + ": " + e.getMessage(), e);
-    }
+    });
   }
 
   static String hex(byte[] b, int n) {
@@ -121,14 +108,6 @@ public final class TorchCheckpoint implements AutoCloseable {
       s.append(String.format("%02x", b[i] & 0xff));
     }
     return s.toString();
-  }
-
-  private static void closeQuietly(FileChannel ch) {
-    try {
-      ch.close();
-    } catch (IOException ignored) {
-      // the original failure is reported
-    }
   }
 
   // ---- ZIP -----------------------------------------------------------------------------------
