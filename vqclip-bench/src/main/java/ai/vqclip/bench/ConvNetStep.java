@@ -18,7 +18,6 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -37,7 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 2, time = 5)
 @Measurement(iterations = 3, time = 5)
 @Fork(1)
-public class ConvNetStep {
+public class ConvNetStep extends CompiledGraphState {
   /** Conv blocks. */
   public static final int LAYERS = 6;
   /** Channels of every conv. */
@@ -53,8 +52,6 @@ public class ConvNetStep {
   @Param("0")
   public int threads;
 
-  private OrtExecutable exe;
-  private Map<String, Tensor> feed;
 
   /** The benchmarked graph. */
   public static Graph graph(int size) {
@@ -72,13 +69,5 @@ public class ConvNetStep {
   @Benchmark
   public Map<String, Tensor> step() {
     return exe.run(feed, Set.of(BenchGraphs.LOSS, BenchGraphs.GRAD));
-  }
-
-  /** Frees the session. */
-  @TearDown(Level.Trial)
-  public void tearDown() {
-    if (exe != null) {
-      exe.close();
-    }
   }
 }

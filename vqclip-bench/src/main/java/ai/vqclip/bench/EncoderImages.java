@@ -17,7 +17,6 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /** The CLIP ViT-B/32 image tower alone on a batch of 224 x 224 cutouts, forward only. */
@@ -27,7 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 1, time = 5)
 @Measurement(iterations = 3, time = 10)
 @Fork(1)
-public class EncoderImages {
+public class EncoderImages extends CompiledGraphState {
   /** Cutouts per batch. */
   @Param("32")
   public int cutouts;
@@ -36,8 +35,6 @@ public class EncoderImages {
   @Param("0")
   public int threads;
 
-  private OrtExecutable exe;
-  private Map<String, Tensor> feed;
 
   /** The benchmarked graph. */
   public static Graph graph(int cutouts, int threads) {
@@ -62,13 +59,5 @@ public class EncoderImages {
   @Benchmark
   public Map<String, Tensor> encode() {
     return exe.run(feed);
-  }
-
-  /** Frees the session. */
-  @TearDown(Level.Trial)
-  public void tearDown() {
-    if (exe != null) {
-      exe.close();
-    }
   }
 }

@@ -20,7 +20,6 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -36,7 +35,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 1, time = 10)
 @Measurement(iterations = 3, time = 20)
 @Fork(1)
-public class FullStep {
+public class FullStep extends CompiledGraphState {
   /** Image side in pixels (height = width). */
   @Param("256")
   public int size;
@@ -49,8 +48,6 @@ public class FullStep {
   @Param("0")
   public int threads;
 
-  private OrtExecutable exe;
-  private Map<String, Tensor> feed;
   private Set<String> outputs;
   private LatentOptimizer optimizer;
   private float[] z;
@@ -83,13 +80,5 @@ public class FullStep {
     Map<String, Tensor> out = exe.run(feed, outputs);
     optimizer.step(z, out.get(GradientRequest.gradName("z")).toFloats());
     return out.get("loss").toDoubles()[0];
-  }
-
-  /** Frees the session. */
-  @TearDown(Level.Trial)
-  public void tearDown() {
-    if (exe != null) {
-      exe.close();
-    }
   }
 }

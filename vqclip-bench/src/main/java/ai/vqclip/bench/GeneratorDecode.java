@@ -17,7 +17,6 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /** The VQGAN f16_16384 synthesis alone (quantizer and decoder), forward only, latent in and image out. */
@@ -27,7 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 1, time = 5)
 @Measurement(iterations = 3, time = 10)
 @Fork(1)
-public class GeneratorDecode {
+public class GeneratorDecode extends CompiledGraphState {
   /** Image side in pixels. */
   @Param("256")
   public int size;
@@ -36,8 +35,6 @@ public class GeneratorDecode {
   @Param("0")
   public int threads;
 
-  private OrtExecutable exe;
-  private Map<String, Tensor> feed;
 
   /** The benchmarked graph. */
   public static Graph graph(int size, int threads) {
@@ -56,13 +53,5 @@ public class GeneratorDecode {
   @Benchmark
   public Map<String, Tensor> decode() {
     return exe.run(feed);
-  }
-
-  /** Frees the session. */
-  @TearDown(Level.Trial)
-  public void tearDown() {
-    if (exe != null) {
-      exe.close();
-    }
   }
 }

@@ -16,7 +16,6 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -31,7 +30,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
-public class SgemmPeak {
+public class SgemmPeak extends CompiledGraphState {
   /** Matrix size. */
   @Param("2048")
   public int n;
@@ -40,8 +39,6 @@ public class SgemmPeak {
   @Param("0")
   public int threads;
 
-  private OrtExecutable exe;
-  private Map<String, Tensor> feed;
 
   /** FLOPs of one run: {@code 2 n^3}. */
   public static double flops(int n) {
@@ -65,13 +62,5 @@ public class SgemmPeak {
   @Benchmark
   public Map<String, Tensor> matmul() {
     return exe.run(feed);
-  }
-
-  /** Frees the session. */
-  @TearDown(Level.Trial)
-  public void tearDown() {
-    if (exe != null) {
-      exe.close();
-    }
   }
 }
