@@ -16,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -91,21 +92,37 @@ public final class DemoModels {
     try {
       Path dir = Files.createTempDirectory("vqclip-demo-models");
       dir.toFile().deleteOnExit();
-      for (String f : FILES) {
-        try (InputStream in = DemoModels.class.getResourceAsStream(RESOURCE_DIR + f)) {
-          if (in == null) {
-            throw new ModelLoadException("the demo model file " + f + " is not on the class path (" + RESOURCE_DIR
-                + "); train the demo models with ai.vqclip.demo.train.TrainDemo or give a model explicitly");
-          }
-          Path p = dir.resolve(f);
-          Files.copy(in, p, StandardCopyOption.REPLACE_EXISTING);
-          p.toFile().deleteOnExit();
-        }
+      for (Path p : copyBundled(dir)) {
+        p.toFile().deleteOnExit();
       }
       return load(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot unpack the demo models", e);
     }
+  }
+
+  /**
+   * Copies the bundled {@link #FILES} from the class path into {@code dir} (which must exist), so
+   * that {@link #load(Path)} can read them from there.
+   *
+   * @return the files written
+   * @throws ModelLoadException when they are not bundled (train them with {@code
+   *     ai.vqclip.demo.train.TrainDemo})
+   */
+  public static List<Path> copyBundled(Path dir) throws IOException {
+    List<Path> written = new ArrayList<>();
+    for (String f : FILES) {
+      try (InputStream in = DemoModels.class.getResourceAsStream(RESOURCE_DIR + f)) {
+        if (in == null) {
+          throw new ModelLoadException("the demo model file " + f + " is not on the class path (" + RESOURCE_DIR
+              + "); train the demo models with ai.vqclip.demo.train.TrainDemo or give a model explicitly");
+        }
+        Path p = dir.resolve(f);
+        Files.copy(in, p, StandardCopyOption.REPLACE_EXISTING);
+        written.add(p);
+      }
+    }
+    return written;
   }
 
   /**

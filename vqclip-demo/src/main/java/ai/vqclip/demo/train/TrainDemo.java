@@ -7,6 +7,7 @@ import ai.vqclip.onnx.clip.ClipConfig;
 import ai.vqclip.onnx.weights.SafetensorsWriter;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Trains the bundled demo models from their committed seeds and writes them where {@link
@@ -22,6 +23,14 @@ public final class TrainDemo {
 
   /** Trains {@code which} ("vqgan", "clip" or "all") into {@code dir}, printing progress. */
   public static void train(String which, Path dir) {
+    train(which, dir, System.out::println);
+  }
+
+  /**
+   * Trains {@code which} ("vqgan", "clip" or "all"; "configs" writes the configs only) into {@code
+   * dir}; {@code progress} gets the progress lines (the CLI passes its own output writer).
+   */
+  public static void train(String which, Path dir, Consumer<String> progress) {
     if (!which.equals("vqgan") && !which.equals("clip") && !which.equals("all") && !which.equals("configs")) {
       throw new IllegalArgumentException("model must be vqgan, clip, all or configs, got '" + which + "'");
     }
@@ -37,21 +46,21 @@ public final class TrainDemo {
     }
     if (which.equals("vqgan") || which.equals("all")) {
       VqganTraining run = VqganTraining.demo();
-      VqganTraining.Result r = run.run(System.out::println);
+      VqganTraining.Result r = run.run(progress);
       write(dir.resolve(DemoModels.VQGAN_WEIGHTS), r.weights(), Map.of("format", "pt", "model", "vqclip demo vqgan",
           "config", run.model().toString()));
       r.manifest().write(dir.resolve("vqgan-training.json"));
       DemoModels.writeJson(dir.resolve(DemoModels.VQGAN_CONFIG), run.model());
-      System.out.println("vqgan done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
+      progress.accept("vqgan done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
     }
     if (which.equals("clip") || which.equals("all")) {
       ClipTraining run = ClipTraining.demo();
-      ClipTraining.Result r = run.run(dir, System.out::println);
+      ClipTraining.Result r = run.run(dir, progress);
       write(dir.resolve(DemoModels.CLIP_WEIGHTS), r.weights(), Map.of("format", "pt", "model", "vqclip demo clip",
           "config", r.config().toString()));
       r.manifest().write(dir.resolve("clip-training.json"));
       DemoModels.writeJson(dir.resolve(DemoModels.CLIP_CONFIG), r.config());
-      System.out.println("clip done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
+      progress.accept("clip done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
     }
   }
 
