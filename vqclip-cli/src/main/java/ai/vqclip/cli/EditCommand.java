@@ -1,5 +1,6 @@
 package ai.vqclip.cli;
 
+import ai.vqclip.cli.models.ModelSelection;
 import ai.vqclip.cli.models.ModelSource;
 import ai.vqclip.core.pipeline.StepListener;
 import java.nio.file.Path;
@@ -97,8 +98,9 @@ final class EditCommand implements Callable<Integer> {
     InputFiles.requireReadable(mask, "--mask");
     // Without PROMPTS the --to text is also the prompt (the pipeline needs one).
     String p = prompts.isEmpty() ? to.replace("|", " ").replace("^", " ").replace(":", " ") : String.join(" ", prompts);
-    ModelSource builtIn = ModelSource.builtIn();
-    RunSettings s = run.settings("edit", p, image, mask, edit, models, builtIn.defaults());
+    ModelSelection selection = models.selection();
+    ModelSource builtIn = ModelSource.of(selection);
+    RunSettings s = run.settings("edit", p, image, mask, edit, selection, builtIn.defaults());
     return Runner.run(s, null, null, new Runner.Context(spec.commandLine().getOut(), spec.commandLine().getErr(), run.quiet, stop, listeners,
         builtIn));
   }

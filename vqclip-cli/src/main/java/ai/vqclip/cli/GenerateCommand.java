@@ -1,5 +1,6 @@
 package ai.vqclip.cli;
 
+import ai.vqclip.cli.models.ModelSelection;
 import ai.vqclip.cli.models.ModelSource;
 import ai.vqclip.core.pipeline.StepListener;
 import java.util.ArrayList;
@@ -45,8 +46,9 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ModelSource builtIn = ModelSource.builtIn();
-    RunSettings s = run.settings("generate", String.join(" ", prompts), null, null, null, models, builtIn.defaults());
+    ModelSelection selection = models.selection();
+    ModelSource builtIn = ModelSource.of(selection);
+    RunSettings s = run.settings("generate", String.join(" ", prompts), null, null, null, selection, builtIn.defaults());
     return Runner.run(s, null, null, new Runner.Context(spec.commandLine().getOut(), spec.commandLine().getErr(), run.quiet, stop, listeners,
         builtIn));
   }

@@ -1,5 +1,6 @@
 package ai.vqclip.cli;
 
+import ai.vqclip.demo.DemoModels;
 import java.nio.file.Path;
 
 /** Checks on the files named on a command line (reported as usage errors), and the mode of the files written. */
@@ -23,6 +24,28 @@ final class InputFiles {
   }
 
   /**
+   * Fails unless {@code dir} (when not null) is a folder holding every file {@link
+   * DemoModels#load(Path)} reads, so a missing one is named before any model is opened; {@code
+   * option} names where the folder came from.
+   */
+  static void requireDemoModels(Path dir, String option) {
+    if (dir == null) {
+      return;
+    }
+    if (!java.nio.file.Files.isDirectory(dir)) {
+      throw new UsageException(option + ": " + (java.nio.file.Files.exists(dir) ? "not a folder: " : "folder not found: ") + dir);
+    }
+    for (String f : DemoModels.FILES) {
+      if (!java.nio.file.Files.isRegularFile(dir.resolve(f))) {
+        // A folder from 'train-demo clip' alone has no VQGAN: the likeliest reason for a missing file.
+        throw new UsageException(option + ": " + dir + " has no " + f + "; a demo model folder needs both models "
+            + "(vqclip train-demo all -o DIR, or copy the missing files into it)");
+      }
+      requireReadable(dir.resolve(f), option);
+    }
+  }
+
+  /**
    * Fails unless {@code p}'s folder exists or can be made and is writable, so a run does not fail
    * only at its end; {@code option} names where the path came from.
    */
@@ -30,7 +53,24 @@ final class InputFiles {
     if (p == null) {
       return;
     }
-    Path dir = p.toAbsolutePath().getParent();
+    createWritableFolder(p.toAbsolutePath().getParent(), option);
+    if (java.nio.file.Files.isDirectory(p)) {
+      throw new UsageException(option + ": " + p + " is a folder");
+    }
+  }
+
+  /**
+   * Fails unless {@code dir} is a folder, or does not exist and can be made, and is writable (it is
+   * made); {@code option} names where the path came from.
+   */
+  static void requireWritableFolder(Path dir, String option) {
+    if (java.nio.file.Files.exists(dir) && !java.nio.file.Files.isDirectory(dir)) {
+      throw new UsageException(option + ": " + dir + " is a file, not a folder");
+    }
+    createWritableFolder(dir, option);
+  }
+
+  private static void createWritableFolder(Path dir, String option) {
     try {
       java.nio.file.Files.createDirectories(dir);
     } catch (java.io.IOException | SecurityException e) {
@@ -38,9 +78,6 @@ final class InputFiles {
     }
     if (!java.nio.file.Files.isWritable(dir)) {
       throw new UsageException(option + ": cannot write to the folder " + dir);
-    }
-    if (java.nio.file.Files.isDirectory(p)) {
-      throw new UsageException(option + ": " + p + " is a folder");
     }
   }
 }

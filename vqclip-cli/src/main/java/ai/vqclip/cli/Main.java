@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
     versionProvider = Main.Version.class,
     description = "VQGAN-CLIP in Java: gradient-exporting ONNX graphs run by ONNX Runtime.",
     subcommands = {GenerateCommand.class, EditCommand.class, VideoCommand.class, ResumeCommand.class, TokenizeCommand.class,
-        InspectCommand.class, DemoCommand.class, SelfTestCommand.class},
+        InspectCommand.class, TrainDemoCommand.class, DemoCommand.class, SelfTestCommand.class},
     footerHeading = "%nExamples:%n",
     footer = {
         "  vqclip generate \"a red circle on a blue background\" -o circle.png",
@@ -32,6 +32,7 @@ import picocli.CommandLine.Spec;
         "  vqclip resume circle.ckpt --iterations 800",
         "  vqclip tokenize \"a photo of a cat\" --vocab bpe_simple_vocab_16e6.txt.gz",
         "  vqclip inspect vqgan_imagenet_f16_16384.ckpt",
+        "  vqclip train-demo -o demo-models",
         "'vqclip COMMAND --help' describes each command."})
 public final class Main implements Callable<Integer> {
   /** Exit code for usage errors, as picocli's default. */

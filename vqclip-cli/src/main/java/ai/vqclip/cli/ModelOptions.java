@@ -33,6 +33,11 @@ final class ModelOptions {
           + " metadata, else 64).")
   Integer clipHeadDim;
 
+  @Option(names = "--demo-models", paramLabel = "DIR",
+      description = "Use the demo models in DIR (as written by 'vqclip train-demo') instead of the bundled ones, for the parts --vqgan and "
+          + "--clip do not name.")
+  Path demoModels;
+
   /** The selection, with every named file checked to be a readable file. */
   ModelSelection selection() {
     InputFiles.requireReadable(vqgan, "--vqgan");
@@ -41,6 +46,7 @@ final class ModelOptions {
       InputFiles.requireReadable(p, "--clip");
     }
     InputFiles.requireReadable(vocab, "--vocab");
+    InputFiles.requireDemoModels(demoModels, "--demo-models");
     if (!clip.isEmpty() && vocab == null) {
       throw new UsageException("--clip needs --vocab FILE: the CLIP BPE vocabulary (bpe_simple_vocab_16e6.txt.gz, "
           + "or a Hugging Face vocab.json with merges.txt beside it)");
@@ -50,7 +56,8 @@ final class ModelOptions {
     }
     requireRange(vqganGroups, "--vqgan-groups");
     requireRange(clipHeadDim, "--clip-head-dim");
-    return new ModelSelection(abs(vqgan), abs(vqganConfig), clip.stream().map(ModelOptions::abs).toList(), abs(vocab), vqganGroups, clipHeadDim);
+    return new ModelSelection(abs(vqgan), abs(vqganConfig), clip.stream().map(ModelOptions::abs).toList(), abs(vocab), vqganGroups, clipHeadDim,
+        abs(demoModels));
   }
 
   private static void requireRange(Integer v, String name) {

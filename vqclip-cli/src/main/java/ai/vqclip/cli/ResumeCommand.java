@@ -1,5 +1,6 @@
 package ai.vqclip.cli;
 
+import ai.vqclip.cli.models.ModelSelection;
 import ai.vqclip.cli.models.ModelSource;
 import ai.vqclip.core.pipeline.Checkpoint;
 import ai.vqclip.core.pipeline.StepListener;
@@ -84,11 +85,14 @@ final class ResumeCommand implements Callable<Integer> {
     if (!dev.equals("cpu") && !dev.equals("cuda")) {
       throw new UsageException("--device must be cpu or cuda, got '" + device + "'");
     }
+    ModelSelection models = s.models().selection();
+    // The recorded folder may have changed since the run: report that as plainly as on the first run.
+    InputFiles.requireDemoModels(models.demoModels(), "--demo-models (recorded in " + sp + ")");
     Checkpoint c = Checkpoint.load(checkpoint);
     RunSettings r = s.withRun(iterations != null ? iterations : s.iterations(),
         output != null ? ModelOptions.abs(output).toString() : s.output(),
         manifest != null ? ModelOptions.abs(manifest).toString() : s.manifest(), dev, threads != null ? threads : s.threads());
     return Runner.run(r, c, image == null ? null : ModelOptions.abs(image),
-        new Runner.Context(spec.commandLine().getOut(), spec.commandLine().getErr(), quiet, stop, listeners, ModelSource.builtIn()));
+        new Runner.Context(spec.commandLine().getOut(), spec.commandLine().getErr(), quiet, stop, listeners, ModelSource.of(models)));
   }
 }

@@ -117,9 +117,8 @@ final class RunOptions {
    * are the edit command's (null otherwise). Unset options take {@code builtIn}'s defaults when no
    * model file is given, generate.py's otherwise. Checks everything that does not need the models.
    */
-  RunSettings settings(String command, String prompts, Path initOverride, Path mask, RunSettings.Edit edit, ModelOptions models,
+  RunSettings settings(String command, String prompts, Path initOverride, Path mask, RunSettings.Edit edit, ModelSelection selection,
       RunDefaults builtIn) {
-    ModelSelection selection = models.selection();
     RunDefaults d = selection.vqgan() == null && selection.clip().isEmpty() ? builtIn : RunDefaults.GENERATE_PY;
     int iterations = this.iterations != null ? this.iterations : d.iterations();
     int cutouts = this.cutouts != null ? this.cutouts : d.cutouts();

@@ -118,19 +118,23 @@ record RunSettings(
    * @param vocab CLIP vocabulary
    * @param vqganGroups GroupNorm groups
    * @param clipHeadDim CLIP head width
+   * @param demoModels the folder of demo models standing in for the bundled ones ({@code
+   *     --demo-models}); absent in settings written before that option
    */
-  record ModelFiles(String vqgan, String vqganConfig, List<String> clip, String vocab, Integer vqganGroups, Integer clipHeadDim) {
+  record ModelFiles(String vqgan, String vqganConfig, List<String> clip, String vocab, Integer vqganGroups, Integer clipHeadDim,
+      String demoModels) {
     ModelFiles {
       clip = clip == null ? List.of() : List.copyOf(clip);
     }
 
     static ModelFiles of(ModelSelection s) {
       return new ModelFiles(str(s.vqgan()), str(s.vqganConfig()), s.clip().stream().map(Path::toString).toList(), str(s.vocab()),
-          s.vqganGroups(), s.clipHeadDim());
+          s.vqganGroups(), s.clipHeadDim(), str(s.demoModels()));
     }
 
     ModelSelection selection() {
-      return new ModelSelection(path(vqgan), path(vqganConfig), clip.stream().map(Path::of).toList(), path(vocab), vqganGroups, clipHeadDim);
+      return new ModelSelection(path(vqgan), path(vqganConfig), clip.stream().map(Path::of).toList(), path(vocab), vqganGroups, clipHeadDim,
+          path(demoModels));
     }
   }
 

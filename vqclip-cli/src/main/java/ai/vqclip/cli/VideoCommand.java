@@ -2,6 +2,7 @@ package ai.vqclip.cli;
 
 import ai.vqclip.augment.StandardCutouts;
 import ai.vqclip.cli.models.ClipModel;
+import ai.vqclip.cli.models.ModelSelection;
 import ai.vqclip.cli.models.ModelSource;
 import ai.vqclip.cli.models.Models;
 import ai.vqclip.core.Tensor;
@@ -112,8 +113,9 @@ final class VideoCommand implements Callable<Integer> {
     if (run.saveEvery > 0) {
       throw new UsageException("--save-every does not apply to video; frames are written every --frame-every iterations");
     }
-    ModelSource builtIn = ModelSource.builtIn();
-    RunSettings settings = run.settings("video", String.join(" ", prompts), null, null, null, models, builtIn.defaults());
+    ModelSelection selection = models.selection();
+    ModelSource builtIn = ModelSource.of(selection);
+    RunSettings settings = run.settings("video", String.join(" ", prompts), null, null, null, selection, builtIn.defaults());
     InputFiles.requireWritable(Path.of(settings.output()), "--output");
     InputFiles.requireWritable(RunSettings.path(settings.manifest()), "--manifest");
     InputFiles.requireWritable(gif, "--gif");

@@ -128,14 +128,14 @@ class MainTest {
 
   @Test
   void everyRunCommandHasHelpWithExamples() {
-    for (String cmd : List.of("generate", "edit", "video", "resume", "tokenize", "inspect")) {
+    for (String cmd : List.of("generate", "edit", "video", "resume", "tokenize", "inspect", "train-demo")) {
       Run r = vqclip(cmd, "--help");
       assertEquals(0, r.exit(), cmd);
       assertTrue(r.out().contains("Usage: vqclip " + cmd) && r.out().contains("Examples:") && r.out().contains("  vqclip " + cmd + " "),
           r.out());
     }
     Run top = vqclip("--help");
-    for (String cmd : List.of("generate", "edit", "video", "resume", "tokenize", "inspect", "demo", "selftest")) {
+    for (String cmd : List.of("generate", "edit", "video", "resume", "tokenize", "inspect", "train-demo", "demo", "selftest")) {
       assertTrue(top.out().contains("  " + cmd + " ") || top.out().contains("  " + cmd + "\n"), cmd + " in " + top.out());
     }
     assertTrue(top.out().contains("Examples:"), top.out());
@@ -146,7 +146,7 @@ class MainTest {
     String help = vqclip("generate", "--help").out();
     for (String opt : List.of("--output", "--size", "--iterations", "--seed", "--cutouts", "--cut-pow", "--augments", "--optimizer", "--lr",
         "--image-prompts", "--noise-prompts", "--change-prompts-every", "--init-image", "--init-noise", "--init-weight", "--init-decay",
-        "--save-every", "--device", "--threads", "--vqgan", "--vqgan-config", "--clip", "--vocab", "--manifest", "--quiet", "--verbose")) {
+        "--save-every", "--device", "--threads", "--vqgan", "--vqgan-config", "--clip", "--vocab", "--manifest", "--demo-models", "--quiet", "--verbose")) {
       assertTrue(help.contains(opt), opt + " missing from: " + help);
     }
   }

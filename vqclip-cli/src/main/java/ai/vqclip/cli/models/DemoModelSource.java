@@ -5,26 +5,33 @@ import ai.vqclip.demo.DemoModels;
 import ai.vqclip.demo.eval.DemoGeneration;
 import ai.vqclip.onnx.clip.ClipEncoder;
 import ai.vqclip.onnx.vqgan.VqganGenerator;
-import java.util.List;
+import java.nio.file.Path;
 
 /**
- * The bundled demo models: a VQGAN (f=4, 128 codes) and a CLIP (32x32 input) trained by vqclip on
- * a world of coloured shapes, with their own BPE vocabulary. They draw what their captions describe
- * ("a red circle on a blue background") at 32x32. Unpacked from the class path on first use.
+ * The demo models: a VQGAN (f=4, 128 codes) and a CLIP (32x32 input) trained by vqclip on a world
+ * of coloured shapes, with their own BPE vocabulary. They draw what their captions describe ("a red
+ * circle on a blue background") at 32x32. The bundled ones are unpacked from the class path on
+ * first use; a folder written by {@code vqclip train-demo} is read in place.
  */
 final class DemoModelSource implements ModelSource {
+  private final Path dir;
   private DemoModels.Bundle bundle;
+
+  /** The demo models in {@code dir}, or the bundled ones when it is null. */
+  DemoModelSource(Path dir) {
+    this.dir = dir;
+  }
 
   private DemoModels.Bundle bundle() {
     if (bundle == null) {
-      bundle = DemoModels.load();
+      bundle = dir == null ? DemoModels.load() : DemoModels.load(dir);
     }
     return bundle;
   }
 
   @Override
   public String description() {
-    return "bundled demo models (trained by vqclip on coloured shapes)";
+    return dir == null ? "bundled demo models (trained by vqclip on coloured shapes)" : "demo models from " + dir;
   }
 
   @Override

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * The models named on a command line; a null or empty part is taken from the built-in {@link
- * ModelSource}.
+ * ModelSource}: the demo models of {@code demoModels} when given, else the bundled ones.
  *
  * @param vqgan VQGAN weights (safetensors, Lightning/torch checkpoint), or null
  * @param vqganConfig taming {@code model.yaml}, or null to infer the architecture from the weights
@@ -13,14 +13,17 @@ import java.util.List;
  * @param vocab CLIP BPE vocabulary (OpenAI merges file, or Hugging Face vocab.json with merges.txt beside it)
  * @param vqganGroups GroupNorm groups of the VQGAN, or null (file metadata, else taming's 32)
  * @param clipHeadDim attention head width of the CLIP models, or null (file metadata, else OpenAI's 64)
+ * @param demoModels a folder of demo models (as {@code vqclip train-demo} writes them) standing in
+ *     for the bundled ones, or null
  */
-public record ModelSelection(Path vqgan, Path vqganConfig, List<Path> clip, Path vocab, Integer vqganGroups, Integer clipHeadDim) {
+public record ModelSelection(Path vqgan, Path vqganConfig, List<Path> clip, Path vocab, Integer vqganGroups, Integer clipHeadDim,
+    Path demoModels) {
   public ModelSelection {
     clip = clip == null ? List.of() : List.copyOf(clip);
   }
 
   /** Nothing named: every part built in. */
   public static ModelSelection builtIn() {
-    return new ModelSelection(null, null, List.of(), null, null, null);
+    return new ModelSelection(null, null, List.of(), null, null, null, null);
   }
 }

@@ -31,6 +31,14 @@ public interface ModelSource extends AutoCloseable {
    * random tiny models in a build without them.
    */
   static ModelSource builtIn() {
-    return DemoModels.available() ? new DemoModelSource() : new FallbackModels();
+    return DemoModels.available() ? new DemoModelSource(null) : new FallbackModels();
+  }
+
+  /**
+   * The models for the parts {@code selection} does not name: the demo models in its {@link
+   * ModelSelection#demoModels() folder} when it gives one, else {@link #builtIn()}.
+   */
+  static ModelSource of(ModelSelection selection) {
+    return selection.demoModels() != null ? new DemoModelSource(selection.demoModels()) : builtIn();
   }
 }

@@ -42,6 +42,9 @@ public final class Models implements AutoCloseable {
     List<AutoCloseable> res = new ArrayList<>();
     Map<String, Map<String, String>> prov = new LinkedHashMap<>();
     res.add(builtIn); // closed last, after the models it opened
+    if (sel.demoModels() != null && sel.vqgan() != null && !sel.clip().isEmpty()) {
+      LOG.warn("--demo-models is unused: --vqgan and --clip name every model");
+    }
     try {
       VqganGenerator gen;
       if (sel.vqgan() != null) {

@@ -1,0 +1,125 @@
+package ai.vqclip.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.vqclip.core.image.Images;
+import ai.vqclip.demo.DemoModels;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code --demo-models DIR}: demo models read from a folder (here the bundled ones copied out, as
+ * {@code vqclip train-demo} would write them) instead of the class path, recorded for {@code resume}.
+ */
+class DemoModelsOptionTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir static Path demo;
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void copyTheBundledModels() throws IOException {
+    DemoModels.copyBundled(demo);
+  }
+
+  /** A fast generate run (2 iterations, 4 cutouts, seed 1) into {@code out} with {@code extra} options. */
+  private static Cli.Run generate(Path out, String... extra) {
+    return generate(out, 2, extra);
+  }
+
+  private static Cli.Run generate(Path out, int iterations, String... extra) {
+    List<String> args = new ArrayList<>(List.of("generate", "a red circle", "-o", out.toString(), "-i", Integer.toString(iterations),
+        "--cutouts", "4", "--seed", "1", "--threads", "1", "-q"));
+    args.addAll(List.of(extra));
+    return Cli.run(args.toArray(new String[0]));
+  }
+
+  private static JsonNode pngJson(Path png, String key) throws IOException {
+    return JSON.readTree(Images.readPngText(png).get(key));
+  }
+
+  /** A copy of the demo models in a folder of its own (to damage). */
+  private Path copy(String name) throws IOException {
+    Path d = Files.createDirectories(dir.resolve(name));
+    DemoModels.copyBundled(d);
+    return d;
+  }
+
+  @Test
+  void generateUsesTheFolderWithTheDemoDefaultsAndRecordsIt() throws IOException {
+    Path out = dir.resolve("circle.png");
+    Cli.Run r = generate(out, "--demo-models", demo.toString());
+    assertEquals(0, r.exit(), r.toString());
+    // No size given: the demo models' 32x32, and their cut_pow and augmentations.
+    assertEquals(32, ImageIO.read(out.toFile()).getWidth());
+    JsonNode m = pngJson(out, Runner.MANIFEST_KEY);
+    String source = "demo models from " + demo.toAbsolutePath();
+    assertEquals(source, m.get("models").get("generator").get("source").asText(), m.toString());
+    assertEquals(source, m.get("models").get("encoder0").get("source").asText(), m.toString());
+    String request = m.get("request").asText();
+    assertTrue(request.contains("cutPow=0.5,") && request.contains("augmentations=[Af, Pe]"), request);
+    assertEquals(demo.toAbsolutePath().toString(), pngJson(out, Runner.SETTINGS_KEY).get("models").get("demoModels").asText());
+  }
+
+  @Test
+  void aNamedVqganRunsWithTheFoldersClip(@TempDir Path models) throws IOException {
+    TinyModelFiles files = TinyModelFiles.write(models);
+    Path out = dir.resolve("mixed.png");
+    Cli.Run r = generate(out, "--demo-models", demo.toString(), "--vqgan", files.vqgan.toString(), "-s", "32", "32");
+    assertEquals(0, r.exit(), r.toString());
+    JsonNode models1 = pngJson(out, Runner.MANIFEST_KEY).get("models");
+    assertEquals(files.vqgan.toAbsolutePath().toString(), models1.get("generator").get("file").asText(), models1.toString());
+    assertEquals("demo models from " + demo.toAbsolutePath(), models1.get("encoder0").get("source").asText(), models1.toString());
+  }
+
+  @Test
+  void aFolderThatIsNotADemoModelFolderIsAUsageError() throws IOException {
+    Path missing = dir.resolve("nowhere");
+    ErrorsTest.assertUsageError(generate(dir.resolve("x.png"), "--demo-models", missing.toString()),
+        "--demo-models: folder not found: " + missing);
+    Path file = Files.writeString(dir.resolve("notes.txt"), "a file\n");
+    ErrorsTest.assertUsageError(generate(dir.resolve("x.png"), "--demo-models", file.toString()), "--demo-models: not a folder: " + file);
+    // What 'train-demo clip' alone leaves: no VQGAN.
+    Path clipOnly = copy("clip-only");
+    Files.delete(clipOnly.resolve(DemoModels.VQGAN_WEIGHTS));
+    ErrorsTest.assertUsageError(generate(dir.resolve("x.png"), "--demo-models", clipOnly.toString()),
+        "--demo-models: " + clipOnly.toAbsolutePath() + " has no vqgan.safetensors; a demo model folder needs both models");
+    Path image = dir.resolve("photo.png");
+    ImageIO.write(new BufferedImage(32, 32, BufferedImage.TYPE_INT_RGB), "png", image.toFile());
+    ErrorsTest.assertUsageError(Cli.run("edit", image.toString(), "a cat", "--demo-models", clipOnly.toString()),
+        "has no vqgan.safetensors");
+  }
+
+  @Test
+  void resumeUsesTheSameFolder() throws IOException {
+    Path models = copy("models");
+    Path whole = dir.resolve("whole.png");
+    assertEquals(0, generate(whole, 3, "--demo-models", models.toString()).exit());
+    Path part = dir.resolve("part.png");
+    Cli.Run first = generate(part, "--demo-models", models.toString(), "--checkpoint");
+    assertEquals(0, first.exit(), first.toString());
+    Path ckpt = dir.resolve("part.ckpt");
+    Cli.Run resumed = Cli.run("resume", ckpt.toString(), "--iterations", "3", "-q");
+    assertEquals(0, resumed.exit(), resumed.toString());
+    assertEquals("demo models from " + models.toAbsolutePath(),
+        pngJson(part, Runner.MANIFEST_KEY).get("models").get("generator").get("source").asText());
+    assertEquals(Images.read(whole), Images.read(part), "resumed on the same models as an uninterrupted run");
+
+    // The folder changed since: resume says which file is missing, and where the folder was recorded.
+    Files.delete(models.resolve(DemoModels.CLIP_CONFIG));
+    ErrorsTest.assertUsageError(Cli.run("resume", ckpt.toString(), "--iterations", "4", "-q"),
+        "--demo-models (recorded in " + dir.resolve("part.run.json") + "): " + models.toAbsolutePath() + " has no clip-config.json");
+  }
+}
