@@ -22,8 +22,9 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "train-demo",
     mixinStandardHelpOptions = true,
-    description = {"Retrain the bundled demo models (a tiny VQGAN and a tiny CLIP on a world of coloured shapes) from their committed "
-        + "seeds, printing progress.",
+    description = {"Retrain the bundled demo models from their committed seeds.",
+        "The models are a tiny VQGAN and a tiny CLIP trained on a world of coloured shapes; the same seeds give the same weights, and "
+            + "progress lines (steps, loss) go to stdout.",
         "Writes the weights (vqgan.safetensors, clip.safetensors), their configs, the CLIP vocabulary (bpe-demo.txt.gz) and the training "
             + "manifests (vqgan-training.json, clip-training.json: seed, steps, loss curve, time, metrics) into DIR; a model's files are "
             + "written when its training ends.",
