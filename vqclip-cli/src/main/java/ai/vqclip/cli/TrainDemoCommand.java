@@ -75,6 +75,7 @@ final class TrainDemoCommand implements Callable<Integer> {
     };
     progress.accept("training the demo " + (model == Model.all ? "VQGAN and CLIP" : model.name().toUpperCase(java.util.Locale.ROOT))
         + " into " + dir);
+    // ONNX Runtime's session creation for the training graphs crashes the JVM on a default-size thread stack.
     TrainDemo.runWithLargeStack(() -> training.train(model.name(), dir, progress));
     String missing = DemoModels.FILES.stream().filter(f -> !Files.isRegularFile(dir.resolve(f))).findFirst().orElse(null);
     progress.accept(missing == null ? "done: use it with --demo-models " + dir
