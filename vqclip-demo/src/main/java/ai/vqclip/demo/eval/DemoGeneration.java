@@ -14,7 +14,7 @@ import ai.vqclip.onnx.vqgan.VqganGenerator;
 /**
  * Text-to-image generation with the demo models through the standard {@link Pipeline}, with
  * settings suited to them (the defaults a CLI should use for the demo models): 32x32 output, 150 iterations, 32
- * cutouts with crop exponent 0.5, Af Pe augmentations, Adam 0.1. Not thread-safe; close it.
+ * cutouts with crop exponent 0.5, Af Pe augmentations with border padding, Adam 0.1. Not thread-safe; close it.
  */
 public final class DemoGeneration implements AutoCloseable {
   /** Iterations of a default demo run. */
@@ -23,8 +23,12 @@ public final class DemoGeneration implements AutoCloseable {
   /** Cutouts per iteration. */
   public static final int CUTOUTS = 32;
 
-  /** Augmentation codes (affine and perspective; colour augmentations would fight colour prompts). */
-  public static final java.util.List<String> AUGMENTATIONS = java.util.List.of("Af", "Pe");
+  /**
+   * Augmentation codes: affine and perspective warps with border padding (zero padding leaves the
+   * picture's edges without gradient, and the background came out wrong for half the prompts);
+   * colour augmentations would fight colour prompts.
+   */
+  public static final java.util.List<String> AUGMENTATIONS = java.util.List.of("Af", "Pe", "Border");
 
   /** Crop-size exponent: below 1 favours larger crops, which keeps the whole scene in view. */
   public static final double CUT_POW = 0.5;
