@@ -79,13 +79,17 @@ public final class StepProfile {
     phase("graph built");
     t0 = System.nanoTime();
     OnnxModel model = OnnxExport.export(g, OnnxExport.DEFAULT_EXTERNAL_THRESHOLD_BYTES);
-    if (!model.externalInitializers().isEmpty()) {
-      throw new IllegalStateException("the step graph has external initializers; this diagnostic handles only embedded ones");
-    }
-    System.out.printf("exported %d MB in %.1f s%n", model.bytes().length >> 20, (System.nanoTime() - t0) / 1e9);
+    System.out.printf("exported %d MB in %.1f s, %d initializers handed over from memory%n", model.bytes().length >> 20,
+        (System.nanoTime() - t0) / 1e9, model.externalInitializers().size());
     phase("exported");
     OrtEnvironment env = OrtEnvironment.getEnvironment();
+    // As OrtExecutable does it: off-heap weights are used in place, the tensors must outlive the session.
+    Map<String, OnnxTensor> external = new LinkedHashMap<>();
+    for (Map.Entry<String, Tensor> e : model.externalInitializers().entrySet()) {
+      external.put(e.getKey(), toOrt(env, e.getValue()));
+    }
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+      so.addExternalInitializers(new LinkedHashMap<>(external));
       so.setOptimizationLevel(level);
       so.setIntraOpNumThreads(threads);
       so.setInterOpNumThreads(1);
@@ -118,17 +122,29 @@ public final class StepProfile {
           summarize(session.endProfiling(), g);
         }
       }
+    } finally {
+      external.values().forEach(OnnxTensor::close);
     }
   }
 
+  /** Resident memory now and at peak, and the JVM's share of it: committed heap, direct buffers (weights). */
   private static void phase(String what) {
-    System.out.printf("[mem] %-16s rss %6.0f MB, peak %6.0f MB%n", what, ProcMemory.rssMb(), ProcMemory.peakRssMb());
+    long direct = 0;
+    for (java.lang.management.BufferPoolMXBean p : java.lang.management.ManagementFactory.getPlatformMXBeans(
+        java.lang.management.BufferPoolMXBean.class)) {
+      direct += p.getMemoryUsed();
+    }
+    System.out.printf("[mem] %-16s rss %6.0f MB, peak %6.0f MB (JVM heap committed %5d MB, direct buffers %5d MB)%n", what,
+        ProcMemory.rssMb(), ProcMemory.peakRssMb(), Runtime.getRuntime().totalMemory() >> 20, direct >> 20);
   }
 
   private static OnnxTensor toOrt(OrtEnvironment env, Tensor t) throws OrtException {
     ByteBuffer src = t.data();
-    ByteBuffer d = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
-    d.put(src.order(ByteOrder.LITTLE_ENDIAN)).flip();
+    ByteBuffer d = src;
+    if (!src.isDirect() || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+      d = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
+      d.put(src.order(ByteOrder.LITTLE_ENDIAN)).flip();
+    }
     ai.onnxruntime.OnnxJavaType jt = switch (t.dtype()) {
       case FLOAT -> ai.onnxruntime.OnnxJavaType.FLOAT;
       case INT64 -> ai.onnxruntime.OnnxJavaType.INT64;
