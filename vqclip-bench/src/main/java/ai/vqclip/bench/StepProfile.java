@@ -8,6 +8,7 @@ import ai.vqclip.core.Tensor;
 import ai.vqclip.core.graph.FlopCounter;
 import ai.vqclip.core.graph.Graph;
 import ai.vqclip.core.graph.Node;
+import ai.vqclip.core.pipeline.Pipeline;
 import ai.vqclip.onnx.OnnxExport;
 import ai.vqclip.onnx.OnnxModel;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -28,7 +29,8 @@ import java.util.TreeMap;
  *
  * <pre>
  * java -cp vqclip-bench/target/benchmarks.jar ai.vqclip.bench.StepProfile [--size 256] [--cutouts 32]
- *     [--runs 3] [--threads N] [--ort-profile PREFIX] [--no-arena] [--no-mem-pattern] [--config KEY=VALUE] [--opt-level all|extended|basic|none]
+ *     [--runs 3] [--threads N] [--ort-profile PREFIX] [--no-arena] [--no-mem-pattern] [--memory-saving auto|on|off]
+ *     [--config KEY=VALUE] [--opt-level all|extended|basic|none]
  * </pre>
  */
 public final class StepProfile {
@@ -43,6 +45,7 @@ public final class StepProfile {
     String profile = null;
     boolean arena = true;
     boolean memPattern = true;
+    Pipeline.MemorySaving memorySaving = Pipeline.MemorySaving.AUTO;
     OrtSession.SessionOptions.OptLevel level = OrtSession.SessionOptions.OptLevel.ALL_OPT;
     Map<String, String> config = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
@@ -54,6 +57,7 @@ public final class StepProfile {
         case "--ort-profile" -> profile = args[++i];
         case "--no-arena" -> arena = false;
         case "--no-mem-pattern" -> memPattern = false;
+        case "--memory-saving" -> memorySaving = Pipeline.MemorySaving.valueOf(args[++i].toUpperCase(java.util.Locale.ROOT));
         case "--config" -> {
           String[] kv = args[++i].split("=", 2);
           config.put(kv[0], kv.length > 1 ? kv[1] : "");
@@ -66,14 +70,14 @@ public final class StepProfile {
           default -> throw new IllegalArgumentException("--opt-level must be all, extended, basic or none, got " + args[i]);
         };
         default -> throw new IllegalArgumentException("unknown argument '" + args[i]
-            + "'; allowed: --size N, --cutouts N, --runs N, --threads N, --ort-profile PREFIX, --no-arena, --no-mem-pattern, --config KEY=VALUE, --opt-level L");
+            + "'; allowed: --size N, --cutouts N, --runs N, --threads N, --ort-profile PREFIX, --no-arena, --no-mem-pattern, --memory-saving auto|on|off, --config KEY=VALUE, --opt-level L");
       }
     }
     phase("start");
     FullModels m = FullModels.get(threads);
     phase("models made");
     long t0 = System.nanoTime();
-    FullModels.Step step = m.step(m.pipeline(), size, cutouts);
+    FullModels.Step step = m.step(m.pipeline(memorySaving), size, cutouts);
     Graph g = step.graph();
     System.out.printf("graph: %d nodes, %.1f GFLOP, built in %.1f s%n", g.nodes().size(), FlopCounter.count(g) / 1e9, (System.nanoTime() - t0) / 1e9);
     phase("graph built");

@@ -29,6 +29,16 @@ public interface Generator extends AutoCloseable {
    */
   Graph synthesisFragment(int width, int height);
 
+  /**
+   * Name scopes of nodes in {@link #synthesisFragment} (for that size) whose activations are large
+   * and cheap to recompute: a memory-saving step recomputes each in the backward pass instead of
+   * keeping its activations ({@link ai.vqclip.core.autodiff.GradientRequest#recompute()}). The
+   * default is none.
+   */
+  default java.util.List<String> recomputeScopes(int width, int height) {
+    return java.util.List.of();
+  }
+
   /** A random initial latent for that size, from {@code seed} (bit-identical for the same seed). */
   Tensor randomLatent(int width, int height, long seed);
 

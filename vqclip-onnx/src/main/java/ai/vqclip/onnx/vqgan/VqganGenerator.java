@@ -130,6 +130,13 @@ public final class VqganGenerator implements Generator {
     return synthesis.computeIfAbsent(k, s -> VqganGraphs.synthesis(weights, s.get(0), s.get(1)));
   }
 
+  /** {@inheritDoc} The two finest decoder levels and the output head ({@link VqganGraphs#recomputeScopes}). */
+  @Override
+  public List<String> recomputeScopes(int width, int height) {
+    latentShape(width, height); // rejects a size this model cannot produce, as synthesisFragment would
+    return VqganGraphs.recomputeScopes(config());
+  }
+
   @Override
   public Tensor randomLatent(int width, int height, long seed) {
     ensureOpen();
