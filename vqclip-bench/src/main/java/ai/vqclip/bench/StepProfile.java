@@ -79,6 +79,9 @@ public final class StepProfile {
     long t0 = System.nanoTime();
     FullModels.Step step = m.step(m.pipeline(memorySaving), size, cutouts);
     Graph g = step.graph();
+    // As Pipeline.run does before compiling its step: the helper sessions (here the text tower's) go.
+    m.encoder().releaseCaches();
+    m.generator().releaseCaches();
     System.out.printf("graph: %d nodes, %.1f GFLOP, built in %.1f s%n", g.nodes().size(), FlopCounter.count(g) / 1e9, (System.nanoTime() - t0) / 1e9);
     phase("graph built");
     t0 = System.nanoTime();

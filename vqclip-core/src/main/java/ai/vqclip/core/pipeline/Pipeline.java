@@ -186,6 +186,18 @@ public final class Pipeline {
     String stopReason = "completed";
     int iteration = start;
     Checkpoint last = null;
+    // Every text embedding of the schedule now, then free the helper sessions (text, image, encode):
+    // each holds its own runtime copy of its weights, and the step's session is the only one
+    // needed while the steps run.
+    for (List<Prompt> set : request.prompts().sets()) {
+      for (Prompt p : set) {
+        for (int e = 0; e < encoders.size(); e++) {
+          textEmbedding(e, p.text());
+        }
+      }
+    }
+    generator.releaseCaches();
+    encoders.forEach(Encoder::releaseCaches);
     try (Executable exec = backend.compile(step.graph, options)) {
       for (; iteration < request.iterations(); iteration++) {
         double lr = learningRateAt(request, iteration);

@@ -231,17 +231,13 @@ public final class VqganGenerator implements Generator {
     }
   }
 
+  /** {@inheritDoc} Closes the compiled encode and decode graphs. */
   @Override
-  public void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
+  public void releaseCaches() {
     List<OrtExecutable> all = new ArrayList<>(decoders.values());
     all.addAll(encoders.values());
     decoders.clear();
     encoders.clear();
-    synthesis.clear();
     for (OrtExecutable e : all) {
       try {
         e.close();
@@ -249,5 +245,15 @@ public final class VqganGenerator implements Generator {
         // close() must not throw; OrtExecutable.close is documented not to, this is belt and braces.
       }
     }
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    releaseCaches();
+    synthesis.clear();
   }
 }
