@@ -25,11 +25,13 @@ import java.util.TreeMap;
  * A diagnostic, not a benchmark: builds the full step at a size and cutout count, compiles it in an
  * ONNX Runtime session with chosen options, runs it a few times and prints where the time and the
  * memory go: resident memory after each phase, and with {@code --ort-profile} the time per op type
- * from ONNX Runtime's profiler with the FLOPs of those op types.
+ * from ONNX Runtime's profiler with the FLOPs of those op types. The defaults are a real run's:
+ * the memory pattern off as in {@code OrtExecutable}, memory saving {@code auto} as in {@link
+ * Pipeline}, and the helper sessions released before the step's session is created.
  *
  * <pre>
  * java -cp vqclip-bench/target/benchmarks.jar ai.vqclip.bench.StepProfile [--size 256] [--cutouts 32]
- *     [--runs 3] [--threads N] [--ort-profile PREFIX] [--no-arena] [--no-mem-pattern] [--memory-saving auto|on|off]
+ *     [--runs 3] [--threads N] [--ort-profile PREFIX] [--no-arena] [--mem-pattern] [--memory-saving auto|on|off]
  *     [--config KEY=VALUE] [--opt-level all|extended|basic|none]
  * </pre>
  */
@@ -44,7 +46,8 @@ public final class StepProfile {
     int threads = Runtime.getRuntime().availableProcessors();
     String profile = null;
     boolean arena = true;
-    boolean memPattern = true;
+    // Off by default, as OrtExecutable creates every session.
+    boolean memPattern = false;
     Pipeline.MemorySaving memorySaving = Pipeline.MemorySaving.AUTO;
     OrtSession.SessionOptions.OptLevel level = OrtSession.SessionOptions.OptLevel.ALL_OPT;
     Map<String, String> config = new LinkedHashMap<>();
@@ -56,6 +59,7 @@ public final class StepProfile {
         case "--threads" -> threads = Integer.parseInt(args[++i]);
         case "--ort-profile" -> profile = args[++i];
         case "--no-arena" -> arena = false;
+        case "--mem-pattern" -> memPattern = true;
         case "--no-mem-pattern" -> memPattern = false;
         case "--memory-saving" -> memorySaving = Pipeline.MemorySaving.valueOf(args[++i].toUpperCase(java.util.Locale.ROOT));
         case "--config" -> {
@@ -70,7 +74,7 @@ public final class StepProfile {
           default -> throw new IllegalArgumentException("--opt-level must be all, extended, basic or none, got " + args[i]);
         };
         default -> throw new IllegalArgumentException("unknown argument '" + args[i]
-            + "'; allowed: --size N, --cutouts N, --runs N, --threads N, --ort-profile PREFIX, --no-arena, --no-mem-pattern, --memory-saving auto|on|off, --config KEY=VALUE, --opt-level L");
+            + "'; allowed: --size N, --cutouts N, --runs N, --threads N, --ort-profile PREFIX, --no-arena, --mem-pattern, --no-mem-pattern, --memory-saving auto|on|off, --config KEY=VALUE, --opt-level L");
       }
     }
     phase("start");

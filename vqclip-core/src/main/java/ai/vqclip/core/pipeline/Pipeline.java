@@ -64,9 +64,10 @@ public final class Pipeline {
   /**
    * Whether the step's backward pass recomputes the generator's large activations ({@link
    * Generator#recomputeScopes}) instead of keeping them from the forward pass. Recomputing costs
-   * one more forward pass of those blocks (about 10 % more step time for VQGAN) and saves most of
-   * the decoder's activation memory (at 400x400 with 32 cutouts, about 3 GB of a 10.5 GB peak);
-   * results are bit-identical either way.
+   * one more forward pass of those blocks and saves most of the decoder's activation memory; for
+   * VQGAN f16_16384 with CLIP ViT-B/32 and 32 cutouts: at 400x400 +10 % FLOPs, a peak of 5.8
+   * instead of 8.9 GB; at 256x256 +7 % FLOPs, 4.7 instead of 5.7 GB (docs/performance.md).
+   * Results are bit-identical either way.
    */
   public enum MemorySaving {
     /** Recompute for images of more than {@link #AUTO_MIN_PIXELS} pixels (the default). */
