@@ -24,9 +24,12 @@ import java.util.Set;
  * floating activation entering a segment's copy is "gated" first: {@code x + 0 * g0}, where {@code
  * g0} is one element of the gradient that reached the segment's output. The copy is then a different
  * expression that can only run once the backward pass reaches the segment, and {@code x + 0 * g0}
- * equals {@code x} exactly whenever {@code g0} is finite (when it is not, the gradient is not finite
- * either). The result is the same arithmetic on the same values, so gradients are bit-identical to
- * those without recomputation.
+ * equals {@code x} exactly (up to the sign of a zero) whenever {@code g0} is finite. When it is not,
+ * the gradient reaching the segment is already not finite and the copy turns to NaN, so the run
+ * stops as diverged either way. Otherwise the copy repeats the same arithmetic on the same values,
+ * and gradients are bit-identical to those without recomputation.
+ *
+ * <p>A node belongs to the first listed scope whose name prefixes its own ({@code scope/...}).
  */
 final class Recompute {
   private final Graph forward;
@@ -50,7 +53,8 @@ final class Recompute {
         }
       }
       if (seg.isEmpty()) {
-        throw new IllegalArgumentException("recompute scope '" + scope + "' names no node of graph '" + forward.name() + "'");
+        throw new IllegalArgumentException("recompute scope '" + scope + "' names no node of graph '" + forward.name()
+            + "' (or only nodes of a scope listed before it)");
       }
       segments.add(seg);
     }
