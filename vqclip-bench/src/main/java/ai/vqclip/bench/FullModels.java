@@ -116,9 +116,14 @@ public final class FullModels {
     return options;
   }
 
-  /** A pipeline over both models with the standard cutouts. */
+  /** A pipeline over both models with the standard cutouts and the default memory saving. */
   public Pipeline pipeline() {
-    return Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(options).build();
+    return pipeline(Pipeline.MemorySaving.AUTO);
+  }
+
+  /** A pipeline over both models with the standard cutouts and the given memory saving. */
+  public Pipeline pipeline(Pipeline.MemorySaving memorySaving) {
+    return Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(options).memorySaving(memorySaving).build();
   }
 
   /** The request of a benchmarked step: one text prompt, the given size and cutouts, augmentations on. */
@@ -147,7 +152,7 @@ public final class FullModels {
   public Step step(Pipeline pipeline, int size, int cutouts) {
     Tensor z = generator.randomLatent(size, size, 3);
     Pipeline.StepSnapshot snap = pipeline.snapshot(request(size, cutouts), 0, z);
-    Graph g = Autodiff.differentiate(snap.graph(), GradientRequest.ofLoss("loss", "z"));
+    Graph g = Autodiff.differentiate(snap.graph(), pipeline.gradientRequest(request(size, cutouts)));
     return new Step(g, snap.inputs());
   }
 }

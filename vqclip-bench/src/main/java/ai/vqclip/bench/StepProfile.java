@@ -8,6 +8,7 @@ import ai.vqclip.core.Tensor;
 import ai.vqclip.core.graph.FlopCounter;
 import ai.vqclip.core.graph.Graph;
 import ai.vqclip.core.graph.Node;
+import ai.vqclip.core.pipeline.Pipeline;
 import ai.vqclip.onnx.OnnxExport;
 import ai.vqclip.onnx.OnnxModel;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -24,11 +25,14 @@ import java.util.TreeMap;
  * A diagnostic, not a benchmark: builds the full step at a size and cutout count, compiles it in an
  * ONNX Runtime session with chosen options, runs it a few times and prints where the time and the
  * memory go: resident memory after each phase, and with {@code --ort-profile} the time per op type
- * from ONNX Runtime's profiler with the FLOPs of those op types.
+ * from ONNX Runtime's profiler with the FLOPs of those op types. The defaults are a real run's:
+ * the memory pattern off as in {@code OrtExecutable}, memory saving {@code auto} as in {@link
+ * Pipeline}, and the helper sessions released before the step's session is created.
  *
  * <pre>
  * java -cp vqclip-bench/target/benchmarks.jar ai.vqclip.bench.StepProfile [--size 256] [--cutouts 32]
- *     [--runs 3] [--threads N] [--ort-profile PREFIX] [--no-arena] [--no-mem-pattern] [--config KEY=VALUE] [--opt-level all|extended|basic|none]
+ *     [--runs 3] [--threads N] [--ort-profile PREFIX] [--no-arena] [--mem-pattern] [--memory-saving auto|on|off]
+ *     [--config KEY=VALUE] [--opt-level all|extended|basic|none]
  * </pre>
  */
 public final class StepProfile {
@@ -42,7 +46,9 @@ public final class StepProfile {
     int threads = Runtime.getRuntime().availableProcessors();
     String profile = null;
     boolean arena = true;
-    boolean memPattern = true;
+    // Off by default, as OrtExecutable creates every session.
+    boolean memPattern = false;
+    Pipeline.MemorySaving memorySaving = Pipeline.MemorySaving.AUTO;
     OrtSession.SessionOptions.OptLevel level = OrtSession.SessionOptions.OptLevel.ALL_OPT;
     Map<String, String> config = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
@@ -53,7 +59,9 @@ public final class StepProfile {
         case "--threads" -> threads = Integer.parseInt(args[++i]);
         case "--ort-profile" -> profile = args[++i];
         case "--no-arena" -> arena = false;
+        case "--mem-pattern" -> memPattern = true;
         case "--no-mem-pattern" -> memPattern = false;
+        case "--memory-saving" -> memorySaving = Pipeline.MemorySaving.valueOf(args[++i].toUpperCase(java.util.Locale.ROOT));
         case "--config" -> {
           String[] kv = args[++i].split("=", 2);
           config.put(kv[0], kv.length > 1 ? kv[1] : "");
@@ -66,26 +74,33 @@ public final class StepProfile {
           default -> throw new IllegalArgumentException("--opt-level must be all, extended, basic or none, got " + args[i]);
         };
         default -> throw new IllegalArgumentException("unknown argument '" + args[i]
-            + "'; allowed: --size N, --cutouts N, --runs N, --threads N, --ort-profile PREFIX, --no-arena, --no-mem-pattern, --config KEY=VALUE, --opt-level L");
+            + "'; allowed: --size N, --cutouts N, --runs N, --threads N, --ort-profile PREFIX, --no-arena, --mem-pattern, --no-mem-pattern, --memory-saving auto|on|off, --config KEY=VALUE, --opt-level L");
       }
     }
     phase("start");
     FullModels m = FullModels.get(threads);
     phase("models made");
     long t0 = System.nanoTime();
-    FullModels.Step step = m.step(m.pipeline(), size, cutouts);
+    FullModels.Step step = m.step(m.pipeline(memorySaving), size, cutouts);
     Graph g = step.graph();
+    // As Pipeline.run does before compiling its step: the helper sessions (here the text tower's) go.
+    m.encoder().releaseCaches();
+    m.generator().releaseCaches();
     System.out.printf("graph: %d nodes, %.1f GFLOP, built in %.1f s%n", g.nodes().size(), FlopCounter.count(g) / 1e9, (System.nanoTime() - t0) / 1e9);
     phase("graph built");
     t0 = System.nanoTime();
     OnnxModel model = OnnxExport.export(g, OnnxExport.DEFAULT_EXTERNAL_THRESHOLD_BYTES);
-    if (!model.externalInitializers().isEmpty()) {
-      throw new IllegalStateException("the step graph has external initializers; this diagnostic handles only embedded ones");
-    }
-    System.out.printf("exported %d MB in %.1f s%n", model.bytes().length >> 20, (System.nanoTime() - t0) / 1e9);
+    System.out.printf("exported %d MB in %.1f s, %d initializers handed over from memory%n", model.bytes().length >> 20,
+        (System.nanoTime() - t0) / 1e9, model.externalInitializers().size());
     phase("exported");
     OrtEnvironment env = OrtEnvironment.getEnvironment();
+    // As OrtExecutable does it: off-heap weights are used in place, the tensors must outlive the session.
+    Map<String, OnnxTensor> external = new LinkedHashMap<>();
+    for (Map.Entry<String, Tensor> e : model.externalInitializers().entrySet()) {
+      external.put(e.getKey(), toOrt(env, e.getValue()));
+    }
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+      so.addExternalInitializers(new LinkedHashMap<>(external));
       so.setOptimizationLevel(level);
       so.setIntraOpNumThreads(threads);
       so.setInterOpNumThreads(1);
@@ -118,17 +133,29 @@ public final class StepProfile {
           summarize(session.endProfiling(), g);
         }
       }
+    } finally {
+      external.values().forEach(OnnxTensor::close);
     }
   }
 
+  /** Resident memory now and at peak, and the JVM's share of it: committed heap, direct buffers (weights). */
   private static void phase(String what) {
-    System.out.printf("[mem] %-16s rss %6.0f MB, peak %6.0f MB%n", what, ProcMemory.rssMb(), ProcMemory.peakRssMb());
+    long direct = 0;
+    for (java.lang.management.BufferPoolMXBean p : java.lang.management.ManagementFactory.getPlatformMXBeans(
+        java.lang.management.BufferPoolMXBean.class)) {
+      direct += p.getMemoryUsed();
+    }
+    System.out.printf("[mem] %-16s rss %6.0f MB, peak %6.0f MB (JVM heap committed %5d MB, direct buffers %5d MB)%n", what,
+        ProcMemory.rssMb(), ProcMemory.peakRssMb(), Runtime.getRuntime().totalMemory() >> 20, direct >> 20);
   }
 
   private static OnnxTensor toOrt(OrtEnvironment env, Tensor t) throws OrtException {
     ByteBuffer src = t.data();
-    ByteBuffer d = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
-    d.put(src.order(ByteOrder.LITTLE_ENDIAN)).flip();
+    ByteBuffer d = src;
+    if (!src.isDirect() || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+      d = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
+      d.put(src.order(ByteOrder.LITTLE_ENDIAN)).flip();
+    }
     ai.onnxruntime.OnnxJavaType jt = switch (t.dtype()) {
       case FLOAT -> ai.onnxruntime.OnnxJavaType.FLOAT;
       case INT64 -> ai.onnxruntime.OnnxJavaType.INT64;

@@ -2,6 +2,7 @@ package ai.vqclip.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -173,6 +174,23 @@ class PipelineTest {
     assertArrayEquals(a.latent().toFloats(), resumed.latent().toFloats());
     assertEquals(a.image(), resumed.image());
     assertEquals(12, resumed.manifest().iterationsRun());
+  }
+
+  @Test
+  void memorySavingRecomputesTheDecoderWithBitIdenticalRuns() {
+    GenerationRequest r = request("a red circle").iterations(6).augmentations(List.of("Af", "Pe")).build();
+    Pipeline on = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(TinyModels.CPU)
+        .memorySaving(Pipeline.MemorySaving.ON).build();
+    Pipeline off = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(TinyModels.CPU)
+        .memorySaving(Pipeline.MemorySaving.OFF).build();
+    assertFalse(on.gradientRequest(r).recompute().isEmpty(), "ON names segments to recompute");
+    assertTrue(off.gradientRequest(r).recompute().isEmpty(), "OFF recomputes nothing");
+    // AUTO leaves a small image alone: this pipeline's requests are 32x32.
+    assertTrue(pipeline.gradientRequest(r).recompute().isEmpty(), "AUTO recomputes at 32x32");
+    RunResult a = on.run(r);
+    RunResult b = off.run(r);
+    assertArrayEquals(b.latent().toFloats(), a.latent().toFloats());
+    assertEquals(b.image(), a.image());
   }
 
   @Test

@@ -40,6 +40,14 @@ public interface Encoder extends AutoCloseable {
     return java.util.Map.of("class", getClass().getName());
   }
 
+  /**
+   * Frees what is kept only to be faster next time: compiled host-side sessions, each holding its
+   * own runtime copy of the weights (hundreds of MB for full-size models). They are rebuilt on the
+   * next call that needs them. {@link ai.vqclip.core.pipeline.Pipeline} calls this before its step
+   * graph runs, whose session is the only one it needs then. The default does nothing.
+   */
+  default void releaseCaches() {}
+
   @Override
   void close();
 }

@@ -29,6 +29,16 @@ public interface Generator extends AutoCloseable {
    */
   Graph synthesisFragment(int width, int height);
 
+  /**
+   * Name scopes of nodes in {@link #synthesisFragment} (for that size) whose activations are large
+   * and cheap to recompute: a memory-saving step recomputes each in the backward pass instead of
+   * keeping its activations ({@link ai.vqclip.core.autodiff.GradientRequest#recompute()}). The
+   * default is none.
+   */
+  default java.util.List<String> recomputeScopes(int width, int height) {
+    return java.util.List.of();
+  }
+
   /** A random initial latent for that size, from {@code seed} (bit-identical for the same seed). */
   Tensor randomLatent(int width, int height, long seed);
 
@@ -51,6 +61,14 @@ public interface Generator extends AutoCloseable {
   default java.util.Map<String, String> provenance() {
     return java.util.Map.of("class", getClass().getName());
   }
+
+  /**
+   * Frees what is kept only to be faster next time: compiled host-side sessions, each holding its
+   * own runtime copy of the weights (hundreds of MB for full-size models). They are rebuilt on the
+   * next call that needs them. {@link ai.vqclip.core.pipeline.Pipeline} calls this before its step
+   * graph runs, whose session is the only one it needs then. The default does nothing.
+   */
+  default void releaseCaches() {}
 
   @Override
   void close();

@@ -182,6 +182,25 @@ public final class Tensor {
     return count(shape);
   }
 
+  /** Whether the data lives outside the Java heap (a direct or memory-mapped buffer). */
+  public boolean isOffHeap() {
+    return data.isDirect();
+  }
+
+  /**
+   * This tensor with its data outside the Java heap: itself when it already is, otherwise a copy
+   * into a direct buffer. Weights are kept off the heap once, at load time, so that every runtime
+   * session can use their memory in place instead of holding a copy of its own.
+   */
+  public Tensor offHeap() {
+    if (data.isDirect()) {
+      return this;
+    }
+    ByteBuffer d = ByteBuffer.allocateDirect(data.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+    d.put(data()).flip();
+    return new Tensor(dtype, shape, d);
+  }
+
   /** A read-only little-endian view of the data, positioned at 0. */
   public ByteBuffer data() {
     return data.duplicate().order(ByteOrder.LITTLE_ENDIAN);

@@ -19,8 +19,13 @@ public final class OnnxExport {
   /** The ONNX IR version written. */
   public static final long IR_VERSION = 10;
 
-  /** Default total initializer size above which large initializers are kept out of the proto. */
-  public static final long DEFAULT_EXTERNAL_THRESHOLD_BYTES = 1L << 30;
+  /**
+   * Default total initializer size above which large initializers are kept out of the proto: 0, so
+   * every initializer of at least {@link #EXTERNAL_MIN_TENSOR_BYTES} always is. Serialized into the
+   * proto, weights existed three times during session creation (the Java tensors, the proto bytes,
+   * ONNX Runtime's copy); handed over from memory, ONNX Runtime uses off-heap tensors in place.
+   */
+  public static final long DEFAULT_EXTERNAL_THRESHOLD_BYTES = 0;
 
   /** Initializers at least this big are the ones moved out when externalizing. */
   public static final long EXTERNAL_MIN_TENSOR_BYTES = 1L << 16;

@@ -62,7 +62,9 @@ public final class OrtExecutable implements Executable {
 
   /**
    * Compiles a graph. Initializers totalling more than {@code externalThresholdBytes} are handed to
-   * ONNX Runtime from memory instead of through the proto (needed above 2 GB).
+   * ONNX Runtime from memory instead of through the proto (needed above 2 GB; the default, 0,
+   * always does it). Off-heap initializers ({@link Tensor#offHeap()}) are then used in place, not
+   * copied, so the tensors must stay unmodified while the executable is open.
    *
    * @throws IllegalStateException when CUDA is requested, cannot load, and fallback is not allowed
    * @throws InferenceException when ONNX Runtime rejects the graph
@@ -251,6 +253,10 @@ public final class OrtExecutable implements Executable {
       case BFLOAT16 -> OnnxJavaType.BFLOAT16;
     };
     ByteBuffer src = t.data();
+    if (src.isDirect() && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+      // ONNX Runtime reads a direct buffer in place (no copy) for as long as the OnnxTensor lives.
+      return OnnxTensor.createTensor(env, src, t.shape(), jt);
+    }
     ByteBuffer direct = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.nativeOrder());
     direct.put(src.order(ByteOrder.LITTLE_ENDIAN));
     direct.flip();

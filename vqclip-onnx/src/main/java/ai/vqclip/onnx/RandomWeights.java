@@ -5,6 +5,8 @@ import ai.vqclip.core.graph.DType;
 import ai.vqclip.onnx.clip.ClipConfig;
 import ai.vqclip.onnx.vqgan.VqganConfig;
 import ai.vqclip.onnx.vqgan.VqganWeights;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -66,17 +68,21 @@ public final class RandomWeights {
     return m;
   }
 
-  /** A tensor of N(mean, sd^2) values from {@code rnd}. */
+  /**
+   * A float32 tensor of N(mean, sd^2) values from {@code rnd}, off the Java heap as loaded weights
+   * are ({@link Tensor#offHeap()}): written straight into a direct buffer, so a full-size model
+   * leaves neither a heap copy nor garbage behind.
+   */
   public static Tensor normal(long[] shape, SplittableRandom rnd, double mean, double sd) {
     long n = 1;
     for (long d : shape) {
       n = Math.multiplyExact(n, d);
     }
-    double[] v = new double[Math.toIntExact(n)];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = mean + sd * gaussian(rnd);
+    ByteBuffer b = ByteBuffer.allocateDirect(Math.toIntExact(Math.multiplyExact(n, 4L))).order(ByteOrder.LITTLE_ENDIAN);
+    for (long i = 0; i < n; i++) {
+      b.putFloat((float) (mean + sd * gaussian(rnd)));
     }
-    return Tensor.fromDoubles(DType.FLOAT, shape, v);
+    return Tensor.wrap(DType.FLOAT, shape, b.flip());
   }
 
   /** A standard normal draw (Box-Muller; SplittableRandom has no nextGaussian on Java 17). */

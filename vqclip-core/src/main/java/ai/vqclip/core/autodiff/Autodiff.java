@@ -18,9 +18,11 @@ import java.util.Set;
  * Reverse-mode automatic differentiation over a {@link Graph}: appends backward nodes (one {@link
  * VjpRule} per forward node on a path from a {@code wrt} value to a differentiated output) and
  * returns a graph that also outputs the requested gradients. Backward nodes read the forward
- * activations they need; nothing is recomputed. Rules run only for inputs that need a gradient,
- * and dead paths, unused initializers and vqclip's gradient-override ops are removed or lowered, so
- * the result is plain ONNX.
+ * activations they need, except inside the segments named by {@link GradientRequest#recompute()},
+ * which the backward pass recomputes from the segments' inputs (activation checkpointing: less
+ * memory for one more forward pass of those segments, bit-identical results). Rules run only for
+ * inputs that need a gradient, and dead paths, unused initializers and vqclip's gradient-override
+ * ops are removed or lowered, so the result is plain ONNX.
  */
 public final class Autodiff {
   private Autodiff() {}
@@ -94,6 +96,7 @@ public final class Autodiff {
       }
       accumulate(b, grads, out.name(), seed);
     }
+    Recompute recompute = new Recompute(forward, request.recompute(), b);
     List<Node> nodes = forward.nodes();
     for (int k = nodes.size() - 1; k >= 0; k--) {
       Node n = nodes.get(k);
@@ -109,16 +112,18 @@ public final class Autodiff {
       }
       boolean[] needs = new boolean[n.inputs().size()];
       boolean anyNeeds = false;
-      List<Value> ins = new ArrayList<>();
       for (int i = 0; i < needs.length; i++) {
         String in = n.inputs().get(i);
-        Value v = in.isEmpty() ? null : forward.value(in);
-        ins.add(v);
-        needs[i] = v != null && active.contains(in) && v.dtype().isFloating();
+        needs[i] = !in.isEmpty() && active.contains(in) && forward.value(in).dtype().isFloating();
         anyNeeds |= needs[i];
       }
       if (!anyNeeds) {
         continue;
+      }
+      Map<String, Value> recomputed = recompute.valuesFor(n, outGrads);
+      List<Value> ins = new ArrayList<>();
+      for (String in : n.inputs()) {
+        ins.add(in.isEmpty() ? null : recomputed.getOrDefault(in, forward.value(in)));
       }
       String key = n.domain().isEmpty() ? n.opType() : n.domain() + "." + n.opType();
       VjpRule rule = registry.rule(key).orElseThrow(() -> new IllegalArgumentException(
@@ -126,7 +131,7 @@ public final class Autodiff {
               + request.wrt() + " to " + request.seeded().keySet() + "; register one with VjpRegistry.register"));
       List<Value> outs = new ArrayList<>();
       for (String o : n.outputs()) {
-        outs.add(o.isEmpty() ? null : forward.value(o));
+        outs.add(o.isEmpty() ? null : recomputed.getOrDefault(o, forward.value(o)));
       }
       VjpContext ctx = new VjpContext(b, n, ins, outs, outGrads, needs);
       rule.apply(ctx);

@@ -15,11 +15,23 @@ import java.util.Objects;
  *     #seedName}, {@code false} means an implicit seed of ones (for a loss)
  * @param wrt the inputs and/or initializers whose gradients become outputs named {@link #gradName}
  * @param keepForwardOutputs whether the result keeps the forward graph's outputs
+ * @param recompute name scopes of forward segments whose activations the backward pass recomputes
+ *     instead of keeping (activation checkpointing): the nodes named {@code scope/...} form one
+ *     segment each; see {@link Autodiff} for how the copies are emitted. Empty for none.
  */
-public record GradientRequest(Map<String, Boolean> seeded, List<String> wrt, boolean keepForwardOutputs) {
+public record GradientRequest(Map<String, Boolean> seeded, List<String> wrt, boolean keepForwardOutputs, List<String> recompute) {
   public GradientRequest {
     seeded = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(seeded));
     wrt = List.copyOf(wrt);
+    recompute = List.copyOf(recompute);
+    for (String s : recompute) {
+      if (s.isEmpty() || s.endsWith("/")) {
+        throw new IllegalArgumentException("a recompute scope must be a non-empty name scope without a trailing '/', got '" + s + "'");
+      }
+    }
+    if (recompute.stream().distinct().count() != recompute.size()) {
+      throw new IllegalArgumentException("recompute lists a scope twice: " + recompute);
+    }
     if (seeded.isEmpty()) {
       throw new IllegalArgumentException("at least one output to differentiate is required");
     }
@@ -29,6 +41,11 @@ public record GradientRequest(Map<String, Boolean> seeded, List<String> wrt, boo
     if (wrt.stream().distinct().count() != wrt.size()) {
       throw new IllegalArgumentException("wrt lists a value twice: " + wrt);
     }
+  }
+
+  /** A request that keeps every activation (no recomputation). */
+  public GradientRequest(Map<String, Boolean> seeded, List<String> wrt, boolean keepForwardOutputs) {
+    this(seeded, wrt, keepForwardOutputs, List.of());
   }
 
   /** Gradient of a scalar loss output with respect to {@code wrt}. */
@@ -48,7 +65,12 @@ public record GradientRequest(Map<String, Boolean> seeded, List<String> wrt, boo
 
   /** The same request with the forward outputs dropped from the result. */
   public GradientRequest withoutForwardOutputs() {
-    return new GradientRequest(seeded, wrt, false);
+    return new GradientRequest(seeded, wrt, false, recompute);
+  }
+
+  /** The same request recomputing the segments of these name scopes in the backward pass. */
+  public GradientRequest withRecompute(List<String> scopes) {
+    return new GradientRequest(seeded, wrt, keepForwardOutputs, scopes);
   }
 
   /** Name of the gradient output for {@code wrtName}. */

@@ -188,6 +188,17 @@ public final class ClipEncoder implements Encoder {
     return exe;
   }
 
+  /** {@inheritDoc} Closes the compiled text and image graphs. */
+  @Override
+  public void releaseCaches() {
+    if (text != null) {
+      text.close();
+      text = null;
+    }
+    images.values().forEach(OrtExecutable::close);
+    images.clear();
+  }
+
   private void checkOpen() {
     if (closed) {
       throw new IllegalStateException("CLIP encoder is closed");
@@ -200,11 +211,6 @@ public final class ClipEncoder implements Encoder {
       return;
     }
     closed = true;
-    if (text != null) {
-      text.close();
-      text = null;
-    }
-    images.values().forEach(OrtExecutable::close);
-    images.clear();
+    releaseCaches();
   }
 }

@@ -343,7 +343,8 @@ public final class ClipWeights {
   public Tensor tensor(String canonical) {
     Tensor t = cache.get(canonical);
     if (t == null) {
-      t = read(canonical);
+      // Off the Java heap once, so that every session reads the same bytes in place (OrtExecutable).
+      t = read(canonical).offHeap();
       cache.put(canonical, t);
     }
     return t;
@@ -360,7 +361,7 @@ public final class ClipWeights {
       for (long d : shape) {
         n = Math.multiplyExact(n, d);
       }
-      ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(Math.multiplyExact(n, 4L))).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer bytes = ByteBuffer.allocateDirect(Math.toIntExact(Math.multiplyExact(n, 4L))).order(ByteOrder.LITTLE_ENDIAN);
       FloatBuffer out = bytes.asFloatBuffer();
       if (s.kind() == Kind.TRANSPOSED) {
         // source [rows, cols] -> canonical [cols, rows]

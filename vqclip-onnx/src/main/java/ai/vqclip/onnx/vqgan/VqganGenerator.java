@@ -130,6 +130,13 @@ public final class VqganGenerator implements Generator {
     return synthesis.computeIfAbsent(k, s -> VqganGraphs.synthesis(weights, s.get(0), s.get(1)));
   }
 
+  /** {@inheritDoc} The two finest decoder levels and the output head ({@link VqganGraphs#recomputeScopes}). */
+  @Override
+  public List<String> recomputeScopes(int width, int height) {
+    latentShape(width, height); // rejects a size this model cannot produce, as synthesisFragment would
+    return VqganGraphs.recomputeScopes(config());
+  }
+
   @Override
   public Tensor randomLatent(int width, int height, long seed) {
     ensureOpen();
@@ -224,17 +231,13 @@ public final class VqganGenerator implements Generator {
     }
   }
 
+  /** {@inheritDoc} Closes the compiled encode and decode graphs. */
   @Override
-  public void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
+  public void releaseCaches() {
     List<OrtExecutable> all = new ArrayList<>(decoders.values());
     all.addAll(encoders.values());
     decoders.clear();
     encoders.clear();
-    synthesis.clear();
     for (OrtExecutable e : all) {
       try {
         e.close();
@@ -242,5 +245,15 @@ public final class VqganGenerator implements Generator {
         // close() must not throw; OrtExecutable.close is documented not to, this is belt and braces.
       }
     }
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    releaseCaches();
+    synthesis.clear();
   }
 }

@@ -116,6 +116,35 @@ public final class VqganGraphs {
     return c.b.build();
   }
 
+  /** Name scope of the decoder's output head (norm_out, swish, conv_out). */
+  private static final String DECODER_OUT = "decoder.out";
+
+  /**
+   * The name scopes of {@link #synthesis} worth recomputing in the backward pass: every resnet and
+   * attention block of the two finest decoder levels, the upsampling into the finest level and the
+   * output head. They hold most of the activation memory (at 400x400 each 128-channel tensor of the
+   * finest level is 82 MB, and a resnet block keeps about ten), while recomputing them costs one
+   * more forward pass of those blocks.
+   */
+  public static java.util.List<String> recomputeScopes(VqganConfig cfg) {
+    java.util.List<String> s = new java.util.ArrayList<>();
+    int levels = cfg.numLevels();
+    int finestRes = cfg.resolution();
+    for (int i = Math.min(1, levels - 1); i >= 0; i--) {
+      for (int j = 0; j <= cfg.numResBlocks(); j++) {
+        s.add("decoder.up." + i + ".block." + j);
+        if (cfg.attnResolutions().contains(finestRes >> i)) {
+          s.add("decoder.up." + i + ".attn." + j);
+        }
+      }
+      if (i != 0) {
+        s.add("decoder.up." + i + ".upsample");
+      }
+    }
+    s.add(DECODER_OUT);
+    return s;
+  }
+
   private static void require(VqganWeights w, VqganWeights.Part p) {
     if (!w.has(p)) {
       throw new IllegalArgumentException("this graph needs the VQGAN " + p + " weights, but only " + w.parts() + " were loaded");
@@ -209,13 +238,18 @@ public final class VqganGraphs {
     }
 
     Value upsample(Value x, String p) {
-      Value scales = b.constant(Tensor.ofFloats(new long[] {4}, 1, 1, 2, 2));
-      Value up = b.op("Resize").in(x, null, scales)
-          .attr("mode", "nearest")
-          .attr("coordinate_transformation_mode", "asymmetric")
-          .attr("nearest_mode", "floor")
-          .out();
-      return conv(up, p + ".conv", 1);
+      b.pushScope(p);
+      try {
+        Value scales = b.constant(Tensor.ofFloats(new long[] {4}, 1, 1, 2, 2));
+        Value up = b.op("Resize").in(x, null, scales)
+            .attr("mode", "nearest")
+            .attr("coordinate_transformation_mode", "asymmetric")
+            .attr("nearest_mode", "floor")
+            .out();
+        return conv(up, p + ".conv", 1);
+      } finally {
+        b.popScope();
+      }
     }
 
     Value downsample(Value x, String p) {
@@ -244,8 +278,13 @@ public final class VqganGraphs {
           curRes *= 2;
         }
       }
-      h = swish(groupNorm(h, "decoder.norm_out"));
-      return conv(h, "decoder.conv_out", 1);
+      b.pushScope(DECODER_OUT);
+      try {
+        h = swish(groupNorm(h, "decoder.norm_out"));
+        return conv(h, "decoder.conv_out", 1);
+      } finally {
+        b.popScope();
+      }
     }
 
     Value encode(Value x) {

@@ -143,7 +143,8 @@ public final class VqganWeights {
         throw new ModelLoadException("VQGAN weight '" + e.getKey() + "' has shape " + Arrays.toString(x.shape()) + " but its header said "
             + Arrays.toString(e.getValue()));
       }
-      t.put(e.getKey(), x);
+      // Off the Java heap once, so that every session reads the same bytes in place (OrtExecutable).
+      t.put(e.getKey(), x.offHeap());
     }
     return new VqganWeights(config, parts, t);
   }

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Engine-level behaviour of {@link Autodiff}: the harness can fail, missing rules are reported,
- * gradient overrides, pruning, no recomputation, seeds and accumulation, initializers, and request
+ * gradient overrides, pruning, no recomputation unless asked, seeds and accumulation, initializers, and request
  * validation. DOUBLE throughout (every op used has a double kernel in ORT's CPU provider), except
  * where noted.
  */
@@ -324,6 +324,57 @@ class AutodiffEngineTest {
       assertEquals(1, g.nodes().stream().filter(n -> n.opType().equals(op)).count(), op + " nodes");
     }
     assertGradient(forward, randomInputs(forward, Map.of(), SEED), List.of("x", "w"), EPS, TOL_F64, SEED);
+  }
+
+  // ---------------------------------------------------------------- (f2) recomputation on request
+
+  /** x -> Exp -> [segment "blk": MatMul w, Tanh, Sigmoid, Mul] -> sum; the segment reads x's Exp. */
+  private static Graph segmented() {
+    GraphBuilder b = new GraphBuilder("segmented");
+    Value x = b.input("x", DType.DOUBLE, Shape.of(3, 4));
+    Value w = b.initializer("w", rand(new long[] {4, 2}, 11));
+    Value e = b.op("Exp").in(x).out();
+    b.pushScope("blk");
+    Value h = b.op("Tanh").in(b.matmul(e, w)).out();
+    Value s = b.add(b.op("Sigmoid").in(h).out(), b.mul(h, h));
+    b.popScope();
+    b.output("loss", sum(b, b.mul(s, s)));
+    return b.build();
+  }
+
+  @Test
+  void recomputedSegmentGivesBitIdenticalGradientsWithoutReadingItsForwardActivations() {
+    Graph forward = segmented();
+    GradientRequest plain = GradientRequest.ofLoss("loss", "x", "w");
+    Graph kept = Autodiff.differentiate(forward, plain);
+    Graph recomputed = Autodiff.differentiate(forward, plain.withRecompute(List.of("blk")));
+    Map<String, Tensor> in = randomInputs(forward, Map.of(), SEED);
+    Map<String, Tensor> a = run(kept, in);
+    Map<String, Tensor> r = run(recomputed, in);
+    for (String out : List.of("loss", GradientRequest.gradName("x"), GradientRequest.gradName("w"))) {
+      assertEquals(a.get(out), r.get(out), out + " differs with recomputation");
+    }
+    // The segment's forward activations are read by forward nodes only; its backward reads copies.
+    java.util.Set<String> inside = new java.util.HashSet<>();
+    forward.nodes().stream().filter(n -> n.name().startsWith("blk/")).forEach(n -> inside.addAll(n.outputs()));
+    java.util.Set<String> consumedOutside = new java.util.HashSet<>();
+    forward.nodes().stream().filter(n -> !n.name().startsWith("blk/")).forEach(n -> consumedOutside.addAll(n.inputs()));
+    for (Node n : recomputed.nodes()) {
+      if (n.name().startsWith("grad/")) {
+        for (String v : n.inputs()) {
+          assertTrue(!inside.contains(v) || consumedOutside.contains(v), n.describe() + " reads the segment's activation '" + v + "'");
+        }
+      }
+    }
+    assertEquals(2, recomputed.nodes().stream().filter(n -> n.opType().equals("Tanh")).count(), "Tanh nodes (forward and its copy)");
+    assertEquals(1, kept.nodes().stream().filter(n -> n.opType().equals("Tanh")).count(), "Tanh nodes without recomputation");
+  }
+
+  @Test
+  void recomputeScopeThatNamesNoNodeIsRejected() {
+    assertIae(() -> Autodiff.differentiate(segmented(), GradientRequest.ofLoss("loss", "x").withRecompute(List.of("nope"))),
+        "recompute scope 'nope'", "names no node");
+    assertIae(() -> GradientRequest.ofLoss("loss", "x").withRecompute(List.of("blk/")), "trailing '/'");
   }
 
   // ---------------------------------------------------------------- (g) seeds and accumulation

@@ -108,6 +108,9 @@ class ClipEncoderTest {
     double[] a = openai.embedText("a photo of a cat").toDoubles();
     double[] b = openai.embedText("a photo of a dog").toDoubles();
     assertTrue(maxAbsDiff(a, b) > 1e-3, "different texts gave the same embedding");
+    // Released sessions are rebuilt on demand and give the same result.
+    openai.releaseCaches();
+    assertArrayEquals(a, openai.embedText("a photo of a cat").toDoubles());
   }
 
   @Test

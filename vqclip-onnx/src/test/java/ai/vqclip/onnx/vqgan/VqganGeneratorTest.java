@@ -76,6 +76,10 @@ class VqganGeneratorTest {
       Tensor zq = g.encode(img);
       assertArrayEquals(new long[] {1, 4, 3, 5}, zq.shape());
       VqganGraphsTest.assertClose(REF.encodeImage(VqganReference.F.of(img)).d(), zq.toDoubles(), 1e-6);
+      // Released sessions are rebuilt on demand and give the same results.
+      g.releaseCaches();
+      assertEquals(img, g.decode(z));
+      assertEquals(zq, g.encode(img));
 
       assertSame(g.synthesisFragment(10, 6), g.synthesisFragment(10, 6));
       // A second size compiles its own session.
