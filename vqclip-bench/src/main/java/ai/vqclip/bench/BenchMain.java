@@ -2,6 +2,7 @@ package ai.vqclip.bench;
 
 import ai.vqclip.core.graph.FlopCounter;
 import ai.vqclip.core.graph.Graph;
+import ai.vqclip.core.pipeline.Pipeline;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -31,7 +32,10 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * reference; then the full-size benchmarks: {@link FullStep} at 256x256 with 8 and 32 cutouts and at
  * 400x400 with 32, {@link GeneratorDecode}, {@link EncoderImages} on 32 cutouts, {@link
  * TextEmbedding}, {@link BuildSession}; and (not with {@code --quick}) {@link FullStep} at 320x320/32
- * for the pixel fit and the small {@link ConvNetStep}.
+ * for the pixel fit and the small {@link ConvNetStep}. With {@code --scaling}, instead: two sweeps
+ * of the full step without recompute, cutouts 8/16/24/32 at 256x256 and sides 192/256/320/400 at 32
+ * cutouts, then a {@code Fit_cutouts} and a {@code Fit_pixels} line with least-squares lines
+ * ({@link LinearFit}) of time and FLOPs per step.
  *
  * <p>Fields of a line: name, params, ms_per_step, gflop_per_step (counted from the graph by {@link
  * FlopCounter}), gflops, sgemm_gflops (the sgemm reference measured again just before this
@@ -42,7 +46,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * <pre>
  * mvn -B -q package -pl vqclip-core,vqclip-onnx,vqclip-augment,vqclip-bench -am -DskipTests
  * java -Xmx6g -jar vqclip-bench/target/benchmarks.jar ... (plain JMH), or
- * java -Xmx6g -cp vqclip-bench/target/benchmarks.jar ai.vqclip.bench.BenchMain [--quick] [--threads N] [--device cpu|cuda]
+ * java -Xmx6g -cp vqclip-bench/target/benchmarks.jar ai.vqclip.bench.BenchMain [--quick] [--scaling] [--threads N] [--device cpu|cuda]
  *     [--only REGEX] [--sgemm-n N] [--conv-size N] [--out FILE]
  * </pre>
  *
@@ -55,7 +59,7 @@ public final class BenchMain {
   private BenchMain() {}
 
   /** Settings from the command line; {@code only} selects benchmarks by name (null: all). */
-  record Settings(int threads, boolean quick, int sgemmN, int convSize, Path out, Pattern only) {}
+  record Settings(int threads, boolean quick, boolean scaling, int sgemmN, int convSize, Path out, Pattern only) {}
 
   /**
    * One benchmark to run: a JMH class with parameters, and the graph whose FLOPs one operation
@@ -79,6 +83,7 @@ public final class BenchMain {
   static Settings parse(String[] args) {
     int threads = Runtime.getRuntime().availableProcessors();
     boolean quick = false;
+    boolean scaling = false;
     int sgemmN = 2048;
     int convSize = 128;
     Pattern only = null;
@@ -88,6 +93,7 @@ public final class BenchMain {
       String a = args[i];
       switch (a) {
         case "--quick" -> quick = true;
+        case "--scaling" -> scaling = true;
         case "--device" -> {
           String d = value(args, ++i, a);
           if (!d.equals("cpu") && !d.equals("cuda")) {
@@ -109,10 +115,10 @@ public final class BenchMain {
           }
         }
         default -> throw new IllegalArgumentException("unknown argument '" + a
-            + "'; allowed: --threads N, --quick, --device cpu|cuda, --only REGEX, --sgemm-n N, --conv-size N, --out FILE");
+            + "'; allowed: --threads N, --quick, --scaling, --device cpu|cuda, --only REGEX, --sgemm-n N, --conv-size N, --out FILE");
       }
     }
-    return new Settings(threads, quick, sgemmN, convSize, out, only);
+    return new Settings(threads, quick, scaling, sgemmN, convSize, out, only);
   }
 
   private static String value(String[] args, int i, String option) {
@@ -134,14 +140,35 @@ public final class BenchMain {
     }
   }
 
+  /** Cutout counts of the cutout sweep (at {@link #SCALING_CUTOUT_SIZE}) with {@code --scaling}. */
+  static final int[] SCALING_CUTOUTS = {8, 16, 24, 32};
+
+  /** Image side of the cutout sweep. */
+  static final int SCALING_CUTOUT_SIZE = 256;
+
+  /** Image sides of the pixel sweep (at 32 cutouts) with {@code --scaling}. */
+  static final int[] SCALING_SIZES = {192, 256, 320, 400};
+
+  /** Name prefixes of the two sweeps' lines. */
+  static final String CUTOUT_SWEEP = "ScaleCutouts_";
+
+  static final String PIXEL_SWEEP = "ScalePixels_";
+
   /** The benchmarks after the sgemm reference, in the order they run. */
   static List<Spec> specs(Settings s) {
     List<Spec> l = new ArrayList<>();
+    if (s.scaling()) {
+      // One memory mode (OFF) for every point: AUTO switches recompute on above 256x256, a kink in the line.
+      for (int c : SCALING_CUTOUTS) {
+        l.add(fullStep(CUTOUT_SWEEP, SCALING_CUTOUT_SIZE, c, Pipeline.MemorySaving.OFF, true));
+      }
+      for (int z : SCALING_SIZES) {
+        l.add(fullStep(PIXEL_SWEEP, z, 32, Pipeline.MemorySaving.OFF, true));
+      }
+      return select(s, l);
+    }
     for (int[] sc : new int[][] {{256, 8}, {256, 32}, {320, 32}, {400, 32}}) {
-      String size = Integer.toString(sc[0]);
-      String cut = Integer.toString(sc[1]);
-      l.add(new Spec("FullStep_" + size + "x" + size + "_" + cut + "cutouts", FullStep.class, Map.of("size", size, "cutouts", cut),
-          t -> FullStep.graph(sc[0], sc[1], t), sc[0] != 320));
+      l.add(fullStep("FullStep_", sc[0], sc[1], Pipeline.MemorySaving.AUTO, sc[0] != 320));
     }
     l.add(new Spec("GeneratorDecode_256x256", GeneratorDecode.class, Map.of("size", "256"), t -> GeneratorDecode.graph(256, t), true));
     l.add(new Spec("EncoderImages_32cutouts", EncoderImages.class, Map.of("cutouts", "32"), t -> EncoderImages.graph(32, t), true));
@@ -149,6 +176,16 @@ public final class BenchMain {
     l.add(new Spec("BuildSession_256x256_32cutouts", BuildSession.class, Map.of("size", "256", "cutouts", "32"), null, true));
     String conv = Integer.toString(s.convSize());
     l.add(new Spec("ConvNetStep_" + conv, ConvNetStep.class, Map.of("size", conv), t -> ConvNetStep.graph(s.convSize()), false));
+    return select(s, l);
+  }
+
+  private static Spec fullStep(String prefix, int size, int cutouts, Pipeline.MemorySaving mode, boolean quickToo) {
+    String name = prefix + size + "x" + size + "_" + cutouts + "cutouts" + (mode == Pipeline.MemorySaving.AUTO ? "" : "_recompute" + mode);
+    return new Spec(name, FullStep.class, Map.of("size", Integer.toString(size), "cutouts", Integer.toString(cutouts), "memorySaving",
+        mode.name()), t -> FullStep.graph(size, cutouts, mode, t), quickToo);
+  }
+
+  private static List<Spec> select(Settings s, List<Spec> l) {
     List<Spec> chosen = new ArrayList<>();
     for (Spec sp : l) {
       if ((sp.quickToo() || !s.quick()) && (s.only() == null || s.only().matcher(sp.name()).find())) {
@@ -186,6 +223,7 @@ public final class BenchMain {
       FullModels.get(s.threads());
       System.out.printf("full-size models with random weights made in %.1f s%n", (System.nanoTime() - t0) / 1e9);
     }
+    List<ObjectNode> done = new ArrayList<>();
     for (Spec sp : specs) {
       ObjectNode n = line(sp.name(), sp.params(), s.threads(), device);
       // The reference is measured again right before each benchmark: on a shared machine the
@@ -213,9 +251,56 @@ public final class BenchMain {
       }
       endMemory(n);
       emit(s.out(), n);
+      done.add(n);
+    }
+    if (s.scaling()) {
+      fitLine(done, CUTOUT_SWEEP, "cutouts", n -> n.get("params").get("cutouts").asDouble()).ifPresent(f -> emit(s.out(), f));
+      fitLine(done, PIXEL_SWEEP, "pixels", n -> Math.pow(n.get("params").get("size").asDouble(), 2)).ifPresent(f -> emit(s.out(), f));
     }
     System.out.println("wrote " + s.out());
     return failed ? 1 : 0;
+  }
+
+  /**
+   * A line {@code Fit_<axis>} through the measured lines of one sweep: time per step against the
+   * axis, raw and load-corrected (each time scaled by its neighbouring sgemm over the first sgemm,
+   * i.e. as if the machine had stayed as fast as at the start), and FLOPs per step (exact).
+   */
+  static java.util.Optional<ObjectNode> fitLine(List<ObjectNode> lines, String prefix, String axis,
+      java.util.function.ToDoubleFunction<ObjectNode> x) {
+    List<ObjectNode> pts = lines.stream().filter(n -> n.get("name").asText().startsWith(prefix) && n.get("ms_per_step").isNumber()).toList();
+    if (pts.size() < 2) {
+      return java.util.Optional.empty();
+    }
+    double[] xs = pts.stream().mapToDouble(x).toArray();
+    double[] ms = pts.stream().mapToDouble(n -> n.get("ms_per_step").asDouble()).toArray();
+    double[] gf = pts.stream().mapToDouble(n -> n.get("gflop_per_step").asDouble()).toArray();
+    double[] corrected = pts.stream().mapToDouble(n -> n.get("sgemm_gflops").isNumber() && n.get("sgemm_gflops_first").isNumber()
+        ? n.get("ms_per_step").asDouble() * n.get("sgemm_gflops").asDouble() / n.get("sgemm_gflops_first").asDouble() : Double.NaN).toArray();
+    ObjectNode f = JSON.createObjectNode();
+    f.put("name", "Fit_" + axis);
+    f.put("axis", axis);
+    f.set("x", JSON.valueToTree(xs));
+    f.set("ms_per_step", JSON.valueToTree(ms));
+    f.set("ms_time", fitNode(xs, ms));
+    if (java.util.Arrays.stream(corrected).allMatch(Double::isFinite)) {
+      f.set("ms_time_load_corrected", fitNode(xs, corrected));
+    }
+    if (java.util.Arrays.stream(gf).allMatch(Double::isFinite)) {
+      f.set("gflop", fitNode(xs, gf));
+    }
+    return java.util.Optional.of(f);
+  }
+
+  private static ObjectNode fitNode(double[] x, double[] y) {
+    LinearFit fit = LinearFit.of(x, y);
+    ObjectNode o = JSON.createObjectNode();
+    number(o, "intercept", fit.intercept());
+    number(o, "slope", fit.slope());
+    number(o, "r2", fit.r2());
+    number(o, "max_relative_residual", fit.maxRelativeResidual());
+    o.put("points", fit.points());
+    return o;
   }
 
   private static double sgemmGflops(Settings s, Measured m) {
@@ -224,7 +309,7 @@ public final class BenchMain {
 
   /** The sgemm reference with one warm-up and three measured one-second iterations. */
   private static Measured measureSgemmBriefly(Settings s) throws RunnerException {
-    return measure(SgemmPeak.class, new Settings(s.threads(), true, s.sgemmN(), s.convSize(), s.out(), s.only()),
+    return measure(SgemmPeak.class, new Settings(s.threads(), true, false, s.sgemmN(), s.convSize(), s.out(), s.only()),
         Map.of("n", Integer.toString(s.sgemmN())), 3);
   }
 

@@ -4,6 +4,7 @@ import ai.vqclip.core.Tensor;
 import ai.vqclip.core.autodiff.GradientRequest;
 import ai.vqclip.core.graph.Graph;
 import ai.vqclip.core.optim.LatentOptimizer;
+import ai.vqclip.core.pipeline.Pipeline;
 import ai.vqclip.onnx.OrtExecutable;
 import java.util.HashMap;
 import java.util.Map;
@@ -44,6 +45,10 @@ public class FullStep extends CompiledGraphState {
   @Param("32")
   public int cutouts;
 
+  /** {@link Pipeline.MemorySaving} mode: AUTO (recompute above 256x256, as real runs), ON or OFF. */
+  @Param("AUTO")
+  public String memorySaving;
+
   /** ONNX Runtime intra-op threads; 0 means one per available processor. */
   @Param("0")
   public int threads;
@@ -54,16 +59,16 @@ public class FullStep extends CompiledGraphState {
   private long[] zShape;
 
   /** The differentiated step graph benchmarked (for FLOP counting). */
-  public static Graph graph(int size, int cutouts, int threads) {
+  public static Graph graph(int size, int cutouts, Pipeline.MemorySaving memorySaving, int threads) {
     FullModels m = FullModels.get(SgemmPeak.resolveThreads(threads));
-    return m.step(m.pipeline(), size, cutouts).graph();
+    return m.step(m.pipeline(memorySaving), size, cutouts).graph();
   }
 
   /** Builds and compiles the step once per trial. */
   @Setup(Level.Trial)
   public void setUp() {
     FullModels m = FullModels.get(SgemmPeak.resolveThreads(threads));
-    FullModels.Step step = m.step(m.pipeline(), size, cutouts);
+    FullModels.Step step = m.step(m.pipeline(Pipeline.MemorySaving.valueOf(memorySaving)), size, cutouts);
     exe = OrtExecutable.create(step.graph(), m.options());
     feed = new HashMap<>(step.inputs());
     outputs = step.outputs();

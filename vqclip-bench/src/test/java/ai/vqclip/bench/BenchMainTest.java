@@ -58,6 +58,34 @@ class BenchMainTest {
   }
 
   @Test
+  void scalingRunsTwoSweepsWithOneMemoryModeAndFitsThem() {
+    List<String> names = BenchMain.specs(BenchMain.parse(new String[] {"--scaling", "--quick"})).stream().map(BenchMain.Spec::name).toList();
+    assertEquals(List.of("ScaleCutouts_256x256_8cutouts_recomputeOFF", "ScaleCutouts_256x256_16cutouts_recomputeOFF",
+        "ScaleCutouts_256x256_24cutouts_recomputeOFF", "ScaleCutouts_256x256_32cutouts_recomputeOFF", "ScalePixels_192x192_32cutouts_recomputeOFF",
+        "ScalePixels_256x256_32cutouts_recomputeOFF", "ScalePixels_320x320_32cutouts_recomputeOFF", "ScalePixels_400x400_32cutouts_recomputeOFF"),
+        names);
+    List<ObjectNode> lines = new java.util.ArrayList<>();
+    for (int c : new int[] {8, 16, 24}) {
+      ObjectNode n = BenchMain.line(BenchMain.CUTOUT_SWEEP + c, Map.of("size", "256", "cutouts", Integer.toString(c)), 2, "CPU: test");
+      // 1000 ms + 100 ms per cutout, measured while the machine ran at half speed for the last point.
+      double slow = c == 24 ? 2 : 1;
+      BenchMain.fill(n, new BenchMain.Measured((1000 + 100 * c) * slow, 2), 50 + 18 * c, 100 / slow);
+      BenchMain.number(n, "sgemm_gflops_first", 100);
+      lines.add(n);
+    }
+    lines.add(BenchMain.line("Other", Map.of(), 2, "CPU: test"));
+    ObjectNode f = BenchMain.fitLine(lines, BenchMain.CUTOUT_SWEEP, "cutouts", n -> n.get("params").get("cutouts").asDouble()).orElseThrow();
+    assertEquals("Fit_cutouts", f.get("name").asText());
+    assertEquals(3, f.get("ms_time").get("points").asInt());
+    assertEquals(1000, f.get("ms_time_load_corrected").get("intercept").asDouble(), 1e-9);
+    assertEquals(100, f.get("ms_time_load_corrected").get("slope").asDouble(), 1e-9);
+    assertEquals(1, f.get("ms_time_load_corrected").get("r2").asDouble(), 1e-12);
+    assertTrue(f.get("ms_time").get("r2").asDouble() < 0.99, f.toString());
+    assertEquals(18, f.get("gflop").get("slope").asDouble(), 1e-9);
+    assertTrue(BenchMain.fitLine(lines, BenchMain.PIXEL_SWEEP, "pixels", n -> 0).isEmpty());
+  }
+
+  @Test
   void lineHasTheIssuesFieldsAndNullForWhatWasNotMeasured() throws Exception {
     ObjectNode n = BenchMain.line("X", Map.of("size", "256"), 2, "CPU: test");
     BenchMain.fill(n, new BenchMain.Measured(500, 3), 10, 40);
