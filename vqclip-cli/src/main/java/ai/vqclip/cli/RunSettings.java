@@ -45,6 +45,9 @@ import java.util.List;
  * @param threads ONNX Runtime intra-op threads (0: its default)
  * @param edit a text-directed edit ({@code edit --from --to}), or null
  * @param imagePromptsLockstep re-cut image prompts with each step's cutouts
+ * @param memorySaving {@code auto}, {@code on} or {@code off}: recompute the decoder's finest
+ *     levels in the backward pass ({@link ai.vqclip.core.pipeline.Pipeline.MemorySaving}); null
+ *     (settings written before the option existed) means auto
  */
 record RunSettings(
     int format,
@@ -76,7 +79,8 @@ record RunSettings(
     String device,
     int threads,
     Edit edit,
-    boolean imagePromptsLockstep) {
+    boolean imagePromptsLockstep,
+    String memorySaving) {
 
   /** The current format version. */
   static final int FORMAT = 1;
@@ -195,17 +199,29 @@ record RunSettings(
     }
   }
 
+  /** The pipeline's memory mode ({@code auto} when the settings predate the option). */
+  ai.vqclip.core.pipeline.Pipeline.MemorySaving memorySavingMode() {
+    if (memorySaving == null) {
+      return ai.vqclip.core.pipeline.Pipeline.MemorySaving.AUTO;
+    }
+    try {
+      return ai.vqclip.core.pipeline.Pipeline.MemorySaving.valueOf(memorySaving.toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("run settings: memorySaving must be auto, on or off, got '" + memorySaving + "'", e);
+    }
+  }
+
   /** A copy with another size. */
   RunSettings withSize(int w, int h) {
     return new RunSettings(format, command, prompts, changePromptsEvery, w, h, iterations, seed, cutouts, cutPow, augments, optimizer, lr,
         imagePrompts, noisePrompts, initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint, output, manifest,
-        models, device, threads, edit, imagePromptsLockstep);
+        models, device, threads, edit, imagePromptsLockstep, memorySaving);
   }
 
   /** A copy with other values for what resume may change. */
   RunSettings withRun(int newIterations, String newOutput, String newManifest, String newDevice, int newThreads) {
     return new RunSettings(format, command, prompts, changePromptsEvery, width, height, newIterations, seed, cutouts, cutPow, augments, optimizer,
         lr, imagePrompts, noisePrompts, initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint, newOutput,
-        newManifest, models, newDevice, newThreads, edit, imagePromptsLockstep);
+        newManifest, models, newDevice, newThreads, edit, imagePromptsLockstep, memorySaving);
   }
 }

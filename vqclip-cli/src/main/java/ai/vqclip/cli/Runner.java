@@ -95,7 +95,7 @@ final class Runner {
       if (checkpointing) {
         s.save(OutputNames.settings(output));
       }
-      Pipeline.Builder pb = Pipeline.builder(models.generator(), new StandardCutouts()).options(options);
+      Pipeline.Builder pb = Pipeline.builder(models.generator(), new StandardCutouts()).options(options).memorySaving(s.memorySavingMode());
       for (ClipModel c : models.clips()) {
         pb.encoder(c.encoder());
       }

@@ -131,7 +131,7 @@ final class VideoCommand implements Callable<Integer> {
       Path output = Path.of(s.output());
       Path dir = framesDir != null ? ModelOptions.abs(framesDir) : OutputNames.sibling(output, "-frames");
       Path gifPath = gif != null ? ModelOptions.abs(gif) : OutputNames.sibling(output, ".gif");
-      Pipeline.Builder pb = Pipeline.builder(m.generator(), new StandardCutouts()).options(options);
+      Pipeline.Builder pb = Pipeline.builder(m.generator(), new StandardCutouts()).options(options).memorySaving(settings.memorySavingMode());
       for (ClipModel c : m.clips()) {
         pb.encoder(c.encoder());
       }

@@ -1,5 +1,6 @@
 package ai.vqclip.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -88,6 +89,15 @@ class GenerateCommandTest {
     JsonNode settings = JSON.readTree(dir.resolve("steps.run.json").toFile());
     assertEquals(2, settings.get("saveEvery").asInt());
     assertTrue(Images.readPngText(out).containsKey(Runner.MANIFEST_KEY));
+  }
+
+  @Test
+  void memorySavingIsRecordedAndGivesTheSameImage() throws IOException {
+    // Recomputation changes where activations come from, not their values: the image is bit-identical.
+    Tensor on = generate("saving-on", "--seed", "4", "--memory-saving", "on", "--checkpoint");
+    Tensor off = generate("saving-off", "--seed", "4", "--memory-saving", "OFF");
+    assertArrayEquals(off.toFloats(), on.toFloats());
+    assertEquals("on", JSON.readTree(dir.resolve("saving-on.run.json").toFile()).get("memorySaving").asText());
   }
 
   @Test
