@@ -65,7 +65,16 @@ final class StopSignal {
       for (String name : SIGNALS) {
         try {
           Signal s = new Signal(name);
-          previous.add(Signal.handle(s, handler));
+          SignalHandler before = Signal.handle(s, handler);
+          if (before == SignalHandler.SIG_IGN) {
+            // The process was started with the signal ignored (nohup, or a background job of a
+            // non-interactive shell): the JVM then keeps it ignored and never calls our handler,
+            // which is also what whoever started us asked for. Leave it ignored.
+            Signal.handle(s, before);
+            LOG.debug("SIG{} is ignored in this process; Ctrl-C will not stop the run", name);
+            continue;
+          }
+          previous.add(before);
           signals.add(s);
         } catch (IllegalArgumentException e) {
           // The signal is reserved (e.g. java -Xrs) or unknown here: it keeps its default action.

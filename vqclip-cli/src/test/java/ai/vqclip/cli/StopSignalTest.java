@@ -16,7 +16,8 @@ class StopSignalTest {
     StopSignal stop = new StopSignal();
     StringWriter text = new StringWriter();
     try (StopSignal.Handlers h = stop.install(new PrintWriter(text, true))) {
-      // Raising SIGINT without our handler would shut this JVM down: only when it is ours.
+      // Raising SIGINT without our handler would shut this JVM down: only when it is ours (not when
+      // the JVM was started with SIGINT ignored, e.g. as a background job of a script).
       Assumptions.assumeTrue(h.handles("INT"), "SIGINT cannot be handled in this JVM");
       assertFalse(stop.requested());
       Signal.raise(new Signal("INT"));
