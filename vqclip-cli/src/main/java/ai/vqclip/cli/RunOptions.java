@@ -31,7 +31,7 @@ final class RunOptions {
       + "downsampling factor (default: 256 256, or 32 32 with the built-in demo models; edit: the image's size).")
   int[] size;
 
-  @Option(names = {"-i", "--iterations"}, paramLabel = "N", description = "Optimizer steps (default: 500, or 150 with the built-in demo "
+  @Option(names = {"-i", "--iterations"}, paramLabel = "N", description = "Optimizer steps (default: 500, or 250 with the built-in demo "
       + "models).")
   Integer iterations;
 

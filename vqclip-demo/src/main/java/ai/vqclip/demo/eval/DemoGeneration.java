@@ -13,12 +13,12 @@ import ai.vqclip.onnx.vqgan.VqganGenerator;
 
 /**
  * Text-to-image generation with the demo models through the standard {@link Pipeline}, with
- * settings suited to them (the defaults a CLI should use for the demo models): 32x32 output, 150 iterations, 32
+ * settings suited to them (the defaults a CLI should use for the demo models): 32x32 output, 250 iterations, 32
  * cutouts with crop exponent 0.5, Af Pe augmentations with border padding, Adam 0.1. Not thread-safe; close it.
  */
 public final class DemoGeneration implements AutoCloseable {
   /** Iterations of a default demo run. */
-  public static final int ITERATIONS = 150;
+  public static final int ITERATIONS = 250;
 
   /** Cutouts per iteration. */
   public static final int CUTOUTS = 32;
