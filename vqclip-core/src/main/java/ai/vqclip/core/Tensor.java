@@ -196,9 +196,30 @@ public final class Tensor {
     if (data.isDirect()) {
       return this;
     }
-    ByteBuffer d = ByteBuffer.allocateDirect(data.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer d = allocateDirect(data.remaining());
     d.put(data()).flip();
     return new Tensor(dtype, shape, d);
+  }
+
+  /**
+   * A little-endian direct buffer of {@code bytes} bytes, for weights. Direct buffers count against
+   * the JVM's {@code -XX:MaxDirectMemorySize}, which defaults to the maximum heap: a JVM with a
+   * small heap and a large model runs out of it, and the JVM's own message ("Cannot reserve ... bytes
+   * of direct buffer memory") does not say what to do.
+   *
+   * @throws IllegalStateException naming the size and the JVM option when the limit is reached
+   */
+  public static ByteBuffer allocateDirect(long bytes) {
+    if (bytes < 0 || bytes > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("bytes must be in [0, " + Integer.MAX_VALUE + "], got " + bytes);
+    }
+    try {
+      return ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+    } catch (OutOfMemoryError e) {
+      throw new IllegalStateException("cannot reserve " + (bytes >> 20) + " MB of direct memory for model weights: the JVM's limit "
+          + "is reached; raise it with -XX:MaxDirectMemorySize (it defaults to the maximum heap, -Xmx), e.g. "
+          + "JAVA_OPTS=-XX:MaxDirectMemorySize=16g for ./vqclip", e);
+    }
   }
 
   /** A read-only little-endian view of the data, positioned at 0. */

@@ -6,7 +6,6 @@ import ai.vqclip.onnx.clip.ClipConfig;
 import ai.vqclip.onnx.vqgan.VqganConfig;
 import ai.vqclip.onnx.vqgan.VqganWeights;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -78,7 +77,7 @@ public final class RandomWeights {
     for (long d : shape) {
       n = Math.multiplyExact(n, d);
     }
-    ByteBuffer b = ByteBuffer.allocateDirect(Math.toIntExact(Math.multiplyExact(n, 4L))).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b = Tensor.allocateDirect(Math.multiplyExact(n, 4L));
     for (long i = 0; i < n; i++) {
       b.putFloat((float) (mean + sd * gaussian(rnd)));
     }

@@ -361,7 +361,7 @@ public final class ClipWeights {
       for (long d : shape) {
         n = Math.multiplyExact(n, d);
       }
-      ByteBuffer bytes = ByteBuffer.allocateDirect(Math.toIntExact(Math.multiplyExact(n, 4L))).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer bytes = Tensor.allocateDirect(Math.multiplyExact(n, 4L));
       FloatBuffer out = bytes.asFloatBuffer();
       if (s.kind() == Kind.TRANSPOSED) {
         // source [rows, cols] -> canonical [cols, rows]
