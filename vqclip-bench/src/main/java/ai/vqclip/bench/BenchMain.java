@@ -12,11 +12,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.IntFunction;
+import java.util.function.ToDoubleFunction;
 import java.util.regex.Pattern;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -266,11 +269,11 @@ public final class BenchMain {
    * axis, raw and load-corrected (each time scaled by its neighbouring sgemm over the first sgemm,
    * i.e. as if the machine had stayed as fast as at the start), and FLOPs per step (exact).
    */
-  static java.util.Optional<ObjectNode> fitLine(List<ObjectNode> lines, String prefix, String axis,
-      java.util.function.ToDoubleFunction<ObjectNode> x) {
+  static Optional<ObjectNode> fitLine(List<ObjectNode> lines, String prefix, String axis,
+      ToDoubleFunction<ObjectNode> x) {
     List<ObjectNode> pts = lines.stream().filter(n -> n.get("name").asText().startsWith(prefix) && n.get("ms_per_step").isNumber()).toList();
     if (pts.size() < 2) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     double[] xs = pts.stream().mapToDouble(x).toArray();
     double[] ms = pts.stream().mapToDouble(n -> n.get("ms_per_step").asDouble()).toArray();
@@ -283,13 +286,13 @@ public final class BenchMain {
     f.set("x", JSON.valueToTree(xs));
     f.set("ms_per_step", JSON.valueToTree(ms));
     f.set("ms_time", fitNode(xs, ms));
-    if (java.util.Arrays.stream(corrected).allMatch(Double::isFinite)) {
+    if (Arrays.stream(corrected).allMatch(Double::isFinite)) {
       f.set("ms_time_load_corrected", fitNode(xs, corrected));
     }
-    if (java.util.Arrays.stream(gf).allMatch(Double::isFinite)) {
+    if (Arrays.stream(gf).allMatch(Double::isFinite)) {
       f.set("gflop", fitNode(xs, gf));
     }
-    return java.util.Optional.of(f);
+    return Optional.of(f);
   }
 
   private static ObjectNode fitNode(double[] x, double[] y) {

@@ -35,7 +35,6 @@ public class EncoderImages extends CompiledGraphState {
   @Param("0")
   public int threads;
 
-
   /** The benchmarked graph. */
   public static Graph graph(int cutouts, int threads) {
     return FullModels.get(SgemmPeak.resolveThreads(threads)).encoder().imageFragment(cutouts);

@@ -35,7 +35,6 @@ public class GeneratorDecode extends CompiledGraphState {
   @Param("0")
   public int threads;
 
-
   /** The benchmarked graph. */
   public static Graph graph(int size, int threads) {
     return FullModels.get(SgemmPeak.resolveThreads(threads)).generator().synthesisFragment(size, size);

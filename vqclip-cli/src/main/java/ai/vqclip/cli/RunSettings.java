@@ -1,6 +1,7 @@
 package ai.vqclip.cli;
 
 import ai.vqclip.cli.models.ModelSelection;
+import ai.vqclip.core.pipeline.Pipeline;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -9,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Everything a generate, edit or resume run was asked for, with file paths made absolute: written
@@ -46,7 +48,7 @@ import java.util.List;
  * @param edit a text-directed edit ({@code edit --from --to}), or null
  * @param imagePromptsLockstep re-cut image prompts with each step's cutouts
  * @param memorySaving {@code auto}, {@code on} or {@code off}: recompute the decoder's finest
- *     levels in the backward pass ({@link ai.vqclip.core.pipeline.Pipeline.MemorySaving}); null
+ *     levels in the backward pass ({@link Pipeline.MemorySaving}); null
  *     (settings written before the option existed) means auto
  */
 record RunSettings(
@@ -200,12 +202,12 @@ record RunSettings(
   }
 
   /** The pipeline's memory mode ({@code auto} when the settings predate the option). */
-  ai.vqclip.core.pipeline.Pipeline.MemorySaving memorySavingMode() {
+  Pipeline.MemorySaving memorySavingMode() {
     if (memorySaving == null) {
-      return ai.vqclip.core.pipeline.Pipeline.MemorySaving.AUTO;
+      return Pipeline.MemorySaving.AUTO;
     }
     try {
-      return ai.vqclip.core.pipeline.Pipeline.MemorySaving.valueOf(memorySaving.toUpperCase(java.util.Locale.ROOT));
+      return Pipeline.MemorySaving.valueOf(memorySaving.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new UsageException("run settings: memorySaving must be auto, on or off, got '" + memorySaving + "'", e);
     }
