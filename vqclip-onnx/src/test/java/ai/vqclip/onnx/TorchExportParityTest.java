@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class TorchExportParityTest {
   static final double TOL = 1e-4;
-  static final String[] MODELS = {"resnet_tiny", "mobilenet_v3_tiny", "vit_tiny", "text_tiny"};
+  static final String[] MODELS = {"resnet_tiny", "mobilenet_v3_tiny", "vit_tiny", "old_forms_tiny", "text_tiny"};
   static final int[] OPSETS = {9, 11, 13, 17};
 
   /** One reference file: named tensors by kind, and the dynamic axes. */
