@@ -45,6 +45,9 @@ final class OpsetUpgrade {
   List<Node> upgrade(String name, String op, String domain, List<String> inputsIn, List<String> outputs, Map<String, Attribute> attrsIn) {
     List<String> in = new ArrayList<>(inputsIn);
     Map<String, Attribute> a = new LinkedHashMap<>(attrsIn);
+    if (domain.isEmpty() && op.equals("Constant")) {
+      constantValueAttribute(name, a);
+    }
     if (!domain.isEmpty() || opset >= Graph.OPSET) {
       return List.of(new Node(name, op, domain, in, outputs, a));
     }
@@ -296,6 +299,36 @@ final class OpsetUpgrade {
     nodes.add(new Node(shape, "Shape", "", List.of(x), List.of(shape), Map.of()));
     nodes.add(new Node(name, "Reshape", "", List.of(norm, shape), outputs, Map.of()));
     return nodes;
+  }
+
+  /**
+   * Constant's value_float(s)/value_int(s) forms (opset 12 on) become the one 'value' tensor form
+   * that the rest of vqclip reads; sparse and string constants are refused.
+   */
+  private void constantValueAttribute(String name, Map<String, Attribute> a) {
+    if (a.size() != 1) {
+      throw refuse(name, "Constant", "it must have exactly one value attribute, found " + a.keySet());
+    }
+    String k = a.keySet().iterator().next();
+    Attribute v = a.get(k);
+    Tensor t;
+    try {
+      t = switch (k) {
+        case "value" -> v.asTensor();
+        case "value_float" -> Tensor.ofFloats(new long[0], v.asFloat());
+        case "value_floats" -> {
+          float[] f = v.asFloats();
+          yield Tensor.ofFloats(new long[] {f.length}, f);
+        }
+        case "value_int" -> Tensor.ofLongs(new long[0], v.asInt());
+        case "value_ints" -> Tensor.vector(v.asInts());
+        default -> throw refuse(name, "Constant", "attribute '" + k + "' is not supported; value, value_float(s) and value_int(s) are");
+      };
+    } catch (IllegalStateException e) {
+      throw refuse(name, "Constant", "attribute '" + k + "' has the wrong type: " + e.getMessage());
+    }
+    a.clear();
+    a.put("value", Attribute.of(t));
   }
 
   // ------------------------------------------------------------------ helpers

@@ -332,4 +332,32 @@ class OpsetUpgradeTest {
       assertArrayEquals(in.get("x").toFloats(), ex.run(in).get("y").toFloats());
     }
   }
+
+  @Test
+  void constantValueFormsAreRead() throws Exception {
+    long[] s = {2, 3};
+    OnnxMl.GraphProto.Builder g = graph(s).addOutput(out("y"))
+        .addNode(node("Constant", "k", List.of(), List.of("shape")).addAttribute(ints("value_ints", 3, 2)))
+        .addNode(node("Constant", "f", List.of(), List.of("half")).addAttribute(floatAttr("value_float", 0.5f)))
+        .addNode(node("Reshape", "r", List.of("x", "shape"), List.of("xr")))
+        .addNode(node("Mul", "m", List.of("xr", "half"), List.of("y")));
+    assertSameAsOriginal(13, g, input(s), "y");
+  }
+
+  @Test
+  void malformedConstantsFailClearlyWhenSpecialized() {
+    OnnxMl.GraphProto.Builder g = graph(new long[] {2}).addOutput(out("y"))
+        .addInitializer(floatInit("c", new long[] {2}, 1, 0))
+        .addNode(node("Where", "w", List.of("c", "c", "c"), List.of("cond")))
+        .addNode(node("Add", "a", List.of("x", "cond"), List.of("y")));
+    byte[] bytes = model(13, g).toByteArray();
+    ModelLoadException e = assertThrows(ModelLoadException.class, () -> OnnxImport.fromBytes(bytes, Map.of()));
+    assertTrue(e.getMessage().contains("Where node 'w'") && e.getMessage().contains("BOOL"), e.getMessage());
+    OnnxMl.GraphProto.Builder neg = graph(new long[] {2}).addOutput(out("y"))
+        .addInitializer(longInit("s", new long[] {2}, 3, -2))
+        .addNode(node("ConstantOfShape", "cs", List.of("s"), List.of("z")))
+        .addNode(node("Add", "a", List.of("x", "z"), List.of("y")));
+    ModelLoadException e2 = assertThrows(ModelLoadException.class, () -> OnnxImport.fromBytes(model(13, neg).toByteArray(), Map.of()));
+    assertTrue(e2.getMessage().contains("-2"), e2.getMessage());
+  }
 }

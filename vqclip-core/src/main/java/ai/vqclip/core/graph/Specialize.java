@@ -198,15 +198,24 @@ public final class Specialize {
     if (ins.isEmpty() || n.outputs().size() != 1) {
       return null;
     }
+    // Shape inference first: it checks the node's types and attributes (files are untrusted) and
+    // gives the output shape that the shape-only ops need.
+    List<Value> outs = shapes.infer(n, ins, b::constantValue);
     if (SHAPE_ONLY.contains(op)) {
-      List<Value> outs = shapes.infer(n, ins, b::constantValue);
       Shape s = outs.get(0).shape();
       if (!s.isStatic() || s.elementCount() > HostEval.MAX_FOLD_ELEMENTS) {
         return null;
       }
       return List.of(HostEval.reshapeLike(consts.get(0), s.toArray()));
     }
-    return HostEval.eval(n, consts);
+    try {
+      return HostEval.eval(n, consts);
+    } catch (IllegalArgumentException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // Inputs that shape inference let through but that do not fit the op (a malformed file).
+      throw new IllegalArgumentException(n.describe() + ": cannot evaluate on its constant inputs: " + e, e);
+    }
   }
 
   private static Tensor constantAttr(Node n) {
