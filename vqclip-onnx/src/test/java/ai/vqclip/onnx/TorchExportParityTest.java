@@ -122,7 +122,8 @@ class TorchExportParityTest {
       Tensor y = ex.run(Map.of(in, x)).get("y");
       assertArrayEquals(ref.tensors().get("output").shape(), y.shape());
       double ey = relErr(y.toDoubles(), ref.tensors().get("output").toDoubles());
-      System.out.printf("torch parity %s opset %d: forward %.2e%n", model, opset, ey);
+      System.out.printf("torch parity %s opset %d: forward %.2e (%d nodes imported, %d after specialization)%n", model, opset, ey,
+          raw.nodes().size(), g.nodes().size());
       assertTrue(ey <= TOL, model + " opset " + opset + ": forward differs from torch by " + ey + " (relative)");
     }
     String wrt = ref.names().get("grad");
