@@ -10,10 +10,12 @@ final class ElementwiseRules {
 
   static void register(VjpRegistry r) {
     r.registerNonDifferentiable(
-        "Shape", "Size", "ArgMin", "ArgMax", "Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "And",
-        "Or", "Not", "Xor", "Constant", "ConstantOfShape", "Floor", "Ceil", "Round", "Sign", "IsNaN", "IsInf", "Range");
+        "Shape", "Size", "Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "And",
+        "Or", "Not", "Xor", "Constant", "ConstantOfShape", "IsNaN", "IsInf", "Range");
+    // Zero gradient almost everywhere: refused unless the caller chooses (VjpRegistry.chooseGradient).
+    r.registerPiecewiseConstant("Floor", "Ceil", "Round", "Sign", "ArgMin", "ArgMax");
     r.register("Identity", c -> c.setGrad(0, c.gradOutput(0)));
-    r.register("Dropout", c -> c.setGrad(0, c.gradOutput(0)));
+    r.register("Dropout", ElementwiseRules::dropout);
     r.register("Add", c -> {
       c.setGrad(0, c.unbroadcast(c.gradOutput(0), c.input(0)));
       c.setGrad(1, c.unbroadcast(c.gradOutput(0), c.input(1)));
@@ -96,14 +98,6 @@ final class ElementwiseRules {
       Value pos = b.op("Greater").in(c.input(0), b.scalarLike(0, c.input(0))).out();
       c.setGrad(0, b.op("Where").in(pos, c.gradOutput(0), b.scalarLike(0, c.input(0))).out());
     });
-    r.register("LeakyRelu", c -> {
-      GraphBuilder b = c.b();
-      Value x = c.input(0);
-      float alpha = c.node().attrFloat("alpha", 0.01f);
-      Value pos = b.op("Greater").in(x, b.scalarLike(0, x)).out();
-      Value g = c.gradOutput(0);
-      c.setGrad(0, b.op("Where").in(pos, g, b.mul(g, b.scalarLike(alpha, x))).out());
-    });
     r.register("Asin", c -> {
       GraphBuilder b = c.b();
       Value x = c.input(0);
@@ -112,7 +106,6 @@ final class ElementwiseRules {
     });
     r.register("Sin", c -> c.setGrad(0, c.b().mul(c.gradOutput(0), c.b().op("Cos").in(c.input(0)).out())));
     r.register("Cos", c -> c.setGrad(0, c.b().neg(c.b().mul(c.gradOutput(0), c.b().op("Sin").in(c.input(0)).out()))));
-    r.register("Softplus", c -> c.setGrad(0, c.b().mul(c.gradOutput(0), c.b().op("Sigmoid").in(c.input(0)).out())));
     r.register("Max", ElementwiseRules::selectGrad);
     r.register("Min", ElementwiseRules::selectGrad);
     r.register("Sum", c -> {
@@ -161,6 +154,22 @@ final class ElementwiseRules {
       }
       c.setGrad(0, inside == null ? g : b.op("Where").in(inside, g, zero).out());
     });
+  }
+
+  /**
+   * Dropout in inference is the identity. With a training_mode input that is not the constant
+   * false, the forward pass is random (and scaled by 1/(1-ratio)), so it is refused.
+   */
+  private static void dropout(VjpContext c) {
+    if (c.input(2) != null) {
+      ai.vqclip.core.Tensor t = c.constantInput(2);
+      if (t == null || t.elementCount() != 1 || t.toDoubles()[0] != 0) {
+        throw c.fail("Dropout with training_mode " + (t == null ? "given by a non-constant input" : "= 1")
+            + " drops random elements in the forward pass and is not differentiated; export the model in eval mode "
+            + "(training_mode absent or false) or remove the Dropout");
+      }
+    }
+    c.setGrad(0, c.gradOutput(0));
   }
 
   /** Max/Min: the gradient goes to the inputs equal to the output, split evenly among ties. */

@@ -1,15 +1,17 @@
 package ai.vqclip.core.autodiff;
 
+import ai.vqclip.core.graph.EinsumEquation;
 import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.Value;
 
-/** VJP rules of MatMul (batched, broadcasting, vector operands) and Gemm. */
+/** VJP rules of MatMul (batched, broadcasting, vector operands), Gemm and Einsum. */
 final class LinalgRules {
   private LinalgRules() {}
 
   static void register(VjpRegistry r) {
     r.register("MatMul", LinalgRules::matmul);
     r.register("Gemm", LinalgRules::gemm);
+    r.register("Einsum", LinalgRules::einsum);
   }
 
   static Value swapLast2(GraphBuilder b, Value v) {
@@ -77,6 +79,95 @@ final class LinalgRules {
     if (c.needsGrad(2)) {
       Value gc = beta == 1f ? g : b.mul(g, b.scalarLike(beta, g));
       c.setGrad(2, c.unbroadcast(gc, c.input(2)));
+    }
+  }
+
+  /**
+   * Einsum with one or two operands, each letter naming one axis ({@code "bij,bjk->bik"},
+   * {@code "bhid,bhjd->bhij"}, transposes, outer products, sums). The gradient of operand k is the
+   * Einsum of the output gradient with the other operand onto k's letters: {@code dA = einsum("O,B->A")};
+   * letters of k that appear nowhere else were summed out, so the gradient is broadcast back over
+   * them. Repeated letters in one operand (diagonals) and broadcast axes (an ellipsis axis of size 1
+   * against a larger one) are refused.
+   */
+  private static void einsum(VjpContext c) {
+    GraphBuilder b = c.b();
+    int n = c.inputCount();
+    if (n < 1 || n > 2) {
+      throw c.fail("only Einsum with one or two operands is differentiated, got " + n);
+    }
+    int[] ranks = new int[n];
+    java.util.List<ai.vqclip.core.graph.Shape> shapes = new java.util.ArrayList<>();
+    for (int k = 0; k < n; k++) {
+      Value v = c.input(k);
+      if (!v.shape().isStatic()) {
+        throw c.fail("needs static shapes; " + v + " has none");
+      }
+      ranks[k] = v.rank();
+      shapes.add(v.shape());
+    }
+    String equation = c.node().attrString("equation", null);
+    if (equation == null) {
+      throw c.fail("attribute 'equation' is required");
+    }
+    EinsumEquation eq;
+    try {
+      eq = EinsumEquation.parse(equation, ranks);
+    } catch (IllegalArgumentException e) {
+      throw c.fail(e.getMessage());
+    }
+    for (int k = 0; k < n; k++) {
+      String s = eq.inputs().get(k);
+      for (int i = 0; i < s.length(); i++) {
+        if (s.indexOf(s.charAt(i)) != i) {
+          throw c.fail("equation '" + equation + "' repeats letter '" + s.charAt(i) + "' in operand " + k
+              + " (a diagonal); only equations with distinct letters per operand are differentiated");
+        }
+      }
+    }
+    java.util.Map<Character, ai.vqclip.core.graph.Dim> sizes = eq.sizes(shapes);
+    for (int k = 0; k < n; k++) {
+      String s = eq.inputs().get(k);
+      for (int i = 0; i < s.length(); i++) {
+        if (shapes.get(k).size(i) != sizes.get(s.charAt(i)).size()) {
+          throw c.fail("equation '" + equation + "' broadcasts axis " + i + " of operand " + k + "; not differentiated");
+        }
+      }
+    }
+    Value g = c.gradOutput(0);
+    for (int k = 0; k < n; k++) {
+      if (!c.needsGrad(k)) {
+        continue;
+      }
+      String target = eq.inputs().get(k);
+      String other = n == 2 ? eq.inputs().get(1 - k) : "";
+      StringBuilder kept = new StringBuilder();
+      java.util.List<Long> missing = new java.util.ArrayList<>();
+      for (int i = 0; i < target.length(); i++) {
+        char ch = target.charAt(i);
+        if (eq.output().indexOf(ch) >= 0 || other.indexOf(ch) >= 0) {
+          kept.append(ch);
+        } else {
+          missing.add((long) i);
+        }
+      }
+      Value d;
+      if (eq.output().isEmpty()) {
+        // a scalar output: the gradient is g times the other operand summed onto k's letters
+        d = n == 2 ? b.op("Einsum").in(c.input(1 - k)).attr("equation", other + "->" + kept).out() : null;
+        d = d == null ? g : b.mul(d, g);
+      } else if (n == 1 && kept.length() == 0) {
+        d = g;
+      } else {
+        String gradEq = eq.output() + (n == 2 ? "," + other : "") + "->" + kept;
+        d = n == 2
+            ? b.op("Einsum").in(g, c.input(1 - k)).attr("equation", gradEq).out()
+            : b.op("Einsum").in(g).attr("equation", gradEq).out();
+      }
+      if (!missing.isEmpty()) {
+        d = b.expand(b.unsqueeze(d, missing.stream().mapToLong(Long::longValue).toArray()), b.ints(shapes.get(k).toArray()));
+      }
+      c.setGrad(k, d);
     }
   }
 }

@@ -13,7 +13,7 @@ import java.util.List;
 
 /**
  * VJP rules of tensor-manipulation ops: Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat,
- * Split, Slice, Gather, GatherElements, Expand, Tile and Pad. All of them move or copy elements, so
+ * Split, Slice, Gather, GatherElements, Expand, Tile, Pad, CumSum and Trilu. All of them move or copy elements, so
  * their gradients move the incoming gradient back (reshape, inverse permutation, slicing, padding
  * with zeros) and sum it where one input element fed several outputs (scatter-add, reductions).
  */
@@ -40,6 +40,15 @@ final class TensorRules {
     r.register("Expand", c -> c.setGrad(0, c.unbroadcast(c.gradOutput(0), c.input(0))));
     r.register("Tile", TensorRules::tile);
     r.register("Pad", TensorRules::pad);
+    // y_i = sum_{j <= i} x_j, so dx_j = sum_{i >= j} g_i: the cumulative sum in the other direction,
+    // with the same exclusivity.
+    r.register("CumSum", c -> c.setGrad(0, c.b().op("CumSum").in(c.gradOutput(0), c.input(1))
+        .attr("exclusive", c.node().attrInt("exclusive", 0))
+        .attr("reverse", c.node().attrInt("reverse", 0) != 0 ? 0L : 1L).out()));
+    // Trilu keeps a fixed triangle: its Jacobian is a 0/1 diagonal mask, applied to g the same way.
+    r.register("Trilu", c -> c.setGrad(0, c.input(1) == null
+        ? c.b().op("Trilu").in(c.gradOutput(0)).attr("upper", c.node().attrInt("upper", 1)).out()
+        : c.b().op("Trilu").in(c.gradOutput(0), c.input(1)).attr("upper", c.node().attrInt("upper", 1)).out()));
   }
 
   // ---------------------------------------------------------------- rules

@@ -4,7 +4,8 @@ package ai.vqclip.core.graph;
 /**
  * Counts the floating-point operations of a graph's matrix-heavy nodes, a multiply-add counting
  * as two: Conv {@code 2 N Cout Hout Wout (Cin/group) kh kw}, ConvTranspose the same with input and
- * output swapped, MatMul and Gemm {@code 2 M N K} per batch entry. Every other op is ignored: in
+ * output swapped, MatMul and Gemm {@code 2 M N K} per batch entry, Einsum {@code 2} per combination of
+ * its letters' indices. Every other op is ignored: in
  * conv and transformer nets they are a small, memory-bound share. Run it on a differentiated graph
  * to include the backward pass, whose convolutions and products are ordinary nodes too.
  */
@@ -55,6 +56,24 @@ public final class FlopCounter {
         long[] y = shape(g, n, n.outputs().get(0));
         long k = n.attrInt("transA", 0) != 0 ? a[0] : a[1];
         yield 2 * product(y, 0) * k;
+      }
+      case "Einsum" -> {
+        // every combination of all letters' indices is one multiply-add (one product per extra
+        // operand); one operand: a sum or transpose, counted as one op per element combination
+        int k = n.inputs().size();
+        int[] ranks = new int[k];
+        java.util.List<Shape> shapes = new java.util.ArrayList<>();
+        for (int i = 0; i < k; i++) {
+          long[] s = shape(g, n, n.input(i));
+          ranks[i] = s.length;
+          shapes.add(Shape.of(s));
+        }
+        EinsumEquation eq = EinsumEquation.parse(n.attrString("equation", ""), ranks);
+        long p = 1;
+        for (Dim d : eq.sizes(shapes).values()) {
+          p = Math.multiplyExact(p, d.size());
+        }
+        yield Math.max(1, 2 * (k - 1)) * p;
       }
       default -> 0;
     };

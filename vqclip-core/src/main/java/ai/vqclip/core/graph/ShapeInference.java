@@ -167,7 +167,8 @@ public final class ShapeInference {
             "Neg", "Sqrt", "Reciprocal", "Exp", "Log", "Abs", "Sigmoid", "Tanh", "Erf", "Relu", "Asin", "Acos",
             "Atan", "Sin", "Cos", "Floor", "Ceil", "Round", "Sign", "Identity", "Softmax", "LogSoftmax",
             "LeakyRelu", "Elu", "Softplus", "HardSigmoid", "Clip", "CumSum", "Trilu", "Dropout",
-            "InstanceNormalization", "BatchNormalization", "ai.vqclip.StraightThrough",
+            "InstanceNormalization", "BatchNormalization", "HardSwish", "Selu", "Celu", "Gelu", "Softsign", "Mish",
+            "LpNormalization", "ai.vqclip.StraightThrough",
             "ai.vqclip.ClampWithGrad")) {
       m.put(op, ShapeInference::same);
     }
@@ -245,6 +246,29 @@ public final class ShapeInference {
       return one(c, t, shape == null ? unknownRank(c.required(0)) : Shape.of(shape.toLongs()));
     });
     m.put("MatMul", ShapeInference::matmul);
+    m.put("Einsum", c -> {
+      Value a = c.required(0);
+      int[] ranks = new int[c.inputs().size()];
+      List<Shape> shapes = new ArrayList<>();
+      for (int i = 0; i < ranks.length; i++) {
+        Value v = c.required(i);
+        sameType(c, a, v);
+        if (!v.shape().hasRank()) {
+          return one(c, a.dtype(), Shape.UNKNOWN);
+        }
+        ranks[i] = v.rank();
+        shapes.add(v.shape());
+      }
+      String eq = c.node().attrString("equation", null);
+      if (eq == null) {
+        throw c.fail("attribute 'equation' is required");
+      }
+      try {
+        return one(c, a.dtype(), EinsumEquation.parse(eq, ranks).outputShape(shapes));
+      } catch (IllegalArgumentException e) {
+        throw c.fail(e.getMessage());
+      }
+    });
     m.put("Gemm", ShapeInference::gemm);
     m.put("Conv", ShapeInference::conv);
     m.put("ConvTranspose", ShapeInference::convTranspose);
