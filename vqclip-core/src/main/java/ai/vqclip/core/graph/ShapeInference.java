@@ -541,11 +541,6 @@ public final class ShapeInference {
       double n = Math.ceil((l.toDoubles()[0] - s.toDoubles()[0]) / d.toDoubles()[0]);
       return one(c, t, Shape.of((long) Math.max(0, n)));
     });
-    // Elementwise activations that real exports use (torch.onnx.export at opset 14+ writes HardSwish)
-    // and that had no rule; added for ONNX import (h-import), to be merged into the op registry.
-    for (String op : List.of("HardSwish", "Selu", "Celu", "Softsign", "Mish", "Gelu", "ThresholdedRelu")) {
-      m.putIfAbsent(op, ShapeInference::same);
-    }
     return m;
   }
 
