@@ -56,6 +56,10 @@ public final class OnnxImport {
    * (for example {@code "batch" -> 1}) gets its size, then shape arithmetic and constant
    * computations are folded so every value has a static shape, as differentiation needs.
    *
+   * <p>Initializers that are to be differentiated (weights, embeddings) should be specialized
+   * with {@link Specialize#apply(Graph, Map, java.util.Set)} on {@link #fromFile(Path)}'s result
+   * instead, so that nothing computed from them is folded into a constant.
+   *
    * @throws ModelLoadException also when a dimension is left symbolic or a value cannot be made static
    */
   public static Graph fromFile(Path path, Map<String, Long> dimSizes) {

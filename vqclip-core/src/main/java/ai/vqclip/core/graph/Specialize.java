@@ -33,20 +33,36 @@ public final class Specialize {
    *     and the node that produces it)
    */
   public static Graph apply(Graph g, Map<String, Long> dimSizes) {
-    return apply(g, dimSizes, Map.of(), ShapeInference.standard());
+    return apply(g, dimSizes, Map.of(), Set.of(), ShapeInference.standard());
+  }
+
+  /**
+   * As {@link #apply(Graph, Map)}, keeping the initializers named in {@code variables} as they are:
+   * nothing computed from them is folded, so they stay differentiable (for example weights to
+   * train, or an embedding to differentiate with respect to).
+   */
+  public static Graph apply(Graph g, Map<String, Long> dimSizes, Set<String> variables) {
+    return apply(g, dimSizes, Map.of(), variables, ShapeInference.standard());
   }
 
   /** Fixes the named inputs' shapes (other inputs keep theirs; symbols must then be given in the other form), then folds. */
   public static Graph withInputShapes(Graph g, Map<String, long[]> inputShapes) {
-    return apply(g, Map.of(), inputShapes, ShapeInference.standard());
+    return apply(g, Map.of(), inputShapes, Set.of(), ShapeInference.standard());
   }
 
   /**
    * The general form: {@code inputShapes} fixes whole inputs by name, {@code dimSizes} fixes the
-   * remaining symbolic dims by symbol; {@code shapes} is the shape inference to re-run (custom ops).
+   * remaining symbolic dims by symbol; {@code variables} names initializers that must not be folded
+   * into anything; {@code shapes} is the shape inference to re-run (custom ops).
    */
-  public static Graph apply(Graph g, Map<String, Long> dimSizes, Map<String, long[]> inputShapes, ShapeInference shapes) {
+  public static Graph apply(
+      Graph g, Map<String, Long> dimSizes, Map<String, long[]> inputShapes, Set<String> variables, ShapeInference shapes) {
     Objects.requireNonNull(g, "graph");
+    for (String v : variables) {
+      if (!g.initializers().containsKey(v)) {
+        throw new IllegalArgumentException("variable '" + v + "' is not an initializer of graph '" + g.name() + "'");
+      }
+    }
     for (String k : inputShapes.keySet()) {
       g.input(k); // throws listing the inputs
     }
@@ -83,7 +99,7 @@ public final class Specialize {
         }
         continue;
       }
-      List<Tensor> folded = fold(n, b, shapes);
+      List<Tensor> folded = fold(n, b, shapes, variables);
       if (folded != null) {
         for (int i = 0; i < folded.size(); i++) {
           b.initializer(n.outputs().get(i), folded.get(i));
@@ -152,7 +168,7 @@ public final class Specialize {
   private static final Set<String> SHAPE_ONLY = Set.of("Reshape", "Squeeze", "Unsqueeze", "Flatten");
 
   /** The node's outputs computed on the host, or null to keep the node. */
-  private static List<Tensor> fold(Node n, GraphBuilder b, ShapeInference shapes) {
+  private static List<Tensor> fold(Node n, GraphBuilder b, ShapeInference shapes, Set<String> variables) {
     String op = n.opType();
     List<Value> ins = new ArrayList<>();
     for (String s : n.inputs()) {
@@ -189,7 +205,7 @@ public final class Specialize {
         consts.add(null);
         continue;
       }
-      Tensor t = b.constantValue(v);
+      Tensor t = variables.contains(v.name()) ? null : b.constantValue(v);
       if (t == null) {
         return null;
       }

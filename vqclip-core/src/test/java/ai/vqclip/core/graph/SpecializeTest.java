@@ -120,4 +120,17 @@ class SpecializeTest {
     Graph s = Specialize.apply(b.build(), Map.of());
     assertTrue(s.opTypes().contains("ConstantOfShape"), s.opTypes().toString());
   }
+
+  @Test
+  void variablesAreNotFolded() {
+    GraphBuilder b = new GraphBuilder("v");
+    Value x = b.input("x", DType.FLOAT, Shape.of(2));
+    Value w = b.initializer("w", Tensor.ofFloats(new long[] {4}, 1, 2, 3, 4));
+    b.output("y", b.add(x, b.op("Slice").in(w, b.ints(0), b.ints(2)).out()));
+    Graph g = b.build();
+    assertFalse(Specialize.apply(g, Map.of()).opTypes().contains("Slice"), "a plain constant slice folds");
+    Graph kept = Specialize.apply(g, Map.of(), java.util.Set.of("w"));
+    assertTrue(kept.opTypes().contains("Slice") && kept.initializers().containsKey("w"), kept.opTypes().toString());
+    assertThrows(IllegalArgumentException.class, () -> Specialize.apply(g, Map.of(), java.util.Set.of("x")));
+  }
 }
