@@ -12,7 +12,12 @@ import ai.vqclip.core.graph.Graph;
 import ai.vqclip.onnx.OrtExecutable;
 import ai.vqclip.onnx.weights.SafetensorsFile;
 import ai.vqclip.onnx.weights.StateDict;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.net.URL;
@@ -48,6 +53,23 @@ public final class TorchFixtures {
       return Path.of(u.toURI());
     } catch (URISyntaxException | java.nio.file.FileSystemNotFoundException e) {
       throw new IllegalStateException("fixture " + name + " is not a file: " + u, e);
+    }
+  }
+
+  /**
+   * Copies a fixture into {@code dir} (for tests in other modules, where the fixtures sit inside the
+   * test jar rather than in a folder) and returns the copy.
+   */
+  public static Path copyTo(Path dir, String name) {
+    try (InputStream in = TorchFixtures.class.getResourceAsStream("/fixtures/torch/" + name)) {
+      if (in == null) {
+        throw new IllegalStateException("missing test resource fixtures/torch/" + name);
+      }
+      Path out = dir.resolve(name);
+      Files.copy(in, out, StandardCopyOption.REPLACE_EXISTING);
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
