@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {"Describe a model file: format, tensors, parameters, architecture.",
         "Prints the format, tensor and parameter counts, tensor types, metadata, and the architecture inferred from the shapes (a "
-            + "taming VQGAN, a ViT CLIP, or unknown). Only headers are read."},
+            + "taming VQGAN, a ViT or ResNet CLIP, or unknown). Only headers are read."},
     footerHeading = "%nExamples:%n",
     footer = {
         "  vqclip inspect vqgan_imagenet_f16_16384.ckpt",
