@@ -96,6 +96,14 @@ public final class Autodiff {
       }
       accumulate(b, grads, out.name(), seed);
     }
+    Map<String, Node> producers = new HashMap<>();
+    for (Node n : forward.nodes()) {
+      for (String o : n.outputs()) {
+        if (!o.isEmpty()) {
+          producers.put(o, n);
+        }
+      }
+    }
     Recompute recompute = new Recompute(forward, request.recompute(), b);
     List<Node> nodes = forward.nodes();
     for (int k = nodes.size() - 1; k >= 0; k--) {
@@ -109,6 +117,26 @@ public final class Autodiff {
       }
       if (!any) {
         continue;
+      }
+      String key = n.domain().isEmpty() ? n.opType() : n.domain() + "." + n.opType();
+      checkIntegerPaths(forward, request, registry, producers, active, n);
+      if (registry.isPiecewiseConstant(key) && active.contains(n.inputs().get(0)) && forward.value(n.inputs().get(0)).dtype().isFloating()) {
+        // Round, Floor, Ceil, Sign: refused unless the caller chose ZERO or STRAIGHT_THROUGH.
+        switch (registry.chosenGradient(key)) {
+          case ZERO -> {
+            continue;
+          }
+          case STRAIGHT_THROUGH -> {
+            Value g = outGrads.get(0);
+            if (g != null) {
+              accumulate(b, grads, n.inputs().get(0), g);
+            }
+            continue;
+          }
+          default -> throw new IllegalArgumentException(
+              "gradient through '" + key + "' (" + n.describe() + "), which lies on the path from " + request.wrt() + " to "
+                  + request.seeded().keySet() + ": " + VjpRegistry.howToChoose(key, false));
+        }
       }
       boolean[] needs = new boolean[n.inputs().size()];
       boolean anyNeeds = false;
@@ -125,7 +153,6 @@ public final class Autodiff {
       for (String in : n.inputs()) {
         ins.add(in.isEmpty() ? null : recomputed.getOrDefault(in, forward.value(in)));
       }
-      String key = n.domain().isEmpty() ? n.opType() : n.domain() + "." + n.opType();
       VjpRule rule = registry.rule(key).orElseThrow(() -> new IllegalArgumentException(
           "no gradient rule for op type '" + key + "' (" + n.describe() + "), which lies on the path from "
               + request.wrt() + " to " + request.seeded().keySet() + "; register one with VjpRegistry.register"));
@@ -148,6 +175,61 @@ public final class Autodiff {
         g = b.zerosLike(forward.value(w));
       }
       b.output(GradientRequest.gradName(w), g);
+    }
+  }
+
+  /**
+   * Refuses a gradient that would die silently where an integer computed from a {@code wrt} value
+   * by a piecewise-constant op (ArgMax, ArgMin) turns back into a float value on the gradient's
+   * path: at a Cast/CastLike of such an integer, or at a node (e.g. Gather with a constant table)
+   * whose only active inputs are such integers. The true gradient there is zero almost everywhere;
+   * the caller may accept that with {@code chooseGradient(op, ZERO)}. Integers from ops with no
+   * gradient at all (Shape, comparisons, ...) are not checked.
+   */
+  private static void checkIntegerPaths(
+      Graph forward, GradientRequest request, VjpRegistry registry, Map<String, Node> producers, Set<String> active, Node n) {
+    List<String> activeInts = new ArrayList<>();
+    boolean activeFloat = false;
+    for (String in : n.inputs()) {
+      if (in.isEmpty() || !active.contains(in)) {
+        continue;
+      }
+      if (forward.value(in).dtype().isFloating()) {
+        activeFloat = true;
+      } else {
+        activeInts.add(in);
+      }
+    }
+    boolean cast = n.domain().isEmpty() && (n.opType().equals("Cast") || n.opType().equals("CastLike"));
+    if (activeInts.isEmpty() || (activeFloat && !cast)) {
+      return;
+    }
+    // Walk back through integer values to the piecewise-constant ops that made them.
+    Set<String> seen = new HashSet<>();
+    List<String> todo = new ArrayList<>(activeInts);
+    while (!todo.isEmpty()) {
+      String v = todo.remove(todo.size() - 1);
+      Node p = producers.get(v);
+      if (!seen.add(v) || p == null) {
+        continue;
+      }
+      String pk = p.domain().isEmpty() ? p.opType() : p.domain() + "." + p.opType();
+      if (registry.isPiecewiseConstant(pk)) {
+        if (registry.chosenGradient(pk) != VjpRegistry.FlatGradient.ZERO) {
+          throw new IllegalArgumentException(
+              "gradient from " + request.seeded().keySet() + " to " + request.wrt() + " reaches " + n.describe()
+                  + " only through the integer output of " + p.describe() + ": " + VjpRegistry.howToChoose(pk, true));
+        }
+        continue;
+      }
+      if (registry.isNonDifferentiable(pk)) {
+        continue;
+      }
+      for (String in : p.inputs()) {
+        if (!in.isEmpty() && active.contains(in) && !forward.value(in).dtype().isFloating()) {
+          todo.add(in);
+        }
+      }
     }
   }
 

@@ -1,11 +1,16 @@
-package ai.vqclip.core.autodiff;
+package ai.vqclip.core.ops;
+
+import ai.vqclip.core.autodiff.VjpContext;
+import ai.vqclip.core.autodiff.VjpRule;
+import ai.vqclip.core.graph.ShapeInference;
 
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.Value;
 
 /**
- * VJP rules of Softmax, LogSoftmax, LayerNormalization and InstanceNormalization.
+ * VJP rules of Softmax, LogSoftmax, LayerNormalization, InstanceNormalization, BatchNormalization
+ * (inference form) and LpNormalization.
  *
  * <p>Softmax and LogSoftmax follow opset-13 semantics (one {@code axis}, default -1), the only ones
  * vqclip graphs can have since their opset is at least 13. The normalizations share one backward
@@ -15,11 +20,13 @@ import ai.vqclip.core.graph.Value;
 final class NormRules {
   private NormRules() {}
 
-  static void register(VjpRegistry r) {
-    r.register("Softmax", NormRules::softmax);
-    r.register("LogSoftmax", NormRules::logSoftmax);
-    r.register("LayerNormalization", NormRules::layerNorm);
-    r.register("InstanceNormalization", NormRules::instanceNorm);
+  static void define(OpTable t) {
+    t.op("Softmax").shape(ShapeInference::same).grad(NormRules::softmax);
+    t.op("LogSoftmax").shape(ShapeInference::same).grad(NormRules::logSoftmax);
+    t.op("LayerNormalization").since(17).shape(ShapeInference::layerNormalization).grad(NormRules::layerNorm);
+    t.op("InstanceNormalization").shape(ShapeInference::same).grad(NormRules::instanceNorm);
+    t.op("BatchNormalization").shape(ShapeInference::same).grad(NormRules::batchNorm);
+    t.op("LpNormalization").shape(ShapeInference::same).grad(NormRules::lpNorm);
   }
 
   private static long softmaxAxis(VjpContext c) {
@@ -199,5 +206,92 @@ final class NormRules {
       Value scale = b.reshape(c.input(1), channelShape);
       c.setGrad(0, normBackward(b, b.mul(g, scale), st, spatial, count));
     }
+  }
+
+  /**
+   * BatchNormalization in inference form: {@code y = scale (x - mean) / sqrt(var + eps) + B} with
+   * [C] statistics on axis 1. Gradients go to X, scale, B and also to the mean and var inputs.
+   * training_mode=1 (which updates running statistics from the batch) is refused.
+   */
+  private static void batchNorm(VjpContext c) {
+    GraphBuilder b = c.b();
+    if (c.node().attrInt("training_mode", 0) != 0 || c.node().outputs().size() > 1) {
+      throw c.fail("only the inference form (training_mode=0, one output) is differentiated; export the model in eval mode");
+    }
+    Value x = c.input(0);
+    if (!x.shape().hasRank() || x.rank() < 2) {
+      throw c.fail("input " + x + " must have known rank >= 2 [N,C,...]");
+    }
+    int r = x.rank();
+    double eps = c.node().attrFloat("epsilon", 1e-5f);
+    Value scale = c.input(1);
+    Value mean = c.input(3);
+    Value var = c.input(4);
+    long[] channelShape = new long[r];
+    java.util.Arrays.fill(channelShape, 1);
+    channelShape[1] = -1;
+    long[] notChannel = new long[r - 1];
+    notChannel[0] = 0;
+    for (int i = 2; i < r; i++) {
+      notChannel[i - 1] = i;
+    }
+    Value g = c.gradOutput(0);
+    Value invStd = b.op("Reciprocal").in(b.op("Sqrt").in(b.add(var, b.scalarLike(eps, var))).out()).out(); // [C]
+    Value invStdR = b.reshape(invStd, channelShape);
+    Value centered = b.sub(x, b.reshape(mean, channelShape));
+    if (c.needsGrad(0)) {
+      c.setGrad(0, b.mul(g, b.reshape(b.mul(scale, invStd), channelShape)));
+    }
+    Value sumG = c.needsGrad(2) || c.needsGrad(3) ? b.reduceSum(g, false, notChannel) : null; // [C]
+    Value sumGc = c.needsGrad(1) || c.needsGrad(4) ? b.reduceSum(b.mul(g, centered), false, notChannel) : null; // [C]
+    if (c.needsGrad(1)) {
+      c.setGrad(1, b.mul(sumGc, invStd));
+    }
+    if (c.needsGrad(2)) {
+      c.setGrad(2, sumG);
+    }
+    if (c.needsGrad(3)) {
+      c.setGrad(3, b.neg(b.mul(sumG, b.mul(scale, invStd))));
+    }
+    if (c.needsGrad(4)) {
+      // d invStd / d var = -invStd^3 / 2
+      Value inv3 = b.mul(invStd, b.mul(invStd, invStd));
+      c.setGrad(4, b.mul(b.mul(sumGc, scale), b.mul(inv3, b.scalarLike(-0.5, var))));
+    }
+  }
+
+  /**
+   * LpNormalization: {@code y = x / |x|_p} along {@code axis}. p=2: {@code dx = (g - y sum(g y)) / n};
+   * p=1: {@code dx = (g - sign(x) sum(g y)) / n}, n the norm (ONNX defines no epsilon: a zero norm
+   * gives NaN forward and backward alike).
+   */
+  private static void lpNorm(VjpContext c) {
+    GraphBuilder b = c.b();
+    Value x = c.input(0);
+    if (!x.shape().hasRank()) {
+      throw c.fail("needs the rank of input " + x);
+    }
+    int r = x.rank();
+    long axis = c.node().attrInt("axis", -1);
+    if (axis < -r || axis >= r) {
+      throw c.fail("axis " + axis + " is out of range for input " + x + " of rank " + r);
+    }
+    long ax = axis < 0 ? axis + r : axis;
+    long p = c.node().attrInt("p", 2);
+    Value y = c.output(0);
+    Value g = c.gradOutput(0);
+    Value n;
+    Value dir;
+    if (p == 2) {
+      n = b.op("Sqrt").in(b.reduceSum(b.mul(x, x), true, ax)).out();
+      dir = y;
+    } else if (p == 1) {
+      n = b.reduceSum(b.op("Abs").in(x).out(), true, ax);
+      dir = b.op("Sign").in(x).out();
+    } else {
+      throw c.fail("p must be 1 or 2, got " + p);
+    }
+    Value s = b.reduceSum(b.mul(g, y), true, ax);
+    c.setGrad(0, b.div(b.sub(g, b.mul(dir, s)), n));
   }
 }
