@@ -11,9 +11,6 @@ import ai.vqclip.core.backend.ExecutionOptions;
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.FlopCounter;
 import ai.vqclip.core.graph.Graph;
-import ai.vqclip.core.graph.GraphBuilder;
-import ai.vqclip.core.graph.Shape;
-import ai.vqclip.core.graph.Value;
 import ai.vqclip.onnx.RandomWeights;
 import ai.vqclip.onnx.testing.GradCheck;
 import ai.vqclip.onnx.weights.StateDict;
@@ -66,27 +63,28 @@ class ResNetClipTest {
     }
   }
 
-  /** Central finite differences of a scalar of the embedding through the whole ResNet image graph. */
+  /**
+   * Central finite differences (GradCheck: a random seed on the embeddings, a random direction over
+   * all pixels) through the whole ResNet image graph: stem, strided and identity-free bottlenecks,
+   * BatchNormalization, AveragePool, attention pooling.
+   *
+   * <p>The step is 3e-4, not the ViT check's 1e-2: every conv is followed by a ReLU, and larger steps
+   * carry many pre-activations across their kink (at 1e-2 the difference quotient is 5% off on this
+   * model, at 3e-4 1.6e-4). Float32 rounding limits how much smaller it can go. The exact check is
+   * the comparison with torch autograd above (5e-7), on a model that also has identity blocks.
+   */
   @Test
   void imageGradientPassesFiniteDifferences() {
-    ClipConfig c = ClipConfig.resNet(8, 32, 2, List.of(1, 1, 1, 1), 4, 4, 20, 8, 1, 1);
+    ClipConfig c = ClipConfig.resNet(8, 64, 4, List.of(1, 1, 1, 1), 8, 4, 20, 8, 1, 1);
     ClipGraphs graphs = new ClipGraphs(c, ClipWeights.of(StateDict.of(RandomWeights.clip(c, 5))));
-    GraphBuilder b = new GraphBuilder("rn_scalar");
-    Value img = b.input(Encoder.IMAGES, DType.FLOAT, Shape.of(1, 3, 32, 32));
-    Value e = b.include(graphs.image(1), "clip", Map.of(Encoder.IMAGES, img)).get(Encoder.EMBEDDINGS);
+    Graph g = graphs.image(1);
     SplittableRandom rnd = new SplittableRandom(3);
-    double[] w = new double[8];
-    for (int i = 0; i < w.length; i++) {
-      w[i] = GradCheck.gaussian(rnd);
-    }
-    b.output("loss", b.reduceSum(b.mul(e, b.constant(Tensor.fromDoubles(DType.FLOAT, new long[] {1, 8}, w))), false));
-    Graph loss = b.build();
-    double[] px = new double[3 * 32 * 32];
+    double[] px = new double[3 * 64 * 64];
     for (int i = 0; i < px.length; i++) {
       px[i] = rnd.nextDouble();
     }
-    Map<String, Tensor> in = Map.of(Encoder.IMAGES, Tensor.fromDoubles(DType.FLOAT, new long[] {1, 3, 32, 32}, px));
-    GradCheck.Result r = GradCheck.assertGradient(loss, in, List.of(Encoder.IMAGES), 1e-2, GradCheck.TOL_F32, 17);
+    Map<String, Tensor> in = Map.of(Encoder.IMAGES, Tensor.fromDoubles(DType.FLOAT, new long[] {1, 3, 64, 64}, px));
+    GradCheck.Result r = GradCheck.assertGradient(g, in, List.of(Encoder.IMAGES), 3e-4, GradCheck.TOL_F32, 17);
     System.out.println("ResNet image graph finite differences: " + r);
   }
 
@@ -117,12 +115,7 @@ class ResNetClipTest {
   @Test
   void fullSizeRn50BuildsWithTorchsFlopCount() {
     ClipConfig c = ClipConfig.RN50;
-    Map<String, Tensor> weights = new HashMap<>();
-    // Only the vision weights: the text tower is not needed to build the image graph.
-    for (Map.Entry<String, Tensor> e : RandomWeights.clip(c, 1).entrySet()) {
-      weights.put(e.getKey(), e.getValue());
-    }
-    ClipWeights w = ClipWeights.of(StateDict.of(weights));
+    ClipWeights w = ClipWeights.of(StateDict.of(RandomWeights.clip(c, 1)));
     w.validate(c);
     assertEquals(c, ClipConfig.infer(w, 64));
     Graph g = new ClipGraphs(c, w).image(1);
