@@ -31,6 +31,7 @@ class TorchScriptClipCommandTest {
   static Path vocab;
   static Path fp32;
   static Path fp16;
+  static Path rn;
 
   @TempDir Path dir;
 
@@ -44,6 +45,7 @@ class TorchScriptClipCommandTest {
     }
     fp32 = TorchFixtures.copyTo(models, "vit-traced-fp32.pt");
     fp16 = TorchFixtures.copyTo(models, "vit-traced-fp16.pt");
+    rn = TorchFixtures.copyTo(models, "rn-traced-fp16.pt");
   }
 
   @Test
@@ -58,6 +60,26 @@ class TorchScriptClipCommandTest {
     }
     Cli.Run half = Cli.run("inspect", fp16.toString(), "--clip-head-dim", "8");
     assertTrue(half.out().contains("FLOAT16=") && half.out().contains("FLOAT="), half.out());
+  }
+
+  @Test
+  void inspectDescribesAResNetArchive() {
+    Cli.Run r = Cli.run("inspect", rn.toString(), "--clip-head-dim", "8");
+    assertEquals(0, r.exit(), r.toString());
+    assertTrue(r.out().contains("architecture: ResNet CLIP: embed 16, input 64x64, ModifiedResNet stages [1, 2, 1, 1] x width 2 "
+        + "(64 features, attention pooling 8 heads), text 2 layers x 16 wide (2 heads), context 16, vocab 584"), r.out());
+  }
+
+  @Test
+  void generatesWithAResNetArchive() throws IOException {
+    Path out = dir.resolve("rn.png");
+    Cli.Run r = Cli.run("generate", "a red circle", "-o", out.toString(), "-i", "2", "--seed", "5",
+        "--vqgan", files.vqgan.toString(), "--clip", rn.toString(), "--clip-head-dim", "8",
+        "--vocab", vocab.toString(), "--cutouts", "2", "--threads", "1", "-q", "-s", "32", "32");
+    assertEquals(0, r.exit(), r.toString());
+    JsonNode m = new ObjectMapper().readTree(Images.readPngText(out).get(Runner.MANIFEST_KEY));
+    assertEquals(2, m.get("iterationsRun").asInt(), m.toString());
+    assertTrue(m.get("models").get("encoder0").get("config").asText().contains("ResNet CLIP"), m.toString());
   }
 
   @Test
