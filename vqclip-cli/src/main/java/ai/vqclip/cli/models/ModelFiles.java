@@ -126,7 +126,7 @@ public final class ModelFiles {
 
   /** A one-line summary of a CLIP architecture. */
   public static String describe(ClipConfig c) {
-    if (c.isResNet()) {
+    if (c.usesResNet()) {
       return String.format(Locale.ROOT, "ResNet CLIP: embed %d, input %dx%d, ModifiedResNet stages %s x width %d (%d features, attention "
           + "pooling %d heads), text %d layers x %d wide (%d heads), context %d, vocab %d", c.embedDim(), c.imageResolution(),
           c.imageResolution(), c.resnetLayers(), c.visionWidth(), c.visionFeatureWidth(), c.visionHeads(), c.textLayers(), c.textWidth(),

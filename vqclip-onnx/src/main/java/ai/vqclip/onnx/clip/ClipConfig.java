@@ -169,8 +169,11 @@ public record ClipConfig(
     }
   }
 
-  /** Whether the image encoder is OpenAI's ModifiedResNet (else a ViT). */
-  public boolean isResNet() {
+  /**
+   * Whether the image encoder is OpenAI's ModifiedResNet (else a ViT). Not named {@code isResNet}, so
+   * that JSON mappers do not take it for a property of the record.
+   */
+  public boolean usesResNet() {
     return !resnetLayers.isEmpty();
   }
 
@@ -179,7 +182,7 @@ public record ClipConfig(
    * final channel count 32 * {@code visionWidth} (2048 for RN50).
    */
   public int visionFeatureWidth() {
-    return isResNet() ? RESNET_FEATURE_FACTOR * visionWidth : visionWidth;
+    return usesResNet() ? RESNET_FEATURE_FACTOR * visionWidth : visionWidth;
   }
 
   /** Patches per image side (7 for ViT-B/32); for a ResNet the side of its final feature map (7 for RN50). */
@@ -330,7 +333,7 @@ public record ClipConfig(
    */
   public Map<String, long[]> expectedShapes() {
     Map<String, long[]> m = new LinkedHashMap<>();
-    if (isResNet()) {
+    if (usesResNet()) {
       resNetShapes(m);
     } else {
       vitShapes(m);

@@ -78,7 +78,7 @@ public final class ClipGraphs {
    */
   public Graph image(int batch) {
     checkBatch(batch);
-    if (config.isResNet()) {
+    if (config.usesResNet()) {
       return resNetImage(batch);
     }
     ClipConfig c = config;
