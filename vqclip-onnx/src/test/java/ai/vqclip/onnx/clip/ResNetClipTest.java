@@ -7,10 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.vqclip.core.Encoder;
 import ai.vqclip.core.ModelLoadException;
 import ai.vqclip.core.Tensor;
+import ai.vqclip.core.autodiff.Autodiff;
+import ai.vqclip.core.autodiff.GradientRequest;
 import ai.vqclip.core.backend.ExecutionOptions;
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.FlopCounter;
 import ai.vqclip.core.graph.Graph;
+import ai.vqclip.onnx.CudaCoverage;
 import ai.vqclip.onnx.RandomWeights;
 import ai.vqclip.onnx.testing.GradCheck;
 import ai.vqclip.onnx.weights.StateDict;
@@ -86,6 +89,14 @@ class ResNetClipTest {
     Map<String, Tensor> in = Map.of(Encoder.IMAGES, Tensor.fromDoubles(DType.FLOAT, new long[] {1, 3, 64, 64}, px));
     GradCheck.Result r = GradCheck.assertGradient(g, in, List.of(Encoder.IMAGES), 3e-4, GradCheck.TOL_F32, 17);
     System.out.println("ResNet image graph finite differences: " + r);
+  }
+
+  /** Forward and backward of the ResNet image graph use only ops with CUDA kernels (no CPU fallback on a GPU). */
+  @Test
+  void differentiatedImageGraphRunsOnCudaWithoutFallback() {
+    ClipGraphs graphs = new ClipGraphs(TINY, ClipWeights.of(StateDict.of(RandomWeights.clip(TINY, 4))));
+    Graph grad = Autodiff.differentiate(graphs.image(2), GradientRequest.ofSeeds(List.of(Encoder.EMBEDDINGS), List.of(Encoder.IMAGES)));
+    assertEquals(List.of(), CudaCoverage.check(grad));
   }
 
   /** PyTorch's counts for OpenAI's ModifiedResNet (nn.Module.parameters(), no BatchNorm buffers). */
