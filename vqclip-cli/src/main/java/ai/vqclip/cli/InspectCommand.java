@@ -3,6 +3,7 @@ package ai.vqclip.cli;
 import ai.vqclip.cli.models.ModelFiles;
 import ai.vqclip.core.ModelLoadException;
 import ai.vqclip.onnx.clip.ClipConfig;
+import ai.vqclip.onnx.clip.ClipWeights;
 import ai.vqclip.onnx.vqgan.VqganConfig;
 import ai.vqclip.onnx.weights.StateDict;
 import ai.vqclip.onnx.weights.TensorSpec;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {"Describe a model file: format, tensors, parameters, architecture.",
         "Prints the format, tensor and parameter counts, tensor types, metadata, and the architecture inferred from the shapes (a "
-            + "taming VQGAN, a ViT CLIP, or unknown). Only headers are read."},
+            + "taming VQGAN, a ViT or ResNet CLIP, or unknown). Only headers are read."},
     footerHeading = "%nExamples:%n",
     footer = {
         "  vqclip inspect vqgan_imagenet_f16_16384.ckpt",
@@ -107,9 +108,13 @@ final class InspectCommand implements Callable<Integer> {
     if (clip) {
       try {
         int hd = headDim != null ? headDim : hint(sd, ModelFiles.HEAD_DIM_KEY, ClipConfig.OPENAI_HEAD_DIM);
-        return ModelFiles.describe(ClipConfig.infer(sd, hd));
+        ClipWeights w = ClipWeights.of(sd);
+        ClipConfig c = ClipConfig.infer(w, hd);
+        // Shapes only, as loading checks them: a file inspect describes is one that --clip loads.
+        w.validate(c);
+        return ModelFiles.describe(c);
       } catch (ModelLoadException | IllegalArgumentException e) {
-        return "unknown (looks like a CLIP, but: " + e.getMessage().lines().findFirst().orElse("") + ")";
+        return "unknown (looks like a CLIP, but: " + String.join(" ", e.getMessage().lines().map(String::strip).toList()) + ")";
       }
     }
     return "unknown (neither a taming VQGAN nor a ViT CLIP by its tensor names)";

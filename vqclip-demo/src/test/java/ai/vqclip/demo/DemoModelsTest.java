@@ -65,4 +65,17 @@ class DemoModelsTest {
     }
     return ab / Math.sqrt(aa * bb);
   }
+
+  /** Configs round-trip through the JSON files; files written before ResNet support read as ViTs. */
+  @Test
+  void clipConfigJsonRoundTrip(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
+    for (ai.vqclip.onnx.clip.ClipConfig c : List.of(ai.vqclip.onnx.clip.ClipConfig.VIT_B_32, ai.vqclip.onnx.clip.ClipConfig.RN50)) {
+      java.nio.file.Path f = dir.resolve("c.json");
+      DemoModels.writeJson(f, c);
+      assertEquals(c, new com.fasterxml.jackson.databind.ObjectMapper().readValue(f.toFile(), ai.vqclip.onnx.clip.ClipConfig.class));
+    }
+    try (DemoModels.Bundle m = DemoModels.load()) {
+      assertTrue(!m.clipConfig().usesResNet() && m.clipConfig().resnetLayers().isEmpty(), m.clipConfig().toString());
+    }
+  }
 }

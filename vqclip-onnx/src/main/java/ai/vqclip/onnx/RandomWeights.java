@@ -50,13 +50,15 @@ public final class RandomWeights {
       String k = e.getKey();
       long[] s = e.getValue();
       Tensor t;
-      if (k.contains("ln_") && k.endsWith(".weight")) {
-        t = normal(s, rnd, 1.0, 0.1);
-      } else if (k.endsWith("bias")) {
+      if (k.endsWith(".running_var")) {
+        t = normal(s, rnd, 1.0, 0.25, true); // a variance: |N(1, 0.25^2)|
+      } else if (s.length == 1 && k.endsWith(".weight")) {
+        t = normal(s, rnd, 1.0, 0.1); // LayerNorm and BatchNorm gains
+      } else if (k.endsWith("bias") || k.endsWith(".running_mean")) {
         t = normal(s, rnd, 0, 0.1);
       } else if (s.length == 2 && !k.contains("embedding")) {
         t = normal(s, rnd, 0, 1 / Math.sqrt(Math.min(s[0], s[1])));
-      } else if (k.equals("visual.conv1.weight")) {
+      } else if (s.length == 4) {
         t = normal(s, rnd, 0, 1 / Math.sqrt(s[1] * s[2] * s[3]));
       } else {
         t = normal(s, rnd, 0, 0.5);
@@ -73,13 +75,18 @@ public final class RandomWeights {
    * leaves neither a heap copy nor garbage behind.
    */
   public static Tensor normal(long[] shape, SplittableRandom rnd, double mean, double sd) {
+    return normal(shape, rnd, mean, sd, false);
+  }
+
+  private static Tensor normal(long[] shape, SplittableRandom rnd, double mean, double sd, boolean abs) {
     long n = 1;
     for (long d : shape) {
       n = Math.multiplyExact(n, d);
     }
     ByteBuffer b = Tensor.allocateDirect(Math.multiplyExact(n, 4L));
     for (long i = 0; i < n; i++) {
-      b.putFloat((float) (mean + sd * gaussian(rnd)));
+      double v = mean + sd * gaussian(rnd);
+      b.putFloat((float) (abs ? Math.abs(v) : v));
     }
     return Tensor.wrap(DType.FLOAT, shape, b.flip());
   }

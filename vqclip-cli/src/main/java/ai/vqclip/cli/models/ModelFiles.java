@@ -63,9 +63,9 @@ public final class ModelFiles {
   public record OpenedClip(ClipModel clip, StateDict weights) {}
 
   /**
-   * Opens a ViT CLIP with the tokenizer of {@code vocab}.
+   * Opens a CLIP (ViT or ResNet) with the tokenizer of {@code vocab}.
    *
-   * @throws ModelLoadException when a file is unreadable, the weights are not a ViT CLIP, or the
+   * @throws ModelLoadException when a file is unreadable, the weights are not a supported CLIP, or the
    *     vocabulary has more tokens than the model has token embeddings
    */
   public static OpenedClip openClip(Path weights, ClipTokenizer tokenizer, Integer headDim, ExecutionOptions options) {
@@ -126,6 +126,12 @@ public final class ModelFiles {
 
   /** A one-line summary of a CLIP architecture. */
   public static String describe(ClipConfig c) {
+    if (c.usesResNet()) {
+      return String.format(Locale.ROOT, "ResNet CLIP: embed %d, input %dx%d, ModifiedResNet stages %s x width %d (%d features, attention "
+          + "pooling %d heads), text %d layers x %d wide (%d heads), context %d, vocab %d", c.embedDim(), c.imageResolution(),
+          c.imageResolution(), c.resnetLayers(), c.visionWidth(), c.visionFeatureWidth(), c.visionHeads(), c.textLayers(), c.textWidth(),
+          c.textHeads(), c.contextLength(), c.vocabSize());
+    }
     return String.format(Locale.ROOT, "ViT CLIP: embed %d, input %dx%d, patch %d, vision %d layers x %d wide (%d heads), text %d layers x %d wide"
         + " (%d heads), context %d, vocab %d", c.embedDim(), c.imageResolution(), c.imageResolution(), c.visionPatchSize(), c.visionLayers(),
         c.visionWidth(), c.visionHeads(), c.textLayers(), c.textWidth(), c.textHeads(), c.contextLength(), c.vocabSize());

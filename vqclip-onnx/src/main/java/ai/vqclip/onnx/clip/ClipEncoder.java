@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A ViT CLIP model built from its weights (OpenAI or Hugging Face names) as an {@link Encoder}: the
+ * A CLIP model (ViT, or OpenAI's ResNet) built from its weights (OpenAI or Hugging Face names) as an {@link Encoder}: the
  * differentiable image fragment for the generation graph, and host-side text and image embedding
  * on ONNX Runtime. The text graph is compiled on first use and cached; image graphs are cached for
  * the last {@value #CACHED_IMAGE_BATCHES} batch sizes. Not thread-safe; {@link #close()} is
@@ -41,13 +41,13 @@ public final class ClipEncoder implements Encoder {
   }
 
   /**
-   * Loads a ViT CLIP, inferring its architecture from the weights' shapes as OpenAI does (heads =
+   * Loads a CLIP (ViT or ResNet), inferring its architecture from the weights' shapes as OpenAI does (heads =
    * width / 64).
    *
    * @param weights OpenAI or Hugging Face named tensors (any floating type; converted to float32)
    * @param tokenizer turns texts into ids for {@link #embedText}; null for an image-only encoder
    * @param options where and how the host-side graphs run
-   * @throws ModelLoadException for weights that are not a ViT CLIP, or that miss tensors, have
+   * @throws ModelLoadException for weights that are not a CLIP, or that miss tensors, have
    *     unexpected ones, or have wrong shapes (all reported together)
    */
   public static ClipEncoder load(StateDict weights, TextTokenizer tokenizer, ExecutionOptions options) {
@@ -56,7 +56,7 @@ public final class ClipEncoder implements Encoder {
   }
 
   /**
-   * Loads a ViT CLIP of a given architecture (e.g. one whose head width is not 64).
+   * Loads a CLIP of a given architecture (e.g. one whose head width is not 64).
    *
    * @throws ModelLoadException when the weights do not fit {@code config} (every problem listed)
    */

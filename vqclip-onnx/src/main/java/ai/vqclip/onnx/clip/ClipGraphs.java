@@ -14,9 +14,11 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Builds the CLIP ViT image transformer and text transformer as float32 graphs from {@link
- * ClipWeights}, following OpenAI's {@code clip.model} exactly (pre-LN residual attention blocks,
- * QuickGELU, LayerNorm eps 1e-5, the class token / end token read-out).
+ * Builds the CLIP image encoder (ViT, or OpenAI's ModifiedResNet) and text transformer as float32
+ * graphs from {@link ClipWeights}, following OpenAI's {@code clip.model} exactly (pre-LN residual
+ * attention blocks, QuickGELU, LayerNorm eps 1e-5, the class token / end token read-out; for the
+ * ResNet a 3-conv stem, bottlenecks that stride by average pooling, BatchNorm in inference form with
+ * the running statistics, and attention pooling queried by the mean token).
  *
  * <p>Layout: the residual stream is kept as a matrix [n*L, width] so that every Linear layer is one
  * {@code Gemm(x, W, b, transB=1)} on the PyTorch weight as stored (no host transposes, bias fused),
@@ -41,6 +43,7 @@ public final class ClipGraphs {
   public static final int MAX_BATCH = 1 << 16;
 
   private static final float LN_EPS = 1e-5f;
+  private static final float BN_EPS = 1e-5f;
   private static final String POS_WITH_CLASS = "visual.positional_embedding+class_embedding";
 
   private final ClipConfig config;
@@ -75,6 +78,9 @@ public final class ClipGraphs {
    */
   public Graph image(int batch) {
     checkBatch(batch);
+    if (config.usesResNet()) {
+      return resNetImage(batch);
+    }
     ClipConfig c = config;
     int n = batch;
     int s = c.imageResolution();
@@ -83,16 +89,8 @@ public final class ClipGraphs {
     int len = c.visionTokens();
     GraphBuilder b = new GraphBuilder("clip_image");
     Value x = b.input(Encoder.IMAGES, DType.FLOAT, Shape.of(n, 3, s, s));
-    double[] scale = new double[3];
-    double[] shift = new double[3];
-    for (int i = 0; i < 3; i++) {
-      scale[i] = 1 / STD[i];
-      shift[i] = -MEAN[i] / STD[i];
-    }
     b.pushScope("visual");
-    // (x - mean) / std as x * (1/std) + (-mean/std): one multiply-add per pixel.
-    x = b.add(b.mul(x, b.constant(Tensor.fromDoubles(DType.FLOAT, new long[] {1, 3, 1, 1}, scale))),
-        b.constant(Tensor.fromDoubles(DType.FLOAT, new long[] {1, 3, 1, 1}, shift)));
+    x = normalize(b, x);
     Value p = b.op("Conv").in(x, w(b, "visual.conv1.weight"))
         .ints("kernel_shape", c.visionPatchSize(), c.visionPatchSize())
         .ints("strides", c.visionPatchSize(), c.visionPatchSize()).out();
@@ -145,6 +143,123 @@ public final class ClipGraphs {
     b.popScope();
     b.output(EMBEDDINGS, out);
     return b.build();
+  }
+
+  /** (x - mean) / std as x * (1/std) + (-mean/std): one multiply-add per pixel. */
+  private static Value normalize(GraphBuilder b, Value x) {
+    double[] scale = new double[3];
+    double[] shift = new double[3];
+    for (int i = 0; i < 3; i++) {
+      scale[i] = 1 / STD[i];
+      shift[i] = -MEAN[i] / STD[i];
+    }
+    return b.add(b.mul(x, b.constant(Tensor.fromDoubles(DType.FLOAT, new long[] {1, 3, 1, 1}, scale))),
+        b.constant(Tensor.fromDoubles(DType.FLOAT, new long[] {1, 3, 1, 1}, shift)));
+  }
+
+  /**
+   * OpenAI's ModifiedResNet image encoder: stem (three 3x3 convs, the first of stride 2, each with
+   * BatchNorm and ReLU; 2x2 average pooling), four stages of bottlenecks, attention pooling.
+   */
+  private Graph resNetImage(int n) {
+    ClipConfig c = config;
+    int s = c.imageResolution();
+    GraphBuilder b = new GraphBuilder("clip_image");
+    Value x = b.input(Encoder.IMAGES, DType.FLOAT, Shape.of(n, 3, s, s));
+    b.pushScope("visual");
+    x = normalize(b, x);
+    b.pushScope("stem");
+    x = convBnRelu(b, x, "visual.conv1", "visual.bn1", 2, 1);
+    x = convBnRelu(b, x, "visual.conv2", "visual.bn2", 1, 1);
+    x = convBnRelu(b, x, "visual.conv3", "visual.bn3", 1, 1);
+    x = avgPool(b, x, 2);
+    b.popScope();
+    for (int stage = 0; stage < 4; stage++) {
+      for (int i = 0; i < c.resnetLayers().get(stage); i++) {
+        b.pushScope("layer" + (stage + 1) + "." + i);
+        int stride = i == 0 ? ClipConfig.resNetStageStride(stage) : 1;
+        x = bottleneck(b, x, "visual.layer" + (stage + 1) + "." + i + ".", stride, c.resNetHasDownsample(stage, i));
+        b.popScope();
+      }
+    }
+    b.pushScope("attnpool");
+    Value out = attentionPool(b, x, n);
+    b.popScope();
+    b.popScope();
+    b.output(EMBEDDINGS, out);
+    return b.build();
+  }
+
+  /** ONNX BatchNormalization in inference form (training_mode 0): the running mean and variance. */
+  private Value batchNorm(GraphBuilder b, Value x, String p) {
+    return b.op("BatchNormalization").in(x, w(b, p + ".weight"), w(b, p + ".bias"), w(b, p + ".running_mean"), w(b, p + ".running_var"))
+        .attr("epsilon", BN_EPS).out();
+  }
+
+  private Value conv(GraphBuilder b, Value x, String key, int stride, int pad) {
+    GraphBuilder.OpBuilder op = b.op("Conv").in(x, w(b, key + ".weight"));
+    if (stride != 1) {
+      op.ints("strides", stride, stride);
+    }
+    if (pad != 0) {
+      op.ints("pads", pad, pad, pad, pad);
+    }
+    return op.out();
+  }
+
+  private Value convBnRelu(GraphBuilder b, Value x, String conv, String bn, int stride, int pad) {
+    return b.op("Relu").in(batchNorm(b, conv(b, x, conv, stride, pad), bn)).out();
+  }
+
+  private static Value avgPool(GraphBuilder b, Value x, int k) {
+    return b.op("AveragePool").in(x).ints("kernel_shape", k, k).ints("strides", k, k).out();
+  }
+
+  /**
+   * An anti-aliased bottleneck: 1x1, 3x3, [average pooling when strided], 1x1 (expansion 4); the
+   * shortcut is the input, or average pooling, a 1x1 conv and BatchNorm when the block changes the
+   * width or the resolution.
+   */
+  private Value bottleneck(GraphBuilder b, Value x, String p, int stride, boolean downsample) {
+    Value y = convBnRelu(b, x, p + "conv1", p + "bn1", 1, 0);
+    y = convBnRelu(b, y, p + "conv2", p + "bn2", 1, 1);
+    if (stride > 1) {
+      y = avgPool(b, y, stride);
+    }
+    y = batchNorm(b, conv(b, y, p + "conv3", 1, 0), p + "bn3");
+    Value identity = x;
+    if (downsample) {
+      if (stride > 1) {
+        identity = avgPool(b, identity, stride);
+      }
+      identity = batchNorm(b, conv(b, identity, p + "downsample.0", 1, 0), p + "downsample.1");
+    }
+    return b.op("Relu").in(b.add(y, identity)).out();
+  }
+
+  /**
+   * Attention pooling of the [n, C, g, g] feature map: tokens = [mean of all positions, positions]
+   * + positional embedding; one query (the mean token) with separate q/k/v projections over all
+   * tokens, heads as contiguous feature slices, then {@code c_proj} to the embedding.
+   */
+  private Value attentionPool(GraphBuilder b, Value x, int n) {
+    ClipConfig c = config;
+    int f = c.visionFeatureWidth();
+    int t = c.visionTokens();
+    int heads = c.visionHeads();
+    int dh = f / heads;
+    String p = "visual.attnpool.";
+    Value seq = b.transpose(b.reshape(x, n, f, (long) t - 1), 0, 2, 1); // [n, g*g, C]
+    Value mean = b.reduceMean(seq, true, 1); // [n, 1, C]
+    Value tokens = b.add(b.op("Concat").in(mean, seq).attr("axis", 1L).out(), w(b, p + "positional_embedding")); // [n, T, C]
+    Value flat = b.reshape(tokens, (long) n * t, f);
+    Value q = linear(b, rows(b, flat, n, t, null), p, "q_proj.weight", "q_proj.bias"); // [n, C]
+    q = b.reshape(b.mul(q, b.scalar(1 / Math.sqrt(dh), DType.FLOAT)), n, heads, 1, dh);
+    Value k = b.transpose(b.reshape(linear(b, flat, p, "k_proj.weight", "k_proj.bias"), n, t, heads, dh), 0, 2, 3, 1); // [n, h, dh, T]
+    Value v = b.transpose(b.reshape(linear(b, flat, p, "v_proj.weight", "v_proj.bias"), n, t, heads, dh), 0, 2, 1, 3); // [n, h, T, dh]
+    Value attn = b.op("Softmax").in(b.matmul(q, k)).attr("axis", -1L).out(); // [n, h, 1, T]
+    Value o = b.reshape(b.matmul(attn, v), n, f); // heads concatenated: [n, C]
+    return linear(b, o, p, "c_proj.weight", "c_proj.bias");
   }
 
   /** Rows {@code i*len + offset_i} of the [n*len, width] stream: one token per sequence, [n, width]. */

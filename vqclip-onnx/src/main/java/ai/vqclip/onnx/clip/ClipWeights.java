@@ -40,16 +40,18 @@ public final class ClipWeights {
   private final Naming naming;
   private final Map<String, Tensor> cache = new HashMap<>();
 
-  private ClipWeights(StateDict dict, Naming naming) {
+  private final boolean resnet;
+
+  private ClipWeights(StateDict dict, Naming naming, boolean resnet) {
     this.dict = dict;
     this.naming = naming;
+    this.resnet = resnet;
   }
 
   /**
    * Detects the naming scheme of a state dict.
    *
-   * @throws ModelLoadException for ResNet CLIP weights (not supported), weights in both schemes, or
-   *     weights that are not CLIP at all
+   * @throws ModelLoadException for weights in both schemes, or weights that are not CLIP at all
    */
   public static ClipWeights of(StateDict dict) {
     Objects.requireNonNull(dict, "dict");
@@ -65,10 +67,11 @@ public final class ClipWeights {
         hf = true;
       }
     }
-    if (resnet) {
-      throw new ModelLoadException("CLIP weights describe a ModifiedResNet image encoder (keys visual.layer1.*, visual.attnpool.*: "
-          + "RN50 family), which is not supported; only ViT CLIP models (ViT-B/32, ViT-B/16, ViT-L/14, ...) are");
+    if (resnet && hf) {
+      throw new ModelLoadException("CLIP weights mix OpenAI ResNet names (visual.layer1.*, visual.attnpool.*) and Hugging Face names "
+          + "(vision_model.*, text_model.*); expected one scheme");
     }
+    openai |= resnet;
     if (openai && hf) {
       throw new ModelLoadException("CLIP weights mix OpenAI names (visual.*, transformer.resblocks.*) and Hugging Face names "
           + "(vision_model.*, text_model.*); expected one scheme");
@@ -78,7 +81,12 @@ public final class ClipWeights {
       throw new ModelLoadException("not CLIP weights: no key starts with visual., transformer.resblocks., vision_model. or "
           + "text_model. (" + dict.keys().size() + " keys, first " + first + ")");
     }
-    return new ClipWeights(dict, openai ? Naming.OPENAI : Naming.HUGGING_FACE);
+    return new ClipWeights(dict, openai ? Naming.OPENAI : Naming.HUGGING_FACE, resnet);
+  }
+
+  /** Whether the image encoder is OpenAI's ModifiedResNet (RN50 family; OpenAI names only). */
+  public boolean isResNet() {
+    return resnet;
   }
 
   /** The naming scheme found. */
@@ -160,14 +168,15 @@ public final class ClipWeights {
   }
 
   /**
-   * Keys that carry no weights a ViT CLIP forward pass uses and are skipped without complaint: the
+   * Keys that carry no weights a CLIP forward pass uses and are skipped without complaint: the
    * logit scale, OpenAI's JIT-only int scalars and text attention masks (tensor attributes of
-   * TorchScript blocks), and Hugging Face's {@code position_ids} buffers.
+   * TorchScript blocks), Hugging Face's {@code position_ids} buffers, and BatchNorm's {@code
+   * num_batches_tracked} counters (training bookkeeping; inference uses the running statistics).
    */
   private boolean ignorable(String key) {
     return key.equals("logit_scale") || key.equals("input_resolution") || key.equals("context_length")
         || key.equals("vocab_size") || key.equals("attn_mask") || key.endsWith(".attn_mask")
-        || key.endsWith(".position_ids");
+        || key.endsWith(".position_ids") || (resnet && key.endsWith(".num_batches_tracked"));
   }
 
   /** The file's name(s) behind a canonical key, for messages. */
@@ -249,6 +258,14 @@ public final class ClipWeights {
       case OPENAI -> vision ? "visual.transformer.resblocks." : "transformer.resblocks.";
       case HUGGING_FACE -> vision ? "vision_model.encoder.layers." : "text_model.encoder.layers.";
     };
+    return blockCount(prefix);
+  }
+
+  /**
+   * One more than the largest block index {@code <prefix><i>.*} in the file (0 if none), e.g. the
+   * blocks of a ResNet stage under {@code visual.layer2.}.
+   */
+  public int blockCount(String prefix) {
     int max = -1;
     for (String k : dict.keys()) {
       if (!k.startsWith(prefix)) {

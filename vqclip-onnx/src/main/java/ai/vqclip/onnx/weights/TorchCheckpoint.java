@@ -355,7 +355,8 @@ public final class TorchCheckpoint implements AutoCloseable {
   /**
    * The model weights: for a TorchScript archive the module tree flattened to dotted names
    * (parameters, buffers and tensor attributes; {@code training} flags and other non-tensors
-   * skipped, code constants as {@code __constants__.<i>}); for a dict with a {@code state_dict} entry
+   * skipped; the code constants of {@code constants.pkl} are not weights and are left out, see
+   * {@link #constantCount()}); for a dict with a {@code state_dict} entry
    * (a Lightning checkpoint) that entry; otherwise the top-level dict's tensors (nested dicts joined
    * with dots). Closing the result closes this checkpoint.
    *
@@ -366,8 +367,9 @@ public final class TorchCheckpoint implements AutoCloseable {
     if (root instanceof Map<?, ?> m && m.get("state_dict") instanceof Map<?, ?> sd) {
       flatten("", sd, out);
     } else {
+      // Only the module tree (or dict): constants.pkl holds the code's constants (a traced model's
+      // attention masks, QuickGELU factors, ...), which are not weights and never named as such.
       flatten("", root, out);
-      out.putAll(constants);
     }
     if (out.isEmpty()) {
       throw new ModelLoadException("checkpoint " + file + " holds no tensors at the top level"
@@ -453,6 +455,15 @@ public final class TorchCheckpoint implements AutoCloseable {
 
   private static String join(String prefix, String k) {
     return prefix.isEmpty() ? k : prefix + "." + k;
+  }
+
+  /**
+   * Tensors among a TorchScript archive's code constants ({@code constants.pkl}: for a traced model
+   * the tensors its code captured, such as attention masks); 0 for other containers. They are
+   * validated on open but never part of {@link #stateDict()}.
+   */
+  public int constantCount() {
+    return constants.size();
   }
 
   /** Storage byte reads so far (tests assert that unwanted storages are never read). */

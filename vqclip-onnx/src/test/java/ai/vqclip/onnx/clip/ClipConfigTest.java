@@ -59,7 +59,7 @@ class ClipConfigTest {
   }
 
   @Test
-  void resNetWeightsAreNotAViT() {
+  void incompleteResNetWeightsAndNonClipWeights() {
     Map<String, Tensor> rn = new LinkedHashMap<>();
     rn.put("visual.conv1.weight", Tensor.filled(DType.FLOAT, new long[] {32, 3, 3, 3}, 0));
     rn.put("visual.layer1.0.conv1.weight", Tensor.filled(DType.FLOAT, new long[] {64, 64, 1, 1}, 0));
@@ -67,7 +67,11 @@ class ClipConfigTest {
     rn.put("token_embedding.weight", Tensor.filled(DType.FLOAT, new long[] {10, 8}, 0));
     ModelLoadException e = assertThrows(ModelLoadException.class,
         () -> ClipEncoder.load(StateDict.of(rn), null, ExecutionOptions.cpu()));
-    assertTrue(e.getMessage().contains("ModifiedResNet"), e.getMessage());
+    // ResNet CLIPs are supported: these partial weights are read as one, and what is missing is named.
+    assertTrue(e.getMessage().contains("missing text_projection"), e.getMessage());
+    rn.put("vision_model.embeddings.class_embedding", Tensor.filled(DType.FLOAT, new long[] {8}, 0));
+    ModelLoadException mixed = assertThrows(ModelLoadException.class, () -> ClipWeights.of(StateDict.of(rn)));
+    assertTrue(mixed.getMessage().contains("mix OpenAI ResNet names"), mixed.getMessage());
     ModelLoadException none = assertThrows(ModelLoadException.class,
         () -> ClipConfig.infer(StateDict.of(Map.of("decoder.conv_in.weight", Tensor.filled(DType.FLOAT, new long[] {1}, 0)))));
     assertTrue(none.getMessage().contains("not CLIP weights") && none.getMessage().contains("decoder.conv_in.weight"),

@@ -1,4 +1,8 @@
-package ai.vqclip.core.autodiff;
+package ai.vqclip.core.ops;
+
+import ai.vqclip.core.autodiff.VjpContext;
+import ai.vqclip.core.autodiff.VjpRule;
+import ai.vqclip.core.graph.ShapeInference;
 
 import ai.vqclip.core.Tensor;
 import ai.vqclip.core.graph.DType;
@@ -26,9 +30,9 @@ import java.util.List;
 final class SamplingRules {
   private SamplingRules() {}
 
-  static void register(VjpRegistry r) {
-    r.register("Resize", SamplingRules::resize);
-    r.register("GridSample", SamplingRules::gridSample);
+  static void define(OpTable t) {
+    t.op("Resize").since(10).shape(ShapeInference::resize).grad(SamplingRules::resize);
+    t.op("GridSample").since(16).shape(ShapeInference::gridSample).grad(SamplingRules::gridSample);
   }
 
   // ------------------------------------------------------------------ Resize

@@ -1,4 +1,8 @@
-package ai.vqclip.core.autodiff;
+package ai.vqclip.core.ops;
+
+import ai.vqclip.core.autodiff.VjpContext;
+import ai.vqclip.core.autodiff.VjpRule;
+import ai.vqclip.core.graph.ShapeInference;
 
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.GraphBuilder;
@@ -16,13 +20,13 @@ import ai.vqclip.core.graph.Value;
 final class NormRules {
   private NormRules() {}
 
-  static void register(VjpRegistry r) {
-    r.register("Softmax", NormRules::softmax);
-    r.register("LogSoftmax", NormRules::logSoftmax);
-    r.register("LayerNormalization", NormRules::layerNorm);
-    r.register("InstanceNormalization", NormRules::instanceNorm);
-    r.register("BatchNormalization", NormRules::batchNorm);
-    r.register("LpNormalization", NormRules::lpNorm);
+  static void define(OpTable t) {
+    t.op("Softmax").shape(ShapeInference::same).grad(NormRules::softmax);
+    t.op("LogSoftmax").shape(ShapeInference::same).grad(NormRules::logSoftmax);
+    t.op("LayerNormalization").since(17).shape(ShapeInference::layerNormalization).grad(NormRules::layerNorm);
+    t.op("InstanceNormalization").shape(ShapeInference::same).grad(NormRules::instanceNorm);
+    t.op("BatchNormalization").shape(ShapeInference::same).grad(NormRules::batchNorm);
+    t.op("LpNormalization").shape(ShapeInference::same).grad(NormRules::lpNorm);
   }
 
   private static long softmaxAxis(VjpContext c) {
