@@ -10,6 +10,7 @@ import ai.vqclip.core.graph.Graph;
 import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.Node;
 import ai.vqclip.core.graph.Shape;
+import ai.vqclip.core.graph.Specialize;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
@@ -34,8 +35,8 @@ public final class OnnxImport {
   /** Largest model accepted from bytes (protobuf's own limit). */
   public static final long MAX_MODEL_BYTES = Integer.MAX_VALUE;
 
-  /** Lowest default-domain opset accepted. */
-  public static final int MIN_OPSET = 13;
+  /** Lowest default-domain opset accepted (older forms are upgraded on import, see {@link OpsetUpgrade}). */
+  public static final int MIN_OPSET = 7;
 
   /** Highest default-domain opset accepted (ONNX Runtime 1.29 rejects 27). */
   public static final int MAX_OPSET = 26;
@@ -43,14 +44,39 @@ public final class OnnxImport {
   /** Highest tensor rank accepted (ONNX Runtime's own limit is far above what models use). */
   public static final int MAX_RANK = 64;
 
-  private static final Set<String> REDUCE_AXES_INPUT_FROM_18 =
-      Set.of("ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp");
-
   private OnnxImport() {}
 
   /** Reads a model from bytes (external data is not allowed: there is no directory to resolve it). */
   public static Graph fromBytes(byte[] bytes) {
     return fromProto(parse(bytes, "ONNX bytes"), null, "ONNX bytes");
+  }
+
+  /**
+   * Reads a model file and specializes it ({@link Specialize}): each named symbolic input dimension
+   * (for example {@code "batch" -> 1}) gets its size, then shape arithmetic and constant
+   * computations are folded so every value has a static shape, as differentiation needs.
+   *
+   * <p>Initializers that are to be differentiated (weights, embeddings) should be specialized
+   * with {@link Specialize#apply(Graph, Map, java.util.Set)} on {@link #fromFile(Path)}'s result
+   * instead, so that nothing computed from them is folded into a constant.
+   *
+   * @throws ModelLoadException also when a dimension is left symbolic or a value cannot be made static
+   */
+  public static Graph fromFile(Path path, Map<String, Long> dimSizes) {
+    return specialize(fromFile(path), dimSizes, path.toString());
+  }
+
+  /** Reads a model from bytes and specializes it, as {@link #fromFile(Path, Map)}. */
+  public static Graph fromBytes(byte[] bytes, Map<String, Long> dimSizes) {
+    return specialize(fromBytes(bytes), dimSizes, "ONNX bytes");
+  }
+
+  private static Graph specialize(Graph g, Map<String, Long> dimSizes, String source) {
+    try {
+      return Specialize.apply(g, dimSizes);
+    } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
+      throw new ModelLoadException(source + ": cannot specialize: " + e.getMessage(), e);
+    }
   }
 
   /** Reads a model file; external data is resolved inside the file's directory only. */
@@ -128,8 +154,11 @@ public final class OnnxImport {
         OnnxMl.TypeProto.Tensor tt = vi.getType().getTensorType();
         b.input(vi.getName(), dtype(tt.getElemType(), "input '" + vi.getName() + "'", source), shape(tt));
       }
+      OpsetUpgrade upgrade = new OpsetUpgrade(opset, b, source);
       for (OnnxMl.NodeProto np : gp.getNodeList()) {
-        b.addNamedNode(node(np, opset, b, source));
+        for (Node n : node(np, upgrade, b, source)) {
+          b.addNamedNode(n);
+        }
       }
       for (OnnxMl.ValueInfoProto vi : gp.getOutputList()) {
         if (!b.hasValue(vi.getName())) {
@@ -145,7 +174,7 @@ public final class OnnxImport {
     }
   }
 
-  private static Node node(OnnxMl.NodeProto np, int opset, GraphBuilder b, String source) {
+  private static List<Node> node(OnnxMl.NodeProto np, OpsetUpgrade upgrade, GraphBuilder b, String source) {
     String domain = np.getDomain().equals("ai.onnx") ? "" : np.getDomain();
     if (!domain.isEmpty() && !domain.equals(Graph.VQCLIP_DOMAIN)) {
       throw new ModelLoadException(source + ": node '" + np.getName() + "' uses op " + np.getOpType() + " from domain '" + domain
@@ -155,30 +184,11 @@ public final class OnnxImport {
     for (OnnxMl.AttributeProto a : np.getAttributeList()) {
       attrs.put(a.getName(), attribute(a, np, source));
     }
-    List<String> inputs = new ArrayList<>(np.getInputList());
     String op = np.getOpType();
-    // Upgrade to opset 18. Between opsets 13 and 18 the only change to an op's signature (rather than
-    // added types or optional attributes and inputs with backward-compatible defaults) is that the
-    // Reduce* ops other than ReduceSum take axes as an input instead of an attribute.
-    if (opset < 18 && REDUCE_AXES_INPUT_FROM_18.contains(op)) {
-      Attribute axes = attrs.remove("axes");
-      if (axes != null) {
-        if (axes.kind() != Attribute.Kind.INTS) {
-          throw new ModelLoadException(source + ": node '" + np.getName() + "' (" + op + ") attribute 'axes' must be INTS, found " + axes.kind());
-        }
-        while (inputs.size() > 1 && inputs.get(inputs.size() - 1).isEmpty()) {
-          inputs.remove(inputs.size() - 1);
-        }
-        if (inputs.size() != 1) {
-          throw new ModelLoadException(source + ": node '" + np.getName() + "' (" + op + ") at opset " + opset + " takes 1 input, found "
-              + np.getInputCount());
-        }
-        inputs.add(b.ints(axes.asInts()).name());
-      }
-    }
     // Node names are optional and need not be unique in ONNX; vqclip's graphs need unique ones.
     String name = b.freshName(np.getName().isEmpty() ? op : np.getName());
-    return new Node(name, op, domain, inputs, np.getOutputList(), attrs);
+    // Older forms are rewritten into the opset-18 form, so export, shape inference and VJP rules all see one form.
+    return upgrade.upgrade(name, op, domain, np.getInputList(), np.getOutputList(), attrs);
   }
 
   private static Attribute attribute(OnnxMl.AttributeProto a, OnnxMl.NodeProto np, String source) {
