@@ -149,12 +149,14 @@ public final class ShapeInference {
     return da.isStatic() ? da : db;
   }
 
+  /** Throws naming the node when two inputs differ in element type. */
   public static void sameType(Context c, Value a, Value b) {
     if (a.dtype() != b.dtype()) {
       throw c.fail("input types differ: " + a + " vs " + b);
     }
   }
 
+  /** A possibly negative axis made non-negative; throws naming the node when out of range. */
   public static int normAxis(Context c, long axis, int rank) {
     long a = axis < 0 ? axis + rank : axis;
     if (a < 0 || a >= rank) {
@@ -163,15 +165,18 @@ public final class ShapeInference {
     return (int) a;
   }
 
+  /** A single output of the given type and shape. */
   public static List<Value> one(Context c, DType t, Shape s) {
     return List.of(c.out(t, s));
   }
 
+  /** Shape rule of shape-preserving ops: the output has input 0's type and shape. */
   public static List<Value> same(Context c) {
     Value x = c.required(0);
     return one(c, x.dtype(), x.shape());
   }
 
+  /** A dim times a constant (symbolic dims get a derived symbol). */
   public static Dim mulDim(Dim d, long k) {
     return d.isStatic() ? Dim.of(d.size() * k) : (k == 1 ? d : Dim.symbol(d.symbol() + "*" + k));
   }
@@ -597,6 +602,7 @@ public final class ShapeInference {
     return one(c, t, Shape.of((long) Math.max(0, n)));
   }
 
+  /** The product of dims (a symbol when any is symbolic). */
   public static Dim prod(List<Dim> ds) {
     long p = 1;
     for (Dim d : ds) {
@@ -608,6 +614,7 @@ public final class ShapeInference {
     return Dim.of(p);
   }
 
+  /** A shape of the given rank whose dims are all unknown symbols. */
   public static Shape unknownDims(int rank) {
     List<Dim> d = new ArrayList<>();
     for (int i = 0; i < rank; i++) {
@@ -616,6 +623,7 @@ public final class ShapeInference {
     return Shape.of(d);
   }
 
+  /** The shape a 1-D shape vector of static length describes, with unknown dims. */
   public static Shape unknownRank(Value shapeVector) {
     if (shapeVector.shape().hasRank() && shapeVector.rank() == 1 && shapeVector.shape().dim(0).isStatic()) {
       return unknownDims((int) shapeVector.shape().size(0));
@@ -623,6 +631,7 @@ public final class ShapeInference {
     return Shape.UNKNOWN;
   }
 
+  /** Shape rule of MatMul (numpy matmul: vectors, batch broadcasting). */
   public static List<Value> matmul(Context c) {
     Value a = c.required(0);
     Value b = c.required(1);
@@ -661,6 +670,7 @@ public final class ShapeInference {
     return one(c, a.dtype(), Shape.of(out));
   }
 
+  /** Shape rule of Gemm (transA/transB, C broadcast to the result). */
   public static List<Value> gemm(Context c) {
     Value a = c.required(0);
     Value b = c.required(1);
@@ -719,6 +729,7 @@ public final class ShapeInference {
     return a;
   }
 
+  /** Shape rule of Conv. */
   public static List<Value> conv(Context c) {
     Value x = c.required(0);
     Value w = c.required(1);
@@ -763,6 +774,7 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
+  /** Shape rule of ConvTranspose. */
   public static List<Value> convTranspose(Context c) {
     Value x = c.required(0);
     Value w = c.required(1);
@@ -801,6 +813,7 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
+  /** Shape rule of AveragePool and MaxPool. */
   public static List<Value> pool(Context c) {
     Value x = c.required(0);
     if (!x.shape().hasRank()) {
@@ -832,6 +845,7 @@ public final class ShapeInference {
     return out;
   }
 
+  /** Shape rule of GlobalAveragePool and GlobalMaxPool: spatial dims become 1. */
   public static List<Value> globalPool(Context c) {
     Value x = c.required(0);
     if (!x.shape().hasRank()) {
@@ -844,6 +858,7 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
+  /** Shape rule of Resize (scales or sizes for every axis). */
   public static List<Value> resize(Context c) {
     Value x = c.required(0);
     Tensor scales = c.constant(2);
@@ -876,6 +891,7 @@ public final class ShapeInference {
     return one(c, x.dtype(), unknownDims(x.rank()));
   }
 
+  /** Shape rule of Reshape (0 copies a dim, -1 infers one). */
   public static List<Value> reshape(Context c) {
     Value x = c.required(0);
     Tensor s = c.constant(1);
@@ -926,6 +942,7 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
+  /** Shape rule of Split. */
   public static List<Value> split(Context c) {
     Value x = c.required(0);
     int n = c.node().outputs().size();
@@ -1056,6 +1073,7 @@ public final class ShapeInference {
     return out;
   }
 
+  /** Shape rule of Slice. */
   public static List<Value> slice(Context c) {
     Value x = c.required(0);
     Tensor starts = c.constant(1);
@@ -1094,6 +1112,7 @@ public final class ShapeInference {
     return a;
   }
 
+  /** Shape rule of the Reduce* ops (axes attribute or input, keepdims). */
   public static List<Value> reduce(Context c) {
     Value x = c.required(0);
     if (!x.shape().hasRank() || (c.in(1) != null && c.constant(1) == null)) {
@@ -1114,6 +1133,7 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
+  /** Shape rule of ArgMax and ArgMin: INT64 output. */
   public static List<Value> argReduce(Context c) {
     Value x = c.required(0);
     if (!x.shape().hasRank()) {

@@ -1,18 +1,16 @@
 package ai.vqclip.core.ops;
 
 import ai.vqclip.core.autodiff.VjpContext;
-import ai.vqclip.core.autodiff.VjpRule;
-import ai.vqclip.core.graph.ShapeInference;
-
 import ai.vqclip.core.graph.GraphBuilder;
+import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.Value;
 
 /**
- * VJP rules of the pointwise activations exporters emit: LeakyRelu, PRelu, Elu, Selu, Celu,
- * HardSigmoid, HardSwish, Softplus, Softsign, Mish and Gelu (opset 20, both approximations). Each
- * rule multiplies the incoming gradient by the derivative written out in ONNX ops; at the kinks of
- * the piecewise ones the derivative of the side with {@code x <= 0} (or of the clamped side) is
- * taken, as PyTorch does.
+ * Op family (shape rule, VJP rule, FLOPs per op; see {@link OpTable}) of the pointwise activations
+ * exporters emit: LeakyRelu, PRelu, Elu, Selu, Celu, HardSigmoid, HardSwish, Softplus, Softsign,
+ * Mish and Gelu (opset 20, both approximations). Each rule multiplies the incoming gradient by the
+ * derivative written out in ONNX ops; at the kinks of the piecewise ones the derivative of the
+ * side with {@code x <= 0} (or of the clamped side) is taken, as PyTorch does.
  */
 final class ActivationRules {
   private ActivationRules() {}

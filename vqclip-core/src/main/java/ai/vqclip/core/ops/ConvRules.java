@@ -1,13 +1,11 @@
 package ai.vqclip.core.ops;
 
-import ai.vqclip.core.autodiff.VjpContext;
-import ai.vqclip.core.autodiff.VjpRule;
-
 import ai.vqclip.core.Tensor;
+import ai.vqclip.core.autodiff.VjpContext;
 import ai.vqclip.core.graph.Attribute;
 import ai.vqclip.core.graph.DType;
-import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.FlopCounter;
+import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.ShapeInference.Spatial;
 import ai.vqclip.core.graph.Value;
@@ -16,8 +14,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * VJP rules of Conv, ConvTranspose, AveragePool, MaxPool, GlobalAveragePool and GlobalMaxPool, for
- * any spatial rank (1-D, 2-D, 3-D) with static shapes and {@code auto_pad=NOTSET}.
+ * Op family (see {@link OpTable}) of Conv, ConvTranspose, AveragePool, MaxPool, GlobalAveragePool
+ * and GlobalMaxPool, for any spatial rank (1-D, 2-D, 3-D) with static shapes and {@code
+ * auto_pad=NOTSET}.
  *
  * <p>Design choices:
  *

@@ -1,16 +1,15 @@
 package ai.vqclip.core.ops;
 
 import ai.vqclip.core.autodiff.VjpContext;
-import ai.vqclip.core.autodiff.VjpRule;
-import ai.vqclip.core.graph.ShapeInference;
-
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.GraphBuilder;
+import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.Value;
 
 /**
- * The elementwise op family: arithmetic, math functions, selection, casts, comparisons and logic
- * (no gradient), and the piecewise-constant ops (Round, Floor, Ceil, Sign, ArgMax, ArgMin).
+ * The elementwise op family (see {@link OpTable}): arithmetic, math functions, selection, casts,
+ * comparisons and logic (no gradient), and the piecewise-constant ops (Round, Floor, Ceil, Sign,
+ * ArgMax, ArgMin).
  */
 final class ElementwiseRules {
   private ElementwiseRules() {}

@@ -1,17 +1,18 @@
 package ai.vqclip.core.ops;
 
 import ai.vqclip.core.autodiff.VjpContext;
-import ai.vqclip.core.autodiff.VjpRule;
-import ai.vqclip.core.graph.ShapeInference;
-
 import ai.vqclip.core.graph.EinsumEquation;
 import ai.vqclip.core.graph.FlopCounter;
 import ai.vqclip.core.graph.Graph;
-import ai.vqclip.core.graph.Node;
 import ai.vqclip.core.graph.GraphBuilder;
+import ai.vqclip.core.graph.Node;
+import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.Value;
 
-/** VJP rules of MatMul (batched, broadcasting, vector operands), Gemm and Einsum. */
+/**
+ * Op family (see {@link OpTable}) of MatMul (batched, broadcasting, vector operands), Gemm and
+ * Einsum.
+ */
 final class LinalgRules {
   private LinalgRules() {}
 

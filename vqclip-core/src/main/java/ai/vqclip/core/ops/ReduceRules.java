@@ -1,16 +1,14 @@
 package ai.vqclip.core.ops;
 
-import ai.vqclip.core.autodiff.VjpContext;
-import ai.vqclip.core.autodiff.VjpRule;
-
 import ai.vqclip.core.Tensor;
+import ai.vqclip.core.autodiff.VjpContext;
 import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.Value;
 
 /**
- * VJP rules of the Reduce* ops: ReduceSum, ReduceMean, ReduceSumSquare, ReduceMax, ReduceMin,
- * ReduceL2, ReduceL1 and ReduceLogSumExp.
+ * Op family (see {@link OpTable}) of the Reduce* ops: ReduceSum, ReduceMean, ReduceSumSquare,
+ * ReduceMax, ReduceMin, ReduceL2, ReduceL1 and ReduceLogSumExp.
  *
  * <p>Every rule first brings the output gradient back to the input's rank (re-inserting reduced
  * axes when {@code keepdims=0}), then lets elementwise broadcasting spread it over the reduced

@@ -1,24 +1,23 @@
 package ai.vqclip.core.ops;
 
-import ai.vqclip.core.autodiff.VjpContext;
-import ai.vqclip.core.autodiff.VjpRule;
-
 import ai.vqclip.core.Tensor;
+import ai.vqclip.core.autodiff.VjpContext;
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.Dim;
 import ai.vqclip.core.graph.GraphBuilder;
-import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.ShapeInference.SliceAxis;
+import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.Value;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * VJP rules of tensor-manipulation ops: Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat,
- * Split, Slice, Gather, GatherElements, Expand, Tile, Pad, CumSum and Trilu. All of them move or copy elements, so
- * their gradients move the incoming gradient back (reshape, inverse permutation, slicing, padding
- * with zeros) and sum it where one input element fed several outputs (scatter-add, reductions).
+ * Op family (see {@link OpTable}) of tensor-manipulation ops: Reshape, Flatten, Squeeze,
+ * Unsqueeze, Transpose, Concat, Split, Slice, Gather, GatherElements, Expand, Tile, Pad, CumSum
+ * and Trilu. All of them move or copy elements, so their gradients move the incoming gradient back
+ * (reshape, inverse permutation, slicing, padding with zeros) and sum it where one input element
+ * fed several outputs (scatter-add, reductions).
  */
 final class TensorRules {
   private TensorRules() {}

@@ -127,8 +127,8 @@ final class GradCatalogue {
     Cases c = new Cases();
     DType d = DType.DOUBLE;
     DType f = DType.FLOAT;
-    // ---- activations. DOUBLE except Celu (float-only in the ONNX spec) and Gelu "none", whose
-    // forward and backward use Erf, float-only in ORT's CPU provider.
+    // ---- activations. DOUBLE except Celu (float-only in the ONNX spec) and Gelu "none": ORT 1.29
+    // runs Gelu through its function body, whose Erf has a float kernel only (so does the backward).
     c.unary("HardSigmoid", "default", d, -4, 4, 0, o -> {});
     c.unary("HardSigmoid", "alpha0.5_beta0.3", d, -3, 3, 0, o -> o.attr("alpha", 0.5f).attr("beta", 0.3f));
     c.unary("HardSwish", "default", d, -5, 5, 0, o -> {});
