@@ -190,6 +190,16 @@ public final class OnnxEncoder implements Encoder {
       textIn = ti.name();
       textOut = to.name();
       context = (int) l;
+      int got;
+      try {
+        got = opts.tokenizer().tokenize("a").length;
+      } catch (IllegalArgumentException e) {
+        throw new ModelLoadException("the tokenizer for " + text.file + " cannot tokenize a one-letter text: " + e.getMessage(), e);
+      }
+      if (got != context) {
+        throw new ModelLoadException(text.file + ": token input '" + textIn + "' is " + ti.shape() + ", but the tokenizer gives " + got
+            + " ids per text; expected a graph exported with " + got + " tokens (or a tokenizer of context " + context + ")");
+      }
       long[] ts = text.specialize(textIn, new long[] {1, context}, textOut).output(textOut).shape().toArray();
       if (!Arrays.equals(ts, new long[] {1, dim})) {
         throw new ModelLoadException(text.file + ": tokens [1, " + context + "] give '" + textOut + "' " + Arrays.toString(ts)

@@ -219,6 +219,11 @@ public final class OnnxGenerator implements Generator {
     return channels;
   }
 
+  /** Whether an encoder graph was given ({@link #encode} works). */
+  public boolean hasEncoder() {
+    return encoder != null;
+  }
+
   /** The downsampling factor f (image side / latent side), or 0 for a decoder of one fixed size. */
   public int factor() {
     return factor;
