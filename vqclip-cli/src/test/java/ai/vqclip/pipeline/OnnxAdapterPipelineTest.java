@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.vqclip.augment.StandardCutouts;
+import ai.vqclip.core.Encoder;
+import ai.vqclip.core.Generator;
+import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.autodiff.VjpRegistry;
 import ai.vqclip.core.graph.Value;
 import ai.vqclip.core.optim.OptimizerConfig;
@@ -17,6 +20,8 @@ import ai.vqclip.onnx.adapt.AdapterFixtures;
 import ai.vqclip.onnx.adapt.OnnxEncoder;
 import ai.vqclip.onnx.adapt.OnnxGenerator;
 import ai.vqclip.onnx.clip.TextTokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,6 +72,53 @@ class OnnxAdapterPipelineTest {
     }
   }
   // ---- end of the example ----
+
+  // ---- The registry example of docs/library.md (keep the two identical). ----
+  static Pipeline documentedRule(Generator generator, Encoder encoder) {
+    VjpRegistry registry = VjpRegistry.standard().register("Tanh", c -> {
+      GraphBuilder b = c.b();
+      Value y = c.output(0);
+      c.setGrad(0, b.mul(c.gradOutput(0), b.sub(b.scalarLike(1, y), b.mul(y, y)))); // dy * (1 - y^2)
+    });
+    Pipeline pipeline = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).vjpRegistry(registry).build();
+    return pipeline;
+  }
+  // ---- end of the example ----
+
+  /** Each java block of the "Bring your own model" section, imports aside, appears verbatim in this test. */
+  @Test
+  void theDocumentationShowsThisTestsCode() throws IOException {
+    String doc = Files.readString(Path.of("..", "docs", "library.md"));
+    int start = doc.indexOf("## Bring your own model");
+    assertTrue(start >= 0, "docs/library.md has no 'Bring your own model' section");
+    String section = doc.substring(start, doc.indexOf("\n## ", start + 3));
+    String source = trimmed(Files.readString(Path.of("src", "test", "java", "ai", "vqclip", "pipeline", "OnnxAdapterPipelineTest.java")));
+    int blocks = 0;
+    for (int i = section.indexOf("```java\n"); i >= 0; i = section.indexOf("```java\n", i + 1)) {
+      String block = section.substring(i + 8, section.indexOf("```", i + 8));
+      String code = trimmed(block.lines().filter(l -> !l.startsWith("import ")).reduce("", (a, l) -> a + l + "\n"));
+      assertTrue(source.contains(code), "docs/library.md's example differs from OnnxAdapterPipelineTest:\n" + code);
+      blocks++;
+    }
+    assertEquals(2, blocks);
+  }
+
+  private static String trimmed(String s) {
+    return s.lines().map(String::trim).filter(l -> !l.isEmpty()).reduce("", (a, l) -> a + l + "\n");
+  }
+
+  @Test
+  void theDocumentedRuleGivesTheBuiltInGradient() {
+    OnnxGenerator.Options go = OnnxGenerator.Options.defaults().withOutputRange(OnnxGenerator.Range.SIGNED);
+    try (OnnxGenerator g = OnnxGenerator.fromFile(decoder, go);
+        OnnxEncoder e = OnnxEncoder.fromFile(imageGraph, OnnxEncoder.Options.of(textGraph, CHARS))) {
+      float[] custom = documentedRule(g, e).run(request(4, 2)).latent().toFloats();
+      float[] standard = Pipeline.builder(g, new StandardCutouts()).encoder(e).build().run(request(4, 2)).latent().toFloats();
+      for (int i = 0; i < custom.length; i++) {
+        assertEquals(standard[i], custom[i], 1e-4, "latent value " + i);
+      }
+    }
+  }
 
   @Test
   void theDocumentedExampleRuns() {
