@@ -63,6 +63,21 @@ class OnnxModelOptionsTest {
   }
 
   @Test
+  void aTextGraphWithTheVocabularysTokenizer() {
+    TinyModelFiles tiny = TinyModelFiles.write(dir);
+    Path text77 = AdapterFixtures.copy("text_embed77.onnx", models);
+    Path out = dir.resolve("t.png");
+    Cli.Run r = Cli.run("generate", "a red cat", "--generator-onnx", decoder.toString(), "--encoder-onnx", image.toString(),
+        "--encoder-text-onnx", text77.toString(), "--vocab", tiny.vocab.toString(), "--size", "8", "8", "-i", "3", "--cutouts", "2",
+        "--threads", "1", "-o", out.toString(), "-q");
+    assertEquals(0, r.exit(), r.toString());
+    assertArrayEquals(new long[] {1, 3, 8, 8}, Images.read(out).shape());
+    // The 8-token graph does not fit CLIP's 77-token tokenizer.
+    ErrorsTest.assertUsageError(Cli.run("generate", "a red cat", "--encoder-onnx", image.toString(), "--encoder-text-onnx", text.toString(),
+        "--vocab", tiny.vocab.toString(), "-o", out.toString(), "-q"), "gives 77 ids");
+  }
+
+  @Test
   void mistakesAreUsageErrorsNamingTheFileAndTheProblem() {
     Path out = dir.resolve("x.png");
     // A prompt the fixed embeddings do not have.

@@ -108,6 +108,20 @@ class OnnxAdaptersTest {
   }
 
   @Test
+  void clipLengthTextGraphMatchesTorch() {
+    Path text77 = AdapterFixtures.copy("text_embed77.onnx", dir);
+    TextTokenizer ids = s -> Arrays.stream(ref.get("text77_in").toLongs()).mapToInt(Math::toIntExact).toArray();
+    try (OnnxEncoder e = OnnxEncoder.fromFile(image, OnnxEncoder.Options.of(text77, ids))) {
+      assertEquals(77, e.contextLength());
+      double err = AdapterFixtures.relativeError(e.embedText("x").toFloats(), ref.get("text77_out").toFloats());
+      assertTrue(err < TOL, "77-token text embedding vs torch: relative error " + err);
+    }
+    // A tokenizer whose length differs from the graph's is refused when the encoder is made.
+    ModelLoadException m = assertThrows(ModelLoadException.class, () -> OnnxEncoder.fromFile(image, OnnxEncoder.Options.of(text77, REF_TOKENS)));
+    assertTrue(m.getMessage().contains("text_embed77.onnx") && m.getMessage().contains("gives 8 ids"), m.getMessage());
+  }
+
+  @Test
   void fixedTextEmbeddingsAndNormalization() {
     float[] v = {1, 2, 3, 4, 5, 6, 7, 8};
     float[] mean = {0.5f, 0.5f, 0.5f};
