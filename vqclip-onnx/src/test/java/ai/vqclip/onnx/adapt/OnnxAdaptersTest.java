@@ -9,9 +9,11 @@ import ai.vqclip.core.ModelLoadException;
 import ai.vqclip.core.Tensor;
 import ai.vqclip.core.graph.Graph;
 import ai.vqclip.onnx.clip.TextTokenizer;
+import ai.vqclip.onnx.testing.GradCheck;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,6 +59,19 @@ class OnnxAdaptersTest {
       System.out.println("decoder vs torch: relative error " + err);
       // Another size through the same graph (specialized again).
       assertArrayEquals(new long[] {1, 3, 16, 8}, g.decode(g.randomLatent(8, 16, 1)).shape());
+    }
+  }
+
+  /** The adapted fragments differentiate: their gradients pass central finite differences. */
+  @Test
+  void fragmentGradientsPassFiniteDifferences() {
+    OnnxGenerator.Options o = OnnxGenerator.Options.defaults().withOutputRange(OnnxGenerator.Range.SIGNED);
+    try (OnnxGenerator g = OnnxGenerator.fromFile(decoder, o);
+        OnnxEncoder e = OnnxEncoder.fromFile(image, OnnxEncoder.Options.imageOnly().withNormalization(
+            new float[] {0.4f, 0.5f, 0.6f}, new float[] {0.3f, 0.2f, 0.25f}))) {
+      // tanh keeps the mapped image inside (0, 1), where the clamp's straight gradient is the true one.
+      GradCheck.assertGradient(g.synthesisFragment(10, 6), Map.of("z", ref.get("decoder_in")), List.of("z"), 1e-2, GradCheck.TOL_F32, 5);
+      GradCheck.assertGradient(e.imageFragment(2), Map.of("images", ref.get("image_in")), List.of("images"), 1e-2, GradCheck.TOL_F32, 6);
     }
   }
 
