@@ -3,9 +3,11 @@ package ai.vqclip.core.autodiff;
 import ai.vqclip.core.graph.Graph;
 import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.Node;
+import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.Value;
 import java.util.List;
 import java.util.Map;
+import ai.vqclip.core.ops.OpTable;
 
 /**
  * Graph-level gradient overrides (ops in the {@link Graph#VQCLIP_DOMAIN} domain), lowered to plain
@@ -48,9 +50,11 @@ public final class GradientOverrides {
     return b.op(Graph.VQCLIP_DOMAIN, CLAMP_WITH_GRAD).in(x, b.scalarLike(min, x), b.scalarLike(max, x)).out();
   }
 
-  static void register(VjpRegistry r) {
-    r.register(Graph.VQCLIP_DOMAIN + "." + STRAIGHT_THROUGH, c -> c.setGrad(1, c.unbroadcast(c.gradOutput(0), c.input(1))));
-    r.register(Graph.VQCLIP_DOMAIN + "." + CLAMP_WITH_GRAD, c -> {
+  /** Defines the override ops (shape and gradient rules) in an op table. */
+  public static void define(OpTable t) {
+    t.op(Graph.VQCLIP_DOMAIN + "." + STRAIGHT_THROUGH).shape(ShapeInference::same)
+        .grad(c -> c.setGrad(1, c.unbroadcast(c.gradOutput(0), c.input(1))));
+    t.op(Graph.VQCLIP_DOMAIN + "." + CLAMP_WITH_GRAD).shape(ShapeInference::same).grad(c -> {
       GraphBuilder b = c.b();
       Value g = c.gradOutput(0);
       Value moved = b.sub(c.input(0), c.output(0));

@@ -1,5 +1,6 @@
 package ai.vqclip.core.autodiff;
 
+import ai.vqclip.core.ops.OpTable;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -45,19 +46,9 @@ public final class VjpRegistry {
   /** An empty registry. */
   public VjpRegistry() {}
 
-  /** A new registry with all built-in rules. */
+  /** A new registry with all built-in rules: those of {@link OpTable#standard()}. */
   public static VjpRegistry standard() {
-    VjpRegistry r = new VjpRegistry();
-    ElementwiseRules.register(r);
-    ActivationRules.register(r);
-    LinalgRules.register(r);
-    ConvRules.register(r);
-    NormRules.register(r);
-    TensorRules.register(r);
-    ReduceRules.register(r);
-    SamplingRules.register(r);
-    GradientOverrides.register(r);
-    return r;
+    return OpTable.standard().vjpRegistry();
   }
 
   /** Adds or replaces the rule of an op type; returns this. */

@@ -1,13 +1,16 @@
 package ai.vqclip.core.graph;
 
+import ai.vqclip.core.ops.OpTable;
 
 /**
  * Counts the floating-point operations of a graph's matrix-heavy nodes, a multiply-add counting
  * as two: Conv {@code 2 N Cout Hout Wout (Cin/group) kh kw}, ConvTranspose the same with input and
- * output swapped, MatMul and Gemm {@code 2 M N K} per batch entry, Einsum {@code 2} per combination of
- * its letters' indices. Every other op is ignored: in
- * conv and transformer nets they are a small, memory-bound share. Run it on a differentiated graph
+ * output swapped, MatMul and Gemm {@code 2 M N K} per batch entry, Einsum {@code 2} per combination
+ * of its letters' indices. Every other op is ignored: in conv and transformer nets they are a
+ * small, memory-bound share. Run it on a differentiated graph
  * to include the backward pass, whose convolutions and products are ordinary nodes too.
+ *
+ * <p>The counts are registered per op with the op's shape and gradient rules ({@link OpTable}).
  */
 public final class FlopCounter {
   private FlopCounter() {}
@@ -28,58 +31,21 @@ public final class FlopCounter {
 
   /** FLOPs of one node of {@code g} (0 for ops that are not counted). */
   public static long count(Graph g, Node n) {
-    if (!n.domain().isEmpty()) {
-      return 0;
-    }
-    return switch (n.opType()) {
-      case "Conv" -> {
-        // out [N, Cout, spatial...], W [Cout, Cin/group, k...]: each output element is a dot
-        // product of length (Cin/group) * prod(k).
-        long[] out = shape(g, n, n.outputs().get(0));
-        long[] w = shape(g, n, n.input(1));
-        yield 2 * product(out, 0) * product(w, 1);
-      }
-      case "ConvTranspose" -> {
-        // x [N, Cin, spatial...], W [Cin, Cout/group, k...]: each input element is scattered into
-        // (Cout/group) * prod(k) outputs.
-        long[] x = shape(g, n, n.input(0));
-        long[] w = shape(g, n, n.input(1));
-        yield 2 * product(x, 0) * product(w, 1);
-      }
-      case "MatMul" -> {
-        long[] a = shape(g, n, n.input(0));
-        long[] y = shape(g, n, n.outputs().get(0));
-        yield 2 * product(y, 0) * a[a.length - 1];
-      }
-      case "Gemm" -> {
-        long[] a = shape(g, n, n.input(0));
-        long[] y = shape(g, n, n.outputs().get(0));
-        long k = n.attrInt("transA", 0) != 0 ? a[0] : a[1];
-        yield 2 * product(y, 0) * k;
-      }
-      case "Einsum" -> {
-        // every combination of all letters' indices is one multiply-add (one product per extra
-        // operand); one operand: a sum or transpose, counted as one op per element combination
-        int k = n.inputs().size();
-        int[] ranks = new int[k];
-        java.util.List<Shape> shapes = new java.util.ArrayList<>();
-        for (int i = 0; i < k; i++) {
-          long[] s = shape(g, n, n.input(i));
-          ranks[i] = s.length;
-          shapes.add(Shape.of(s));
-        }
-        EinsumEquation eq = EinsumEquation.parse(n.attrString("equation", ""), ranks);
-        long p = 1;
-        for (Dim d : eq.sizes(shapes).values()) {
-          p = Math.multiplyExact(p, d.size());
-        }
-        yield Math.max(1, 2 * (k - 1)) * p;
-      }
-      default -> 0;
-    };
+    return count(g, n, OpTable.standard());
   }
 
-  private static long[] shape(Graph g, Node n, String valueName) {
+  /** FLOPs of one node of {@code g} with the FLOP rules of {@code table} (0 for ops it does not count). */
+  public static long count(Graph g, Node n, OpTable table) {
+    String key = n.domain().isEmpty() ? n.opType() : n.domain() + "." + n.opType();
+    return table.flops(key).map(r -> r.count(g, n)).orElse(0L);
+  }
+
+  /**
+   * The static shape of a node's operand, for FLOP rules.
+   *
+   * @throws IllegalArgumentException naming the node when the operand's shape is not static
+   */
+  public static long[] staticShape(Graph g, Node n, String valueName) {
     Value v = g.value(valueName);
     Shape s = v.shape();
     if (!s.hasRank() || !s.isStatic()) {
@@ -89,7 +55,8 @@ public final class FlopCounter {
     return s.toArray();
   }
 
-  private static long product(long[] dims, int from) {
+  /** The product of {@code dims[from..]}, overflow-checked. */
+  public static long product(long[] dims, int from) {
     long p = 1;
     for (int i = from; i < dims.length; i++) {
       p = Math.multiplyExact(p, dims[i]);

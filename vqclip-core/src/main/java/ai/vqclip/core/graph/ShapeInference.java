@@ -1,6 +1,7 @@
 package ai.vqclip.core.graph;
 
 import ai.vqclip.core.Tensor;
+import ai.vqclip.core.ops.OpTable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -13,6 +14,10 @@ import java.util.function.Function;
  * Type and shape inference for the ONNX ops vqclip builds, enough to reject wrong wiring at build
  * time and to give the autodiff static shapes. Ops without a rule get the first input's type and an
  * unknown shape. Extend with {@link #with(String, Rule)}. Immutable.
+ *
+ * <p>The built-in rules are registered per op, together with the op's gradient rule and FLOP count,
+ * by the op families of {@link OpTable}; the rule implementations and the helpers they share live
+ * here as public static methods, so users writing their own rules can reuse them.
  */
 public final class ShapeInference {
   /** Infers output values (only dtype and shape are used) of a node. */
@@ -58,7 +63,10 @@ public final class ShapeInference {
     }
   }
 
-  private static final ShapeInference STANDARD = new ShapeInference(standardRules());
+  /** Built on first use: the op table's families call this class's rule methods while it loads. */
+  private static final class Standard {
+    static final ShapeInference RULES = OpTable.standard().shapeInference();
+  }
 
   private final Map<String, Rule> rules;
 
@@ -66,9 +74,19 @@ public final class ShapeInference {
     this.rules = Map.copyOf(rules);
   }
 
-  /** The built-in rules. */
+  /** The built-in rules: the shape rules of {@link OpTable#standard()}. */
   public static ShapeInference standard() {
-    return STANDARD;
+    return Standard.RULES;
+  }
+
+  /** Inference with exactly these rules (keys: op type, or {@code "domain.Op"} for other domains). */
+  public static ShapeInference of(Map<String, Rule> rules) {
+    return new ShapeInference(rules);
+  }
+
+  /** The op keys that have a rule. */
+  public Set<String> opKeys() {
+    return new java.util.TreeSet<>(rules.keySet());
   }
 
   /** A copy with an added or replaced rule ({@code "domain.Op"} for non-ONNX domains). */
@@ -131,13 +149,15 @@ public final class ShapeInference {
     return da.isStatic() ? da : db;
   }
 
-  private static void sameType(Context c, Value a, Value b) {
+  /** Throws naming the node when two inputs differ in element type. */
+  public static void sameType(Context c, Value a, Value b) {
     if (a.dtype() != b.dtype()) {
       throw c.fail("input types differ: " + a + " vs " + b);
     }
   }
 
-  private static int normAxis(Context c, long axis, int rank) {
+  /** A possibly negative axis made non-negative; throws naming the node when out of range. */
+  public static int normAxis(Context c, long axis, int rank) {
     long a = axis < 0 ? axis + rank : axis;
     if (a < 0 || a >= rank) {
       throw c.fail("axis " + axis + " is out of range for rank " + rank);
@@ -145,406 +165,445 @@ public final class ShapeInference {
     return (int) a;
   }
 
-  private static List<Value> one(Context c, DType t, Shape s) {
+  /** A single output of the given type and shape. */
+  public static List<Value> one(Context c, DType t, Shape s) {
     return List.of(c.out(t, s));
   }
 
-  private static List<Value> same(Context c) {
+  /** Shape rule of shape-preserving ops: the output has input 0's type and shape. */
+  public static List<Value> same(Context c) {
     Value x = c.required(0);
     return one(c, x.dtype(), x.shape());
   }
 
-  private static Dim mulDim(Dim d, long k) {
+  /** A dim times a constant (symbolic dims get a derived symbol). */
+  public static Dim mulDim(Dim d, long k) {
     return d.isStatic() ? Dim.of(d.size() * k) : (k == 1 ? d : Dim.symbol(d.symbol() + "*" + k));
   }
 
   // ------------------------------------------------------------------ rules
 
-  private static Map<String, Rule> standardRules() {
-    Map<String, Rule> m = new HashMap<>();
-    for (String op :
-        List.of(
-            "Neg", "Sqrt", "Reciprocal", "Exp", "Log", "Abs", "Sigmoid", "Tanh", "Erf", "Relu", "Asin", "Acos",
-            "Atan", "Sin", "Cos", "Floor", "Ceil", "Round", "Sign", "Identity", "Softmax", "LogSoftmax",
-            "LeakyRelu", "Elu", "Softplus", "HardSigmoid", "Clip", "CumSum", "Trilu", "Dropout",
-            "InstanceNormalization", "BatchNormalization", "HardSwish", "Selu", "Celu", "Gelu", "Softsign", "Mish",
-            "LpNormalization", "ai.vqclip.StraightThrough",
-            "ai.vqclip.ClampWithGrad")) {
-      m.put(op, ShapeInference::same);
-    }
-    m.put("Dropout", c -> {
-      Value x = c.required(0);
-      List<Value> o = new ArrayList<>();
-      o.add(c.out(x.dtype(), x.shape()));
-      if (c.node().outputs().size() > 1) {
-        o.add(c.out(DType.BOOL, x.shape()));
-      }
-      return o;
-    });
-    for (String op : List.of("Add", "Sub", "Mul", "Div", "Pow", "Mod", "PRelu")) {
-      m.put(op, c -> {
-        Value a = c.required(0);
-        Value b = c.required(1);
-        if (!op.equals("Pow")) {
-          sameType(c, a, b);
-        }
-        return one(c, a.dtype(), broadcast(c, a, b));
-      });
-    }
-    for (String op : List.of("Max", "Min", "Sum", "Mean")) {
-      m.put(op, c -> {
-        Value a = c.required(0);
-        Shape s = a.shape();
-        for (int i = 1; i < c.inputs().size(); i++) {
-          Value b = c.required(i);
-          sameType(c, a, b);
-          s = broadcast(c, new Value(a.name(), a.dtype(), s), b);
-        }
-        return one(c, a.dtype(), s);
-      });
-    }
-    for (String op : List.of("Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "And", "Or", "Xor")) {
-      m.put(op, c -> {
-        Value a = c.required(0);
-        Value b = c.required(1);
-        sameType(c, a, b);
-        return one(c, DType.BOOL, broadcast(c, a, b));
-      });
-    }
-    m.put("Not", c -> one(c, DType.BOOL, c.required(0).shape()));
-    m.put("IsNaN", c -> one(c, DType.BOOL, c.required(0).shape()));
-    m.put("IsInf", c -> one(c, DType.BOOL, c.required(0).shape()));
-    m.put("Where", c -> {
-      Value cond = c.required(0);
-      Value a = c.required(1);
-      Value b = c.required(2);
-      if (cond.dtype() != DType.BOOL) {
-        throw c.fail("condition " + cond + " must be BOOL");
-      }
+  // ------------------------------------------------------------------ per-op rules
+  // Registered with their gradient rules and FLOP counts by the op families of ai.vqclip.core.ops.
+
+  /** Shape rule of the binary arithmetic ops (Add, Sub, Mul, Div, Pow, Mod, PRelu): broadcasting. */
+  public static List<Value> binary(Context c) {
+    Value a = c.required(0);
+    Value b = c.required(1);
+    if (!c.node().opType().equals("Pow")) {
       sameType(c, a, b);
-      Shape s = broadcast(c, a, b);
-      return one(c, a.dtype(), broadcast(c, cond, new Value(a.name(), a.dtype(), s)));
-    });
-    m.put("Cast", c -> one(c, DType.fromOnnx((int) c.node().attrInt("to", -1)), c.required(0).shape()));
-    m.put("CastLike", c -> one(c, c.required(1).dtype(), c.required(0).shape()));
-    m.put("Shape", c -> {
-      Shape s = c.required(0).shape();
-      return one(c, DType.INT64, s.hasRank() ? Shape.of(s.rank()) : Shape.parse("rank"));
-    });
-    m.put("Size", c -> one(c, DType.INT64, Shape.scalar()));
-    m.put("Constant", c -> {
-      Attribute a = c.node().attributes().get("value");
-      if (a == null) {
-        throw c.fail("only the 'value' attribute is supported");
-      }
-      return one(c, a.asTensor().dtype(), a.asTensor().graphShape());
-    });
-    m.put("ConstantOfShape", c -> {
-      Attribute a = c.node().attributes().get("value");
-      DType t = a == null ? DType.FLOAT : a.asTensor().dtype();
-      Tensor shape = c.constant(0);
-      return one(c, t, shape == null ? unknownRank(c.required(0)) : Shape.of(shape.toLongs()));
-    });
-    m.put("MatMul", ShapeInference::matmul);
-    m.put("Einsum", c -> {
-      Value a = c.required(0);
-      int[] ranks = new int[c.inputs().size()];
-      List<Shape> shapes = new ArrayList<>();
-      for (int i = 0; i < ranks.length; i++) {
-        Value v = c.required(i);
-        sameType(c, a, v);
-        if (!v.shape().hasRank()) {
-          return one(c, a.dtype(), Shape.UNKNOWN);
-        }
-        ranks[i] = v.rank();
-        shapes.add(v.shape());
-      }
-      String eq = c.node().attrString("equation", null);
-      if (eq == null) {
-        throw c.fail("attribute 'equation' is required");
-      }
-      try {
-        return one(c, a.dtype(), EinsumEquation.parse(eq, ranks).outputShape(shapes));
-      } catch (IllegalArgumentException e) {
-        throw c.fail(e.getMessage());
-      }
-    });
-    m.put("Gemm", ShapeInference::gemm);
-    m.put("Conv", ShapeInference::conv);
-    m.put("ConvTranspose", ShapeInference::convTranspose);
-    m.put("AveragePool", ShapeInference::pool);
-    m.put("MaxPool", ShapeInference::pool);
-    m.put("GlobalAveragePool", ShapeInference::globalPool);
-    m.put("GlobalMaxPool", ShapeInference::globalPool);
-    m.put("Resize", ShapeInference::resize);
-    m.put("GridSample", c -> {
-      Value x = c.required(0);
-      Value g = c.required(1);
-      if (x.shape().hasRank() && x.rank() != 4) {
-        throw c.fail("input " + x + " must be rank 4 [N,C,H,W]");
-      }
-      if (g.shape().hasRank() && (g.rank() != 4 || (g.shape().dim(3).isStatic() && g.shape().size(3) != 2))) {
-        throw c.fail("grid " + g + " must be [N,Hout,Wout,2]");
-      }
-      if (!x.shape().hasRank() || !g.shape().hasRank()) {
-        return one(c, x.dtype(), Shape.UNKNOWN);
-      }
-      return one(c, x.dtype(), Shape.of(List.of(x.shape().dim(0), x.shape().dim(1), g.shape().dim(1), g.shape().dim(2))));
-    });
-    m.put("Reshape", ShapeInference::reshape);
-    m.put("Transpose", c -> {
-      Value x = c.required(0);
-      if (!x.shape().hasRank()) {
-        return one(c, x.dtype(), Shape.UNKNOWN);
-      }
-      int r = x.rank();
-      long[] perm = c.node().attrInts("perm", null);
-      if (perm == null) {
-        perm = new long[r];
-        for (int i = 0; i < r; i++) {
-          perm[i] = r - 1 - i;
-        }
-      }
-      if (perm.length != r) {
-        throw c.fail("perm " + Arrays.toString(perm) + " does not match rank " + r + " of " + x);
-      }
-      List<Dim> d = new ArrayList<>();
-      boolean[] seen = new boolean[r];
-      for (long p : perm) {
-        int a = normAxis(c, p, r);
-        if (seen[a]) {
-          throw c.fail("perm " + Arrays.toString(perm) + " repeats axis " + a);
-        }
-        seen[a] = true;
-        d.add(x.shape().dim(a));
-      }
-      return one(c, x.dtype(), Shape.of(d));
-    });
-    m.put("Concat", c -> {
-      Value a = c.required(0);
-      long axis = c.node().attrInt("axis", Long.MIN_VALUE);
-      if (axis == Long.MIN_VALUE) {
-        throw c.fail("attribute 'axis' is required");
-      }
-      if (!a.shape().hasRank()) {
-        return one(c, a.dtype(), Shape.UNKNOWN);
-      }
-      int r = a.rank();
-      int ax = normAxis(c, axis, r);
-      List<Dim> d = new ArrayList<>(a.shape().dims());
-      Dim acc = d.get(ax);
-      for (int i = 1; i < c.inputs().size(); i++) {
-        Value b = c.required(i);
-        sameType(c, a, b);
-        if (!b.shape().hasRank()) {
-          return one(c, a.dtype(), Shape.UNKNOWN);
-        }
-        if (b.rank() != r) {
-          throw c.fail("inputs have different ranks: " + a + " vs " + b);
-        }
-        for (int k = 0; k < r; k++) {
-          if (k == ax) {
-            continue;
-          }
-          Dim x = d.get(k);
-          Dim y = b.shape().dim(k);
-          if (x.isStatic() && y.isStatic() && x.size() != y.size()) {
-            throw c.fail("inputs differ outside axis " + ax + ": " + a + " vs " + b);
-          }
-        }
-        Dim bd = b.shape().dim(ax);
-        acc = acc.isStatic() && bd.isStatic() ? Dim.of(acc.size() + bd.size()) : Dim.symbol("concat");
-      }
-      d.set(ax, acc);
-      return one(c, a.dtype(), Shape.of(d));
-    });
-    m.put("Split", ShapeInference::split);
-    m.put("Slice", ShapeInference::slice);
-    m.put("Gather", c -> {
-      Value x = c.required(0);
-      Value idx = c.required(1);
-      if (idx.dtype() != DType.INT64 && idx.dtype() != DType.INT32) {
-        throw c.fail("indices " + idx + " must be INT64 or INT32");
-      }
-      if (!x.shape().hasRank() || !idx.shape().hasRank()) {
-        return one(c, x.dtype(), Shape.UNKNOWN);
-      }
-      int ax = normAxis(c, c.node().attrInt("axis", 0), x.rank());
-      List<Dim> d = new ArrayList<>(x.shape().dims().subList(0, ax));
-      d.addAll(idx.shape().dims());
-      d.addAll(x.shape().dims().subList(ax + 1, x.rank()));
-      return one(c, x.dtype(), Shape.of(d));
-    });
-    m.put("GatherElements", c -> one(c, c.required(0).dtype(), c.required(1).shape()));
-    m.put("ScatterElements", ShapeInference::same);
-    m.put("ScatterND", ShapeInference::same);
-    m.put("Unsqueeze", c -> {
-      Value x = c.required(0);
-      Tensor axesT = c.constant(1);
-      if (axesT == null || !x.shape().hasRank()) {
-        return one(c, x.dtype(), Shape.UNKNOWN);
-      }
-      long[] axes = axesT.toLongs();
-      int r = x.rank() + axes.length;
-      boolean[] isNew = new boolean[r];
-      for (long a : axes) {
-        int n = normAxis(c, a, r);
-        if (isNew[n]) {
-          throw c.fail("axes " + Arrays.toString(axes) + " repeat an axis");
-        }
-        isNew[n] = true;
-      }
-      List<Dim> d = new ArrayList<>();
-      int k = 0;
-      for (int i = 0; i < r; i++) {
-        d.add(isNew[i] ? Dim.of(1) : x.shape().dim(k++));
-      }
-      return one(c, x.dtype(), Shape.of(d));
-    });
-    m.put("Squeeze", c -> {
-      Value x = c.required(0);
-      if (!x.shape().hasRank()) {
-        return one(c, x.dtype(), Shape.UNKNOWN);
-      }
-      Tensor axesT = c.constant(1);
-      if (c.in(1) != null && axesT == null) {
-        return one(c, x.dtype(), Shape.UNKNOWN);
-      }
-      List<Dim> d = new ArrayList<>();
-      Set<Integer> drop = new java.util.HashSet<>();
-      if (axesT != null) {
-        for (long a : axesT.toLongs()) {
-          int n = normAxis(c, a, x.rank());
-          Dim dd = x.shape().dim(n);
-          if (dd.isStatic() && dd.size() != 1) {
-            throw c.fail("cannot squeeze axis " + a + " of " + x + ": size is " + dd.size());
-          }
-          drop.add(n);
-        }
-      } else {
-        for (int i = 0; i < x.rank(); i++) {
-          if (!x.shape().dim(i).isStatic()) {
-            return one(c, x.dtype(), Shape.UNKNOWN);
-          }
-          if (x.shape().size(i) == 1) {
-            drop.add(i);
-          }
-        }
-      }
-      for (int i = 0; i < x.rank(); i++) {
-        if (!drop.contains(i)) {
-          d.add(x.shape().dim(i));
-        }
-      }
-      return one(c, x.dtype(), Shape.of(d));
-    });
-    m.put("Flatten", c -> {
-      Value x = c.required(0);
-      if (!x.shape().hasRank()) {
-        return one(c, x.dtype(), Shape.parse("flat0", "flat1"));
-      }
-      long axis = c.node().attrInt("axis", 1);
-      int ax = axis < 0 ? (int) axis + x.rank() : (int) axis;
-      if (ax < 0 || ax > x.rank()) {
-        throw c.fail("axis " + axis + " is out of range for rank " + x.rank());
-      }
-      return one(c, x.dtype(), Shape.of(List.of(prod(x.shape().dims().subList(0, ax)), prod(x.shape().dims().subList(ax, x.rank())))));
-    });
-    m.put("Expand", c -> {
-      Value x = c.required(0);
-      Tensor s = c.constant(1);
-      if (s == null) {
-        return one(c, x.dtype(), unknownRank(c.required(1)));
-      }
-      Value target = new Value(c.required(1).name(), x.dtype(), Shape.of(s.toLongs()));
-      return one(c, x.dtype(), broadcast(c, x, target));
-    });
-    m.put("Tile", c -> {
-      Value x = c.required(0);
-      Tensor rep = c.constant(1);
-      if (rep == null || !x.shape().hasRank()) {
-        return one(c, x.dtype(), x.shape().hasRank() ? unknownDims(x.rank()) : Shape.UNKNOWN);
-      }
-      long[] r = rep.toLongs();
-      if (r.length != x.rank()) {
-        throw c.fail("repeats " + Arrays.toString(r) + " must have one entry per axis of " + x);
-      }
-      List<Dim> d = new ArrayList<>();
-      for (int i = 0; i < r.length; i++) {
-        d.add(mulDim(x.shape().dim(i), r[i]));
-      }
-      return one(c, x.dtype(), Shape.of(d));
-    });
-    m.put("Pad", c -> {
-      Value x = c.required(0);
-      Tensor pads = c.constant(1);
-      if (pads == null || !x.shape().hasRank()) {
-        return one(c, x.dtype(), x.shape().hasRank() ? unknownDims(x.rank()) : Shape.UNKNOWN);
-      }
-      int r = x.rank();
-      Tensor axesT = c.constant(3);
-      long[][] ba = padsPerAxis(c.node(), r, pads.toLongs(), axesT == null ? null : axesT.toLongs());
-      List<Dim> d = new ArrayList<>(x.shape().dims());
-      for (int a = 0; a < r; a++) {
-        Dim dd = d.get(a);
-        long add = ba[0][a] + ba[1][a];
-        if (add != 0) {
-          d.set(a, dd.isStatic() ? Dim.of(dd.size() + add) : Dim.symbol(dd.symbol() + "+" + add));
-        }
-      }
-      return one(c, x.dtype(), Shape.of(d));
-    });
-    for (String op : List.of("ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceSumSquare", "ReduceProd", "ReduceL2", "ReduceL1", "ReduceLogSumExp")) {
-      m.put(op, ShapeInference::reduce);
     }
-    m.put("ArgMax", ShapeInference::argReduce);
-    m.put("ArgMin", ShapeInference::argReduce);
-    m.put("LayerNormalization", c -> {
-      Value x = c.required(0);
-      List<Value> o = new ArrayList<>();
-      o.add(c.out(x.dtype(), x.shape()));
-      if (c.node().outputs().size() > 1) {
-        Shape stat = Shape.UNKNOWN;
-        if (x.shape().hasRank()) {
-          int ax = normAxis(c, c.node().attrInt("axis", -1), x.rank());
-          List<Dim> d = new ArrayList<>(x.shape().dims());
-          for (int i = ax; i < d.size(); i++) {
-            d.set(i, Dim.of(1));
-          }
-          stat = Shape.of(d);
-        }
-        DType st = DType.fromOnnx((int) c.node().attrInt("stash_type", 1));
-        for (int i = 1; i < c.node().outputs().size(); i++) {
-          o.add(c.out(st, stat));
-        }
-      }
-      return o;
-    });
-    m.put("TopK", c -> {
-      Value x = c.required(0);
-      Tensor k = c.constant(1);
-      if (k == null || !x.shape().hasRank()) {
-        return List.of(c.out(x.dtype(), Shape.UNKNOWN), c.out(DType.INT64, Shape.UNKNOWN));
-      }
-      List<Dim> d = new ArrayList<>(x.shape().dims());
-      d.set(normAxis(c, c.node().attrInt("axis", -1), x.rank()), Dim.of(k.toLongs()[0]));
-      return List.of(c.out(x.dtype(), Shape.of(d)), c.out(DType.INT64, Shape.of(d)));
-    });
-    m.put("Range", c -> {
-      Tensor s = c.constant(0);
-      Tensor l = c.constant(1);
-      Tensor d = c.constant(2);
-      DType t = c.required(0).dtype();
-      if (s == null || l == null || d == null) {
-        return one(c, t, Shape.parse("range"));
-      }
-      double n = Math.ceil((l.toDoubles()[0] - s.toDoubles()[0]) / d.toDoubles()[0]);
-      return one(c, t, Shape.of((long) Math.max(0, n)));
-    });
-    return m;
+    return one(c, a.dtype(), broadcast(c, a, b));
   }
 
-  private static Dim prod(List<Dim> ds) {
+  /** Shape rule of the variadic ops (Max, Min, Sum, Mean): broadcasting over all inputs. */
+  public static List<Value> variadic(Context c) {
+    Value a = c.required(0);
+    Shape s = a.shape();
+    for (int i = 1; i < c.inputs().size(); i++) {
+      Value b = c.required(i);
+      sameType(c, a, b);
+      s = broadcast(c, new Value(a.name(), a.dtype(), s), b);
+    }
+    return one(c, a.dtype(), s);
+  }
+
+  /** Shape rule of comparisons and boolean logic: broadcasting, BOOL output. */
+  public static List<Value> comparison(Context c) {
+    Value a = c.required(0);
+    Value b = c.required(1);
+    sameType(c, a, b);
+    return one(c, DType.BOOL, broadcast(c, a, b));
+  }
+
+  /** Shape rule of Dropout. */
+  public static List<Value> dropout(Context c) {
+    Value x = c.required(0);
+    List<Value> o = new ArrayList<>();
+    o.add(c.out(x.dtype(), x.shape()));
+    if (c.node().outputs().size() > 1) {
+      o.add(c.out(DType.BOOL, x.shape()));
+    }
+    return o;
+  }
+
+  /** Shape rule of Not. */
+  public static List<Value> not(Context c) {
+    return one(c, DType.BOOL, c.required(0).shape());
+  }
+
+  /** Shape rule of IsNaN. */
+  public static List<Value> isNaN(Context c) {
+    return one(c, DType.BOOL, c.required(0).shape());
+  }
+
+  /** Shape rule of IsInf. */
+  public static List<Value> isInf(Context c) {
+    return one(c, DType.BOOL, c.required(0).shape());
+  }
+
+  /** Shape rule of Where. */
+  public static List<Value> where(Context c) {
+    Value cond = c.required(0);
+    Value a = c.required(1);
+    Value b = c.required(2);
+    if (cond.dtype() != DType.BOOL) {
+      throw c.fail("condition " + cond + " must be BOOL");
+    }
+    sameType(c, a, b);
+    Shape s = broadcast(c, a, b);
+    return one(c, a.dtype(), broadcast(c, cond, new Value(a.name(), a.dtype(), s)));
+  }
+
+  /** Shape rule of Cast. */
+  public static List<Value> cast(Context c) {
+    return one(c, DType.fromOnnx((int) c.node().attrInt("to", -1)), c.required(0).shape());
+  }
+
+  /** Shape rule of CastLike. */
+  public static List<Value> castLike(Context c) {
+    return one(c, c.required(1).dtype(), c.required(0).shape());
+  }
+
+  /** Shape rule of Shape. */
+  public static List<Value> shape(Context c) {
+    Shape s = c.required(0).shape();
+    return one(c, DType.INT64, s.hasRank() ? Shape.of(s.rank()) : Shape.parse("rank"));
+  }
+
+  /** Shape rule of Size. */
+  public static List<Value> size(Context c) {
+    return one(c, DType.INT64, Shape.scalar());
+  }
+
+  /** Shape rule of Constant. */
+  public static List<Value> constant(Context c) {
+    Attribute a = c.node().attributes().get("value");
+    if (a == null) {
+      throw c.fail("only the 'value' attribute is supported");
+    }
+    return one(c, a.asTensor().dtype(), a.asTensor().graphShape());
+  }
+
+  /** Shape rule of ConstantOfShape. */
+  public static List<Value> constantOfShape(Context c) {
+    Attribute a = c.node().attributes().get("value");
+    DType t = a == null ? DType.FLOAT : a.asTensor().dtype();
+    Tensor shape = c.constant(0);
+    return one(c, t, shape == null ? unknownRank(c.required(0)) : Shape.of(shape.toLongs()));
+  }
+
+  /** Shape rule of Einsum. */
+  public static List<Value> einsum(Context c) {
+    Value a = c.required(0);
+    int[] ranks = new int[c.inputs().size()];
+    List<Shape> shapes = new ArrayList<>();
+    for (int i = 0; i < ranks.length; i++) {
+      Value v = c.required(i);
+      sameType(c, a, v);
+      if (!v.shape().hasRank()) {
+        return one(c, a.dtype(), Shape.UNKNOWN);
+      }
+      ranks[i] = v.rank();
+      shapes.add(v.shape());
+    }
+    String eq = c.node().attrString("equation", null);
+    if (eq == null) {
+      throw c.fail("attribute 'equation' is required");
+    }
+    try {
+      return one(c, a.dtype(), EinsumEquation.parse(eq, ranks).outputShape(shapes));
+    } catch (IllegalArgumentException e) {
+      throw c.fail(e.getMessage());
+    }
+  }
+
+  /** Shape rule of GridSample. */
+  public static List<Value> gridSample(Context c) {
+    Value x = c.required(0);
+    Value g = c.required(1);
+    if (x.shape().hasRank() && x.rank() != 4) {
+      throw c.fail("input " + x + " must be rank 4 [N,C,H,W]");
+    }
+    if (g.shape().hasRank() && (g.rank() != 4 || (g.shape().dim(3).isStatic() && g.shape().size(3) != 2))) {
+      throw c.fail("grid " + g + " must be [N,Hout,Wout,2]");
+    }
+    if (!x.shape().hasRank() || !g.shape().hasRank()) {
+      return one(c, x.dtype(), Shape.UNKNOWN);
+    }
+    return one(c, x.dtype(), Shape.of(List.of(x.shape().dim(0), x.shape().dim(1), g.shape().dim(1), g.shape().dim(2))));
+  }
+
+  /** Shape rule of Transpose. */
+  public static List<Value> transpose(Context c) {
+    Value x = c.required(0);
+    if (!x.shape().hasRank()) {
+      return one(c, x.dtype(), Shape.UNKNOWN);
+    }
+    int r = x.rank();
+    long[] perm = c.node().attrInts("perm", null);
+    if (perm == null) {
+      perm = new long[r];
+      for (int i = 0; i < r; i++) {
+        perm[i] = r - 1 - i;
+      }
+    }
+    if (perm.length != r) {
+      throw c.fail("perm " + Arrays.toString(perm) + " does not match rank " + r + " of " + x);
+    }
+    List<Dim> d = new ArrayList<>();
+    boolean[] seen = new boolean[r];
+    for (long p : perm) {
+      int a = normAxis(c, p, r);
+      if (seen[a]) {
+        throw c.fail("perm " + Arrays.toString(perm) + " repeats axis " + a);
+      }
+      seen[a] = true;
+      d.add(x.shape().dim(a));
+    }
+    return one(c, x.dtype(), Shape.of(d));
+  }
+
+  /** Shape rule of Concat. */
+  public static List<Value> concat(Context c) {
+    Value a = c.required(0);
+    long axis = c.node().attrInt("axis", Long.MIN_VALUE);
+    if (axis == Long.MIN_VALUE) {
+      throw c.fail("attribute 'axis' is required");
+    }
+    if (!a.shape().hasRank()) {
+      return one(c, a.dtype(), Shape.UNKNOWN);
+    }
+    int r = a.rank();
+    int ax = normAxis(c, axis, r);
+    List<Dim> d = new ArrayList<>(a.shape().dims());
+    Dim acc = d.get(ax);
+    for (int i = 1; i < c.inputs().size(); i++) {
+      Value b = c.required(i);
+      sameType(c, a, b);
+      if (!b.shape().hasRank()) {
+        return one(c, a.dtype(), Shape.UNKNOWN);
+      }
+      if (b.rank() != r) {
+        throw c.fail("inputs have different ranks: " + a + " vs " + b);
+      }
+      for (int k = 0; k < r; k++) {
+        if (k == ax) {
+          continue;
+        }
+        Dim x = d.get(k);
+        Dim y = b.shape().dim(k);
+        if (x.isStatic() && y.isStatic() && x.size() != y.size()) {
+          throw c.fail("inputs differ outside axis " + ax + ": " + a + " vs " + b);
+        }
+      }
+      Dim bd = b.shape().dim(ax);
+      acc = acc.isStatic() && bd.isStatic() ? Dim.of(acc.size() + bd.size()) : Dim.symbol("concat");
+    }
+    d.set(ax, acc);
+    return one(c, a.dtype(), Shape.of(d));
+  }
+
+  /** Shape rule of Gather. */
+  public static List<Value> gather(Context c) {
+    Value x = c.required(0);
+    Value idx = c.required(1);
+    if (idx.dtype() != DType.INT64 && idx.dtype() != DType.INT32) {
+      throw c.fail("indices " + idx + " must be INT64 or INT32");
+    }
+    if (!x.shape().hasRank() || !idx.shape().hasRank()) {
+      return one(c, x.dtype(), Shape.UNKNOWN);
+    }
+    int ax = normAxis(c, c.node().attrInt("axis", 0), x.rank());
+    List<Dim> d = new ArrayList<>(x.shape().dims().subList(0, ax));
+    d.addAll(idx.shape().dims());
+    d.addAll(x.shape().dims().subList(ax + 1, x.rank()));
+    return one(c, x.dtype(), Shape.of(d));
+  }
+
+  /** Shape rule of GatherElements. */
+  public static List<Value> gatherElements(Context c) {
+    return one(c, c.required(0).dtype(), c.required(1).shape());
+  }
+
+  /** Shape rule of Unsqueeze. */
+  public static List<Value> unsqueeze(Context c) {
+    Value x = c.required(0);
+    Tensor axesT = c.constant(1);
+    if (axesT == null || !x.shape().hasRank()) {
+      return one(c, x.dtype(), Shape.UNKNOWN);
+    }
+    long[] axes = axesT.toLongs();
+    int r = x.rank() + axes.length;
+    boolean[] isNew = new boolean[r];
+    for (long a : axes) {
+      int n = normAxis(c, a, r);
+      if (isNew[n]) {
+        throw c.fail("axes " + Arrays.toString(axes) + " repeat an axis");
+      }
+      isNew[n] = true;
+    }
+    List<Dim> d = new ArrayList<>();
+    int k = 0;
+    for (int i = 0; i < r; i++) {
+      d.add(isNew[i] ? Dim.of(1) : x.shape().dim(k++));
+    }
+    return one(c, x.dtype(), Shape.of(d));
+  }
+
+  /** Shape rule of Squeeze. */
+  public static List<Value> squeeze(Context c) {
+    Value x = c.required(0);
+    if (!x.shape().hasRank()) {
+      return one(c, x.dtype(), Shape.UNKNOWN);
+    }
+    Tensor axesT = c.constant(1);
+    if (c.in(1) != null && axesT == null) {
+      return one(c, x.dtype(), Shape.UNKNOWN);
+    }
+    List<Dim> d = new ArrayList<>();
+    Set<Integer> drop = new java.util.HashSet<>();
+    if (axesT != null) {
+      for (long a : axesT.toLongs()) {
+        int n = normAxis(c, a, x.rank());
+        Dim dd = x.shape().dim(n);
+        if (dd.isStatic() && dd.size() != 1) {
+          throw c.fail("cannot squeeze axis " + a + " of " + x + ": size is " + dd.size());
+        }
+        drop.add(n);
+      }
+    } else {
+      for (int i = 0; i < x.rank(); i++) {
+        if (!x.shape().dim(i).isStatic()) {
+          return one(c, x.dtype(), Shape.UNKNOWN);
+        }
+        if (x.shape().size(i) == 1) {
+          drop.add(i);
+        }
+      }
+    }
+    for (int i = 0; i < x.rank(); i++) {
+      if (!drop.contains(i)) {
+        d.add(x.shape().dim(i));
+      }
+    }
+    return one(c, x.dtype(), Shape.of(d));
+  }
+
+  /** Shape rule of Flatten. */
+  public static List<Value> flatten(Context c) {
+    Value x = c.required(0);
+    if (!x.shape().hasRank()) {
+      return one(c, x.dtype(), Shape.parse("flat0", "flat1"));
+    }
+    long axis = c.node().attrInt("axis", 1);
+    int ax = axis < 0 ? (int) axis + x.rank() : (int) axis;
+    if (ax < 0 || ax > x.rank()) {
+      throw c.fail("axis " + axis + " is out of range for rank " + x.rank());
+    }
+    return one(c, x.dtype(), Shape.of(List.of(prod(x.shape().dims().subList(0, ax)), prod(x.shape().dims().subList(ax, x.rank())))));
+  }
+
+  /** Shape rule of Expand. */
+  public static List<Value> expand(Context c) {
+    Value x = c.required(0);
+    Tensor s = c.constant(1);
+    if (s == null) {
+      return one(c, x.dtype(), unknownRank(c.required(1)));
+    }
+    Value target = new Value(c.required(1).name(), x.dtype(), Shape.of(s.toLongs()));
+    return one(c, x.dtype(), broadcast(c, x, target));
+  }
+
+  /** Shape rule of Tile. */
+  public static List<Value> tile(Context c) {
+    Value x = c.required(0);
+    Tensor rep = c.constant(1);
+    if (rep == null || !x.shape().hasRank()) {
+      return one(c, x.dtype(), x.shape().hasRank() ? unknownDims(x.rank()) : Shape.UNKNOWN);
+    }
+    long[] r = rep.toLongs();
+    if (r.length != x.rank()) {
+      throw c.fail("repeats " + Arrays.toString(r) + " must have one entry per axis of " + x);
+    }
+    List<Dim> d = new ArrayList<>();
+    for (int i = 0; i < r.length; i++) {
+      d.add(mulDim(x.shape().dim(i), r[i]));
+    }
+    return one(c, x.dtype(), Shape.of(d));
+  }
+
+  /** Shape rule of Pad. */
+  public static List<Value> pad(Context c) {
+    Value x = c.required(0);
+    Tensor pads = c.constant(1);
+    if (pads == null || !x.shape().hasRank()) {
+      return one(c, x.dtype(), x.shape().hasRank() ? unknownDims(x.rank()) : Shape.UNKNOWN);
+    }
+    int r = x.rank();
+    Tensor axesT = c.constant(3);
+    long[][] ba = padsPerAxis(c.node(), r, pads.toLongs(), axesT == null ? null : axesT.toLongs());
+    List<Dim> d = new ArrayList<>(x.shape().dims());
+    for (int a = 0; a < r; a++) {
+      Dim dd = d.get(a);
+      long add = ba[0][a] + ba[1][a];
+      if (add != 0) {
+        d.set(a, dd.isStatic() ? Dim.of(dd.size() + add) : Dim.symbol(dd.symbol() + "+" + add));
+      }
+    }
+    return one(c, x.dtype(), Shape.of(d));
+  }
+
+  /** Shape rule of LayerNormalization. */
+  public static List<Value> layerNormalization(Context c) {
+    Value x = c.required(0);
+    List<Value> o = new ArrayList<>();
+    o.add(c.out(x.dtype(), x.shape()));
+    if (c.node().outputs().size() > 1) {
+      Shape stat = Shape.UNKNOWN;
+      if (x.shape().hasRank()) {
+        int ax = normAxis(c, c.node().attrInt("axis", -1), x.rank());
+        List<Dim> d = new ArrayList<>(x.shape().dims());
+        for (int i = ax; i < d.size(); i++) {
+          d.set(i, Dim.of(1));
+        }
+        stat = Shape.of(d);
+      }
+      DType st = DType.fromOnnx((int) c.node().attrInt("stash_type", 1));
+      for (int i = 1; i < c.node().outputs().size(); i++) {
+        o.add(c.out(st, stat));
+      }
+    }
+    return o;
+  }
+
+  /** Shape rule of TopK. */
+  public static List<Value> topK(Context c) {
+    Value x = c.required(0);
+    Tensor k = c.constant(1);
+    if (k == null || !x.shape().hasRank()) {
+      return List.of(c.out(x.dtype(), Shape.UNKNOWN), c.out(DType.INT64, Shape.UNKNOWN));
+    }
+    List<Dim> d = new ArrayList<>(x.shape().dims());
+    d.set(normAxis(c, c.node().attrInt("axis", -1), x.rank()), Dim.of(k.toLongs()[0]));
+    return List.of(c.out(x.dtype(), Shape.of(d)), c.out(DType.INT64, Shape.of(d)));
+  }
+
+  /** Shape rule of Range. */
+  public static List<Value> range(Context c) {
+    Tensor s = c.constant(0);
+    Tensor l = c.constant(1);
+    Tensor d = c.constant(2);
+    DType t = c.required(0).dtype();
+    if (s == null || l == null || d == null) {
+      return one(c, t, Shape.parse("range"));
+    }
+    double n = Math.ceil((l.toDoubles()[0] - s.toDoubles()[0]) / d.toDoubles()[0]);
+    return one(c, t, Shape.of((long) Math.max(0, n)));
+  }
+
+  /** The product of dims (a symbol when any is symbolic). */
+  public static Dim prod(List<Dim> ds) {
     long p = 1;
     for (Dim d : ds) {
       if (!d.isStatic()) {
@@ -555,7 +614,8 @@ public final class ShapeInference {
     return Dim.of(p);
   }
 
-  private static Shape unknownDims(int rank) {
+  /** A shape of the given rank whose dims are all unknown symbols. */
+  public static Shape unknownDims(int rank) {
     List<Dim> d = new ArrayList<>();
     for (int i = 0; i < rank; i++) {
       d.add(Dim.symbol("d" + i));
@@ -563,14 +623,16 @@ public final class ShapeInference {
     return Shape.of(d);
   }
 
-  private static Shape unknownRank(Value shapeVector) {
+  /** The shape a 1-D shape vector of static length describes, with unknown dims. */
+  public static Shape unknownRank(Value shapeVector) {
     if (shapeVector.shape().hasRank() && shapeVector.rank() == 1 && shapeVector.shape().dim(0).isStatic()) {
       return unknownDims((int) shapeVector.shape().size(0));
     }
     return Shape.UNKNOWN;
   }
 
-  private static List<Value> matmul(Context c) {
+  /** Shape rule of MatMul (numpy matmul: vectors, batch broadcasting). */
+  public static List<Value> matmul(Context c) {
     Value a = c.required(0);
     Value b = c.required(1);
     sameType(c, a, b);
@@ -608,7 +670,8 @@ public final class ShapeInference {
     return one(c, a.dtype(), Shape.of(out));
   }
 
-  private static List<Value> gemm(Context c) {
+  /** Shape rule of Gemm (transA/transB, C broadcast to the result). */
+  public static List<Value> gemm(Context c) {
     Value a = c.required(0);
     Value b = c.required(1);
     sameType(c, a, b);
@@ -666,7 +729,8 @@ public final class ShapeInference {
     return a;
   }
 
-  private static List<Value> conv(Context c) {
+  /** Shape rule of Conv. */
+  public static List<Value> conv(Context c) {
     Value x = c.required(0);
     Value w = c.required(1);
     sameType(c, x, w);
@@ -710,7 +774,8 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
-  private static List<Value> convTranspose(Context c) {
+  /** Shape rule of ConvTranspose. */
+  public static List<Value> convTranspose(Context c) {
     Value x = c.required(0);
     Value w = c.required(1);
     sameType(c, x, w);
@@ -748,7 +813,8 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
-  private static List<Value> pool(Context c) {
+  /** Shape rule of AveragePool and MaxPool. */
+  public static List<Value> pool(Context c) {
     Value x = c.required(0);
     if (!x.shape().hasRank()) {
       return one(c, x.dtype(), Shape.UNKNOWN);
@@ -779,7 +845,8 @@ public final class ShapeInference {
     return out;
   }
 
-  private static List<Value> globalPool(Context c) {
+  /** Shape rule of GlobalAveragePool and GlobalMaxPool: spatial dims become 1. */
+  public static List<Value> globalPool(Context c) {
     Value x = c.required(0);
     if (!x.shape().hasRank()) {
       return one(c, x.dtype(), Shape.UNKNOWN);
@@ -791,7 +858,8 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
-  private static List<Value> resize(Context c) {
+  /** Shape rule of Resize (scales or sizes for every axis). */
+  public static List<Value> resize(Context c) {
     Value x = c.required(0);
     Tensor scales = c.constant(2);
     Tensor sizes = c.constant(3);
@@ -823,7 +891,8 @@ public final class ShapeInference {
     return one(c, x.dtype(), unknownDims(x.rank()));
   }
 
-  private static List<Value> reshape(Context c) {
+  /** Shape rule of Reshape (0 copies a dim, -1 infers one). */
+  public static List<Value> reshape(Context c) {
     Value x = c.required(0);
     Tensor s = c.constant(1);
     if (s == null) {
@@ -873,7 +942,8 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
-  private static List<Value> split(Context c) {
+  /** Shape rule of Split. */
+  public static List<Value> split(Context c) {
     Value x = c.required(0);
     int n = c.node().outputs().size();
     if (!x.shape().hasRank()) {
@@ -1003,7 +1073,8 @@ public final class ShapeInference {
     return out;
   }
 
-  private static List<Value> slice(Context c) {
+  /** Shape rule of Slice. */
+  public static List<Value> slice(Context c) {
     Value x = c.required(0);
     Tensor starts = c.constant(1);
     Tensor ends = c.constant(2);
@@ -1041,7 +1112,8 @@ public final class ShapeInference {
     return a;
   }
 
-  private static List<Value> reduce(Context c) {
+  /** Shape rule of the Reduce* ops (axes attribute or input, keepdims). */
+  public static List<Value> reduce(Context c) {
     Value x = c.required(0);
     if (!x.shape().hasRank() || (c.in(1) != null && c.constant(1) == null)) {
       return one(c, x.dtype(), Shape.UNKNOWN);
@@ -1061,7 +1133,8 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
-  private static List<Value> argReduce(Context c) {
+  /** Shape rule of ArgMax and ArgMin: INT64 output. */
+  public static List<Value> argReduce(Context c) {
     Value x = c.required(0);
     if (!x.shape().hasRank()) {
       return one(c, DType.INT64, Shape.UNKNOWN);

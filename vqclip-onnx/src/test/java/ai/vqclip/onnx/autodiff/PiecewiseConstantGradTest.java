@@ -154,6 +154,20 @@ class PiecewiseConstantGradTest {
   }
 
   @Test
+  void batchNormalizationInTrainingModeIsRefused() {
+    GraphBuilder b = new GraphBuilder("bnTraining");
+    Value x = b.input("x", DType.DOUBLE, Shape.of(2, 3, 4));
+    Value[] p = new Value[4];
+    for (int i = 0; i < 4; i++) {
+      p[i] = b.input("p" + i, DType.DOUBLE, Shape.of(3));
+    }
+    b.output("y", b.op("BatchNormalization").in(x, p[0], p[1], p[2], p[3]).attr("training_mode", 1L).out());
+    Graph g = b.build();
+    assertIae(() -> Autodiff.differentiate(g, GradientRequest.ofSeeds(List.of("y"), List.of("x"))),
+        "BatchNormalization", "inference form", "eval mode");
+  }
+
+  @Test
   void unsupportedEinsumEquationsAreRefusedClearly() {
     GraphBuilder b = new GraphBuilder("einsumDiag");
     Value x = b.input("x", DType.DOUBLE, Shape.of(3, 3));

@@ -1,21 +1,23 @@
-package ai.vqclip.core.autodiff;
+package ai.vqclip.core.ops;
 
 import ai.vqclip.core.Tensor;
+import ai.vqclip.core.autodiff.VjpContext;
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.Dim;
 import ai.vqclip.core.graph.GraphBuilder;
-import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.ShapeInference.SliceAxis;
+import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.Value;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * VJP rules of tensor-manipulation ops: Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat,
- * Split, Slice, Gather, GatherElements, Expand, Tile, Pad, CumSum and Trilu. All of them move or copy elements, so
- * their gradients move the incoming gradient back (reshape, inverse permutation, slicing, padding
- * with zeros) and sum it where one input element fed several outputs (scatter-add, reductions).
+ * Op family (see {@link OpTable}) of tensor-manipulation ops: Reshape, Flatten, Squeeze,
+ * Unsqueeze, Transpose, Concat, Split, Slice, Gather, GatherElements, Expand, Tile, Pad, CumSum
+ * and Trilu. All of them move or copy elements, so their gradients move the incoming gradient back
+ * (reshape, inverse permutation, slicing, padding with zeros) and sum it where one input element
+ * fed several outputs (scatter-add, reductions).
  */
 final class TensorRules {
   private TensorRules() {}
@@ -26,27 +28,37 @@ final class TensorRules {
   /** Slice end meaning "to the end" for positive steps. */
   private static final long POS_INF = Long.MAX_VALUE;
 
-  static void register(VjpRegistry r) {
+  static void define(OpTable t) {
     for (String op : List.of("Reshape", "Flatten", "Squeeze", "Unsqueeze")) {
       // These only relabel the same elements in the same order.
-      r.register(op, c -> c.setGrad(0, reshapeLike(c.b(), c.gradOutput(0), c.input(0))));
+      ShapeInference.Rule shape = switch (op) {
+        case "Reshape" -> ShapeInference::reshape;
+        case "Flatten" -> ShapeInference::flatten;
+        case "Squeeze" -> ShapeInference::squeeze;
+        default -> ShapeInference::unsqueeze;
+      };
+      t.op(op).shape(shape).grad(c -> c.setGrad(0, reshapeLike(c.b(), c.gradOutput(0), c.input(0))));
     }
-    r.register("Transpose", TensorRules::transpose);
-    r.register("Concat", TensorRules::concat);
-    r.register("Split", TensorRules::split);
-    r.register("Slice", TensorRules::slice);
-    r.register("Gather", TensorRules::gather);
-    r.register("GatherElements", TensorRules::gatherElements);
-    r.register("Expand", c -> c.setGrad(0, c.unbroadcast(c.gradOutput(0), c.input(0))));
-    r.register("Tile", TensorRules::tile);
-    r.register("Pad", TensorRules::pad);
+    t.op("Transpose").shape(ShapeInference::transpose).grad(TensorRules::transpose);
+    t.op("Concat").shape(ShapeInference::concat).grad(TensorRules::concat);
+    t.op("Split").shape(ShapeInference::split).grad(TensorRules::split);
+    t.op("Slice").shape(ShapeInference::slice).grad(TensorRules::slice);
+    t.op("Gather").shape(ShapeInference::gather).grad(TensorRules::gather);
+    t.op("GatherElements").since(11).shape(ShapeInference::gatherElements).grad(TensorRules::gatherElements);
+    t.op("Expand").since(8).shape(ShapeInference::expand).grad(c -> c.setGrad(0, c.unbroadcast(c.gradOutput(0), c.input(0))));
+    t.op("Tile").shape(ShapeInference::tile).grad(TensorRules::tile);
+    t.op("Pad").shape(ShapeInference::pad).grad(TensorRules::pad);
+    // Shape rules only (no gradient rule yet: differentiating through them is refused).
+    t.op("ScatterElements").since(11).shape(ShapeInference::same);
+    t.op("ScatterND").since(11).shape(ShapeInference::same);
+    t.op("TopK").shape(ShapeInference::topK);
     // y_i = sum_{j <= i} x_j, so dx_j = sum_{i >= j} g_i: the cumulative sum in the other direction,
     // with the same exclusivity.
-    r.register("CumSum", c -> c.setGrad(0, c.b().op("CumSum").in(c.gradOutput(0), c.input(1))
+    t.op("CumSum").since(11).shape(ShapeInference::same).grad(c -> c.setGrad(0, c.b().op("CumSum").in(c.gradOutput(0), c.input(1))
         .attr("exclusive", c.node().attrInt("exclusive", 0))
         .attr("reverse", c.node().attrInt("reverse", 0) != 0 ? 0L : 1L).out()));
     // Trilu keeps a fixed triangle: its Jacobian is a 0/1 diagonal mask, applied to g the same way.
-    r.register("Trilu", c -> c.setGrad(0, c.input(1) == null
+    t.op("Trilu").since(14).shape(ShapeInference::same).grad(c -> c.setGrad(0, c.input(1) == null
         ? c.b().op("Trilu").in(c.gradOutput(0)).attr("upper", c.node().attrInt("upper", 1)).out()
         : c.b().op("Trilu").in(c.gradOutput(0), c.input(1)).attr("upper", c.node().attrInt("upper", 1)).out()));
   }

@@ -1,17 +1,34 @@
-package ai.vqclip.core.autodiff;
+package ai.vqclip.core.ops;
 
+import ai.vqclip.core.autodiff.VjpContext;
 import ai.vqclip.core.graph.EinsumEquation;
+import ai.vqclip.core.graph.FlopCounter;
+import ai.vqclip.core.graph.Graph;
 import ai.vqclip.core.graph.GraphBuilder;
+import ai.vqclip.core.graph.Node;
+import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.Value;
 
-/** VJP rules of MatMul (batched, broadcasting, vector operands), Gemm and Einsum. */
+/**
+ * Op family (see {@link OpTable}) of MatMul (batched, broadcasting, vector operands), Gemm and
+ * Einsum.
+ */
 final class LinalgRules {
   private LinalgRules() {}
 
-  static void register(VjpRegistry r) {
-    r.register("MatMul", LinalgRules::matmul);
-    r.register("Gemm", LinalgRules::gemm);
-    r.register("Einsum", LinalgRules::einsum);
+  static void define(OpTable t) {
+    t.op("MatMul").shape(ShapeInference::matmul).grad(LinalgRules::matmul).flops((g, n) -> {
+      long[] a = FlopCounter.staticShape(g, n, n.input(0));
+      long[] y = FlopCounter.staticShape(g, n, n.outputs().get(0));
+      return 2 * FlopCounter.product(y, 0) * a[a.length - 1];
+    });
+    t.op("Gemm").shape(ShapeInference::gemm).grad(LinalgRules::gemm).flops((g, n) -> {
+      long[] a = FlopCounter.staticShape(g, n, n.input(0));
+      long[] y = FlopCounter.staticShape(g, n, n.outputs().get(0));
+      long k = n.attrInt("transA", 0) != 0 ? a[0] : a[1];
+      return 2 * FlopCounter.product(y, 0) * k;
+    });
+    t.op("Einsum").since(12).shape(ShapeInference::einsum).grad(LinalgRules::einsum).flops(LinalgRules::einsumFlops);
   }
 
   static Value swapLast2(GraphBuilder b, Value v) {
@@ -169,5 +186,27 @@ final class LinalgRules {
       }
       c.setGrad(k, d);
     }
+  }
+
+  /**
+   * Einsum FLOPs: every combination of all letters' indices is one product of the operands (a
+   * multiply-add per extra operand, counted as two); one operand (a sum or transpose) counts one
+   * op per combination.
+   */
+  private static long einsumFlops(Graph g, Node n) {
+    int k = n.inputs().size();
+    int[] ranks = new int[k];
+    java.util.List<ai.vqclip.core.graph.Shape> shapes = new java.util.ArrayList<>();
+    for (int i = 0; i < k; i++) {
+      long[] s = FlopCounter.staticShape(g, n, n.input(i));
+      ranks[i] = s.length;
+      shapes.add(ai.vqclip.core.graph.Shape.of(s));
+    }
+    EinsumEquation eq = EinsumEquation.parse(n.attrString("equation", ""), ranks);
+    long p = 1;
+    for (ai.vqclip.core.graph.Dim d : eq.sizes(shapes).values()) {
+      p = Math.multiplyExact(p, d.size());
+    }
+    return Math.max(1, 2 * (k - 1)) * p;
   }
 }

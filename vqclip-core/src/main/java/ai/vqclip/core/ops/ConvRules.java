@@ -1,8 +1,10 @@
-package ai.vqclip.core.autodiff;
+package ai.vqclip.core.ops;
 
 import ai.vqclip.core.Tensor;
+import ai.vqclip.core.autodiff.VjpContext;
 import ai.vqclip.core.graph.Attribute;
 import ai.vqclip.core.graph.DType;
+import ai.vqclip.core.graph.FlopCounter;
 import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.ShapeInference.Spatial;
@@ -12,8 +14,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * VJP rules of Conv, ConvTranspose, AveragePool, MaxPool, GlobalAveragePool and GlobalMaxPool, for
- * any spatial rank (1-D, 2-D, 3-D) with static shapes and {@code auto_pad=NOTSET}.
+ * Op family (see {@link OpTable}) of Conv, ConvTranspose, AveragePool, MaxPool, GlobalAveragePool
+ * and GlobalMaxPool, for any spatial rank (1-D, 2-D, 3-D) with static shapes and {@code
+ * auto_pad=NOTSET}.
  *
  * <p>Design choices:
  *
@@ -34,13 +37,25 @@ import java.util.Map;
 final class ConvRules {
   private ConvRules() {}
 
-  static void register(VjpRegistry r) {
-    r.register("Conv", ConvRules::conv);
-    r.register("ConvTranspose", ConvRules::convTranspose);
-    r.register("AveragePool", ConvRules::averagePool);
-    r.register("MaxPool", ConvRules::maxPool);
-    r.register("GlobalAveragePool", ConvRules::globalAveragePool);
-    r.register("GlobalMaxPool", ConvRules::globalMaxPool);
+  static void define(OpTable t) {
+    t.op("Conv").shape(ShapeInference::conv).grad(ConvRules::conv).flops((g, n) -> {
+      // out [N, Cout, spatial...], W [Cout, Cin/group, k...]: each output element is a dot product
+      // of length (Cin/group) * prod(k).
+      long[] out = FlopCounter.staticShape(g, n, n.outputs().get(0));
+      long[] w = FlopCounter.staticShape(g, n, n.input(1));
+      return 2 * FlopCounter.product(out, 0) * FlopCounter.product(w, 1);
+    });
+    t.op("ConvTranspose").shape(ShapeInference::convTranspose).grad(ConvRules::convTranspose).flops((g, n) -> {
+      // x [N, Cin, spatial...], W [Cin, Cout/group, k...]: each input element is scattered into
+      // (Cout/group) * prod(k) outputs.
+      long[] x = FlopCounter.staticShape(g, n, n.input(0));
+      long[] w = FlopCounter.staticShape(g, n, n.input(1));
+      return 2 * FlopCounter.product(x, 0) * FlopCounter.product(w, 1);
+    });
+    t.op("AveragePool").shape(ShapeInference::pool).grad(ConvRules::averagePool);
+    t.op("MaxPool").shape(ShapeInference::pool).grad(ConvRules::maxPool);
+    t.op("GlobalAveragePool").shape(ShapeInference::globalPool).grad(ConvRules::globalAveragePool);
+    t.op("GlobalMaxPool").shape(ShapeInference::globalPool).grad(ConvRules::globalMaxPool);
   }
 
   // ---------------------------------------------------------------- Conv

@@ -1,14 +1,16 @@
-package ai.vqclip.core.autodiff;
+package ai.vqclip.core.ops;
 
+import ai.vqclip.core.autodiff.VjpContext;
 import ai.vqclip.core.graph.GraphBuilder;
+import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.Value;
 
 /**
- * VJP rules of the pointwise activations exporters emit: LeakyRelu, PRelu, Elu, Selu, Celu,
- * HardSigmoid, HardSwish, Softplus, Softsign, Mish and Gelu (opset 20, both approximations). Each
- * rule multiplies the incoming gradient by the derivative written out in ONNX ops; at the kinks of
- * the piecewise ones the derivative of the side with {@code x <= 0} (or of the clamped side) is
- * taken, as PyTorch does.
+ * Op family (shape rule, VJP rule, FLOPs per op; see {@link OpTable}) of the pointwise activations
+ * exporters emit: LeakyRelu, PRelu, Elu, Selu, Celu, HardSigmoid, HardSwish, Softplus, Softsign,
+ * Mish and Gelu (opset 20, both approximations). Each rule multiplies the incoming gradient by the
+ * derivative written out in ONNX ops; at the kinks of the piecewise ones the derivative of the
+ * side with {@code x <= 0} (or of the clamped side) is taken, as PyTorch does.
  */
 final class ActivationRules {
   private ActivationRules() {}
@@ -18,20 +20,20 @@ final class ActivationRules {
 
   static final float SELU_GAMMA = 1.05070102214813232421875f;
 
-  static void register(VjpRegistry r) {
-    r.register("LeakyRelu", c -> {
+  static void define(OpTable t) {
+    t.op("LeakyRelu").shape(ShapeInference::same).grad(c -> {
       float alpha = c.node().attrFloat("alpha", 0.01f);
       c.setGrad(0, positiveOr(c, c.gradOutput(0), c.b().mul(c.gradOutput(0), c.b().scalarLike(alpha, c.input(0)))));
     });
-    r.register("PRelu", ActivationRules::prelu);
-    r.register("Elu", c -> {
+    t.op("PRelu").shape(ShapeInference::binary).grad(ActivationRules::prelu);
+    t.op("Elu").shape(ShapeInference::same).grad(c -> {
       // x <= 0: y = alpha (e^x - 1), dy/dx = y + alpha
       GraphBuilder b = c.b();
       float alpha = c.node().attrFloat("alpha", 1f);
       Value g = c.gradOutput(0);
       c.setGrad(0, positiveOr(c, g, b.mul(g, b.add(c.output(0), b.scalarLike(alpha, g)))));
     });
-    r.register("Selu", c -> {
+    t.op("Selu").shape(ShapeInference::same).grad(c -> {
       // x > 0: y = gamma x; x <= 0: y = gamma alpha (e^x - 1), dy/dx = y + gamma alpha
       GraphBuilder b = c.b();
       float alpha = c.node().attrFloat("alpha", SELU_ALPHA);
@@ -40,7 +42,7 @@ final class ActivationRules {
       Value neg = b.mul(g, b.add(c.output(0), b.scalarLike((double) gamma * alpha, g)));
       c.setGrad(0, positiveOr(c, b.mul(g, b.scalarLike(gamma, g)), neg));
     });
-    r.register("Celu", c -> {
+    t.op("Celu").since(12).shape(ShapeInference::same).grad(c -> {
       // x <= 0: y = alpha (e^(x/alpha) - 1), dy/dx = e^(x/alpha)
       GraphBuilder b = c.b();
       float alpha = c.node().attrFloat("alpha", 1f);
@@ -49,12 +51,12 @@ final class ActivationRules {
       Value e = b.op("Exp").in(b.div(x, b.scalarLike(alpha, x))).out();
       c.setGrad(0, positiveOr(c, g, b.mul(g, e)));
     });
-    r.register("HardSigmoid", c -> {
+    t.op("HardSigmoid").shape(ShapeInference::same).grad(c -> {
       float alpha = c.node().attrFloat("alpha", 0.2f);
       float beta = c.node().attrFloat("beta", 0.5f);
       c.setGrad(0, c.b().mul(c.gradOutput(0), hardSigmoidSlope(c, alpha, beta)));
     });
-    r.register("HardSwish", c -> {
+    t.op("HardSwish").since(14).shape(ShapeInference::same).grad(c -> {
       // y = x hs(x), hs = HardSigmoid(alpha 1/6, beta 1/2): dy/dx = hs(x) + x hs'(x)
       GraphBuilder b = c.b();
       Value x = c.input(0);
@@ -62,24 +64,24 @@ final class ActivationRules {
       Value d = b.add(hs, b.mul(x, hardSigmoidSlope(c, 1f / 6, 0.5f)));
       c.setGrad(0, b.mul(c.gradOutput(0), d));
     });
-    r.register("Softplus", c -> c.setGrad(0, c.b().mul(c.gradOutput(0), c.b().op("Sigmoid").in(c.input(0)).out())));
-    r.register("Softsign", c -> {
+    t.op("Softplus").shape(ShapeInference::same).grad(c -> c.setGrad(0, c.b().mul(c.gradOutput(0), c.b().op("Sigmoid").in(c.input(0)).out())));
+    t.op("Softsign").shape(ShapeInference::same).grad(c -> {
       // y = x / (1 + |x|): dy/dx = 1 / (1 + |x|)^2
       GraphBuilder b = c.b();
       Value x = c.input(0);
       Value den = b.add(b.scalarLike(1, x), b.op("Abs").in(x).out());
       c.setGrad(0, b.div(c.gradOutput(0), b.mul(den, den)));
     });
-    r.register("Mish", c -> {
+    t.op("Mish").since(18).shape(ShapeInference::same).grad(c -> {
       // y = x tanh(sp(x)), sp = softplus: dy/dx = t + x (1 - t^2) sigmoid(x), t = tanh(sp(x))
       GraphBuilder b = c.b();
       Value x = c.input(0);
-      Value t = b.op("Tanh").in(b.op("Softplus").in(x).out()).out();
+      Value th = b.op("Tanh").in(b.op("Softplus").in(x).out()).out();
       Value s = b.op("Sigmoid").in(x).out();
-      Value d = b.add(t, b.mul(b.mul(x, b.sub(b.scalarLike(1, x), b.mul(t, t))), s));
+      Value d = b.add(th, b.mul(b.mul(x, b.sub(b.scalarLike(1, x), b.mul(th, th))), s));
       c.setGrad(0, b.mul(c.gradOutput(0), d));
     });
-    r.register("Gelu", ActivationRules::gelu);
+    t.op("Gelu").since(20).shape(ShapeInference::same).grad(ActivationRules::gelu);
   }
 
   /** {@code Where(x > 0, pos, neg)}, the derivative split of the ReLU family. */

@@ -1,32 +1,63 @@
-package ai.vqclip.core.autodiff;
+package ai.vqclip.core.ops;
 
+import ai.vqclip.core.autodiff.VjpContext;
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.GraphBuilder;
+import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.Value;
 
-/** VJP rules of elementwise ops, activations, selection and casts, and the ops with no gradient. */
+/**
+ * The elementwise op family (see {@link OpTable}): arithmetic, math functions, selection, casts,
+ * comparisons and logic (no gradient), and the piecewise-constant ops (Round, Floor, Ceil, Sign,
+ * ArgMax, ArgMin).
+ */
 final class ElementwiseRules {
   private ElementwiseRules() {}
 
-  static void register(VjpRegistry r) {
-    r.registerNonDifferentiable(
-        "Shape", "Size", "Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "And",
-        "Or", "Not", "Xor", "Constant", "ConstantOfShape", "IsNaN", "IsInf", "Range");
+  static void define(OpTable t) {
+    // No gradient: integer, boolean or constant outputs.
+    t.op("Shape").shape(ShapeInference::shape).noGradient();
+    t.op("Size").shape(ShapeInference::size).noGradient();
+    t.op("Equal").shape(ShapeInference::comparison).noGradient();
+    t.op("Greater").shape(ShapeInference::comparison).noGradient();
+    t.op("Less").shape(ShapeInference::comparison).noGradient();
+    t.op("GreaterOrEqual").since(12).shape(ShapeInference::comparison).noGradient();
+    t.op("LessOrEqual").since(12).shape(ShapeInference::comparison).noGradient();
+    t.op("And").shape(ShapeInference::comparison).noGradient();
+    t.op("Or").shape(ShapeInference::comparison).noGradient();
+    t.op("Not").shape(ShapeInference::not).noGradient();
+    t.op("Xor").shape(ShapeInference::comparison).noGradient();
+    t.op("Constant").shape(ShapeInference::constant).noGradient();
+    t.op("ConstantOfShape").since(9).shape(ShapeInference::constantOfShape).noGradient();
+    t.op("IsNaN").since(9).shape(ShapeInference::isNaN).noGradient();
+    t.op("IsInf").since(10).shape(ShapeInference::isInf).noGradient();
+    t.op("Range").since(11).shape(ShapeInference::range).noGradient();
     // Zero gradient almost everywhere: refused unless the caller chooses (VjpRegistry.chooseGradient).
-    r.registerPiecewiseConstant("Floor", "Ceil", "Round", "Sign", "ArgMin", "ArgMax");
-    r.register("Identity", c -> c.setGrad(0, c.gradOutput(0)));
-    r.register("Dropout", ElementwiseRules::dropout);
-    r.register("Add", c -> {
+    t.op("Floor").shape(ShapeInference::same).piecewiseConstant();
+    t.op("Ceil").shape(ShapeInference::same).piecewiseConstant();
+    t.op("Round").since(11).shape(ShapeInference::same).piecewiseConstant();
+    t.op("Sign").since(9).shape(ShapeInference::same).piecewiseConstant();
+    t.op("ArgMin").shape(ShapeInference::argReduce).piecewiseConstant();
+    t.op("ArgMax").shape(ShapeInference::argReduce).piecewiseConstant();
+    // Shape rules only (no gradient rule yet: differentiating through them is refused).
+    t.op("Acos").since(7).shape(ShapeInference::same);
+    t.op("Atan").since(7).shape(ShapeInference::same);
+    t.op("Mod").since(10).shape(ShapeInference::binary);
+    t.op("Mean").shape(ShapeInference::variadic);
+    t.op("CastLike").since(15).shape(ShapeInference::castLike);
+    t.op("Identity").shape(ShapeInference::same).grad(c -> c.setGrad(0, c.gradOutput(0)));
+    t.op("Dropout").shape(ShapeInference::dropout).grad(ElementwiseRules::dropout);
+    t.op("Add").shape(ShapeInference::binary).grad(c -> {
       c.setGrad(0, c.unbroadcast(c.gradOutput(0), c.input(0)));
       c.setGrad(1, c.unbroadcast(c.gradOutput(0), c.input(1)));
     });
-    r.register("Sub", c -> {
+    t.op("Sub").shape(ShapeInference::binary).grad(c -> {
       c.setGrad(0, c.unbroadcast(c.gradOutput(0), c.input(0)));
       if (c.needsGrad(1)) {
         c.setGrad(1, c.unbroadcast(c.b().neg(c.gradOutput(0)), c.input(1)));
       }
     });
-    r.register("Mul", c -> {
+    t.op("Mul").shape(ShapeInference::binary).grad(c -> {
       GraphBuilder b = c.b();
       Value g = c.gradOutput(0);
       if (c.needsGrad(0)) {
@@ -36,7 +67,7 @@ final class ElementwiseRules {
         c.setGrad(1, c.unbroadcast(b.mul(g, c.input(0)), c.input(1)));
       }
     });
-    r.register("Div", c -> {
+    t.op("Div").shape(ShapeInference::binary).grad(c -> {
       GraphBuilder b = c.b();
       Value g = c.gradOutput(0);
       Value gOverB = b.div(g, c.input(1));
@@ -46,8 +77,8 @@ final class ElementwiseRules {
         c.setGrad(1, c.unbroadcast(b.neg(b.mul(gOverB, c.output(0))), c.input(1)));
       }
     });
-    r.register("Neg", c -> c.setGrad(0, c.b().neg(c.gradOutput(0))));
-    r.register("Pow", c -> {
+    t.op("Neg").shape(ShapeInference::same).grad(c -> c.setGrad(0, c.b().neg(c.gradOutput(0))));
+    t.op("Pow").shape(ShapeInference::binary).grad(c -> {
       GraphBuilder b = c.b();
       Value g = c.gradOutput(0);
       Value x = c.input(0);
@@ -65,57 +96,57 @@ final class ElementwiseRules {
         c.setGrad(1, c.unbroadcast(b.cast(d, p.dtype()), p));
       }
     });
-    r.register("Sqrt", c -> {
+    t.op("Sqrt").shape(ShapeInference::same).grad(c -> {
       GraphBuilder b = c.b();
       c.setGrad(0, b.div(b.mul(c.gradOutput(0), b.scalarLike(0.5, c.output(0))), c.output(0)));
     });
-    r.register("Reciprocal", c -> {
+    t.op("Reciprocal").shape(ShapeInference::same).grad(c -> {
       GraphBuilder b = c.b();
       Value y = c.output(0);
       c.setGrad(0, b.neg(b.mul(c.gradOutput(0), b.mul(y, y))));
     });
-    r.register("Exp", c -> c.setGrad(0, c.b().mul(c.gradOutput(0), c.output(0))));
-    r.register("Log", c -> c.setGrad(0, c.b().div(c.gradOutput(0), c.input(0))));
-    r.register("Abs", c -> c.setGrad(0, c.b().mul(c.gradOutput(0), c.b().op("Sign").in(c.input(0)).out())));
-    r.register("Sigmoid", c -> {
+    t.op("Exp").shape(ShapeInference::same).grad(c -> c.setGrad(0, c.b().mul(c.gradOutput(0), c.output(0))));
+    t.op("Log").shape(ShapeInference::same).grad(c -> c.setGrad(0, c.b().div(c.gradOutput(0), c.input(0))));
+    t.op("Abs").shape(ShapeInference::same).grad(c -> c.setGrad(0, c.b().mul(c.gradOutput(0), c.b().op("Sign").in(c.input(0)).out())));
+    t.op("Sigmoid").shape(ShapeInference::same).grad(c -> {
       GraphBuilder b = c.b();
       Value y = c.output(0);
       c.setGrad(0, b.mul(c.gradOutput(0), b.mul(y, b.sub(b.scalarLike(1, y), y))));
     });
-    r.register("Tanh", c -> {
+    t.op("Tanh").shape(ShapeInference::same).grad(c -> {
       GraphBuilder b = c.b();
       Value y = c.output(0);
       c.setGrad(0, b.mul(c.gradOutput(0), b.sub(b.scalarLike(1, y), b.mul(y, y))));
     });
-    r.register("Erf", c -> {
+    t.op("Erf").since(9).shape(ShapeInference::same).grad(c -> {
       GraphBuilder b = c.b();
       Value x = c.input(0);
       Value e = b.op("Exp").in(b.neg(b.mul(x, x))).out();
       c.setGrad(0, b.mul(c.gradOutput(0), b.mul(e, b.scalarLike(2 / Math.sqrt(Math.PI), x))));
     });
-    r.register("Relu", c -> {
+    t.op("Relu").shape(ShapeInference::same).grad(c -> {
       GraphBuilder b = c.b();
       Value pos = b.op("Greater").in(c.input(0), b.scalarLike(0, c.input(0))).out();
       c.setGrad(0, b.op("Where").in(pos, c.gradOutput(0), b.scalarLike(0, c.input(0))).out());
     });
-    r.register("Asin", c -> {
+    t.op("Asin").since(7).shape(ShapeInference::same).grad(c -> {
       GraphBuilder b = c.b();
       Value x = c.input(0);
       Value s = b.op("Sqrt").in(b.sub(b.scalarLike(1, x), b.mul(x, x))).out();
       c.setGrad(0, b.div(c.gradOutput(0), s));
     });
-    r.register("Sin", c -> c.setGrad(0, c.b().mul(c.gradOutput(0), c.b().op("Cos").in(c.input(0)).out())));
-    r.register("Cos", c -> c.setGrad(0, c.b().neg(c.b().mul(c.gradOutput(0), c.b().op("Sin").in(c.input(0)).out()))));
-    r.register("Max", ElementwiseRules::selectGrad);
-    r.register("Min", ElementwiseRules::selectGrad);
-    r.register("Sum", c -> {
+    t.op("Sin").since(7).shape(ShapeInference::same).grad(c -> c.setGrad(0, c.b().mul(c.gradOutput(0), c.b().op("Cos").in(c.input(0)).out())));
+    t.op("Cos").since(7).shape(ShapeInference::same).grad(c -> c.setGrad(0, c.b().neg(c.b().mul(c.gradOutput(0), c.b().op("Sin").in(c.input(0)).out()))));
+    t.op("Max").shape(ShapeInference::variadic).grad(ElementwiseRules::selectGrad);
+    t.op("Min").shape(ShapeInference::variadic).grad(ElementwiseRules::selectGrad);
+    t.op("Sum").shape(ShapeInference::variadic).grad(c -> {
       for (int i = 0; i < c.inputCount(); i++) {
         if (c.needsGrad(i)) {
           c.setGrad(i, c.unbroadcast(c.gradOutput(0), c.input(i)));
         }
       }
     });
-    r.register("Where", c -> {
+    t.op("Where").since(9).shape(ShapeInference::where).grad(c -> {
       GraphBuilder b = c.b();
       Value g = c.gradOutput(0);
       Value zero = b.scalarLike(0, g);
@@ -126,11 +157,11 @@ final class ElementwiseRules {
         c.setGrad(2, c.unbroadcast(b.op("Where").in(c.input(0), zero, g).out(), c.input(2)));
       }
     });
-    r.register("Cast", c -> {
+    t.op("Cast").shape(ShapeInference::cast).grad(c -> {
       DType from = c.input(0).dtype();
       c.setGrad(0, c.gradOutput(0).dtype() == from ? c.gradOutput(0) : c.b().cast(c.gradOutput(0), from));
     });
-    r.register("Clip", c -> {
+    t.op("Clip").shape(ShapeInference::same).grad(c -> {
       GraphBuilder b = c.b();
       Value x = c.input(0);
       Value g = c.gradOutput(0);

@@ -1,28 +1,30 @@
-package ai.vqclip.core.autodiff;
+package ai.vqclip.core.ops;
 
+import ai.vqclip.core.autodiff.VjpContext;
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.GraphBuilder;
+import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.Value;
 
 /**
- * VJP rules of Softmax, LogSoftmax, LayerNormalization, InstanceNormalization, BatchNormalization
- * (inference form) and LpNormalization.
+ * Op family (see {@link OpTable}) of Softmax, LogSoftmax, LayerNormalization,
+ * InstanceNormalization, BatchNormalization (inference form) and LpNormalization.
  *
- * <p>Softmax and LogSoftmax follow opset-13 semantics (one {@code axis}, default -1), the only ones
- * vqclip graphs can have since their opset is at least 13. The normalizations share one backward
- * formula: with {@code xhat = (x - mean) * invStd} over a set of axes and {@code d = dL/dxhat},
- * {@code dL/dx = invStd * (d - mean(d) - xhat * mean(d * xhat))}.
+ * <p>Softmax and LogSoftmax follow opset-13 semantics (one {@code axis}, default -1), the only
+ * ones vqclip graphs can have since their opset is at least 13. The normalizations share one
+ * backward formula: with {@code xhat = (x - mean) * invStd} over a set of axes and {@code d =
+ * dL/dxhat}, {@code dL/dx = invStd * (d - mean(d) - xhat * mean(d * xhat))}.
  */
 final class NormRules {
   private NormRules() {}
 
-  static void register(VjpRegistry r) {
-    r.register("Softmax", NormRules::softmax);
-    r.register("LogSoftmax", NormRules::logSoftmax);
-    r.register("LayerNormalization", NormRules::layerNorm);
-    r.register("InstanceNormalization", NormRules::instanceNorm);
-    r.register("BatchNormalization", NormRules::batchNorm);
-    r.register("LpNormalization", NormRules::lpNorm);
+  static void define(OpTable t) {
+    t.op("Softmax").shape(ShapeInference::same).grad(NormRules::softmax);
+    t.op("LogSoftmax").shape(ShapeInference::same).grad(NormRules::logSoftmax);
+    t.op("LayerNormalization").since(17).shape(ShapeInference::layerNormalization).grad(NormRules::layerNorm);
+    t.op("InstanceNormalization").shape(ShapeInference::same).grad(NormRules::instanceNorm);
+    t.op("BatchNormalization").shape(ShapeInference::same).grad(NormRules::batchNorm);
+    t.op("LpNormalization").shape(ShapeInference::same).grad(NormRules::lpNorm);
   }
 
   private static long softmaxAxis(VjpContext c) {

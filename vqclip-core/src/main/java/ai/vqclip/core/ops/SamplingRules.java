@@ -1,15 +1,17 @@
-package ai.vqclip.core.autodiff;
+package ai.vqclip.core.ops;
 
 import ai.vqclip.core.Tensor;
+import ai.vqclip.core.autodiff.VjpContext;
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.Node;
+import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.Value;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * VJP rules of the resampling ops Resize and GridSample.
+ * Op family (see {@link OpTable}) of the resampling ops Resize and GridSample.
  *
  * <p>Resize with static shapes and constant scales or sizes is linear in X and separable over
  * axes: on each of the last two axes it is a constant [out, in] interpolation matrix {@code A}, so
@@ -18,17 +20,17 @@ import java.util.List;
  * coordinate transform, the same nearest rounding and the same edge clamping for linear mode), so
  * the gradient is that of the forward that actually runs.
  *
- * <p>GridSample (bilinear or nearest, padding zeros or border) is differentiated with respect to
- * X by scattering the output gradient with the bilinear weights (ScatterElements with
- * reduction=add) and with respect to the grid by gathering the four corner values and applying
- * the derivative of the bilinear weights.
+ * <p>GridSample (bilinear or nearest, padding zeros or border) is differentiated with respect to X
+ * by scattering the output gradient with the bilinear weights (ScatterElements with reduction=add)
+ * and with respect to the grid by gathering the four corner values and applying the derivative of
+ * the bilinear weights.
  */
 final class SamplingRules {
   private SamplingRules() {}
 
-  static void register(VjpRegistry r) {
-    r.register("Resize", SamplingRules::resize);
-    r.register("GridSample", SamplingRules::gridSample);
+  static void define(OpTable t) {
+    t.op("Resize").since(10).shape(ShapeInference::resize).grad(SamplingRules::resize);
+    t.op("GridSample").since(16).shape(ShapeInference::gridSample).grad(SamplingRules::gridSample);
   }
 
   // ------------------------------------------------------------------ Resize

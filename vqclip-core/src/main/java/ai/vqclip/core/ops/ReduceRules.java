@@ -1,13 +1,14 @@
-package ai.vqclip.core.autodiff;
+package ai.vqclip.core.ops;
 
 import ai.vqclip.core.Tensor;
+import ai.vqclip.core.autodiff.VjpContext;
 import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.Value;
 
 /**
- * VJP rules of the Reduce* ops: ReduceSum, ReduceMean, ReduceSumSquare, ReduceMax, ReduceMin,
- * ReduceL2, ReduceL1 and ReduceLogSumExp.
+ * Op family (see {@link OpTable}) of the Reduce* ops: ReduceSum, ReduceMean, ReduceSumSquare,
+ * ReduceMax, ReduceMin, ReduceL2, ReduceL1 and ReduceLogSumExp.
  *
  * <p>Every rule first brings the output gradient back to the input's rank (re-inserting reduced
  * axes when {@code keepdims=0}), then lets elementwise broadcasting spread it over the reduced
@@ -19,19 +20,19 @@ import ai.vqclip.core.graph.Value;
 final class ReduceRules {
   private ReduceRules() {}
 
-  static void register(VjpRegistry r) {
-    r.register("ReduceSum", c -> {
+  static void define(OpTable t) {
+    t.op("ReduceSum").shape(ShapeInference::reduce).grad(c -> {
       Reduction red = Reduction.of(c);
       c.setGrad(0, red.spread(red.keepDims(c.gradOutput(0))));
     });
-    r.register("ReduceMean", c -> {
+    t.op("ReduceMean").shape(ShapeInference::reduce).grad(c -> {
       Reduction red = Reduction.of(c);
       GraphBuilder b = c.b();
       Value g = red.keepDims(c.gradOutput(0));
       Value scaled = red.noop() ? g : b.div(g, red.count(c.output(0)));
       c.setGrad(0, red.spread(scaled));
     });
-    r.register("ReduceSumSquare", c -> {
+    t.op("ReduceSumSquare").shape(ShapeInference::reduce).grad(c -> {
       Reduction red = Reduction.of(c);
       GraphBuilder b = c.b();
       Value x = c.input(0);
@@ -39,9 +40,11 @@ final class ReduceRules {
       // (noop_with_empty_axes), so the same expression holds there.
       c.setGrad(0, b.mul(red.keepDims(c.gradOutput(0)), b.mul(x, b.scalarLike(2, x))));
     });
-    r.register("ReduceMax", ReduceRules::selectGrad);
-    r.register("ReduceMin", ReduceRules::selectGrad);
-    r.register("ReduceL2", c -> {
+    // shape rule only: no gradient rule yet
+    t.op("ReduceProd").shape(ShapeInference::reduce);
+    t.op("ReduceMax").shape(ShapeInference::reduce).grad(ReduceRules::selectGrad);
+    t.op("ReduceMin").shape(ShapeInference::reduce).grad(ReduceRules::selectGrad);
+    t.op("ReduceL2").shape(ShapeInference::reduce).grad(c -> {
       Reduction red = Reduction.of(c);
       GraphBuilder b = c.b();
       Value x = c.input(0);
@@ -55,13 +58,13 @@ final class ReduceRules {
       Value ratio = b.op("Where").in(isZero, zero, b.div(g, safeY)).out();
       c.setGrad(0, b.mul(x, ratio));
     });
-    r.register("ReduceL1", c -> {
+    t.op("ReduceL1").shape(ShapeInference::reduce).grad(c -> {
       Reduction red = Reduction.of(c);
       GraphBuilder b = c.b();
       Value x = c.input(0);
       c.setGrad(0, b.mul(red.keepDims(c.gradOutput(0)), b.op("Sign").in(x).out()));
     });
-    r.register("ReduceLogSumExp", c -> {
+    t.op("ReduceLogSumExp").shape(ShapeInference::reduce).grad(c -> {
       Reduction red = Reduction.of(c);
       GraphBuilder b = c.b();
       Value x = c.input(0);

@@ -1,0 +1,15 @@
+package ai.vqclip.core.ops;
+
+import ai.vqclip.core.graph.Graph;
+import ai.vqclip.core.graph.Node;
+
+/** The floating-point operations of one node (a multiply-add counting as two). */
+@FunctionalInterface
+public interface FlopRule {
+  /**
+   * FLOPs of {@code n}, a node of {@code g}.
+   *
+   * @throws IllegalArgumentException when the operands lack the static shapes the count needs
+   */
+  long count(Graph g, Node n);
+}
