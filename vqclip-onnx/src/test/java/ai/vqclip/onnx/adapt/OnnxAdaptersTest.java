@@ -62,6 +62,23 @@ class OnnxAdaptersTest {
     }
   }
 
+  @Test
+  void aDecoderOfOneFixedSizeMakesThatSizeOnly() {
+    Path fixed = AdapterFixtures.copy("decoder_static.onnx", dir);
+    try (OnnxGenerator g = OnnxGenerator.fromFile(fixed, OnnxGenerator.Options.defaults().withOutputRange(OnnxGenerator.Range.SIGNED))) {
+      assertEquals(0, g.factor());
+      assertArrayEquals(new long[] {1, 4, 3, 5}, g.latentShape(10, 6));
+      float[] want = ref.get("decoder_out").toFloats();
+      for (int i = 0; i < want.length; i++) {
+        want[i] = (want[i] + 1) / 2;
+      }
+      double err = AdapterFixtures.relativeError(g.decode(ref.get("decoder_in")).toFloats(), want);
+      assertTrue(err < TOL, "static decoder vs torch: relative error " + err);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> g.latentShape(8, 8));
+      assertTrue(e.getMessage().contains("decoder_static.onnx") && e.getMessage().contains("only size is 10x6"), e.getMessage());
+    }
+  }
+
   /** The adapted fragments differentiate: their gradients pass central finite differences. */
   @Test
   void fragmentGradientsPassFiniteDifferences() {
