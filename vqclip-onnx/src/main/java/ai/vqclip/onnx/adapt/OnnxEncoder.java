@@ -122,6 +122,8 @@ public final class OnnxEncoder implements Encoder {
   private final String textIn;
   private final String textOut;
   private final int context;
+  /** Rows of the token table the ids index (0 when the graph does not show it). */
+  private final long vocab;
   private final Map<Integer, Graph> fragments = new HashMap<>();
   private final Map<Integer, OrtExecutable> imageExes = new HashMap<>();
   private OrtExecutable textExe;
@@ -190,11 +192,18 @@ public final class OnnxEncoder implements Encoder {
       textIn = ti.name();
       textOut = to.name();
       context = (int) l;
-      int got;
+      vocab = tokenTableRows(text.graph, textIn);
+      int[] probe;
       try {
-        got = opts.tokenizer().tokenize("a").length;
+        probe = opts.tokenizer().tokenize("a");
       } catch (IllegalArgumentException e) {
         throw new ModelLoadException("the tokenizer for " + text.file + " cannot tokenize a one-letter text: " + e.getMessage(), e);
+      }
+      int got = probe.length;
+      int top = Arrays.stream(probe).max().orElse(0);
+      if (vocab > 0 && top >= vocab) {
+        throw new ModelLoadException(text.file + ": the tokenizer gives id " + top + " (its end token), but the graph's token table has "
+            + vocab + " rows; expected the vocabulary the text graph was trained with");
       }
       if (got != context) {
         throw new ModelLoadException(text.file + ": token input '" + textIn + "' is " + ti.shape() + ", but the tokenizer gives " + got
@@ -209,7 +218,26 @@ public final class OnnxEncoder implements Encoder {
       textIn = null;
       textOut = null;
       context = 0;
+      vocab = 0;
     }
+  }
+
+  /**
+   * The row count of the embedding table the token ids index directly (a Gather on axis 0 of an
+   * initializer, as exported {@code nn.Embedding} is), or 0 when the graph uses them otherwise.
+   */
+  private static long tokenTableRows(Graph g, String tokens) {
+    for (ai.vqclip.core.graph.Node n : g.nodes()) {
+      if (n.opType().equals("Gather") && n.inputs().size() == 2 && n.inputs().get(1).equals(tokens)
+          && g.initializers().containsKey(n.inputs().get(0))) {
+        ai.vqclip.core.graph.Attribute axis = n.attributes().get("axis");
+        long[] table = g.initializers().get(n.inputs().get(0)).shape();
+        if ((axis == null || axis.asInt() == 0) && table.length >= 1) {
+          return table[0];
+        }
+      }
+    }
+    return 0;
   }
 
   /** Reads the image graph (and the options' text graph), host-side work on CPU. */
@@ -302,6 +330,10 @@ public final class OnnxEncoder implements Encoder {
     }
     long[] l = new long[ids.length];
     for (int i = 0; i < ids.length; i++) {
+      if (ids[i] < 0 || vocab > 0 && ids[i] >= vocab) {
+        throw new IllegalArgumentException("token id " + ids[i] + " at position " + i + " of '" + s + "' is outside the text graph "
+            + text.file + "'s vocabulary [0, " + (vocab > 0 ? vocab : "...") + ")");
+      }
       l[i] = ids[i];
     }
     if (textExe == null) {

@@ -208,6 +208,16 @@ class OnnxAdaptersTest {
     m = assertThrows(ModelLoadException.class, () -> OnnxEncoder.fromFile(image, OnnxEncoder.Options.of(image, REF_TOKENS)));
     assertTrue(m.getMessage().contains("INT64"), m.getMessage());
 
+    // A tokenizer of another vocabulary: its end token is beyond the graph's 32-row token table.
+    m = assertThrows(ModelLoadException.class, () -> OnnxEncoder.fromFile(image, OnnxEncoder.Options.of(text, s -> new int[] {1, 2, 40, 0, 0, 0, 0, 0})));
+    assertTrue(m.getMessage().contains("text_embed.onnx") && m.getMessage().contains("id 40") && m.getMessage().contains("32 rows"), m.getMessage());
+    // Within the table at load, out of it for one text: an IllegalArgumentException, not a runtime failure.
+    try (OnnxEncoder e = OnnxEncoder.fromFile(image, OnnxEncoder.Options.of(text, s -> s.equals("a") ? new int[] {1, 2, 31, 0, 0, 0, 0, 0}
+        : new int[] {1, 99, 31, 0, 0, 0, 0, 0}))) {
+      IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> e.embedText("zebra"));
+      assertTrue(x.getMessage().contains("token id 99") && x.getMessage().contains("[0, 32)"), x.getMessage());
+    }
+
     // An encoder graph whose latent does not fit the decoder: the image embedder.
     OnnxGenerator.Options wrongEnc = OnnxGenerator.Options.defaults().withEncoder(image, OnnxGenerator.Range.UNIT);
     m = assertThrows(ModelLoadException.class, () -> OnnxGenerator.fromFile(decoder, wrongEnc));
