@@ -51,6 +51,18 @@ final class ModelOptions {
       description = "Pixel range of the --generator-onnx output: unit ([0, 1], default) or signed ([-1, 1], tanh outputs).")
   String generatorRange;
 
+  @Option(names = "--latent-init", paramLabel = "KIND",
+      description = "Random latents of --generator-onnx: normal (default) or uniform, centred on 0.")
+  String latentInit;
+
+  @Option(names = "--latent-scale", paramLabel = "X",
+      description = "Their deviation (normal) or half-width (uniform) (default: 1).")
+  Double latentScale;
+
+  @Option(names = "--latent-bounds", arity = "2", paramLabel = "X",
+      description = "Lower and upper bound of every --generator-onnx latent value; the optimizer clamps to them (default: none).")
+  List<Double> latentBounds;
+
   @Option(names = "--encoder-onnx", paramLabel = "FILE",
       description = "Image encoder as a forward ONNX graph: images [n, 3, S, S] to embeddings [n, D] (with or instead of --clip).")
   Path encoderOnnx;
@@ -106,6 +118,19 @@ final class ModelOptions {
       throw new UsageException((generatorEncoderOnnx != null ? "--generator-encoder-onnx" : "--generator-range")
           + " describes the --generator-onnx graph; give --generator-onnx FILE too");
     }
+    if (generatorOnnx == null && (latentInit != null || latentScale != null || latentBounds != null)) {
+      throw new UsageException("--latent-init, --latent-scale and --latent-bounds describe the --generator-onnx latent; give --generator-onnx "
+          + "FILE too");
+    }
+    if (latentInit != null && !latentInit.equals("normal") && !latentInit.equals("uniform")) {
+      throw new UsageException("--latent-init must be normal or uniform, got '" + latentInit + "'");
+    }
+    if (latentScale != null && !(latentScale > 0 && latentScale < 1e6)) {
+      throw new UsageException("--latent-scale must be in (0, 1e6), got " + latentScale);
+    }
+    if (latentBounds != null && !(latentBounds.get(0) < latentBounds.get(1))) {
+      throw new UsageException("--latent-bounds needs MIN < MAX, got " + latentBounds.get(0) + " " + latentBounds.get(1));
+    }
     if (generatorRange != null && !generatorRange.equals("unit") && !generatorRange.equals("signed")) {
       throw new UsageException("--generator-range must be unit or signed, got '" + generatorRange + "'");
     }
@@ -126,7 +151,8 @@ final class ModelOptions {
       throw new UsageException("--encoder-resolution must be in [1, 8192], got " + encoderResolution);
     }
     return new OnnxModels(abs(generatorOnnx), abs(generatorEncoderOnnx), generatorRange, abs(encoderOnnx), abs(encoderTextOnnx),
-        abs(textEmbeddings), encoderResolution, encoderNormalize);
+        abs(textEmbeddings), encoderResolution, encoderNormalize, latentInit, latentScale, latentBounds == null ? null : latentBounds.get(0),
+        latentBounds == null ? null : latentBounds.get(1));
   }
 
   private static void requireRange(Integer v, String name) {

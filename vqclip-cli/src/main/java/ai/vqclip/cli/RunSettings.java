@@ -149,15 +149,16 @@ record RunSettings(
 
   /** {@link OnnxModels} as stored (paths as strings). */
   record OnnxFiles(String generator, String generatorEncoder, String generatorRange, String encoder, String encoderText, String textEmbeddings,
-      Integer encoderResolution, String encoderNormalization) {
+      Integer encoderResolution, String encoderNormalization, String latentInit, Double latentScale, Double latentMin, Double latentMax) {
     static OnnxFiles of(OnnxModels m) {
       return m == null ? null : new OnnxFiles(str(m.generator()), str(m.generatorEncoder()), m.generatorRange(), str(m.encoder()),
-          str(m.encoderText()), str(m.textEmbeddings()), m.encoderResolution(), m.encoderNormalization());
+          str(m.encoderText()), str(m.textEmbeddings()), m.encoderResolution(), m.encoderNormalization(), m.latentInit(), m.latentScale(),
+          m.latentMin(), m.latentMax());
     }
 
     OnnxModels models() {
       return new OnnxModels(path(generator), path(generatorEncoder), generatorRange, path(encoder), path(encoderText), path(textEmbeddings),
-          encoderResolution, encoderNormalization);
+          encoderResolution, encoderNormalization, latentInit, latentScale, latentMin, latentMax);
     }
   }
 

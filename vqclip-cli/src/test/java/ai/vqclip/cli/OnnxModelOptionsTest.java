@@ -63,6 +63,25 @@ class OnnxModelOptionsTest {
   }
 
   @Test
+  void latentInitAndBounds() throws IOException {
+    Path out = dir.resolve("b.png");
+    Cli.Run r = Cli.run(args("generate", "a cat", "-o", out.toString(), "-i", "3", "--checkpoint", "--latent-init", "uniform", "--latent-scale",
+        "3", "--latent-bounds", "-0.5", "0.5"));
+    assertEquals(0, r.exit(), r.toString());
+    float[] z = ai.vqclip.core.pipeline.Checkpoint.load(dir.resolve("b.ckpt")).latent();
+    int atBound = 0;
+    for (float v : z) {
+      assertTrue(v >= -0.5f && v <= 0.5f, "latent value " + v);
+      atBound += Math.abs(v) == 0.5f ? 1 : 0;
+    }
+    // Uniform in [-3, 3] clamped to [-0.5, 0.5]: most values start at a bound.
+    assertTrue(atBound > z.length / 2, atBound + " of " + z.length + " at a bound");
+    assertTrue(Files.readString(dir.resolve("b.run.json")).contains("\"latentMax\" : 0.5"));
+    ErrorsTest.assertUsageError(Cli.run(args("generate", "a cat", "-o", out.toString(), "--latent-bounds", "1", "0")), "MIN < MAX");
+    ErrorsTest.assertUsageError(Cli.run("generate", "a cat", "--latent-scale", "2", "-o", out.toString(), "-q"), "--generator-onnx");
+  }
+
+  @Test
   void aTextGraphWithTheVocabularysTokenizer() {
     TinyModelFiles tiny = TinyModelFiles.write(dir);
     Path text77 = AdapterFixtures.copy("text_embed77.onnx", models);

@@ -72,6 +72,11 @@ public final class Models implements AutoCloseable {
         if (onnx.generatorEncoder() != null) {
           o = o.withEncoder(onnx.generatorEncoder(), OnnxGenerator.Range.UNIT);
         }
+        o = o.withInit("uniform".equals(onnx.latentInit()) ? OnnxGenerator.Init.UNIFORM : OnnxGenerator.Init.NORMAL, 0,
+            onnx.latentScale() == null ? 1 : onnx.latentScale());
+        if (onnx.latentMin() != null) {
+          o = o.withBounds(onnx.latentMin(), onnx.latentMax());
+        }
         OnnxGenerator g = OnnxGenerator.fromFile(onnx.generator(), o, options);
         res.add(g);
         gen = g;
