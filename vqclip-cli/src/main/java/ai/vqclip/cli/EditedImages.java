@@ -3,8 +3,7 @@ package ai.vqclip.cli;
 import ai.vqclip.core.Tensor;
 import ai.vqclip.core.image.Images;
 import ai.vqclip.core.pipeline.Checkpoint;
-import ai.vqclip.onnx.vqgan.VqganGenerator;
-import ai.vqclip.onnx.vqgan.VqganWeights;
+import ai.vqclip.core.Generator;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -18,10 +17,10 @@ final class EditedImages {
    *
    * @throws UsageException when the file is unreadable or the VQGAN cannot encode
    */
-  static Checkpoint continueFrom(Checkpoint c, Path image, VqganGenerator generator, int width, int height) {
+  static Checkpoint continueFrom(Checkpoint c, Path image, Generator generator, String cannotEncode, int width, int height) {
     InputFiles.requireReadable(image, "--image");
-    if (!generator.weights().has(VqganWeights.Part.ENCODER)) {
-      throw new UsageException("--image needs the VQGAN's encoder weights (encoder.*), which the VQGAN file lacks");
+    if (cannotEncode != null) {
+      throw new UsageException("--image needs a generator that encodes images: " + cannotEncode);
     }
     Tensor z = generator.encode(Images.read(image, width, height));
     if (!Arrays.equals(z.shape(), c.latentShape())) {

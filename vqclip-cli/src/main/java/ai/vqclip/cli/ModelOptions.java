@@ -1,6 +1,7 @@
 package ai.vqclip.cli;
 
 import ai.vqclip.cli.models.ModelSelection;
+import ai.vqclip.cli.models.OnnxModels;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,6 +39,50 @@ final class ModelOptions {
           + "--clip do not name.")
   Path demoModels;
 
+  @Option(names = "--generator-onnx", paramLabel = "FILE",
+      description = "Generator as a forward ONNX graph: latent [1, C, h, w] to image [1, 3, H, W] (instead of --vqgan).")
+  Path generatorOnnx;
+
+  @Option(names = "--generator-encoder-onnx", paramLabel = "FILE",
+      description = "ONNX graph from image [1, 3, H, W] in [0, 1] to the --generator-onnx latent, for init images and edits.")
+  Path generatorEncoderOnnx;
+
+  @Option(names = "--generator-range", paramLabel = "RANGE",
+      description = "Pixel range of the --generator-onnx output: unit ([0, 1], default) or signed ([-1, 1], tanh outputs).")
+  String generatorRange;
+
+  @Option(names = "--latent-init", paramLabel = "KIND",
+      description = "Random latents of --generator-onnx: normal (default) or uniform, centred on 0.")
+  String latentInit;
+
+  @Option(names = "--latent-scale", paramLabel = "X",
+      description = "Their deviation (normal) or half-width (uniform) (default: 1).")
+  Double latentScale;
+
+  @Option(names = "--latent-bounds", arity = "2", paramLabel = "X",
+      description = "Lower and upper bound of every --generator-onnx latent value; the optimizer clamps to them (default: none).")
+  List<Double> latentBounds;
+
+  @Option(names = "--encoder-onnx", paramLabel = "FILE",
+      description = "Image encoder as a forward ONNX graph: images [n, 3, S, S] to embeddings [n, D] (with or instead of --clip).")
+  Path encoderOnnx;
+
+  @Option(names = "--encoder-text-onnx", paramLabel = "FILE",
+      description = "Text encoder of --encoder-onnx: int64 token ids [1, L] (from the --vocab tokenizer) to [1, D].")
+  Path encoderTextOnnx;
+
+  @Option(names = "--text-embeddings", paramLabel = "FILE",
+      description = "Fixed text embeddings for --encoder-onnx: a JSON object {\"text\": [D numbers], ...}.")
+  Path textEmbeddings;
+
+  @Option(names = "--encoder-resolution", paramLabel = "N",
+      description = "Image side of an --encoder-onnx graph whose side is symbolic.")
+  Integer encoderResolution;
+
+  @Option(names = "--encoder-normalize", paramLabel = "MODE",
+      description = "Pixels --encoder-onnx takes: none ([0, 1], default) or clip (CLIP's per-channel mean and std).")
+  String encoderNormalize;
+
   /** The selection, with every named file checked to be a readable file. */
   ModelSelection selection() {
     InputFiles.requireReadable(vqgan, "--vqgan");
@@ -57,7 +102,57 @@ final class ModelOptions {
     requireRange(vqganGroups, "--vqgan-groups");
     requireRange(clipHeadDim, "--clip-head-dim");
     return new ModelSelection(abs(vqgan), abs(vqganConfig), clip.stream().map(ModelOptions::abs).toList(), abs(vocab), vqganGroups, clipHeadDim,
-        abs(demoModels));
+        abs(demoModels), onnx());
+  }
+
+  private OnnxModels onnx() {
+    InputFiles.requireReadable(generatorOnnx, "--generator-onnx");
+    InputFiles.requireReadable(generatorEncoderOnnx, "--generator-encoder-onnx");
+    InputFiles.requireReadable(encoderOnnx, "--encoder-onnx");
+    InputFiles.requireReadable(encoderTextOnnx, "--encoder-text-onnx");
+    InputFiles.requireReadable(textEmbeddings, "--text-embeddings");
+    if (generatorOnnx != null && vqgan != null) {
+      throw new UsageException("--generator-onnx and --vqgan both name a generator; give one");
+    }
+    if (generatorOnnx == null && (generatorEncoderOnnx != null || generatorRange != null)) {
+      throw new UsageException((generatorEncoderOnnx != null ? "--generator-encoder-onnx" : "--generator-range")
+          + " describes the --generator-onnx graph; give --generator-onnx FILE too");
+    }
+    if (generatorOnnx == null && (latentInit != null || latentScale != null || latentBounds != null)) {
+      throw new UsageException("--latent-init, --latent-scale and --latent-bounds describe the --generator-onnx latent; give --generator-onnx "
+          + "FILE too");
+    }
+    if (latentInit != null && !latentInit.equals("normal") && !latentInit.equals("uniform")) {
+      throw new UsageException("--latent-init must be normal or uniform, got '" + latentInit + "'");
+    }
+    if (latentScale != null && !(latentScale > 0 && latentScale < 1e6)) {
+      throw new UsageException("--latent-scale must be in (0, 1e6), got " + latentScale);
+    }
+    if (latentBounds != null && !(latentBounds.get(0) < latentBounds.get(1))) {
+      throw new UsageException("--latent-bounds needs MIN < MAX, got " + latentBounds.get(0) + " " + latentBounds.get(1));
+    }
+    if (generatorRange != null && !generatorRange.equals("unit") && !generatorRange.equals("signed")) {
+      throw new UsageException("--generator-range must be unit or signed, got '" + generatorRange + "'");
+    }
+    if (encoderOnnx == null && (encoderTextOnnx != null || textEmbeddings != null || encoderResolution != null || encoderNormalize != null)) {
+      throw new UsageException("--encoder-text-onnx, --text-embeddings, --encoder-resolution and --encoder-normalize describe the "
+          + "--encoder-onnx graph; give --encoder-onnx FILE too");
+    }
+    if (encoderOnnx != null && encoderTextOnnx == null && textEmbeddings == null) {
+      throw new UsageException("--encoder-onnx " + encoderOnnx + " needs text: --encoder-text-onnx FILE (with --vocab) or --text-embeddings FILE");
+    }
+    if (encoderTextOnnx != null && vocab == null) {
+      throw new UsageException("--encoder-text-onnx needs --vocab FILE: the BPE vocabulary whose token ids the graph takes");
+    }
+    if (encoderNormalize != null && !encoderNormalize.equals("none") && !encoderNormalize.equals("clip")) {
+      throw new UsageException("--encoder-normalize must be none or clip, got '" + encoderNormalize + "'");
+    }
+    if (encoderResolution != null && (encoderResolution < 1 || encoderResolution > 8192)) {
+      throw new UsageException("--encoder-resolution must be in [1, 8192], got " + encoderResolution);
+    }
+    return new OnnxModels(abs(generatorOnnx), abs(generatorEncoderOnnx), generatorRange, abs(encoderOnnx), abs(encoderTextOnnx),
+        abs(textEmbeddings), encoderResolution, encoderNormalize, latentInit, latentScale, latentBounds == null ? null : latentBounds.get(0),
+        latentBounds == null ? null : latentBounds.get(1));
   }
 
   private static void requireRange(Integer v, String name) {

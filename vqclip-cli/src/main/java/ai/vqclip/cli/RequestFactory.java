@@ -14,7 +14,6 @@ import ai.vqclip.core.pipeline.NoisePrompt;
 import ai.vqclip.core.pipeline.Regularization;
 import ai.vqclip.core.prompt.Prompt;
 import ai.vqclip.core.prompt.PromptSchedule;
-import ai.vqclip.onnx.vqgan.VqganWeights;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -35,7 +34,7 @@ final class RequestFactory {
    * to the VQGAN's factor) and checked against the generator.
    */
   static RunSettings resolveSize(RunSettings s, Models models) {
-    int f = models.generator().config().factor();
+    int f = models.sizeStep();
     int w = s.width();
     int h = s.height();
     if ((w == 0 || h == 0) && s.initImage() != null) {
@@ -101,8 +100,8 @@ final class RequestFactory {
       b.noisePrompt(new NoisePrompt(p.seed(), p.weight()));
     }
     boolean encodes = s.initImage() != null || s.initNoise() != null;
-    if (encodes && !models.generator().weights().has(VqganWeights.Part.ENCODER)) {
-      throw new UsageException("the VQGAN file has no encoder weights (encoder.*), which an init image or init noise needs");
+    if (encodes && models.cannotEncode() != null) {
+      throw new UsageException(models.cannotEncode() + ", which an init image or init noise needs");
     }
     if (s.initImage() != null && readInit) {
       Path p = Path.of(s.initImage());

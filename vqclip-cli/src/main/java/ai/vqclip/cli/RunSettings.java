@@ -1,6 +1,7 @@
 package ai.vqclip.cli;
 
 import ai.vqclip.cli.models.ModelSelection;
+import ai.vqclip.cli.models.OnnxModels;
 import ai.vqclip.core.pipeline.Pipeline;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -126,21 +127,38 @@ record RunSettings(
    * @param clipHeadDim CLIP head width
    * @param demoModels the folder of demo models standing in for the bundled ones ({@code
    *     --demo-models}); absent in settings written before that option
+   * @param onnx the ONNX graphs ({@code --generator-onnx}, {@code --encoder-onnx}, ...); absent
+   *     (null) when none is used or in settings written before those options
    */
   record ModelFiles(String vqgan, String vqganConfig, List<String> clip, String vocab, Integer vqganGroups, Integer clipHeadDim,
-      String demoModels) {
+      String demoModels, OnnxFiles onnx) {
     ModelFiles {
       clip = clip == null ? List.of() : List.copyOf(clip);
     }
 
     static ModelFiles of(ModelSelection s) {
       return new ModelFiles(str(s.vqgan()), str(s.vqganConfig()), s.clip().stream().map(Path::toString).toList(), str(s.vocab()),
-          s.vqganGroups(), s.clipHeadDim(), str(s.demoModels()));
+          s.vqganGroups(), s.clipHeadDim(), str(s.demoModels()), OnnxFiles.of(s.onnx()));
     }
 
     ModelSelection selection() {
       return new ModelSelection(path(vqgan), path(vqganConfig), clip.stream().map(Path::of).toList(), path(vocab), vqganGroups, clipHeadDim,
-          path(demoModels));
+          path(demoModels), onnx == null ? null : onnx.models());
+    }
+  }
+
+  /** {@link OnnxModels} as stored (paths as strings). */
+  record OnnxFiles(String generator, String generatorEncoder, String generatorRange, String encoder, String encoderText, String textEmbeddings,
+      Integer encoderResolution, String encoderNormalization, String latentInit, Double latentScale, Double latentMin, Double latentMax) {
+    static OnnxFiles of(OnnxModels m) {
+      return m == null ? null : new OnnxFiles(str(m.generator()), str(m.generatorEncoder()), m.generatorRange(), str(m.encoder()),
+          str(m.encoderText()), str(m.textEmbeddings()), m.encoderResolution(), m.encoderNormalization(), m.latentInit(), m.latentScale(),
+          m.latentMin(), m.latentMax());
+    }
+
+    OnnxModels models() {
+      return new OnnxModels(path(generator), path(generatorEncoder), generatorRange, path(encoder), path(encoderText), path(textEmbeddings),
+          encoderResolution, encoderNormalization, latentInit, latentScale, latentMin, latentMax);
     }
   }
 

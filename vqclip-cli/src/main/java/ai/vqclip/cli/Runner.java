@@ -87,7 +87,7 @@ final class Runner {
               + java.util.Arrays.toString(shape) + " (another model or size?)");
         }
         if (editedImage != null) {
-          from = EditedImages.continueFrom(from, editedImage, models.generator(), s.width(), s.height());
+          from = EditedImages.continueFrom(from, editedImage, models.generator(), models.cannotEncode(), s.width(), s.height());
         }
       }
       Path output = Path.of(s.output());

@@ -14,7 +14,6 @@ import ai.vqclip.core.pipeline.Pipeline;
 import ai.vqclip.core.pipeline.RunResult;
 import ai.vqclip.core.pipeline.StepEvent;
 import ai.vqclip.core.pipeline.StepListener;
-import ai.vqclip.onnx.vqgan.VqganWeights;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -125,8 +124,8 @@ final class VideoCommand implements Callable<Integer> {
     try (Models m = Models.open(settings.models().selection(), builtIn, options)) {
       RunSettings s = RequestFactory.resolveSize(settings, m);
       GenerationRequest base = RequestFactory.build(s, m, true);
-      if (zoomEvery > 0 && !m.generator().weights().has(VqganWeights.Part.ENCODER)) {
-        throw new UsageException("zoom video re-encodes every frame: the VQGAN file has no encoder weights (encoder.*)");
+      if (zoomEvery > 0 && m.cannotEncode() != null) {
+        throw new UsageException("zoom video re-encodes every frame: " + m.cannotEncode());
       }
       Path output = Path.of(s.output());
       Path dir = framesDir != null ? ModelOptions.abs(framesDir) : OutputNames.sibling(output, "-frames");

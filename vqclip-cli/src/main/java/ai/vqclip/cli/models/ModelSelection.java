@@ -15,11 +15,18 @@ import java.util.List;
  * @param clipHeadDim attention head width of the CLIP models, or null (file metadata, else OpenAI's 64)
  * @param demoModels a folder of demo models (as {@code vqclip train-demo} writes them) standing in
  *     for the bundled ones, or null
+ * @param onnx models given as ONNX graphs, or null for none
  */
 public record ModelSelection(Path vqgan, Path vqganConfig, List<Path> clip, Path vocab, Integer vqganGroups, Integer clipHeadDim,
-    Path demoModels) {
+    Path demoModels, OnnxModels onnx) {
   public ModelSelection {
     clip = clip == null ? List.of() : List.copyOf(clip);
+    onnx = onnx == null || !onnx.any() ? null : onnx;
+  }
+
+  /** A selection without ONNX models. */
+  public ModelSelection(Path vqgan, Path vqganConfig, List<Path> clip, Path vocab, Integer vqganGroups, Integer clipHeadDim, Path demoModels) {
+    this(vqgan, vqganConfig, clip, vocab, vqganGroups, clipHeadDim, demoModels, null);
   }
 
   /** Nothing named: every part built in. */

@@ -5,6 +5,7 @@ import ai.vqclip.core.Generator;
 import ai.vqclip.core.Tensor;
 import ai.vqclip.core.autodiff.Autodiff;
 import ai.vqclip.core.autodiff.GradientRequest;
+import ai.vqclip.core.autodiff.VjpRegistry;
 import ai.vqclip.core.backend.Backend;
 import ai.vqclip.core.backend.Executable;
 import ai.vqclip.core.backend.ExecutionOptions;
@@ -59,6 +60,7 @@ public final class Pipeline {
   private final Backend backend;
   private final ExecutionOptions options;
   private final MemorySaving memorySaving;
+  private final VjpRegistry vjpRegistry;
   private final Map<String, Tensor> textCache = new HashMap<>();
 
   /**
@@ -109,6 +111,7 @@ public final class Pipeline {
     this.backend = b.backend != null ? b.backend : Backend.load();
     this.options = b.options;
     this.memorySaving = b.memorySaving;
+    this.vjpRegistry = b.vjpRegistry;
   }
 
   /** A builder for a pipeline over a generator, with the standard or a custom cutout stage. */
@@ -433,7 +436,7 @@ public final class Pipeline {
     b.output("loss", total);
     b.output("image", image);
     s.forward = b.build();
-    s.graph = Autodiff.differentiate(s.forward, gradientRequest(r));
+    s.graph = Autodiff.differentiate(s.forward, gradientRequest(r), vjpRegistry);
     List<ImagePrompt> ips = r.imagePrompts();
     List<NoisePrompt> nps = r.noisePrompts();
     s.labels = (key, active) -> {
@@ -727,6 +730,7 @@ public final class Pipeline {
     private Backend backend;
     private ExecutionOptions options = ExecutionOptions.cpu();
     private MemorySaving memorySaving = MemorySaving.AUTO;
+    private VjpRegistry vjpRegistry = VjpRegistry.standard();
 
     private Builder(Generator generator, CutoutFactory cutouts) {
       this.generator = generator;
@@ -760,6 +764,18 @@ public final class Pipeline {
     /** Whether the step recomputes the generator's large activations (default {@link MemorySaving#AUTO}). */
     public Builder memorySaving(MemorySaving m) {
       memorySaving = Objects.requireNonNull(m, "memorySaving");
+      return this;
+    }
+
+    /**
+     * The gradient rules the step graph is differentiated with (default {@link
+     * VjpRegistry#standard()}): pass {@code VjpRegistry.standard().register("MyOp", rule)} when an
+     * imported generator or encoder uses an op without a built-in rule, or {@code
+     * chooseGradient(...)} for a piecewise-constant op. The registry is read while step graphs are
+     * built; do not change it afterwards.
+     */
+    public Builder vjpRegistry(VjpRegistry r) {
+      vjpRegistry = Objects.requireNonNull(r, "vjpRegistry");
       return this;
     }
 
