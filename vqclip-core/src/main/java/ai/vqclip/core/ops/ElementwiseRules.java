@@ -39,12 +39,38 @@ final class ElementwiseRules {
     t.op("Sign").since(9).shape(ShapeInference::same).piecewiseConstant();
     t.op("ArgMin").shape(ShapeInference::argReduce).piecewiseConstant();
     t.op("ArgMax").shape(ShapeInference::argReduce).piecewiseConstant();
-    // Shape rules only (no gradient rule yet: differentiating through them is refused).
-    t.op("Acos").since(7).shape(ShapeInference::same);
-    t.op("Atan").since(7).shape(ShapeInference::same);
+    // Shape rule only: fmod's gradient w.r.t. the divisor is -trunc(a/b), a piecewise-constant
+    // quotient with jumps, so no rule is offered (differentiating through it is refused).
     t.op("Mod").since(10).shape(ShapeInference::binary);
-    t.op("Mean").shape(ShapeInference::variadic);
-    t.op("CastLike").since(15).shape(ShapeInference::castLike);
+    // d acos(x) = -dx / sqrt(1 - x^2)
+    t.op("Acos").since(7).shape(ShapeInference::same).grad(c -> {
+      GraphBuilder b = c.b();
+      Value x = c.input(0);
+      Value s = b.op("Sqrt").in(b.sub(b.scalarLike(1, x), b.mul(x, x))).out();
+      c.setGrad(0, b.neg(b.div(c.gradOutput(0), s)));
+    });
+    // d atan(x) = dx / (1 + x^2)
+    t.op("Atan").since(7).shape(ShapeInference::same).grad(c -> {
+      GraphBuilder b = c.b();
+      Value x = c.input(0);
+      c.setGrad(0, b.div(c.gradOutput(0), b.add(b.scalarLike(1, x), b.mul(x, x))));
+    });
+    // Mean of n broadcast inputs: each gets g / n, summed back to its own shape.
+    t.op("Mean").shape(ShapeInference::variadic).grad(c -> {
+      GraphBuilder b = c.b();
+      Value share = b.div(c.gradOutput(0), b.scalarLike(c.inputCount(), c.gradOutput(0)));
+      for (int i = 0; i < c.inputCount(); i++) {
+        if (c.needsGrad(i)) {
+          c.setGrad(i, c.unbroadcast(share, c.input(i)));
+        }
+      }
+    });
+    // CastLike(x, like) is Cast(x, to = like's type): the gradient is cast back to x's type; the
+    // second input only lends its type.
+    t.op("CastLike").since(15).shape(ShapeInference::castLike).grad(c -> {
+      DType from = c.input(0).dtype();
+      c.setGrad(0, c.gradOutput(0).dtype() == from ? c.gradOutput(0) : c.b().cast(c.gradOutput(0), from));
+    });
     t.op("Identity").shape(ShapeInference::same).grad(c -> c.setGrad(0, c.gradOutput(0)));
     t.op("Dropout").shape(ShapeInference::dropout).grad(ElementwiseRules::dropout);
     t.op("Add").shape(ShapeInference::binary).grad(c -> {

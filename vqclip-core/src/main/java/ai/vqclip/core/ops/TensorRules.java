@@ -51,7 +51,7 @@ final class TensorRules {
     // Shape rules only (no gradient rule yet: differentiating through them is refused).
     t.op("ScatterElements").since(11).shape(ShapeInference::same);
     t.op("ScatterND").since(11).shape(ShapeInference::same);
-    t.op("TopK").shape(ShapeInference::topK);
+    t.op("TopK").shape(ShapeInference::topK).grad(TensorRules::topK);
     // y_i = sum_{j <= i} x_j, so dx_j = sum_{i >= j} g_i: the cumulative sum in the other direction,
     // with the same exclusivity.
     t.op("CumSum").since(11).shape(ShapeInference::same).grad(c -> c.setGrad(0, c.b().op("CumSum").in(c.gradOutput(0), c.input(1))
@@ -266,6 +266,26 @@ final class TensorRules {
       }
       acc = b.transpose(acc, inv);
     }
+    c.setGrad(0, acc);
+  }
+
+  /**
+   * TopK's values output gathers k entries of x along the axis at the indices output, so its
+   * gradient scatters g back there (the indices output is integer and carries none). Ties pick one
+   * element, as the forward does.
+   */
+  private static void topK(VjpContext c) {
+    GraphBuilder b = c.b();
+    Value x = c.input(0);
+    Value g = c.gradOutput(0);
+    if (g == null) {
+      return;
+    }
+    if (!x.shape().hasRank()) {
+      throw c.fail("needs the rank of " + x);
+    }
+    long ax = normAxis(c, c.node().attrInt("axis", -1), x.rank());
+    Value acc = b.op("ScatterElements").in(zeros(b, x), c.output(1), g).attr("axis", ax).attr("reduction", "add").out();
     c.setGrad(0, acc);
   }
 

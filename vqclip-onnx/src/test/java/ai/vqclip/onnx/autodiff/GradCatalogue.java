@@ -244,6 +244,30 @@ final class GradCatalogue {
       Value off = b.constant(Tensor.ofBools(new long[] {}, false));
       b.output(b.op("Sin").in(b.op("Dropout").in(x, b.scalar(0.5, d), off).out()).out());
     });
+    // ---- inverse trigonometry (float: ORT's CPU Acos/Atan kernels are float-only), Mean, CastLike, TopK
+    c.unary("Acos", "default", f, -0.9, 0.9, 0, o -> {});
+    c.unary("Atan", "default", f, -3, 3, 0, o -> {});
+    // Mean: float, ORT's CPU kernel has no double variant
+    c.add("Mean", "broadcast3", f, Map.of(), List.of("a", "b", "c"), 0, b -> {
+      Value a = b.input("a", f, Shape.of(2, 3, 4));
+      Value bb = b.input("b", f, Shape.of(3, 1));
+      Value cc = b.input("c", f, Shape.of(4));
+      b.output(b.op("Mean").in(a, bb, cc).out());
+    });
+    c.add("CastLike", "float_to_double", f, Map.of(), List.of("x"), 0, b -> {
+      Value x = b.input("x", f, Shape.of(3, 4));
+      b.output(b.op("CastLike").in(x, b.constant(Tensor.ofDoubles(new long[] {}, 0))).out());
+    });
+    for (long axis : new long[] {-1, 0, 1}) {
+      for (long largest : new long[] {0, 1}) {
+        c.add("TopK", "axis" + axis + "_largest" + largest, d, Map.of(), List.of("x"), 0, b -> {
+          Value x = b.input("x", d, Shape.of(4, 5, 3));
+          List<Value> o = b.op("TopK").in(x, b.constant(Tensor.ofLongs(new long[] {1}, 2))).attr("axis", axis)
+              .attr("largest", largest).outs(2);
+          b.output(o.get(0));
+        });
+      }
+    }
     return c.list;
   }
 }
