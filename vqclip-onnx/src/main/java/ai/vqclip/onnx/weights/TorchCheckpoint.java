@@ -243,7 +243,7 @@ public final class TorchCheckpoint implements AutoCloseable {
         if (e.size() != expected) {
           throw new ModelLoadException("checkpoint " + file + ": storage entry '" + name + "' has " + e.size()
               + " bytes but its persistent id says " + s.numel() + " elements of " + s.type() + " = " + expected
-              + " bytes");
+              + " bytes (read for " + what + ")");
         }
         return e;
       }
