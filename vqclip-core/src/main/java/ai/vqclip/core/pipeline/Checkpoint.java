@@ -211,7 +211,7 @@ public record Checkpoint(
       if (e instanceof ModelLoadException m) {
         throw m;
       }
-      throw new ModelLoadException("invalid checkpoint " + path + ": " + e.getMessage(), e);
+      throw new ModelLoadException("cannot read checkpoint " + path + ": " + e.getMessage(), e);
     }
   }
 
