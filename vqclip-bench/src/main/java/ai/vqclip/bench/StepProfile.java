@@ -93,7 +93,7 @@ public final class StepProfile {
     System.out.printf("exported %d MB in %.1f s, %d initializers handed over from memory%n", model.bytes().length >> 20,
         (System.nanoTime() - t0) / 1e9, model.externalInitializers().size());
     phase("exported");
-    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    OrtEnvironment env = ai.vqclip.onnx.OrtRuntime.environment();
     // As OrtExecutable does it: off-heap weights are used in place, the tensors must outlive the session.
     Map<String, OnnxTensor> external = new LinkedHashMap<>();
     for (Map.Entry<String, Tensor> e : model.externalInitializers().entrySet()) {
@@ -113,7 +113,7 @@ public final class StepProfile {
         so.enableProfiling(profile);
       }
       t0 = System.nanoTime();
-      try (OrtSession session = env.createSession(model.bytes(), so)) {
+      try (OrtSession session = ai.vqclip.onnx.OrtRuntime.createSession(model.bytes(), so)) {
         System.out.printf("session created in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         model = null;
         phase("session created");

@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
         "The image is the init image; with --mask only the white (or, for images with alpha, opaque) region may change.",
         "--from TEXT --to TEXT: a text-directed edit. CLIP scores crops of the image against --from to find the region to change "
             + "(unless --mask gives it), pulls it from --from toward --to, and keeps the rest close to the original.",
-        "The output size is the image's own size rounded down to the VQGAN's factor unless --size is given."},
+        "Without --size the output has the image's aspect ratio and size, scaled down to fit --size's default and rounded down to the VQGAN's factor."},
     footerHeading = "%nExamples:%n",
     footer = {
         "  vqclip edit photo.png \"a snowy landscape\" -i 100 -o snowy.png",

@@ -79,5 +79,30 @@ final class InputFiles {
     if (!java.nio.file.Files.isWritable(dir)) {
       throw new UsageException(option + ": cannot write to the folder " + dir);
     }
+    probe(dir, option);
+  }
+
+  /**
+   * Writes and deletes a small file in {@code dir}: the permission bits do not tell whether a file
+   * system accepts writes (read-only mounts, /proc, root's view of permissions, a full disk), and a
+   * run must not find out only at its end.
+   */
+  static void probe(Path dir, String option) {
+    Path probe = null;
+    try {
+      probe = java.nio.file.Files.createTempFile(dir, ".vqclip-probe-", ".tmp");
+      java.nio.file.Files.write(probe, new byte[] {'v'});
+    } catch (java.io.IOException | SecurityException e) {
+      throw new UsageException(option + ": cannot write to the folder " + dir + " (a test file could not be written: "
+          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + " " + e.getMessage()) + ")");
+    } finally {
+      if (probe != null) {
+        try {
+          java.nio.file.Files.deleteIfExists(probe);
+        } catch (java.io.IOException e) {
+          // a probe file left behind is harmless (hidden, one byte)
+        }
+      }
+    }
   }
 }

@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {"Describe a model file: format, tensors, parameters, architecture.",
         "Prints the format, tensor and parameter counts, tensor types, metadata, and the architecture inferred from the shapes (a "
-            + "taming VQGAN, a ViT or ResNet CLIP, or unknown). Only headers are read."},
+            + "taming VQGAN, a ViT or ResNet CLIP, or unknown). Only headers are read; every tensor's storage is checked to exist with the "
+            + "size its shape needs."},
     footerHeading = "%nExamples:%n",
     footer = {
         "  vqclip inspect vqgan_imagenet_f16_16384.ckpt",
@@ -53,6 +54,9 @@ final class InspectCommand implements Callable<Integer> {
       Map<String, Integer> dtypes = new TreeMap<>();
       for (String k : sd.keys()) {
         TensorSpec t = sd.spec(k);
+        // Storages (entry present, size as declared) are checked from headers: a file inspect
+        // describes is one that loads (issue 16: a missing or 16-byte storage was reported fine).
+        sd.checkStorage(k);
         params += t.elementCount();
         dtypes.merge(t.dtype().toString(), 1, Integer::sum);
       }

@@ -30,17 +30,21 @@ final class RequestFactory {
   private RequestFactory() {}
 
   /**
-   * The settings with the size resolved (an edit without --size: its image's own size, rounded down
-   * to the VQGAN's factor) and checked against the generator.
+   * The settings with the size resolved and checked against the generator. An edit without --size
+   * takes its image's aspect ratio and size, scaled down so that neither side exceeds {@code
+   * maxSide} (--size's default) and rounded down to the VQGAN's factor: only the image's header is
+   * read, and the run's cost follows the option, never the file (issue 16: an 8192x8192 PNG of
+   * 196 kB made an 8192x8192 run).
    */
-  static RunSettings resolveSize(RunSettings s, Models models) {
+  static RunSettings resolveSize(RunSettings s, Models models, int maxSide) {
     int f = models.sizeStep();
     int w = s.width();
     int h = s.height();
     if ((w == 0 || h == 0) && s.initImage() != null) {
       int[] wh = imageSize(Path.of(s.initImage()));
-      w = Math.max(f, Math.min(8192, wh[0]) / f * f);
-      h = Math.max(f, Math.min(8192, wh[1]) / f * f);
+      int[] fit = fit(wh[0], wh[1], maxSide, f);
+      w = fit[0];
+      h = fit[1];
     }
     try {
       models.generator().latentShape(w, h);
@@ -48,6 +52,14 @@ final class RequestFactory {
       throw new UsageException("--size " + w + " " + h + ": " + e.getMessage(), e);
     }
     return s.withSize(w, h);
+  }
+
+  /** {@code w x h} scaled down (aspect kept) to at most {@code maxSide} per side, rounded down to multiples of {@code f} (at least f). */
+  static int[] fit(int w, int h, int maxSide, int f) {
+    double scale = Math.min(1.0, (double) maxSide / Math.max(w, h));
+    int sw = (int) Math.floor(w * scale);
+    int sh = (int) Math.floor(h * scale);
+    return new int[] {Math.max(f, sw / f * f), Math.max(f, sh / f * f)};
   }
 
   /** Width and height of an image file, read from its header. */

@@ -28,7 +28,7 @@ final class RunOptions {
   Path output;
 
   @Option(names = {"-s", "--size"}, arity = "2", paramLabel = "N", description = "Width and height in pixels, multiples of the VQGAN's "
-      + "downsampling factor (default: 256 256, or 32 32 with the built-in demo models; edit: the image's size).")
+      + "downsampling factor (default: 256 256, or 32 32 with the built-in demo models; edit: the image's size, scaled down to fit that default).")
   int[] size;
 
   @Option(names = {"-i", "--iterations"}, paramLabel = "N", description = "Optimizer steps (default: 500, or 250 with the built-in demo "
@@ -124,7 +124,7 @@ final class RunOptions {
    */
   RunSettings settings(String command, String prompts, Path initOverride, Path mask, RunSettings.Edit edit, ModelSelection selection,
       RunDefaults builtIn) {
-    RunDefaults d = selection.vqgan() == null && selection.clip().isEmpty() ? builtIn : RunDefaults.GENERATE_PY;
+    RunDefaults d = defaults(selection, builtIn);
     int iterations = this.iterations != null ? this.iterations : d.iterations();
     int cutouts = this.cutouts != null ? this.cutouts : d.cutouts();
     double cutPow = cutPowOption != null ? cutPowOption : d.cutPow();
@@ -217,6 +217,11 @@ final class RunOptions {
         RunSettings.ModelFiles.of(selection), dev, threads, edit, imagePromptsLockstep, saving);
     RequestFactory.regularization(rs);
     return rs;
+  }
+
+  /** The defaults of a run: {@code builtIn}'s when no model file is given, generate.py's otherwise. */
+  static RunDefaults defaults(ModelSelection selection, RunDefaults builtIn) {
+    return selection.vqgan() == null && selection.clip().isEmpty() ? builtIn : RunDefaults.GENERATE_PY;
   }
 
   static Device device(String name) {

@@ -70,7 +70,7 @@ final class Runner {
     InputFiles.requireWritable(RunSettings.path(settings.manifest()), "--manifest");
     ExecutionOptions options = options(settings);
     try (Models models = Models.open(settings.models().selection(), ctx.builtIn(), options)) {
-      RunSettings s = RequestFactory.resolveSize(settings, models);
+      RunSettings s = RequestFactory.resolveSize(settings, models, RunOptions.defaults(settings.models().selection(), ctx.builtIn().defaults()).size());
       // A resumed run takes its latent from the checkpoint, but an edit needs its source image.
       boolean readInit = resume == null || s.edit() != null
           || (s.initImage() != null && java.nio.file.Files.isRegularFile(Path.of(s.initImage())));
@@ -85,6 +85,12 @@ final class Runner {
         if (!java.util.Arrays.equals(shape, from.latentShape())) {
           throw new UsageException("the checkpoint's latent " + java.util.Arrays.toString(from.latentShape()) + " does not fit the run's "
               + java.util.Arrays.toString(shape) + " (another model or size?)");
+        }
+        // The checkpoint was validated on its own when loaded; its optimizer state must also fit the run's optimizer.
+        long stateSize = ai.vqclip.core.optim.LatentOptimizer.stateSize(request.optimizer(), from.latent().length);
+        if (from.optimizerState().length != stateSize) {
+          throw new UsageException("the checkpoint's optimizer state has " + from.optimizerState().length + " values; the run's "
+              + request.optimizer().kind() + " optimizer for " + from.latent().length + " parameters needs " + stateSize);
         }
         if (editedImage != null) {
           from = EditedImages.continueFrom(from, editedImage, models.generator(), models.cannotEncode(), s.width(), s.height());
@@ -107,8 +113,13 @@ final class Runner {
       listeners.add(e -> {
         lastLoss[0] = e.loss();
         if (e.image() != null) {
-          // nerdyrodent's "checkin": the image so far, written over the output.
-          writePng(e.image(), output, text(fs, null));
+          // nerdyrodent's "checkin": the image so far, written over the output. A failed write
+          // must not end the run: the final write, or its rescue, follows.
+          try {
+            writePng(e.image(), output, text(fs, null));
+          } catch (UncheckedIOException x) {
+            LOG.warn("cannot write the image so far: {}", x.getMessage());
+          }
         }
         return !ctx.stop().requested();
       });
@@ -129,7 +140,7 @@ final class Runner {
           }
         }
         boolean interrupted = ctx.stop().requested();
-        writeOutputs(s, result, output, checkpointing || interrupted);
+        writeOutputsOrRescue(s, result, output, checkpointing || interrupted);
         if (interrupted) {
           Path c = OutputNames.checkpoint(output);
           ctx.err().printf(Locale.ROOT, "vqclip %s: stopped after iteration %d; wrote %s and %s; continue with: vqclip resume %s%n", s.command(),
@@ -160,6 +171,21 @@ final class Runner {
     RunManifest n = new RunManifest(m.vqclipVersion(), m.runtime(), m.java(), m.os(), m.arch(), m.seed(), m.width(), m.height(), m.iterationsRun(),
         m.stopReason(), m.prompts(), m.request(), merged, m.elapsedMillis());
     return new RunResult(r.image(), r.latent(), r.checkpoint(), n);
+  }
+
+  /**
+   * {@link #writeOutputs}; when that fails, the image, checkpoint and settings go to a fallback
+   * folder ({@link OutputRescue}) and the error names them, so a finished run is never lost.
+   */
+  static void writeOutputsOrRescue(RunSettings s, RunResult result, Path output, boolean checkpoint) {
+    try {
+      writeOutputs(s, result, output, checkpoint);
+    } catch (RuntimeException e) {
+      Path png = OutputRescue.save(s, result, output, e);
+      throw new IllegalStateException("cannot write the outputs (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+          + "); the image was saved to " + png + " with its checkpoint " + OutputNames.checkpoint(png) + " (continue with: vqclip resume "
+          + OutputNames.checkpoint(png) + ")", e);
+    }
   }
 
   /** Writes the image, the manifest file and (when asked) the checkpoint with its settings. */

@@ -122,7 +122,7 @@ final class VideoCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     try (Models m = Models.open(settings.models().selection(), builtIn, options)) {
-      RunSettings s = RequestFactory.resolveSize(settings, m);
+      RunSettings s = RequestFactory.resolveSize(settings, m, RunOptions.defaults(selection, builtIn.defaults()).size());
       GenerationRequest base = RequestFactory.build(s, m, true);
       if (zoomEvery > 0 && m.cannotEncode() != null) {
         throw new UsageException("zoom video re-encodes every frame: " + m.cannotEncode());

@@ -16,7 +16,7 @@ public final class OrtBackend implements Backend {
 
   @Override
   public String runtimeVersion() {
-    return "onnxruntime " + ai.onnxruntime.OrtEnvironment.getEnvironment().getVersion();
+    return "onnxruntime " + OrtRuntime.environment().getVersion();
   }
 
   @Override

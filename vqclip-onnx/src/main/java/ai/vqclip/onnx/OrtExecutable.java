@@ -71,7 +71,7 @@ public final class OrtExecutable implements Executable {
    */
   public static OrtExecutable create(Graph graph, ExecutionOptions opts, long externalThresholdBytes) {
     OnnxModel model = OnnxExport.export(graph, externalThresholdBytes);
-    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    OrtEnvironment env = OrtRuntime.environment();
     List<OnnxTensor> ext = new ArrayList<>();
     OrtSession.SessionOptions so = null;
     try {
@@ -98,7 +98,7 @@ public final class OrtExecutable implements Executable {
           device = Device.CPU;
         }
       }
-      OrtSession session = env.createSession(model.bytes(), so);
+      OrtSession session = OrtRuntime.createSession(model.bytes(), so);
       return new OrtExecutable(graph, device, env, so, session, ext);
     } catch (OrtException e) {
       closeQuietly(so);

@@ -16,6 +16,7 @@ import java.util.Iterator;
 import java.util.Map;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
 import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.ImageWriteParam;
@@ -27,7 +28,11 @@ import javax.imageio.stream.ImageOutputStream;
 
 /**
  * Image files to and from tensors [1, C, H, W] with values in [0, 1], through the JDK's ImageIO.
- * Files are untrusted: their declared size is checked before any pixel is decoded.
+ * Files are untrusted: before any pixel is decoded, the header's size is checked against {@link
+ * #MAX_SIDE} and {@link #MAX_PIXELS}, and the memory the read will allocate (the decoded raster, the
+ * resized image and the tensor) against {@link #MAX_DECODE_BYTES}. A read to a target size decodes
+ * a large image subsampled, at most about twice the target per side, so its cost follows the
+ * target, not the file. The limits are listed in docs/limits.md.
  */
 public final class Images {
   /** Largest side accepted when reading. */
@@ -36,16 +41,27 @@ public final class Images {
   /** Largest pixel count accepted when reading. */
   public static final long MAX_PIXELS = 64L << 20;
 
+  /**
+   * Most heap bytes one read may allocate: the decoded raster plus the resized image and the
+   * tensor. 256 MiB lets a 4096x4096 RGB image be read at its own size and any image within the
+   * pixel limit be read at 4096x4096, in a 1 GB heap.
+   */
+  public static final long MAX_DECODE_BYTES = 256L << 20;
+
+  /** Most bytes of PNG text (all tEXt chunks together) {@link #readPngText} reads. */
+  public static final int MAX_PNG_TEXT_BYTES = 16 << 20;
+
   private Images() {}
 
   /** Reads an image at its own size as [1, 3, H, W] (alpha is dropped). */
   public static Tensor read(Path path) {
-    return toTensor(decode(path), 3);
+    return toTensor(decode(path, 0, 0, 3 * Float.BYTES), 3);
   }
 
   /** Reads an image and resizes it to {@code width} x {@code height} (area averaging down, bicubic up). */
   public static Tensor read(Path path, int width, int height) {
-    return toTensor(resize(decode(path), width, height), 3);
+    checkTarget(width, height);
+    return toTensor(resize(decode(path, width, height, 3 * Float.BYTES), width, height), 3);
   }
 
   /**
@@ -53,7 +69,8 @@ public final class Images {
    * has one, else the luminance; 1 marks the editable region.
    */
   public static Tensor readMask(Path path, int width, int height) {
-    BufferedImage img = decode(path);
+    checkTarget(width, height);
+    BufferedImage img = decode(path, width, height, Double.BYTES + Float.BYTES);
     boolean alpha = img.getColorModel().hasAlpha();
     BufferedImage r = resize(img, width, height);
     double[] v = new double[width * height];
@@ -68,7 +85,18 @@ public final class Images {
     return Tensor.fromDoubles(DType.FLOAT, new long[] {1, 1, height, width}, v);
   }
 
-  private static BufferedImage decode(Path path) {
+  private static void checkTarget(int width, int height) {
+    if (width < 1 || height < 1 || width > MAX_SIDE || height > MAX_SIDE) {
+      throw new IllegalArgumentException("target size must be in [1, " + MAX_SIDE + "] per side, got " + width + "x" + height);
+    }
+  }
+
+  /**
+   * Decodes {@code path}, checking its header first. With a target ({@code width, height > 0}) a
+   * larger image is decoded subsampled to at most about twice the target per side; {@code
+   * bytesPerTargetPixel} is what the caller allocates per result pixel, counted in the budget.
+   */
+  private static BufferedImage decode(Path path, int width, int height, int bytesPerTargetPixel) {
     if (!Files.isRegularFile(path)) {
       throw new ModelLoadException("image file " + path + " does not exist or is not a file");
     }
@@ -86,7 +114,23 @@ public final class Images {
           throw new ModelLoadException(path + " declares " + w + "x" + h + " pixels; at most " + MAX_SIDE + " per side and " + MAX_PIXELS
               + " in all are read");
         }
-        return reader.read(0);
+        ImageReadParam param = reader.getDefaultReadParam();
+        int sx = width > 0 ? Math.max(1, w / (2 * width)) : 1;
+        int sy = height > 0 ? Math.max(1, h / (2 * height)) : 1;
+        if (sx > 1 || sy > 1) {
+          param.setSourceSubsampling(sx, sy, 0, 0);
+        }
+        long dw = (w + sx - 1) / sx;
+        long dh = (h + sy - 1) / sy;
+        long outPixels = width > 0 ? (long) width * height : dw * dh;
+        // The resized image (4 bytes a pixel) exists only when the decoded size differs from the target.
+        long resized = width > 0 && (dw != width || dh != height) ? 4L * width * height : 0;
+        long cost = dw * dh * rasterBytesPerPixel(reader) + resized + outPixels * bytesPerTargetPixel;
+        if (cost > MAX_DECODE_BYTES) {
+          throw new ModelLoadException(path + " declares " + w + "x" + h + " pixels; reading it" + (width > 0 ? " at " + width + "x" + height : "")
+              + " would allocate " + (cost >> 20) + " MiB, more than the " + (MAX_DECODE_BYTES >> 20) + " MiB limit for one image");
+        }
+        return reader.read(0, param);
       } finally {
         reader.dispose();
       }
@@ -96,6 +140,17 @@ public final class Images {
       }
       throw new ModelLoadException("cannot read image " + path + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Bytes per pixel of the raster the reader will decode into (its first destination type; 4 when unknown). */
+  private static long rasterBytesPerPixel(ImageReader reader) throws IOException {
+    Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+    if (types == null || !types.hasNext()) {
+      return 4;
+    }
+    java.awt.image.SampleModel sm = types.next().getSampleModel(1, 1);
+    int bits = java.awt.image.DataBuffer.getDataTypeSize(sm.getDataType());
+    return Math.max(1, (long) sm.getNumDataElements() * bits / 8);
   }
 
   /** Resizes with area averaging when shrinking and bicubic interpolation when enlarging. */
@@ -209,30 +264,73 @@ public final class Images {
     }
   }
 
-  /** The tEXt entries of a PNG. */
+  /**
+   * The tEXt entries of a PNG (keyword to value, Latin-1), in file order. The file's chunks are
+   * walked by their headers: other chunks (pixels, zTXt, iTXt) are skipped unread, so nothing is
+   * inflated, and the tEXt chunks together may hold at most {@link #MAX_PNG_TEXT_BYTES}.
+   *
+   * @throws ModelLoadException when the file is missing, not a PNG, truncated, or its text is over the limit
+   */
   public static Map<String, String> readPngText(Path path) {
     Map<String, String> out = new java.util.LinkedHashMap<>();
-    try (ImageInputStream in = ImageIO.createImageInputStream(path.toFile())) {
-      ImageReader reader = ImageIO.getImageReadersByFormatName("png").next();
-      try {
-        reader.setInput(in, true, false);
-        IIOMetadata meta = reader.getImageMetadata(0);
-        org.w3c.dom.Node root = meta.getAsTree("javax_imageio_png_1.0");
-        for (org.w3c.dom.Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
-          if (n.getNodeName().equals("tEXt")) {
-            for (org.w3c.dom.Node e = n.getFirstChild(); e != null; e = e.getNextSibling()) {
-              org.w3c.dom.NamedNodeMap a = e.getAttributes();
-              out.put(a.getNamedItem("keyword").getNodeValue(), a.getNamedItem("value").getNodeValue());
-            }
-          }
-        }
-      } finally {
-        reader.dispose();
+    try (java.nio.channels.SeekableByteChannel ch = Files.newByteChannel(path)) {
+      java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(java.nio.channels.Channels.newInputStream(ch)));
+      byte[] sig = new byte[8];
+      in.readFully(sig);
+      if (!java.util.Arrays.equals(sig, new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'})) {
+        throw new ModelLoadException(path + " is not a PNG file (no PNG signature)");
       }
+      long textBytes = 0;
+      while (true) {
+        long length = in.readInt() & 0xffffffffL;
+        byte[] type = new byte[4];
+        in.readFully(type);
+        String name = new String(type, java.nio.charset.StandardCharsets.ISO_8859_1);
+        if (length > Integer.MAX_VALUE) {
+          throw new ModelLoadException(path + ": PNG chunk " + name + " declares " + length + " bytes; the PNG format allows at most 2^31-1");
+        }
+        if (name.equals("tEXt")) {
+          textBytes += length;
+          if (textBytes > MAX_PNG_TEXT_BYTES) {
+            throw new ModelLoadException(path + " has more than " + MAX_PNG_TEXT_BYTES + " bytes of PNG text (tEXt chunks); that is the limit read");
+          }
+          byte[] data = new byte[(int) length];
+          in.readFully(data);
+          int zero = 0;
+          while (zero < data.length && data[zero] != 0) {
+            zero++;
+          }
+          if (zero == 0 || zero == data.length) {
+            throw new ModelLoadException(path + ": a tEXt chunk has no keyword or no separator");
+          }
+          out.put(new String(data, 0, zero, java.nio.charset.StandardCharsets.ISO_8859_1),
+              new String(data, zero + 1, data.length - zero - 1, java.nio.charset.StandardCharsets.ISO_8859_1));
+        } else {
+          skipFully(in, length);
+        }
+        in.readInt(); // CRC: ImageIO checks it when the pixels are read; text is taken as stored.
+        if (name.equals("IEND")) {
+          return out;
+        }
+      }
+    } catch (java.io.EOFException e) {
+      throw new ModelLoadException("PNG " + path + " is truncated (no IEND chunk)", e);
     } catch (IOException e) {
       throw new ModelLoadException("cannot read PNG metadata of " + path + ": " + e.getMessage(), e);
     }
-    return out;
+  }
+
+  private static void skipFully(java.io.DataInputStream in, long n) throws IOException {
+    while (n > 0) {
+      long k = in.skip(n);
+      if (k <= 0) {
+        if (in.read() < 0) {
+          throw new java.io.EOFException();
+        }
+        k = 1;
+      }
+      n -= k;
+    }
   }
 
   /** Gives a file the usual 0644 permissions where the file system is POSIX (temp files start as 0600). */

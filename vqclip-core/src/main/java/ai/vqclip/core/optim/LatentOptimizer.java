@@ -46,6 +46,14 @@ public final class LatentOptimizer {
     this.updater = u.instantiate(stateSize == 0 ? null : stateView, true);
   }
 
+  /**
+   * The length of {@link #state()} for an optimizer of {@code config}'s kind over {@code size}
+   * parameters (a checkpoint's optimizer state must have it).
+   */
+  public static long stateSize(OptimizerConfig config, int size) {
+    return Math.max(1, updaterConfig(config).stateSize(size));
+  }
+
   private static IUpdater updaterConfig(OptimizerConfig c) {
     return switch (c.kind()) {
       case ADAM, ADAMW -> new Adam(c.learningRate(), c.beta1(), c.beta2(), c.epsilon());

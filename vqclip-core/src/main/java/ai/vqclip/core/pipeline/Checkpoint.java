@@ -45,8 +45,25 @@ public record Checkpoint(
   /** Largest checkpoint file read (the latent of an 8192^2 image with f=8 and 256 channels, times four). */
   public static final long MAX_BYTES = 1L << 30;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  // The arrays are base64 strings: allow strings as long as the file may be (Jackson's default is 20 M chars).
+  private static final ObjectMapper JSON = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
+      .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder().maxStringLength((int) MAX_BYTES).build()).build());
 
+  /** Largest iteration a checkpoint may be at (GenerationRequest's iteration limit). */
+  public static final int MAX_ITERATION = 1_000_000;
+
+  /** Largest rank of the latent. */
+  public static final int MAX_RANK = 8;
+
+  /**
+   * Checks everything that can be checked without the run's settings: the shape and the three
+   * arrays agree (the optimizer state holds 0 to 3 moments per latent value, or the one slot of a
+   * stateless optimizer), every value is finite, and the counters are in range: {@code 0 <=
+   * optimizerSteps <= iteration <= MAX_ITERATION} (one optimizer step per iteration) and {@code 0 <=
+   * bestIteration <= iteration}; {@code bestLoss} is finite or +infinity (no step yet).
+   *
+   * @throws IllegalArgumentException naming the first field that is wrong
+   */
   public Checkpoint {
     Objects.requireNonNull(latentShape, "latentShape");
     Objects.requireNonNull(latent, "latent");
@@ -56,16 +73,48 @@ public record Checkpoint(
     latent = latent.clone();
     latentInit = latentInit.clone();
     optimizerState = optimizerState.clone();
+    if (latentShape.length < 1 || latentShape.length > MAX_RANK) {
+      throw new IllegalArgumentException("checkpoint latentShape must have 1 to " + MAX_RANK + " dimensions, got " + Arrays.toString(latentShape));
+    }
     long n = 1;
     for (long d : latentShape) {
-      n *= d;
+      if (d < 1 || d > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("checkpoint latentShape " + Arrays.toString(latentShape) + " has a dimension outside [1, 2^31-1]");
+      }
+      n = Math.multiplyHigh(n, d) != 0 || n * d > Integer.MAX_VALUE ? Long.MAX_VALUE : n * d;
     }
     if (n != latent.length || latentInit.length != latent.length) {
       throw new IllegalArgumentException("checkpoint latent has " + latent.length + " values (init " + latentInit.length + "), shape "
-          + Arrays.toString(latentShape) + " needs " + n);
+          + Arrays.toString(latentShape) + " needs " + (n == Long.MAX_VALUE ? "more than 2^31-1" : Long.toString(n)));
     }
-    if (iteration < 0 || optimizerSteps < 0) {
-      throw new IllegalArgumentException("checkpoint iteration and optimizer steps must be >= 0, got " + iteration + ", " + optimizerSteps);
+    int k = optimizerState.length / latent.length;
+    if (!(optimizerState.length == 1 || (optimizerState.length % latent.length == 0 && k >= 1 && k <= 3))) {
+      throw new IllegalArgumentException("checkpoint optimizerState has " + optimizerState.length + " values; an optimizer of " + latent.length
+          + " parameters keeps 1, 2 or 3 values per parameter (or 1 in all when stateless)");
+    }
+    requireFinite("latent", latent);
+    requireFinite("latentInit", latentInit);
+    requireFinite("optimizerState", optimizerState);
+    if (iteration < 0 || iteration > MAX_ITERATION) {
+      throw new IllegalArgumentException("checkpoint iteration must be in [0, " + MAX_ITERATION + "], got " + iteration);
+    }
+    if (optimizerSteps < 0 || optimizerSteps > iteration) {
+      throw new IllegalArgumentException("checkpoint optimizerSteps must be in [0, iteration = " + iteration + "] (one step per iteration), got "
+          + optimizerSteps);
+    }
+    if (bestIteration < 0 || bestIteration > iteration) {
+      throw new IllegalArgumentException("checkpoint bestIteration must be in [0, iteration = " + iteration + "], got " + bestIteration);
+    }
+    if (Double.isNaN(bestLoss) || bestLoss == Double.NEGATIVE_INFINITY) {
+      throw new IllegalArgumentException("checkpoint bestLoss must be finite or +Infinity, got " + bestLoss);
+    }
+  }
+
+  private static void requireFinite(String field, float[] v) {
+    for (int i = 0; i < v.length; i++) {
+      if (!Float.isFinite(v[i])) {
+        throw new IllegalArgumentException("checkpoint " + field + "[" + i + "] is " + v[i] + "; every value must be finite");
+      }
     }
   }
 
@@ -125,9 +174,11 @@ public record Checkpoint(
   }
 
   /**
-   * Reads a checkpoint.
+   * Reads and validates a checkpoint (everything the constructor checks, and every field's JSON
+   * type: a missing, fractional or out-of-range number is an error, never a default).
    *
-   * @throws ModelLoadException when the file is missing, too big, or not a vqclip checkpoint
+   * @throws ModelLoadException when the file is missing, too big, or not a valid vqclip checkpoint,
+   *     naming the field
    */
   public static Checkpoint load(Path path) {
     try {
@@ -136,19 +187,40 @@ public record Checkpoint(
         throw new ModelLoadException("checkpoint " + path + " is " + size + " bytes; at most " + MAX_BYTES + " are read");
       }
       JsonNode o = JSON.readTree(path.toFile());
-      if (o == null || !o.isObject() || o.path("format").asInt(-1) != FORMAT) {
+      if (o == null || !o.isObject() || !o.path("format").isInt() || o.path("format").asInt() != FORMAT) {
         throw new ModelLoadException(path + " is not a vqclip checkpoint (format " + FORMAT + ")");
       }
-      long[] shape = JSON.treeToValue(o.get("latentShape"), long[].class);
-      return new Checkpoint(o.get("iteration").asInt(), shape, decode(o, "latent"), decode(o, "latentInit"), decode(o, "optimizerState"),
-          o.get("optimizerSteps").asInt(), Double.parseDouble(o.get("bestLoss").asText()), o.get("bestIteration").asInt(),
-          o.path("request").asText(""));
+      JsonNode shapeNode = o.get("latentShape");
+      if (shapeNode == null || !shapeNode.isArray() || shapeNode.size() > MAX_RANK) {
+        throw new IllegalArgumentException("field 'latentShape' must be an array of at most " + MAX_RANK + " integers");
+      }
+      long[] shape = new long[shapeNode.size()];
+      for (int i = 0; i < shape.length; i++) {
+        if (!shapeNode.get(i).canConvertToLong() || !shapeNode.get(i).isIntegralNumber()) {
+          throw new IllegalArgumentException("field 'latentShape' must hold integers, got " + shapeNode.get(i));
+        }
+        shape[i] = shapeNode.get(i).asLong();
+      }
+      JsonNode best = o.get("bestLoss");
+      if (best == null || !(best.isTextual() || best.isNumber())) {
+        throw new IllegalArgumentException("field 'bestLoss' is missing");
+      }
+      return new Checkpoint(intField(o, "iteration"), shape, decode(o, "latent"), decode(o, "latentInit"), decode(o, "optimizerState"),
+          intField(o, "optimizerSteps"), Double.parseDouble(best.asText()), intField(o, "bestIteration"), o.path("request").asText(""));
     } catch (IOException | RuntimeException e) {
       if (e instanceof ModelLoadException m) {
         throw m;
       }
       throw new ModelLoadException("cannot read checkpoint " + path + ": " + e.getMessage(), e);
     }
+  }
+
+  private static int intField(JsonNode o, String field) {
+    JsonNode n = o.get(field);
+    if (n == null || !n.isIntegralNumber() || !n.canConvertToInt()) {
+      throw new IllegalArgumentException("field '" + field + "' must be an integer in [-2^31, 2^31-1], got " + n);
+    }
+    return n.asInt();
   }
 
   private static String encode(float[] v) {
@@ -162,7 +234,12 @@ public record Checkpoint(
     if (n == null || !n.isTextual()) {
       throw new IllegalArgumentException("field '" + field + "' is missing");
     }
-    byte[] bytes = Base64.getDecoder().decode(n.asText());
+    byte[] bytes;
+    try {
+      bytes = Base64.getDecoder().decode(n.asText());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("field '" + field + "' is not base64: " + e.getMessage(), e);
+    }
     if (bytes.length % 4 != 0) {
       throw new IllegalArgumentException("field '" + field + "' has " + bytes.length + " bytes, not a float array");
     }

@@ -3,7 +3,6 @@ package ai.vqclip.onnx.vqgan;
 import ai.vqclip.core.ModelLoadException;
 import ai.vqclip.onnx.weights.StateDict;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -180,8 +179,10 @@ public record VqganConfig(
         throw new ModelLoadException("model config " + file + " has " + size + " bytes; a taming model.yaml has a few kB (limit " + MAX_YAML_CHARS + ")");
       }
       return fromYaml(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new ModelLoadException("model config " + file + " is not UTF-8 text (a taming model.yaml is)", e);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read model config " + file, e);
+      throw new ModelLoadException("cannot read model config " + file + ": " + e.getMessage(), e);
     }
   }
 

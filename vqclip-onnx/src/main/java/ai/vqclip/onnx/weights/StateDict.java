@@ -29,6 +29,18 @@ public interface StateDict extends AutoCloseable {
    */
   Tensor tensor(String key);
 
+  /**
+   * Checks that the file holds tensor {@code key}'s bytes (its storage exists and is as long as its
+   * view needs) without reading them, as {@link #tensor} would find out only when reading. Formats
+   * whose offsets are checked when the file is opened (safetensors) have nothing left to check.
+   *
+   * @throws ai.vqclip.core.ModelLoadException naming the tensor and what is missing
+   * @throws IllegalArgumentException for an unknown key
+   */
+  default void checkStorage(String key) {
+    spec(key);
+  }
+
   /** A tensor converted to float32 (from F16 and BF16 exactly, from F64 rounded, F32 as is). */
   default Tensor floatTensor(String key) {
     return FloatConversion.toFloat(tensor(key), key);

@@ -49,6 +49,11 @@ final class StateDictView implements StateDict {
   }
 
   @Override
+  public void checkStorage(String key) {
+    base.checkStorage(baseKey(key));
+  }
+
+  @Override
   public Tensor floatTensor(String key) {
     return base.floatTensor(baseKey(key));
   }

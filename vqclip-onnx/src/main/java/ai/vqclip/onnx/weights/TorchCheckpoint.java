@@ -65,6 +65,12 @@ public final class TorchCheckpoint implements AutoCloseable {
 
   /** Where storage bytes come from. */
   private interface StorageSource {
+    /**
+     * Checks that bytes [byteOffset, byteOffset + length) of storage {@code s} exist in the file,
+     * reading no tensor data (the ZIP entry's header or the legacy section's counts).
+     */
+    void check(StorageRef s, long byteOffset, long length, String what);
+
     /** Little-endian bytes [byteOffset, byteOffset + length) of storage {@code s}. */
     ByteBuffer read(StorageRef s, long byteOffset, long length, String what);
   }
@@ -215,20 +221,32 @@ public final class TorchCheckpoint implements AutoCloseable {
         }
       }
     }
-    StorageSource source = (s, off, len, what) -> {
-      String name = prefix + s.key();
-      ZipArchive.Entry e = zip.entry(name);
-      if (e == null) {
-        throw new ModelLoadException("checkpoint " + file + ": " + what + " refers to storage '" + s.key()
-            + "' but the archive has no entry '" + name + "'");
+    StorageSource source = new StorageSource() {
+      @Override
+      public void check(StorageRef s, long off, long len, String what) {
+        entry(s, what);
       }
-      long expected = Math.multiplyExact(s.numel(), s.type().byteSize);
-      if (e.size() != expected) {
-        throw new ModelLoadException("checkpoint " + file + ": storage entry '" + name + "' has " + e.size()
-            + " bytes but its persistent id says " + s.numel() + " elements of " + s.type() + " = " + expected
-            + " bytes");
+
+      @Override
+      public ByteBuffer read(StorageRef s, long off, long len, String what) {
+        return zip.map(entry(s, what), off, len);
       }
-      return zip.map(e, off, len);
+
+      private ZipArchive.Entry entry(StorageRef s, String what) {
+        String name = prefix + s.key();
+        ZipArchive.Entry e = zip.entry(name);
+        if (e == null) {
+          throw new ModelLoadException("checkpoint " + file + ": " + what + " refers to storage '" + s.key()
+              + "' but the archive has no entry '" + name + "'");
+        }
+        long expected = Math.multiplyExact(s.numel(), s.type().byteSize);
+        if (e.size() != expected) {
+          throw new ModelLoadException("checkpoint " + file + ": storage entry '" + name + "' has " + e.size()
+              + " bytes but its persistent id says " + s.numel() + " elements of " + s.type() + " = " + expected
+              + " bytes (read for " + what + ")");
+        }
+        return e;
+      }
     };
     return new TorchCheckpoint(file, ch, script ? Kind.TORCHSCRIPT : Kind.ZIP, root, constants, source);
   }
@@ -309,24 +327,37 @@ public final class TorchCheckpoint implements AutoCloseable {
       }
       pos += 8 + bytes;
     }
-    StorageSource source = (s, off, len, what) -> {
-      long[] at = dataAt.get(s.key());
-      if (at == null) {
-        throw new ModelLoadException("checkpoint " + file + ": " + what + " refers to storage '" + s.key()
-            + "' which the data section does not hold");
+    StorageSource source = new StorageSource() {
+      @Override
+      public void check(StorageRef s, long off, long len, String what) {
+        start(s, off, len, what);
       }
-      long start = Math.addExact(Math.multiplyExact(s.viewOffset(), s.type().byteSize), off);
-      if (start > at[1] || len > at[1] - start) {
-        throw new ModelLoadException("checkpoint " + file + ": " + what + " reads bytes [" + start + ", +" + len
-            + ") of storage '" + s.key() + "' which has " + at[1]);
+
+      @Override
+      public ByteBuffer read(StorageRef s, long off, long len, String what) {
+        long start = start(s, off, len, what);
+        if (len == 0) {
+          return ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        try {
+          return ch.map(FileChannel.MapMode.READ_ONLY, dataAt.get(s.key())[0] + start, len).order(ByteOrder.LITTLE_ENDIAN);
+        } catch (IOException e) {
+          throw new ModelLoadException("cannot map " + what + " in " + file + ": " + e.getMessage(), e);
+        }
       }
-      if (len == 0) {
-        return ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN);
-      }
-      try {
-        return ch.map(FileChannel.MapMode.READ_ONLY, at[0] + start, len).order(ByteOrder.LITTLE_ENDIAN);
-      } catch (IOException e) {
-        throw new ModelLoadException("cannot map " + what + " in " + file + ": " + e.getMessage(), e);
+
+      private long start(StorageRef s, long off, long len, String what) {
+        long[] at = dataAt.get(s.key());
+        if (at == null) {
+          throw new ModelLoadException("checkpoint " + file + ": " + what + " refers to storage '" + s.key()
+              + "' which the data section does not hold");
+        }
+        long start = Math.addExact(Math.multiplyExact(s.viewOffset(), s.type().byteSize), off);
+        if (start > at[1] || len > at[1] - start) {
+          throw new ModelLoadException("checkpoint " + file + ": " + what + " reads bytes [" + start + ", +" + len
+              + ") of storage '" + s.key() + "' which has " + at[1]);
+        }
+        return start;
       }
     };
     return new TorchCheckpoint(file, ch, Kind.LEGACY, root, Map.of(), source);
@@ -487,7 +518,19 @@ public final class TorchCheckpoint implements AutoCloseable {
 
   // ---- tensors -------------------------------------------------------------------------------
 
+  /**
+   * Checks tensor {@code name}'s view against its storage and that the storage's bytes exist in the
+   * file (entry present, size as declared), without reading them.
+   */
+  private void checkStorage(String name, TensorRef t) {
+    materialize(name, t, false);
+  }
+
   private Tensor materialize(String name, TensorRef t) {
+    return materialize(name, t, true);
+  }
+
+  private Tensor materialize(String name, TensorRef t, boolean read) {
     String what = "tensor '" + name + "' in " + file;
     StoredType st = t.type();
     st.targetOrThrow(what);
@@ -517,7 +560,7 @@ public final class TorchCheckpoint implements AutoCloseable {
         throw new ModelLoadException(what + ": storage offset " + t.offset() + " beyond storage '" + s.key()
             + "' of " + capacity + " elements");
       }
-      return st.decode(ByteBuffer.allocate(0), size, what);
+      return read ? st.decode(ByteBuffer.allocate(0), size, what) : null;
     }
     if (t.offset() > capacity || extent > capacity - t.offset()) {
       throw new ModelLoadException(what + ": the view (size " + java.util.Arrays.toString(size) + ", stride "
@@ -525,6 +568,10 @@ public final class TorchCheckpoint implements AutoCloseable {
           + " elements but storage '" + s.key() + "' holds " + capacity);
     }
     long byteStart = t.offset() * es;
+    if (!read) {
+      source.check(s, byteStart, Math.multiplyExact(extent, es), what);
+      return null;
+    }
     storageReads.incrementAndGet();
     if (isContiguous(size, stride)) {
       ByteBuffer b = source.read(s, byteStart, n * es, what);
@@ -598,6 +645,11 @@ public final class TorchCheckpoint implements AutoCloseable {
     @Override
     public Tensor tensor(String key) {
       return materialize(key, ref(key));
+    }
+
+    @Override
+    public void checkStorage(String key) {
+      TorchCheckpoint.this.checkStorage(key, ref(key));
     }
 
     @Override

@@ -173,4 +173,16 @@ class VqganConfigTest {
     ModelLoadException e = assertThrows(ModelLoadException.class, () -> VqganConfig.inferFrom(StateDict.of(java.util.Map.of())));
     assertTrue(e.getMessage().contains("quantize.embedding.weight"), e.getMessage());
   }
+
+  /** Issue 16, finding 2: a model.yaml that is not UTF-8 was an UncheckedIOException, not the documented exception. */
+  @Test
+  void aYamlThatIsNotUtf8IsAModelLoadException(@TempDir Path dir) throws IOException {
+    Path f = dir.resolve("model.yaml");
+    byte[] latin1 = F16_16384_YAML.replace("val/rec_loss", "val/r\u00e9c_loss").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    Files.write(f, latin1);
+    ModelLoadException e = assertThrows(ModelLoadException.class, () -> VqganConfig.fromYaml(f));
+    assertTrue(e.getMessage().contains("is not UTF-8 text") && e.getMessage().contains(f.toString()), e.getMessage());
+    Files.write(f, new byte[] {(byte) 0xff, (byte) 0xfe, 0, 'm', 0});
+    assertThrows(ModelLoadException.class, () -> VqganConfig.fromYaml(f));
+  }
 }
