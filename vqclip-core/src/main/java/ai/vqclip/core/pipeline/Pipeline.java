@@ -8,6 +8,7 @@ import ai.vqclip.core.autodiff.GradientRequest;
 import ai.vqclip.core.backend.Backend;
 import ai.vqclip.core.backend.Executable;
 import ai.vqclip.core.backend.ExecutionOptions;
+import ai.vqclip.core.backend.SharedExecutables;
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.Graph;
 import ai.vqclip.core.graph.GraphBuilder;
@@ -43,8 +44,21 @@ import org.slf4j.LoggerFactory;
  * clamp to the codebook range.
  *
  * <p>Reproducible: one seed drives the initial latent, every cutout and augmentation (a stream per
- * iteration, so a resumed run draws what an uninterrupted one would) and the noise prompts. Not
- * thread-safe; the generator and encoders are not closed by the pipeline.
+ * iteration, so a resumed run draws what an uninterrupted one would) and the noise prompts. The
+ * generator and encoders are not closed by the pipeline.
+ *
+ * <p><b>Threads.</b> A pipeline is safe to share: {@link #run} may be called from several threads at
+ * once, and several pipelines may share one loaded generator and encoder (models that follow the
+ * thread contract of {@link Generator} and {@link Encoder}). Everything a run changes (latent,
+ * optimizer state, random streams, checkpoint) lives in that run; the pipeline itself keeps only a
+ * bounded cache of text embeddings. Runs whose step graphs are identical (same models, size,
+ * cutouts, augmentations and losses; prompts are inputs and may differ) share one compiled step
+ * session ({@link SharedExecutables}), so N concurrent runs hold the weights once. Results do not
+ * depend on what else runs: a run is bit-identical to the same request run alone.
+ *
+ * <p><b>Stopping.</b> {@link Thread#interrupt()} of the running thread stops the run at the next
+ * step boundary, like a listener returning false: the result keeps the last image and checkpoint,
+ * its manifest says {@code "interrupted"}, and the thread's interrupt flag is set again on return.
  */
 public final class Pipeline {
   private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
@@ -59,7 +73,11 @@ public final class Pipeline {
   private final Backend backend;
   private final ExecutionOptions options;
   private final MemorySaving memorySaving;
-  private final Map<String, Tensor> textCache = new HashMap<>();
+  /** Text embeddings by encoder and text, least recently used dropped first; guarded by itself. */
+  private final LinkedHashMap<String, Tensor> textCache = new LinkedHashMap<>(64, 0.75f, true);
+
+  /** How many text embeddings a pipeline keeps (a long-lived service sees unboundedly many texts). */
+  static final int TEXT_CACHE_SIZE = 4096;
 
   /**
    * Whether the step's backward pass recomputes the generator's large activations ({@link
@@ -144,6 +162,15 @@ public final class Pipeline {
    * @throws DivergedException when the loss stops being finite (the checkpoint file keeps the last good state)
    */
   public RunResult run(GenerationRequest request, Checkpoint resumeFrom, CheckpointSettings checkpoints, List<StepListener> listeners) {
+    return run(request, resumeFrom, checkpoints, listeners, () -> false);
+  }
+
+  /**
+   * As {@link #run(GenerationRequest, Checkpoint, CheckpointSettings, List)}, also stopping at the
+   * first step boundary where {@code cancelled} is true (stop reason {@code "cancelled"}).
+   */
+  RunResult run(GenerationRequest request, Checkpoint resumeFrom, CheckpointSettings checkpoints, List<StepListener> listeners,
+      java.util.function.BooleanSupplier cancelled) {
     long started = System.nanoTime();
     int w = request.width();
     int h = request.height();
@@ -199,7 +226,9 @@ public final class Pipeline {
     }
     generator.releaseCaches();
     encoders.forEach(Encoder::releaseCaches);
-    try (Executable exec = backend.compile(step.graph, options)) {
+    boolean interrupted = false;
+    try (SharedExecutables.Lease lease = SharedExecutables.GLOBAL.acquire(backend, step.graph, options)) {
+      Executable exec = lease.executable();
       for (; iteration < request.iterations(); iteration++) {
         double lr = learningRateAt(request, iteration);
         if (lr != opt.config().learningRate()) {
@@ -233,6 +262,15 @@ public final class Pipeline {
         for (StepListener l : listeners) {
           go &= l.onStep(ev);
         }
+        String stop = null;
+        if (!go) {
+          stop = "stopped by listener";
+        } else if (Thread.interrupted()) { // clears the flag so that the checkpoint's file I/O below is not refused
+          interrupted = true;
+          stop = "interrupted";
+        } else if (cancelled.getAsBoolean()) {
+          stop = "cancelled";
+        }
         if (latentMask != null) {
           for (int k = 0; k < zSize; k++) {
             grad[k] *= latentMask[k % cells];
@@ -249,13 +287,13 @@ public final class Pipeline {
           bestIteration = iteration;
         }
         boolean plateau = request.plateau() != null && iteration - bestIteration >= request.plateau().patience();
-        boolean lastStep = !go || plateau || iteration + 1 == request.iterations();
+        boolean lastStep = stop != null || plateau || iteration + 1 == request.iterations();
         if (checkpoints.every() > 0 && ((iteration + 1) % checkpoints.every() == 0 || lastStep)) {
           last = new Checkpoint(iteration + 1, zShape, z, zInit, opt.state(), opt.steps(), bestLoss, bestIteration, describe(request));
           last.save(checkpoints.path());
         }
-        if (!go) {
-          stopReason = "stopped by listener";
+        if (stop != null) {
+          stopReason = stop;
           iteration++;
           break;
         }
@@ -282,6 +320,9 @@ public final class Pipeline {
         System.getProperty("os.name") + " " + System.getProperty("os.version"), System.getProperty("os.arch"), request.seed(), w, h,
         iteration, stopReason, promptSets, describe(request), models, (System.nanoTime() - started) / 1_000_000);
     LOG.info("run finished after {} iterations ({}), {} cutouts, {} ms", iteration, stopReason, n, manifest.elapsedMillis());
+    if (interrupted) {
+      Thread.currentThread().interrupt(); // tell the caller, as the interrupt was consumed at the step boundary
+    }
     return new RunResult(image, latent, last, manifest);
   }
 
@@ -601,7 +642,23 @@ public final class Pipeline {
   }
 
   private Tensor textEmbedding(int encoder, String text) {
-    return textCache.computeIfAbsent(encoder + "\u0000" + text, k -> encoders.get(encoder).embedText(text));
+    String key = encoder + "\u0000" + text;
+    synchronized (textCache) {
+      Tensor t = textCache.get(key);
+      if (t != null) {
+        return t;
+      }
+    }
+    // Embedded outside the lock (other threads go on); two threads may embed one text at once,
+    // which gives the same tensor.
+    Tensor t = encoders.get(encoder).embedText(text);
+    synchronized (textCache) {
+      textCache.put(key, t);
+      if (textCache.size() > TEXT_CACHE_SIZE) {
+        textCache.remove(textCache.keySet().iterator().next());
+      }
+    }
+    return t;
   }
 
   // ------------------------------------------------------------------------------ prompts and init
