@@ -186,6 +186,26 @@ public final class OrtExecutable implements Executable {
       return OrtExecutable.this;
     }
 
+    /**
+     * Runs the executable under this lease: works even if the executable was closed after the
+     * lease was taken (the session stays until the lease is returned).
+     *
+     * @throws IllegalStateException when this lease was already returned
+     */
+    public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
+      synchronized (lock) {
+        if (returned) {
+          throw new IllegalStateException("lease on the executable for graph '" + graph.name() + "' was already returned");
+        }
+      }
+      return runLeased(inputs, outputs);
+    }
+
+    /** {@link #run(Map, Set)} with every output. */
+    public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+      return run(inputs, null);
+    }
+
     @Override
     public void close() {
       synchronized (lock) {

@@ -147,7 +147,7 @@ public final class ClipEncoder implements Encoder {
       l[i] = ids[i];
     }
     try (OrtExecutable.Lease exe = text.acquire(1, () -> OrtExecutable.create(graphs.text(1), options))) {
-      return exe.executable().run(Map.of(ClipGraphs.TOKENS, Tensor.ofLongs(new long[] {1, ids.length}, l))).get(EMBEDDINGS);
+      return exe.run(Map.of(ClipGraphs.TOKENS, Tensor.ofLongs(new long[] {1, ids.length}, l))).get(EMBEDDINGS);
     }
   }
 
@@ -175,7 +175,7 @@ public final class ClipEncoder implements Encoder {
     }
     int n = (int) s[0];
     try (OrtExecutable.Lease exe = this.images.acquire(n, () -> OrtExecutable.create(graphs.image(n), options))) {
-      return exe.executable().run(Map.of(IMAGES, images)).get(EMBEDDINGS);
+      return exe.run(Map.of(IMAGES, images)).get(EMBEDDINGS);
     }
   }
 

@@ -173,7 +173,7 @@ public final class VqganGenerator implements Generator {
     long[] s = checkImage(image);
     List<Integer> k = key((int) s[3], (int) s[2]);
     try (OrtExecutable.Lease ex = encoders.acquire(k, () -> OrtExecutable.create(VqganGraphs.encodeImage(weights, (int) s[2], (int) s[3]), options))) {
-      return ex.executable().run(Map.of(VqganGraphs.IMAGE, image)).get(VqganGraphs.Z_Q);
+      return ex.run(Map.of(VqganGraphs.IMAGE, image)).get(VqganGraphs.Z_Q);
     }
   }
 
@@ -205,7 +205,7 @@ public final class VqganGenerator implements Generator {
     int height = (int) s[2] * f;
     List<Integer> k = key(width, height);
     try (OrtExecutable.Lease ex = decoders.acquire(k, () -> OrtExecutable.create(synthesisFragment(width, height), options))) {
-      return ex.executable().run(Map.of(LATENT, latent)).get(IMAGE);
+      return ex.run(Map.of(LATENT, latent)).get(IMAGE);
     }
   }
 
