@@ -24,7 +24,7 @@ final class BatchPlan {
 
   private BatchPlan() {}
 
-  /** The runs' prompts: the positional words (one run, joined with spaces), then every -P, then the file's lines. */
+  /** The runs' prompts: the positional words (one run, joined with spaces), then every -p, then the file's lines. */
   static List<String> prompts(List<String> words, List<String> more, Path file) {
     List<String> all = new ArrayList<>();
     if (words != null && !words.isEmpty()) {
@@ -59,7 +59,7 @@ final class BatchPlan {
       }
     }
     if (all.isEmpty()) {
-      throw new UsageException("no prompts: give PROMPTS, -P PROMPTS or --prompts-file FILE");
+      throw new UsageException("no prompts: give PROMPTS, -p PROMPTS or --prompts-file FILE");
     }
     return all;
   }

@@ -40,7 +40,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Parameters(arity = "0..*", paramLabel = "PROMPTS", description = "The prompts (several words are joined with spaces).")
   List<String> prompts = new ArrayList<>();
 
-  @Option(names = {"-P", "--prompt"}, paramLabel = "PROMPTS", description = "One more run's prompts (repeatable; each is a whole "
+  @Option(names = {"-p", "--prompt"}, paramLabel = "PROMPTS", description = "One more run's prompts (repeatable; each is a whole "
       + "PROMPTS value, e.g. -P \"a cat|blurry:-1\" -P \"a dog\").")
   List<String> morePrompts = new ArrayList<>();
 

@@ -39,7 +39,7 @@ class BatchGenerateTest {
     Path list = dir.resolve("prompts.txt");
     Files.writeString(list, "# two runs\na red circle\n\na cat|blurry:-0.5\n");
     Path out = dir.resolve("batch");
-    Cli.Run r = Cli.run(files.args("generate", "-P", "a red circle", "--prompts-file", list.toString(), "--seeds", "3-4", "-i", "3",
+    Cli.Run r = Cli.run(files.args("generate", "-p", "a red circle", "--prompts-file", list.toString(), "--seeds", "3-4", "-i", "3",
         "--jobs", "2", "-o", out.toString()));
     assertEquals(0, r.exit(), r.toString());
     // The same prompt twice (once by -P, once in the file) gets distinct names; every run has its own seed.
@@ -70,7 +70,7 @@ class BatchGenerateTest {
     r = Cli.run(files.args("generate", "a cat", "--seeds", "1,x", "-i", "1"));
     assertEquals(2, r.exit(), r.toString());
     assertTrue(r.err().contains("'x'"), r.err());
-    r = Cli.run(files.args("generate", "-P", "a", "-P", "b", "-o", dir.resolve("x.png").toString(), "-i", "1"));
+    r = Cli.run(files.args("generate", "-p", "a", "-p", "b", "-o", dir.resolve("x.png").toString(), "-i", "1"));
     assertEquals(2, r.exit(), r.toString());
     assertTrue(r.err().contains("names a folder"), r.err());
     r = Cli.run(files.args("generate", "a cat", "--seeds", "1-2", "--seed", "3", "-i", "1"));
