@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
         "  vqclip generate \"an oil painting\" --init-image photo.jpg --init-weight 0.5 --init-target init",
         "  vqclip generate \"a lighthouse\" --vqgan vqgan_imagenet_f16_16384.ckpt --vqgan-config model.yaml \\",
         "      --clip ViT-B-32.pt --vocab bpe_simple_vocab_16e6.txt.gz",
-        "  vqclip generate -P \"a red circle\" -P \"a blue square\" --seeds 0-3 --jobs 2 -o out/",
+        "  vqclip generate -p \"a red circle\" -p \"a blue square\" --seeds 0-3 --jobs 2 -o out/",
         "  vqclip generate --prompts-file prompts.txt --seeds 1,5,9-12 -o out/",
         "Ctrl-C stops after the current step and writes the image and a checkpoint (resume with 'vqclip resume').",
         "Several prompts (-P, --prompts-file) or --seeds run in one process with the models loaded once; -o then names a folder",
@@ -41,7 +41,7 @@ final class GenerateCommand implements Callable<Integer> {
   List<String> prompts = new ArrayList<>();
 
   @Option(names = {"-p", "--prompt"}, paramLabel = "PROMPTS", description = "One more run's prompts (repeatable; each is a whole "
-      + "PROMPTS value, e.g. -P \"a cat|blurry:-1\" -P \"a dog\").")
+      + "PROMPTS value, e.g. -p \"a cat|blurry:-1\" -p \"a dog\").")
   List<String> morePrompts = new ArrayList<>();
 
   @Option(names = "--prompts-file", paramLabel = "FILE", description = "Prompts of one run per line (UTF-8; blank lines and lines "
