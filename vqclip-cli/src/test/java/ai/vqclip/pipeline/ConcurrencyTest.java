@@ -325,6 +325,24 @@ class ConcurrencyTest {
     }
   }
 
+  @Test
+  void runsTakingTurnsStepByStepGiveTheSameImages() throws Exception {
+    try (VqganGenerator g = TinyModels.generator(); ClipEncoder e = TinyModels.encoder(5)) {
+      Pipeline free = pipeline(g, e);
+      Pipeline turns = Pipeline.builder(g, new StandardCutouts()).encoder(e).options(TinyModels.CPU).maxParallelSteps(1).build();
+      List<Callable<Tensor>> tasks = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        GenerationRequest r = request("a red circle", i, 4);
+        tasks.add(() -> turns.run(r).image());
+      }
+      List<Tensor> got = together(tasks);
+      for (int i = 0; i < 4; i++) {
+        assertArrayEquals(free.run(request("a red circle", i, 4)).image().toFloats(), got.get(i).toFloats(), "run " + i);
+      }
+      assertThrows(IllegalArgumentException.class, () -> Pipeline.builder(g, new StandardCutouts()).maxParallelSteps(-1));
+    }
+  }
+
   static void awaitQuietly(CyclicBarrier b) {
     try {
       b.await(60, TimeUnit.SECONDS);

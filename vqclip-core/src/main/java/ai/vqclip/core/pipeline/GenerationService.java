@@ -41,6 +41,7 @@ public final class GenerationService implements AutoCloseable {
   private final Set<GenerationJob> active = ConcurrentHashMap.newKeySet();
   private final AtomicLong ids = new AtomicLong();
   private final Object submitLock = new Object();
+  private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   private GenerationService(Builder b) {
@@ -49,8 +50,15 @@ public final class GenerationService implements AutoCloseable {
     this.queueCapacity = b.queueCapacity;
     AtomicInteger n = new AtomicInteger();
     ThreadFactory tf = r -> {
-      Thread t = new Thread(r, "vqclip-generate-" + n.incrementAndGet());
+      Thread t = new Thread(() -> {
+        try {
+          r.run();
+        } finally {
+          workers.remove(Thread.currentThread());
+        }
+      }, "vqclip-generate-" + n.incrementAndGet());
       t.setDaemon(true);
+      workers.add(t);
       return t;
     };
     // The queue holds only waiting jobs: a job goes to a free thread directly. Capacity 0 means no waiting.
@@ -148,7 +156,8 @@ public final class GenerationService implements AutoCloseable {
   /**
    * Stops accepting jobs and waits until every accepted job has ended (drains). If the waiting
    * thread is interrupted, the jobs are cancelled, the wait goes on until they stop (each at its
-   * next step boundary), and the interrupt flag is set again. Idempotent.
+   * next step boundary), and the interrupt flag is set again. Called on one of the service's own
+   * threads (from a listener), it does not wait, as that thread's job could never end. Idempotent.
    */
   @Override
   public void close() {
@@ -156,6 +165,9 @@ public final class GenerationService implements AutoCloseable {
       closed = true;
     }
     executor.shutdown();
+    if (workers.contains(Thread.currentThread())) {
+      return;
+    }
     boolean interrupted = false;
     while (true) {
       try {

@@ -73,6 +73,8 @@ public final class Pipeline {
   private final Backend backend;
   private final ExecutionOptions options;
   private final MemorySaving memorySaving;
+  /** Bounds the step calls running at once (null: no bound); see {@link Builder#maxParallelSteps}. */
+  private final java.util.concurrent.Semaphore stepPermits;
   /** Text embeddings by encoder and text, least recently used dropped first; guarded by itself. */
   private final LinkedHashMap<String, Tensor> textCache = new LinkedHashMap<>(64, 0.75f, true);
 
@@ -127,6 +129,7 @@ public final class Pipeline {
     this.backend = b.backend != null ? b.backend : Backend.load();
     this.options = b.options;
     this.memorySaving = b.memorySaving;
+    this.stepPermits = b.maxParallelSteps > 0 ? new java.util.concurrent.Semaphore(b.maxParallelSteps, true) : null;
   }
 
   /** A builder for a pipeline over a generator, with the standard or a custom cutout stage. */
@@ -243,7 +246,18 @@ public final class Pipeline {
         if (wantImage) {
           outs.add("image");
         }
-        Map<String, Tensor> out = exec.run(in, outs);
+        Map<String, Tensor> out;
+        if (stepPermits == null) {
+          out = exec.run(in, outs);
+        } else {
+          // Uninterruptible: an interrupt while waiting is seen at this step's boundary instead.
+          stepPermits.acquireUninterruptibly();
+          try {
+            out = exec.run(in, outs);
+          } finally {
+            stepPermits.release();
+          }
+        }
         double loss = out.get("loss").toDoubles()[0];
         Map<String, Double> terms = new LinkedHashMap<>();
         for (Map.Entry<String, String> t : step.terms.entrySet()) {
@@ -784,6 +798,7 @@ public final class Pipeline {
     private Backend backend;
     private ExecutionOptions options = ExecutionOptions.cpu();
     private MemorySaving memorySaving = MemorySaving.AUTO;
+    private int maxParallelSteps;
 
     private Builder(Generator generator, CutoutFactory cutouts) {
       this.generator = generator;
@@ -817,6 +832,21 @@ public final class Pipeline {
     /** Whether the step recomputes the generator's large activations (default {@link MemorySaving#AUTO}). */
     public Builder memorySaving(MemorySaving m) {
       memorySaving = Objects.requireNonNull(m, "memorySaving");
+      return this;
+    }
+
+    /**
+     * How many step calls of this pipeline's concurrent runs may execute at once (default 0: no
+     * bound). Each step call holds its own activations (gigabytes at full size: docs/performance.md)
+     * while the weights are shared, so with 1 concurrent runs take turns step by step and the
+     * memory stays near one run's; on a CPU, where one step already uses every core, that costs
+     * little throughput. Results are the same either way.
+     */
+    public Builder maxParallelSteps(int n) {
+      if (n < 0 || n > 1024) {
+        throw new IllegalArgumentException("maxParallelSteps must be in [0, 1024] (0 = no bound), got " + n);
+      }
+      maxParallelSteps = n;
       return this;
     }
 
