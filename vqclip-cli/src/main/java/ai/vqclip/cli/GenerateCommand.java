@@ -7,7 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import java.nio.file.Path;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -27,12 +29,32 @@ import picocli.CommandLine.Spec;
         "  vqclip generate \"an oil painting\" --init-image photo.jpg --init-weight 0.5 --init-target init",
         "  vqclip generate \"a lighthouse\" --vqgan vqgan_imagenet_f16_16384.ckpt --vqgan-config model.yaml \\",
         "      --clip ViT-B-32.pt --vocab bpe_simple_vocab_16e6.txt.gz",
-        "Ctrl-C stops after the current step and writes the image and a checkpoint (resume with 'vqclip resume')."})
+        "  vqclip generate -p \"a red circle\" -p \"a blue square\" --seeds 0-3 --jobs 2 -o out/",
+        "  vqclip generate --prompts-file prompts.txt --seeds 1,5,9-12 -o out/",
+        "Ctrl-C stops after the current step and writes the image and a checkpoint (resume with 'vqclip resume').",
+        "Several prompts (-P, --prompts-file) or --seeds run in one process with the models loaded once; -o then names a folder",
+        "and each image is PROMPT-SEED.png."})
 final class GenerateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(arity = "1..*", paramLabel = "PROMPTS", description = "The prompts (several words are joined with spaces).")
-  List<String> prompts;
+  @Parameters(arity = "0..*", paramLabel = "PROMPTS", description = "The prompts (several words are joined with spaces).")
+  List<String> prompts = new ArrayList<>();
+
+  @Option(names = {"-p", "--prompt"}, paramLabel = "PROMPTS", description = "One more run's prompts (repeatable; each is a whole "
+      + "PROMPTS value, e.g. -p \"a cat|blurry:-1\" -p \"a dog\").")
+  List<String> morePrompts = new ArrayList<>();
+
+  @Option(names = "--prompts-file", paramLabel = "FILE", description = "Prompts of one run per line (UTF-8; blank lines and lines "
+      + "starting with # are skipped).")
+  Path promptsFile;
+
+  @Option(names = "--seeds", paramLabel = "LIST", description = "Run each prompt with every seed of LIST: numbers and ranges, e.g. 0-7 "
+      + "or 1,5,9-12.")
+  String seeds;
+
+  @Option(names = "--jobs", defaultValue = "1", paramLabel = "N", description = "Runs at once in a batch (default: ${DEFAULT-VALUE}); "
+      + "they share the loaded models.")
+  int jobs;
 
   @Mixin RunOptions run;
 
@@ -46,10 +68,49 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    List<String> all = BatchPlan.prompts(prompts, morePrompts, promptsFile);
+    List<Long> seedList = seeds == null ? null : BatchPlan.seeds(seeds);
     ModelSelection selection = models.selection();
     ModelSource builtIn = ModelSource.of(selection);
-    RunSettings s = run.settings("generate", String.join(" ", prompts), null, null, null, selection, builtIn.defaults());
-    return Runner.run(s, null, null, new Runner.Context(spec.commandLine().getOut(), spec.commandLine().getErr(), run.quiet, stop, listeners,
-        builtIn));
+    Runner.Context ctx = new Runner.Context(spec.commandLine().getOut(), spec.commandLine().getErr(), run.quiet, stop, listeners, builtIn);
+    if (all.size() == 1 && seedList == null) {
+      if (jobs != 1) {
+        throw new UsageException("--jobs applies to several runs (several prompts or --seeds); got one run");
+      }
+      RunSettings s = run.settings("generate", all.get(0), null, null, null, selection, builtIn.defaults());
+      return Runner.run(s, null, null, ctx);
+    }
+    if (jobs < 1 || jobs > 64) {
+      throw new UsageException("--jobs must be in [1, 64], got " + jobs);
+    }
+    if (seedList != null && run.seed != null) {
+      throw new UsageException("give --seed or --seeds, not both");
+    }
+    if (run.manifest != null) {
+      throw new UsageException("--manifest names one file, but this command makes several runs; each PNG carries its manifest "
+          + "(vqclip inspect FILE.png shows it)");
+    }
+    Path dir = BatchPlan.outputFolder(run.output);
+    List<RunSettings> bases = new ArrayList<>();
+    List<Integer> promptOf = new ArrayList<>();
+    List<Long> seedOf = new ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      RunSettings base = run.settings("generate", all.get(i), null, null, null, selection, builtIn.defaults());
+      bases.add(base);
+      for (long seed : seedList == null ? List.of(base.seed()) : seedList) {
+        promptOf.add(i);
+        seedOf.add(seed);
+      }
+    }
+    if (promptOf.size() > BatchPlan.MAX_RUNS) {
+      throw new UsageException(all.size() + " prompts x " + (seedList == null ? 1 : seedList.size()) + " seeds make " + promptOf.size()
+          + " runs; at most " + BatchPlan.MAX_RUNS + " in one command");
+    }
+    List<String> names = BatchPlan.names(all, promptOf, seedOf);
+    List<RunSettings> runs = new ArrayList<>();
+    for (int k = 0; k < names.size(); k++) {
+      runs.add(bases.get(promptOf.get(k)).withSeedAndOutput(seedOf.get(k), dir.resolve(names.get(k)).toAbsolutePath().toString()));
+    }
+    return BatchRunner.run(runs, jobs, ctx);
   }
 }

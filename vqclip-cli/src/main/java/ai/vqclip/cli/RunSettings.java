@@ -238,6 +238,13 @@ record RunSettings(
         models, device, threads, edit, imagePromptsLockstep, memorySaving);
   }
 
+  /** A copy with another seed and output (one run of a batch). */
+  RunSettings withSeedAndOutput(long newSeed, String newOutput) {
+    return new RunSettings(format, command, prompts, changePromptsEvery, width, height, iterations, newSeed, cutouts, cutPow, augments,
+        optimizer, lr, imagePrompts, noisePrompts, initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint,
+        newOutput, manifest, models, device, threads, edit, imagePromptsLockstep, memorySaving);
+  }
+
   /** A copy with other values for what resume may change. */
   RunSettings withRun(int newIterations, String newOutput, String newManifest, String newDevice, int newThreads) {
     return new RunSettings(format, command, prompts, changePromptsEvery, width, height, newIterations, seed, cutouts, cutPow, augments, optimizer,

@@ -5,7 +5,15 @@ import ai.vqclip.core.graph.Graph;
 /**
  * A joint image-text embedding model (CLIP): a differentiable image fragment plus host-side text
  * and image embedding. Implementations own native resources: close them ({@code close()} is
- * idempotent and throws nothing). Not thread-safe.
+ * idempotent and throws nothing).
+ *
+ * <p><b>Threads.</b> A loaded encoder is meant to be shared: implementations must allow every method
+ * to be called from several threads at once (weights immutable and held once; caches of compiled
+ * sessions safe under concurrent use), and {@link #releaseCaches()} or {@code close()} on one thread
+ * must never free a session under a call running on another ({@link #embedText}, {@link
+ * #embedImages}): that call completes, and a call that starts after {@code close()} fails with an
+ * {@link IllegalStateException}. Everything per run lives in the run, not here. vqclip's own CLIP
+ * encoder follows this contract.
  */
 public interface Encoder extends AutoCloseable {
   /** Name of the image input of {@link #imageFragment}. */
@@ -44,7 +52,8 @@ public interface Encoder extends AutoCloseable {
    * Frees what is kept only to be faster next time: compiled host-side sessions, each holding its
    * own runtime copy of the weights (hundreds of MB for full-size models). They are rebuilt on the
    * next call that needs them. {@link ai.vqclip.core.pipeline.Pipeline} calls this before its step
-   * graph runs, whose session is the only one it needs then. The default does nothing.
+   * graph runs, whose session is the only one it needs then. Safe while other threads use the model:
+   * a session in use is freed when its call returns. The default does nothing.
    */
   default void releaseCaches() {}
 

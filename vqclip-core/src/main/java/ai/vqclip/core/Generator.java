@@ -6,7 +6,15 @@ import ai.vqclip.core.graph.Graph;
  * An image generator whose synthesis is differentiable: a latent {@code z} [1, C, h, w] becomes an
  * image [1, 3, H, W] with values in [0, 1]. It contributes graph fragments to the fused step graph
  * and offers host-side helpers for initialisation. Implementations own native resources: close
- * them ({@code close()} is idempotent and throws nothing). Not thread-safe.
+ * them ({@code close()} is idempotent and throws nothing).
+ *
+ * <p><b>Threads.</b> A loaded generator is meant to be shared: implementations must allow every method
+ * to be called from several threads at once (weights immutable and held once; caches of compiled
+ * sessions safe under concurrent use), and {@link #releaseCaches()} or {@code close()} on one thread
+ * must never free a session under a call running on another ({@link #encode}, {@link #decode}): that call completes, and
+ * a call that starts after {@code close()} fails with an {@link IllegalStateException}. Everything
+ * per run (latent, optimizer state, random streams) lives in the run, not here. vqclip's own models
+ * (VQGAN, CLIP) follow this contract.
  */
 public interface Generator extends AutoCloseable {
   /** Name of the latent input of {@link #synthesisFragment}. */
@@ -66,7 +74,8 @@ public interface Generator extends AutoCloseable {
    * Frees what is kept only to be faster next time: compiled host-side sessions, each holding its
    * own runtime copy of the weights (hundreds of MB for full-size models). They are rebuilt on the
    * next call that needs them. {@link ai.vqclip.core.pipeline.Pipeline} calls this before its step
-   * graph runs, whose session is the only one it needs then. The default does nothing.
+   * graph runs, whose session is the only one it needs then. Safe while other threads use the model:
+   * a session in use is freed when its call returns. The default does nothing.
    */
   default void releaseCaches() {}
 

@@ -33,7 +33,14 @@ import org.slf4j.LoggerFactory;
  * A graph compiled into an ONNX Runtime session. Weights stay initializers inside the session; each
  * {@link #run} copies only the named inputs in and the requested outputs out. Inputs are checked
  * against the graph before any native call, so bad input is an {@link IllegalArgumentException}
- * listing what was expected and found. Not thread-safe; {@link #close()} is idempotent.
+ * listing what was expected and found.
+ *
+ * <p><b>Threads.</b> Safe to share: {@link #run} may be called from several threads at once (ONNX
+ * Runtime's {@code OrtSession.run} is thread-safe; each call has its own input and output tensors).
+ * {@link #close()} is idempotent, never blocks and never frees the native session under a running
+ * call: every run holds a lease ({@link #tryLease}) for its duration, and the session is freed when
+ * the executable is closed and the last lease is returned. A run that starts after close fails with
+ * an {@link IllegalStateException} naming the graph, never with a native error.
  */
 public final class OrtExecutable implements Executable {
   private static final Logger LOG = LoggerFactory.getLogger(OrtExecutable.class);
@@ -44,7 +51,11 @@ public final class OrtExecutable implements Executable {
   private final OrtSession.SessionOptions options;
   private final OrtSession session;
   private final List<OnnxTensor> externalTensors;
+  /** Guards {@link #closed}, {@link #leases} and {@link #freed}; never held during a native call. */
+  private final Object lock = new Object();
   private boolean closed;
+  private int leases;
+  private boolean freed;
 
   private OrtExecutable(Graph graph, Device device, OrtEnvironment env, OrtSession.SessionOptions options, OrtSession session, List<OnnxTensor> ext) {
     this.graph = graph;
@@ -145,6 +156,12 @@ public final class OrtExecutable implements Executable {
     return so;
   }
 
+  /** True: see the class comment. */
+  @Override
+  public boolean threadSafe() {
+    return true;
+  }
+
   @Override
   public Graph graph() {
     return graph;
@@ -155,11 +172,101 @@ public final class OrtExecutable implements Executable {
     return device;
   }
 
+  /**
+   * A claim that keeps the native session alive until it is closed (by try-with-resources). Closing
+   * a lease twice is harmless.
+   */
+  public final class Lease implements AutoCloseable {
+    private boolean returned;
+
+    private Lease() {}
+
+    /** The executable this lease keeps open. */
+    public OrtExecutable executable() {
+      return OrtExecutable.this;
+    }
+
+    /**
+     * Runs the executable under this lease: works even if the executable was closed after the
+     * lease was taken (the session stays until the lease is returned).
+     *
+     * @throws IllegalStateException when this lease was already returned
+     */
+    public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
+      synchronized (lock) {
+        if (returned) {
+          throw new IllegalStateException("lease on the executable for graph '" + graph.name() + "' was already returned");
+        }
+      }
+      return runLeased(inputs, outputs);
+    }
+
+    /** {@link #run(Map, Set)} with every output. */
+    public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+      return run(inputs, null);
+    }
+
+    @Override
+    public void close() {
+      synchronized (lock) {
+        if (returned) {
+          return;
+        }
+        returned = true;
+      }
+      release();
+    }
+  }
+
+  /**
+   * A lease on this executable, or null when it is already closed. While any lease is open the
+   * native session stays allocated, even if {@link #close()} is called meanwhile.
+   */
+  public Lease tryLease() {
+    synchronized (lock) {
+      if (closed) {
+        return null;
+      }
+      leases++;
+    }
+    return new Lease();
+  }
+
+  /** Whether {@link #close()} was called (the session may still be finishing running calls). */
+  public boolean isClosed() {
+    synchronized (lock) {
+      return closed;
+    }
+  }
+
+  private void release() {
+    boolean free;
+    synchronized (lock) {
+      leases--;
+      free = closed && leases == 0 && !freed;
+      if (free) {
+        freed = true;
+      }
+    }
+    if (free) {
+      freeNative();
+    }
+  }
+
   @Override
   public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
-    if (closed) {
+    Lease lease = tryLease();
+    if (lease == null) {
       throw new IllegalStateException("executable for graph '" + graph.name() + "' is closed");
     }
+    try {
+      return runLeased(inputs, outputs);
+    } finally {
+      lease.close();
+    }
+  }
+
+  private Map<String, Tensor> runLeased(Map<String, Tensor> inputs, Set<String> outputs) {
     java.util.Objects.requireNonNull(inputs, "inputs");
     validate(inputs);
     List<String> wanted = new ArrayList<>();
@@ -288,12 +395,29 @@ public final class OrtExecutable implements Executable {
     return Tensor.wrap(dt, info.getShape(), le);
   }
 
+  /**
+   * Closes this executable: no new run may start. The native session is freed now when no run is
+   * in progress, else by the last running call as it returns. Idempotent; never blocks or throws.
+   */
   @Override
   public void close() {
-    if (closed) {
-      return;
+    boolean free;
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      free = leases == 0 && !freed;
+      if (free) {
+        freed = true;
+      }
     }
-    closed = true;
+    if (free) {
+      freeNative();
+    }
+  }
+
+  private void freeNative() {
     closeQuietly(session);
     closeQuietly(options);
     externalTensors.forEach(OrtExecutable::closeQuietly);

@@ -7,9 +7,19 @@ import java.util.Set;
 
 /**
  * A compiled graph that runs on named host tensors. Owns native resources: close it. {@code close()}
- * is idempotent and throws nothing. Not thread-safe: one run at a time per instance.
+ * is idempotent and throws nothing. One run at a time per instance unless {@link #threadSafe()}
+ * says otherwise.
  */
 public interface Executable extends AutoCloseable {
+  /**
+   * Whether {@link #run} may be called from several threads at once and {@link #close()} never
+   * frees native state under a running call (then one compiled graph can serve concurrent runs).
+   * The default is false.
+   */
+  default boolean threadSafe() {
+    return false;
+  }
+
   /** The graph this runs. */
   Graph graph();
 

@@ -9,6 +9,7 @@ import ai.vqclip.core.autodiff.VjpRegistry;
 import ai.vqclip.core.backend.Backend;
 import ai.vqclip.core.backend.Executable;
 import ai.vqclip.core.backend.ExecutionOptions;
+import ai.vqclip.core.backend.SharedExecutables;
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.Graph;
 import ai.vqclip.core.graph.GraphBuilder;
@@ -44,8 +45,21 @@ import org.slf4j.LoggerFactory;
  * clamp to the codebook range.
  *
  * <p>Reproducible: one seed drives the initial latent, every cutout and augmentation (a stream per
- * iteration, so a resumed run draws what an uninterrupted one would) and the noise prompts. Not
- * thread-safe; the generator and encoders are not closed by the pipeline.
+ * iteration, so a resumed run draws what an uninterrupted one would) and the noise prompts. The
+ * generator and encoders are not closed by the pipeline.
+ *
+ * <p><b>Threads.</b> A pipeline is safe to share: {@link #run} may be called from several threads at
+ * once, and several pipelines may share one loaded generator and encoder (models that follow the
+ * thread contract of {@link Generator} and {@link Encoder}). Everything a run changes (latent,
+ * optimizer state, random streams, checkpoint) lives in that run; the pipeline itself keeps only a
+ * bounded cache of text embeddings. Runs whose step graphs are identical (same models, size,
+ * cutouts, augmentations and losses; prompts are inputs and may differ) share one compiled step
+ * session ({@link SharedExecutables}), so N concurrent runs hold the weights once. Results do not
+ * depend on what else runs: a run is bit-identical to the same request run alone.
+ *
+ * <p><b>Stopping.</b> {@link Thread#interrupt()} of the running thread stops the run at the next
+ * step boundary, like a listener returning false: the result keeps the last image and checkpoint,
+ * its manifest says {@code "interrupted"}, and the thread's interrupt flag is set again on return.
  */
 public final class Pipeline {
   private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
@@ -61,7 +75,13 @@ public final class Pipeline {
   private final ExecutionOptions options;
   private final MemorySaving memorySaving;
   private final VjpRegistry vjpRegistry;
-  private final Map<String, Tensor> textCache = new HashMap<>();
+  /** Bounds the step calls running at once (null: no bound); see {@link Builder#maxParallelSteps}. */
+  private final java.util.concurrent.Semaphore stepPermits;
+  /** Text embeddings by encoder and text, least recently used dropped first; guarded by itself. */
+  private final LinkedHashMap<String, Tensor> textCache = new LinkedHashMap<>(64, 0.75f, true);
+
+  /** How many text embeddings a pipeline keeps (a long-lived service sees unboundedly many texts). */
+  static final int TEXT_CACHE_SIZE = 4096;
 
   /**
    * Whether the step's backward pass recomputes the generator's large activations ({@link
@@ -112,6 +132,7 @@ public final class Pipeline {
     this.options = b.options;
     this.memorySaving = b.memorySaving;
     this.vjpRegistry = b.vjpRegistry;
+    this.stepPermits = b.maxParallelSteps > 0 ? new java.util.concurrent.Semaphore(b.maxParallelSteps, true) : null;
   }
 
   /** A builder for a pipeline over a generator, with the standard or a custom cutout stage. */
@@ -147,6 +168,15 @@ public final class Pipeline {
    * @throws DivergedException when the loss stops being finite (the checkpoint file keeps the last good state)
    */
   public RunResult run(GenerationRequest request, Checkpoint resumeFrom, CheckpointSettings checkpoints, List<StepListener> listeners) {
+    return run(request, resumeFrom, checkpoints, listeners, () -> false);
+  }
+
+  /**
+   * As {@link #run(GenerationRequest, Checkpoint, CheckpointSettings, List)}, also stopping at the
+   * first step boundary where {@code cancelled} is true (stop reason {@code "cancelled"}).
+   */
+  RunResult run(GenerationRequest request, Checkpoint resumeFrom, CheckpointSettings checkpoints, List<StepListener> listeners,
+      java.util.function.BooleanSupplier cancelled) {
     long started = System.nanoTime();
     int w = request.width();
     int h = request.height();
@@ -202,7 +232,9 @@ public final class Pipeline {
     }
     generator.releaseCaches();
     encoders.forEach(Encoder::releaseCaches);
-    try (Executable exec = backend.compile(step.graph, options)) {
+    boolean interrupted = false;
+    try (SharedExecutables.Lease lease = SharedExecutables.GLOBAL.acquire(backend, step.graph, options)) {
+      Executable exec = lease.executable();
       for (; iteration < request.iterations(); iteration++) {
         double lr = learningRateAt(request, iteration);
         if (lr != opt.config().learningRate()) {
@@ -217,7 +249,18 @@ public final class Pipeline {
         if (wantImage) {
           outs.add("image");
         }
-        Map<String, Tensor> out = exec.run(in, outs);
+        Map<String, Tensor> out;
+        if (stepPermits == null) {
+          out = exec.run(in, outs);
+        } else {
+          // Uninterruptible: an interrupt while waiting is seen at this step's boundary instead.
+          stepPermits.acquireUninterruptibly();
+          try {
+            out = exec.run(in, outs);
+          } finally {
+            stepPermits.release();
+          }
+        }
         double loss = out.get("loss").toDoubles()[0];
         Map<String, Double> terms = new LinkedHashMap<>();
         for (Map.Entry<String, String> t : step.terms.entrySet()) {
@@ -236,6 +279,15 @@ public final class Pipeline {
         for (StepListener l : listeners) {
           go &= l.onStep(ev);
         }
+        String stop = null;
+        if (!go) {
+          stop = "stopped by listener";
+        } else if (Thread.interrupted()) { // clears the flag so that the checkpoint's file I/O below is not refused
+          interrupted = true;
+          stop = "interrupted";
+        } else if (cancelled.getAsBoolean()) {
+          stop = "cancelled";
+        }
         if (latentMask != null) {
           for (int k = 0; k < zSize; k++) {
             grad[k] *= latentMask[k % cells];
@@ -252,13 +304,13 @@ public final class Pipeline {
           bestIteration = iteration;
         }
         boolean plateau = request.plateau() != null && iteration - bestIteration >= request.plateau().patience();
-        boolean lastStep = !go || plateau || iteration + 1 == request.iterations();
+        boolean lastStep = stop != null || plateau || iteration + 1 == request.iterations();
         if (checkpoints.every() > 0 && ((iteration + 1) % checkpoints.every() == 0 || lastStep)) {
           last = new Checkpoint(iteration + 1, zShape, z, zInit, opt.state(), opt.steps(), bestLoss, bestIteration, describe(request));
           last.save(checkpoints.path());
         }
-        if (!go) {
-          stopReason = "stopped by listener";
+        if (stop != null) {
+          stopReason = stop;
           iteration++;
           break;
         }
@@ -285,6 +337,9 @@ public final class Pipeline {
         System.getProperty("os.name") + " " + System.getProperty("os.version"), System.getProperty("os.arch"), request.seed(), w, h,
         iteration, stopReason, promptSets, describe(request), models, (System.nanoTime() - started) / 1_000_000);
     LOG.info("run finished after {} iterations ({}), {} cutouts, {} ms", iteration, stopReason, n, manifest.elapsedMillis());
+    if (interrupted) {
+      Thread.currentThread().interrupt(); // tell the caller, as the interrupt was consumed at the step boundary
+    }
     return new RunResult(image, latent, last, manifest);
   }
 
@@ -604,7 +659,23 @@ public final class Pipeline {
   }
 
   private Tensor textEmbedding(int encoder, String text) {
-    return textCache.computeIfAbsent(encoder + "\u0000" + text, k -> encoders.get(encoder).embedText(text));
+    String key = encoder + "\u0000" + text;
+    synchronized (textCache) {
+      Tensor t = textCache.get(key);
+      if (t != null) {
+        return t;
+      }
+    }
+    // Embedded outside the lock (other threads go on); two threads may embed one text at once,
+    // which gives the same tensor.
+    Tensor t = encoders.get(encoder).embedText(text);
+    synchronized (textCache) {
+      textCache.put(key, t);
+      if (textCache.size() > TEXT_CACHE_SIZE) {
+        textCache.remove(textCache.keySet().iterator().next());
+      }
+    }
+    return t;
   }
 
   // ------------------------------------------------------------------------------ prompts and init
@@ -731,6 +802,7 @@ public final class Pipeline {
     private ExecutionOptions options = ExecutionOptions.cpu();
     private MemorySaving memorySaving = MemorySaving.AUTO;
     private VjpRegistry vjpRegistry = VjpRegistry.standard();
+    private int maxParallelSteps;
 
     private Builder(Generator generator, CutoutFactory cutouts) {
       this.generator = generator;
@@ -776,6 +848,21 @@ public final class Pipeline {
      */
     public Builder vjpRegistry(VjpRegistry r) {
       vjpRegistry = Objects.requireNonNull(r, "vjpRegistry");
+      return this;
+    }
+
+    /**
+     * How many step calls of this pipeline's concurrent runs may execute at once (default 0: no
+     * bound). Each step call holds its own activations (gigabytes at full size: docs/performance.md)
+     * while the weights are shared, so with 1 concurrent runs take turns step by step and the
+     * memory stays near one run's; on a CPU, where one step already uses every core, that costs
+     * little throughput. Results are the same either way.
+     */
+    public Builder maxParallelSteps(int n) {
+      if (n < 0 || n > 1024) {
+        throw new IllegalArgumentException("maxParallelSteps must be in [0, 1024] (0 = no bound), got " + n);
+      }
+      maxParallelSteps = n;
       return this;
     }
 

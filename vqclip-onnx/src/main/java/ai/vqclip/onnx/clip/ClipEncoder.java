@@ -6,11 +6,10 @@ import ai.vqclip.core.Tensor;
 import ai.vqclip.core.backend.ExecutionOptions;
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.Graph;
+import ai.vqclip.onnx.ExecutableCache;
 import ai.vqclip.onnx.OrtExecutable;
 import ai.vqclip.onnx.weights.StateDict;
 import java.util.Arrays;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 
@@ -18,8 +17,14 @@ import java.util.Objects;
  * A CLIP model (ViT, or OpenAI's ResNet) built from its weights (OpenAI or Hugging Face names) as an {@link Encoder}: the
  * differentiable image fragment for the generation graph, and host-side text and image embedding
  * on ONNX Runtime. The text graph is compiled on first use and cached; image graphs are cached for
- * the last {@value #CACHED_IMAGE_BATCHES} batch sizes. Not thread-safe; {@link #close()} is
+ * the last {@value #CACHED_IMAGE_BATCHES} batch sizes. {@link #close()} is
  * idempotent. The state dict stays the caller's: tensors are read from it while graphs are built.
+ *
+ * <p><b>Threads.</b> Safe to share between threads: the weights are immutable and held once, the
+ * compiled graphs live in concurrent caches ({@link ExecutableCache}), and {@link #releaseCaches()},
+ * eviction or {@link #close()} never free a session under a running {@link #embedText} or {@link
+ * #embedImages} on another thread (it finishes; the session is freed as it returns). A call after
+ * {@link #close()} fails with an {@link IllegalStateException}.
  */
 public final class ClipEncoder implements Encoder {
   /** Image executables kept (one per batch size). */
@@ -29,9 +34,9 @@ public final class ClipEncoder implements Encoder {
   private final ClipGraphs graphs;
   private final TextTokenizer tokenizer;
   private final ExecutionOptions options;
-  private OrtExecutable text;
-  private final LinkedHashMap<Integer, OrtExecutable> images = new LinkedHashMap<>(4, 0.75f, true);
-  private boolean closed;
+  private final ExecutableCache<Integer> text = new ExecutableCache<>("CLIP encoder", 0);
+  private final ExecutableCache<Integer> images = new ExecutableCache<>("CLIP encoder", CACHED_IMAGE_BATCHES);
+  private volatile boolean closed;
 
   private ClipEncoder(ClipConfig config, ClipWeights weights, TextTokenizer tokenizer, ExecutionOptions options) {
     this.config = config;
@@ -141,10 +146,9 @@ public final class ClipEncoder implements Encoder {
       }
       l[i] = ids[i];
     }
-    if (text == null) {
-      text = OrtExecutable.create(graphs.text(1), options);
+    try (OrtExecutable.Lease exe = text.acquire(1, () -> OrtExecutable.create(graphs.text(1), options))) {
+      return exe.run(Map.of(ClipGraphs.TOKENS, Tensor.ofLongs(new long[] {1, ids.length}, l))).get(EMBEDDINGS);
     }
-    return text.run(Map.of(ClipGraphs.TOKENS, Tensor.ofLongs(new long[] {1, ids.length}, l))).get(EMBEDDINGS);
   }
 
   /**
@@ -170,32 +174,18 @@ public final class ClipEncoder implements Encoder {
       images = Tensor.fromDoubles(DType.FLOAT, s, images.toDoubles());
     }
     int n = (int) s[0];
-    OrtExecutable exe = images(n);
-    return exe.run(Map.of(IMAGES, images)).get(EMBEDDINGS);
-  }
-
-  private OrtExecutable images(int n) {
-    OrtExecutable exe = this.images.get(n);
-    if (exe == null) {
-      exe = OrtExecutable.create(graphs.image(n), options);
-      this.images.put(n, exe);
-      Iterator<Map.Entry<Integer, OrtExecutable>> it = this.images.entrySet().iterator();
-      while (this.images.size() > CACHED_IMAGE_BATCHES) {
-        it.next().getValue().close();
-        it.remove();
-      }
+    try (OrtExecutable.Lease exe = this.images.acquire(n, () -> OrtExecutable.create(graphs.image(n), options))) {
+      return exe.run(Map.of(IMAGES, images)).get(EMBEDDINGS);
     }
-    return exe;
   }
 
-  /** {@inheritDoc} Closes the compiled text and image graphs. */
+  /**
+   * {@inheritDoc} Drops the compiled text and image graphs; one that a running call on another
+   * thread still uses is freed when that call returns.
+   */
   @Override
   public void releaseCaches() {
-    if (text != null) {
-      text.close();
-      text = null;
-    }
-    images.values().forEach(OrtExecutable::close);
+    text.clear();
     images.clear();
   }
 
@@ -211,6 +201,7 @@ public final class ClipEncoder implements Encoder {
       return;
     }
     closed = true;
-    releaseCaches();
+    text.close();
+    images.close();
   }
 }

@@ -309,7 +309,7 @@ public final class ClipGraphs {
   }
 
   /** positional_embedding with class_embedding added to row 0 (the class token's position). */
-  private Tensor positionalWithClass() {
+  private synchronized Tensor positionalWithClass() {
     if (posWithClass == null) {
       Tensor pos = weights.tensor("visual.positional_embedding");
       Tensor cls = weights.tensor("visual.class_embedding");
@@ -330,7 +330,7 @@ public final class ClipGraphs {
    * (OpenAI uses -inf; -1e9 gives the same softmax, exp underflows to exactly 0, and keeps every
    * intermediate finite).
    */
-  private Tensor causalMask() {
+  private synchronized Tensor causalMask() {
     if (causalMask == null) {
       int len = config.contextLength();
       float[] m = new float[len * len];

@@ -357,7 +357,7 @@ public final class ClipWeights {
    *
    * @throws ModelLoadException when it is missing or cannot be mapped
    */
-  public Tensor tensor(String canonical) {
+  public synchronized Tensor tensor(String canonical) { // synchronized: encoders built from it are shared between threads
     Tensor t = cache.get(canonical);
     if (t == null) {
       // Off the Java heap once, so that every session reads the same bytes in place (OrtExecutable).

@@ -5,13 +5,13 @@ import ai.vqclip.core.Tensor;
 import ai.vqclip.core.backend.ExecutionOptions;
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.Graph;
+import ai.vqclip.onnx.ExecutableCache;
 import ai.vqclip.onnx.OrtExecutable;
 import ai.vqclip.onnx.weights.StateDict;
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
-import java.util.HashMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -29,7 +29,13 @@ import java.util.SplittableRandom;
  *
  * <p><b>Resources.</b> Graphs and ONNX Runtime sessions are built lazily and cached per size;
  * {@link #close()} releases them. Weights are not copied: keep the {@link StateDict} open until
- * this generator is closed. Not thread-safe.
+ * this generator is closed.
+ *
+ * <p><b>Threads.</b> Safe to share between threads: the weights are immutable and held once; the
+ * graph and session caches are concurrent ({@link ExecutableCache}), and {@link #releaseCaches()}
+ * or {@link #close()} never free a session under a running {@link #encode} or {@link #decode} (that
+ * call finishes; the session is freed as it returns). A call after {@link #close()} fails with an
+ * {@link IllegalStateException}.
  */
 public final class VqganGenerator implements Generator {
   /** Largest accepted image side in pixels. */
@@ -37,11 +43,11 @@ public final class VqganGenerator implements Generator {
 
   private final VqganWeights weights;
   private final ExecutionOptions options;
-  private final Map<List<Integer>, Graph> synthesis = new HashMap<>();
-  private final Map<List<Integer>, OrtExecutable> decoders = new HashMap<>();
-  private final Map<List<Integer>, OrtExecutable> encoders = new HashMap<>();
-  private Tensor[] bounds;
-  private boolean closed;
+  private final Map<List<Integer>, Graph> synthesis = new ConcurrentHashMap<>();
+  private final ExecutableCache<List<Integer>> decoders = new ExecutableCache<>("VQGAN generator", 0);
+  private final ExecutableCache<List<Integer>> encoders = new ExecutableCache<>("VQGAN generator", 0);
+  private volatile Tensor[] bounds;
+  private volatile boolean closed;
 
   private VqganGenerator(VqganWeights weights, ExecutionOptions options) {
     this.weights = Objects.requireNonNull(weights, "weights");
@@ -166,8 +172,9 @@ public final class VqganGenerator implements Generator {
     }
     long[] s = checkImage(image);
     List<Integer> k = key((int) s[3], (int) s[2]);
-    OrtExecutable ex = encoders.computeIfAbsent(k, x -> OrtExecutable.create(VqganGraphs.encodeImage(weights, (int) s[2], (int) s[3]), options));
-    return ex.run(Map.of(VqganGraphs.IMAGE, image)).get(VqganGraphs.Z_Q);
+    try (OrtExecutable.Lease ex = encoders.acquire(k, () -> OrtExecutable.create(VqganGraphs.encodeImage(weights, (int) s[2], (int) s[3]), options))) {
+      return ex.run(Map.of(VqganGraphs.IMAGE, image)).get(VqganGraphs.Z_Q);
+    }
   }
 
   private long[] checkImage(Tensor image) {
@@ -197,8 +204,9 @@ public final class VqganGenerator implements Generator {
     int width = (int) s[3] * f;
     int height = (int) s[2] * f;
     List<Integer> k = key(width, height);
-    OrtExecutable ex = decoders.computeIfAbsent(k, x -> OrtExecutable.create(synthesisFragment(width, height), options));
-    return ex.run(Map.of(LATENT, latent)).get(IMAGE);
+    try (OrtExecutable.Lease ex = decoders.acquire(k, () -> OrtExecutable.create(synthesisFragment(width, height), options))) {
+      return ex.run(Map.of(LATENT, latent)).get(IMAGE);
+    }
   }
 
   @Override
@@ -231,20 +239,14 @@ public final class VqganGenerator implements Generator {
     }
   }
 
-  /** {@inheritDoc} Closes the compiled encode and decode graphs. */
+  /**
+   * {@inheritDoc} Drops the compiled encode and decode graphs; one that a running call on another
+   * thread still uses is freed when that call returns.
+   */
   @Override
   public void releaseCaches() {
-    List<OrtExecutable> all = new ArrayList<>(decoders.values());
-    all.addAll(encoders.values());
     decoders.clear();
     encoders.clear();
-    for (OrtExecutable e : all) {
-      try {
-        e.close();
-      } catch (RuntimeException ignored) {
-        // close() must not throw; OrtExecutable.close is documented not to, this is belt and braces.
-      }
-    }
   }
 
   @Override
@@ -253,7 +255,8 @@ public final class VqganGenerator implements Generator {
       return;
     }
     closed = true;
-    releaseCaches();
+    decoders.close();
+    encoders.close();
     synthesis.clear();
   }
 }

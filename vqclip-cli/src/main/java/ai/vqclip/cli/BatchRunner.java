@@ -1,0 +1,138 @@
+package ai.vqclip.cli;
+
+import ai.vqclip.augment.StandardCutouts;
+import ai.vqclip.cli.models.ClipModel;
+import ai.vqclip.cli.models.Models;
+import ai.vqclip.core.backend.ExecutionOptions;
+import ai.vqclip.core.pipeline.GenerationJob;
+import ai.vqclip.core.pipeline.GenerationRequest;
+import ai.vqclip.core.pipeline.GenerationService;
+import ai.vqclip.core.pipeline.Pipeline;
+import ai.vqclip.core.pipeline.RunManifest;
+import ai.vqclip.core.pipeline.RunResult;
+import ai.vqclip.core.pipeline.StepListener;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Several generate runs (prompts x seeds) in one process: the models are opened once and every run
+ * goes through one {@link GenerationService} ({@code --jobs} at a time), each writing its own image
+ * (and checkpoint when asked). Ctrl-C cancels the runs not yet started and stops the running ones
+ * after their current step, writing their images and checkpoints.
+ */
+final class BatchRunner {
+  private static final Logger LOG = LoggerFactory.getLogger(BatchRunner.class);
+
+  private BatchRunner() {}
+
+  /**
+   * Runs every settings (all with the same models, device and threads).
+   *
+   * @return 0, {@link Runner#EXIT_INTERRUPTED} when stopped by the signal, or 1 when a run failed (the others are written)
+   */
+  static int run(List<RunSettings> runs, int jobs, Runner.Context ctx) {
+    for (RunSettings s : runs) {
+      InputFiles.requireWritable(Path.of(s.output()), "--output");
+    }
+    RunSettings first = runs.get(0);
+    ExecutionOptions options = Runner.options(first);
+    try (Models models = Models.open(first.models().selection(), ctx.builtIn(), options)) {
+      Pipeline.Builder pb = Pipeline.builder(models.generator(), new StandardCutouts()).options(options).memorySaving(first.memorySavingMode());
+      for (ClipModel c : models.clips()) {
+        pb.encoder(c.encoder());
+      }
+      Pipeline pipeline = pb.build();
+      List<RunSettings> resolved = new ArrayList<>();
+      List<GenerationJob> submitted = new ArrayList<>();
+      int failed = 0;
+      try (StopSignal.Handlers handlers = ctx.stop().install(ctx.err());
+          GenerationService service = GenerationService.builder(pipeline).maxConcurrent(jobs).queueCapacity(runs.size()).build()) {
+        for (RunSettings raw : runs) {
+          RunSettings s = RequestFactory.resolveSize(raw, models, RunOptions.defaults(raw.models().selection(), ctx.builtIn().defaults()).size());
+          GenerationRequest request = RequestFactory.build(s, models, true);
+          Path output = Path.of(s.output());
+          boolean checkpointing = s.saveEvery() > 0 || s.checkpoint();
+          if (checkpointing) {
+            s.save(OutputNames.settings(output));
+          }
+          List<StepListener> listeners = new ArrayList<>(ctx.listeners());
+          listeners.add(e -> {
+            if (e.image() != null) {
+              Runner.writePng(e.image(), output, Runner.text(s, null));
+            }
+            return !ctx.stop().requested();
+          });
+          Pipeline.CheckpointSettings ckpt = s.saveEvery() > 0 ? new Pipeline.CheckpointSettings(OutputNames.checkpoint(output), s.saveEvery())
+              : Pipeline.CheckpointSettings.none();
+          resolved.add(s);
+          submitted.add(service.submit(request, null, ckpt, listeners));
+        }
+        LOG.info("generate: {} runs, {} at a time", runs.size(), jobs);
+        for (int i = 0; i < submitted.size(); i++) {
+          RunSettings s = resolved.get(i);
+          Path output = Path.of(s.output());
+          RunResult result = await(submitted.get(i), service, ctx);
+          if (result == null) {
+            if (!ctx.stop().requested()) {
+              failed++;
+            }
+            continue;
+          }
+          boolean interrupted = ctx.stop().requested();
+          try {
+            Runner.writeOutputsOrRescue(s, Runner.withProvenance(result, models), output, s.saveEvery() > 0 || s.checkpoint() || interrupted);
+          } catch (RuntimeException e) {
+            ctx.err().printf(Locale.ROOT, "vqclip generate: cannot write %s: %s%n", output, e.getMessage());
+            failed++;
+            continue;
+          }
+          if (!ctx.quiet()) {
+            RunManifest m = result.manifest();
+            ctx.out().printf(Locale.ROOT, "wrote %s: %dx%d, seed %d, %d iterations (%s), %.1f s%n", output, m.width(), m.height(), m.seed(),
+                m.iterationsRun(), m.stopReason(), m.elapsedMillis() / 1000.0);
+            ctx.out().flush();
+          }
+        }
+      }
+      if (ctx.stop().requested()) {
+        ctx.err().printf(Locale.ROOT, "vqclip generate: stopped; runs not started were skipped, running ones wrote their image and checkpoint%n");
+        ctx.err().flush();
+        return Runner.EXIT_INTERRUPTED;
+      }
+      return failed == 0 ? 0 : 1;
+    }
+  }
+
+  /** The job's result; null when it failed (reported) or was cancelled before it started. Ctrl-C cancels every job. */
+  private static RunResult await(GenerationJob job, GenerationService service, Runner.Context ctx) {
+    while (true) {
+      if (ctx.stop().requested()) {
+        service.cancelAll();
+      }
+      try {
+        return job.result().get(200, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        // poll the stop signal again
+      } catch (CancellationException e) {
+        return null;
+      } catch (ExecutionException e) {
+        Throwable c = e.getCause();
+        ctx.err().printf(Locale.ROOT, "vqclip generate: run %d (seed %d, prompts '%s') failed: %s%n", job.id(), job.request().seed(),
+            job.request().prompts().sets(), c.getMessage() != null ? c.getMessage() : c.toString());
+        ctx.err().flush();
+        return null;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        ctx.stop().request();
+      }
+    }
+  }
+}

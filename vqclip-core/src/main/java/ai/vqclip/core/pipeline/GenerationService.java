@@ -1,0 +1,233 @@
+package ai.vqclip.core.pipeline;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Serves generation requests from many threads over one set of loaded models: at most {@code
+ * maxConcurrent} runs at a time, at most {@code queueCapacity} more waiting, each with a future
+ * result, progress events and cancellation ({@link GenerationJob}).
+ *
+ * <pre>{@code
+ * try (GenerationService service = GenerationService.builder(pipeline).maxConcurrent(2).queueCapacity(16).build()) {
+ *   GenerationJob job = service.submit(request);
+ *   job.onProgress(e -> System.out.println(e.iteration() + ": " + e.loss()));
+ *   RunResult r = job.result().join();
+ * }
+ * }</pre>
+ *
+ * <p>Runs share the pipeline's models and, when their step graphs are identical, one compiled step
+ * session; each run's pixels are bit-identical to the same request run alone. {@link #submit}
+ * rejects with a {@link RejectedExecutionException} (saying why) when the queue is full or the
+ * service is closed. {@link #close()} drains: no new jobs, and it returns when every accepted job
+ * has ended; {@link #closeNow()} cancels them first (running ones stop at their next step and keep
+ * their last image). The service's threads are daemon threads named {@code vqclip-generate-N}.
+ */
+public final class GenerationService implements AutoCloseable {
+  private final Pipeline pipeline;
+  private final int maxConcurrent;
+  private final int queueCapacity;
+  private final ThreadPoolExecutor executor;
+  private final Set<GenerationJob> active = ConcurrentHashMap.newKeySet();
+  private final AtomicLong ids = new AtomicLong();
+  private final Object submitLock = new Object();
+  private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
+  private volatile boolean closed;
+
+  private GenerationService(Builder b) {
+    this.pipeline = b.pipeline;
+    this.maxConcurrent = b.maxConcurrent;
+    this.queueCapacity = b.queueCapacity;
+    AtomicInteger n = new AtomicInteger();
+    ThreadFactory tf = r -> {
+      Thread t = new Thread(() -> {
+        try {
+          r.run();
+        } finally {
+          workers.remove(Thread.currentThread());
+        }
+      }, "vqclip-generate-" + n.incrementAndGet());
+      t.setDaemon(true);
+      workers.add(t);
+      return t;
+    };
+    // The queue holds only waiting jobs: a job goes to a free thread directly. Capacity 0 means no waiting.
+    this.executor = new ThreadPoolExecutor(maxConcurrent, maxConcurrent, 0, TimeUnit.MILLISECONDS,
+        queueCapacity == 0 ? new java.util.concurrent.SynchronousQueue<>() : new ArrayBlockingQueue<>(queueCapacity), tf,
+        new ThreadPoolExecutor.AbortPolicy());
+    executor.prestartAllCoreThreads();
+  }
+
+  /** A builder over a pipeline (its models stay the caller's: the service does not close them). */
+  public static Builder builder(Pipeline pipeline) {
+    return new Builder(pipeline);
+  }
+
+  /** Submits a request to run from its start; see {@link #submit(GenerationRequest, Checkpoint, Pipeline.CheckpointSettings, List)}. */
+  public GenerationJob submit(GenerationRequest request, StepListener... listeners) {
+    return submit(request, null, Pipeline.CheckpointSettings.none(), List.of(listeners));
+  }
+
+  /**
+   * Submits a request.
+   *
+   * @param resumeFrom a checkpoint of the same request to continue from, or null
+   * @param checkpoints where the run writes checkpoints
+   * @param listeners called on the run's thread after each step; one returning false stops the run (its result kept)
+   * @throws RejectedExecutionException when the service is closed or {@code queueCapacity} jobs already wait
+   */
+  public GenerationJob submit(GenerationRequest request, Checkpoint resumeFrom, Pipeline.CheckpointSettings checkpoints,
+      List<StepListener> listeners) {
+    Objects.requireNonNull(request, "request");
+    Objects.requireNonNull(checkpoints, "checkpoints");
+    List<StepListener> ls = List.copyOf(listeners);
+    GenerationJob job = new GenerationJob(ids.incrementAndGet(), request);
+    Runnable task = () -> execute(job, resumeFrom, checkpoints, ls);
+    job.onCancelQueued(() -> {
+      executor.remove(task);
+      active.remove(job);
+    });
+    synchronized (submitLock) {
+      if (closed) {
+        throw new RejectedExecutionException("generation service is closed; no new requests are accepted");
+      }
+      active.add(job);
+      try {
+        executor.execute(task);
+      } catch (RejectedExecutionException e) {
+        active.remove(job);
+        throw new RejectedExecutionException("generation queue is full: " + maxConcurrent + " runs running and " + queueCapacity
+            + " waiting (maxConcurrent " + maxConcurrent + ", queueCapacity " + queueCapacity + "); retry later or raise queueCapacity");
+      }
+    }
+    return job;
+  }
+
+  private void execute(GenerationJob job, Checkpoint resumeFrom, Pipeline.CheckpointSettings checkpoints, List<StepListener> listeners) {
+    try {
+      if (!job.start()) {
+        return; // cancelled while queued
+      }
+      List<StepListener> all = new ArrayList<>(listeners.size() + 1);
+      all.add(job::step);
+      all.addAll(listeners);
+      try {
+        job.succeed(pipeline.run(job.request(), resumeFrom, checkpoints, all, job::isCancelRequested));
+      } catch (Throwable t) {
+        job.fail(t);
+        if (t instanceof Error e && !(t instanceof OutOfMemoryError)) {
+          throw e;
+        }
+      } finally {
+        Thread.interrupted(); // a run's interrupt must not leak into the next job on this thread
+      }
+    } finally {
+      active.remove(job);
+    }
+  }
+
+  /** Runs at most this many at once. */
+  public int maxConcurrent() {
+    return maxConcurrent;
+  }
+
+  /** Jobs accepted and not yet ended (queued or running). */
+  public int pending() {
+    return active.size();
+  }
+
+  /** Cancels every queued and running job (running ones stop at their next step boundary). */
+  public void cancelAll() {
+    for (GenerationJob j : List.copyOf(active)) {
+      j.cancel();
+    }
+  }
+
+  /**
+   * Stops accepting jobs and waits until every accepted job has ended (drains). If the waiting
+   * thread is interrupted, the jobs are cancelled, the wait goes on until they stop (each at its
+   * next step boundary), and the interrupt flag is set again. Called on one of the service's own
+   * threads (from a listener), it does not wait, as that thread's job could never end. Idempotent.
+   */
+  @Override
+  public void close() {
+    synchronized (submitLock) {
+      closed = true;
+    }
+    executor.shutdown();
+    if (workers.contains(Thread.currentThread())) {
+      return;
+    }
+    boolean interrupted = false;
+    while (true) {
+      try {
+        if (executor.awaitTermination(1, TimeUnit.SECONDS)) {
+          break;
+        }
+      } catch (InterruptedException e) {
+        interrupted = true;
+        cancelAll();
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Cancels every job, then {@link #close()}: returns once the running ones have stopped. */
+  public void closeNow() {
+    synchronized (submitLock) {
+      closed = true;
+    }
+    cancelAll();
+    close();
+  }
+
+  /** Fluent builder. */
+  public static final class Builder {
+    private final Pipeline pipeline;
+    private int maxConcurrent = 1;
+    private int queueCapacity = 64;
+
+    private Builder(Pipeline pipeline) {
+      this.pipeline = Objects.requireNonNull(pipeline, "pipeline");
+    }
+
+    /**
+     * How many runs go at once (default 1). Each holds its own activations (the weights are
+     * shared); on a CPU, runs also share the cores, so more than the cores / intra-op threads
+     * gains nothing.
+     */
+    public Builder maxConcurrent(int n) {
+      if (n < 1 || n > 256) {
+        throw new IllegalArgumentException("maxConcurrent must be in [1, 256], got " + n);
+      }
+      maxConcurrent = n;
+      return this;
+    }
+
+    /** How many jobs may wait for a slot (default 64; 0: none, a submit with every slot busy is rejected). */
+    public Builder queueCapacity(int n) {
+      if (n < 0 || n > 1_000_000) {
+        throw new IllegalArgumentException("queueCapacity must be in [0, 1000000], got " + n);
+      }
+      queueCapacity = n;
+      return this;
+    }
+
+    /** Builds the service and starts its threads. */
+    public GenerationService build() {
+      return new GenerationService(this);
+    }
+  }
+}
