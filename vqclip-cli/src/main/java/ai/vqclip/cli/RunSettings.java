@@ -187,6 +187,7 @@ record RunSettings(
       Path tmp = java.nio.file.Files.createTempFile(abs.getParent(), abs.getFileName().toString(), ".tmp");
       try {
         java.nio.file.Files.writeString(tmp, toJson(), StandardCharsets.UTF_8);
+        ai.vqclip.core.FaultPoints.reach("settings.written");
         java.nio.file.Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         ai.vqclip.core.image.Images.makeReadable(abs);
       } finally {

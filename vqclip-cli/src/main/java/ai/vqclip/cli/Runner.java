@@ -77,9 +77,12 @@ final class Runner {
       GenerationRequest request = RequestFactory.build(s, models, readInit);
       Checkpoint from = resume;
       if (from != null) {
-        if (from.iteration() >= s.iterations()) {
-          throw new UsageException("the checkpoint is at iteration " + from.iteration() + " of a " + s.iterations()
-              + "-iteration run: nothing is left to do; give --iterations N with N > " + from.iteration() + " to continue");
+        // A checkpoint at the run's last iteration is resumed too: it is written before the final
+        // image, so a crash between the two leaves it with a stale image, and resuming writes that
+        // image (the same as the run's) without a step. Only a run past its end is an error.
+        if (from.iteration() > s.iterations()) {
+          throw new UsageException("the checkpoint is at iteration " + from.iteration() + ", past the end of a " + s.iterations()
+              + "-iteration run; give --iterations N with N > " + from.iteration() + " to continue");
         }
         long[] shape = models.generator().latentShape(s.width(), s.height());
         if (!java.util.Arrays.equals(shape, from.latentShape())) {

@@ -94,12 +94,29 @@ class ResumeCommandTest {
     assertNotEquals(Images.read(plain), Images.read(next));
   }
 
+  /**
+   * A checkpoint at the run's last iteration is written before the final image: a crash between the
+   * two (KillResumeTest found it) must not leave a run that resume refuses. Resuming it writes the
+   * run's image without a step.
+   */
+  @Test
+  void resumingAFinishedRunWritesItsImageAgain() throws IOException {
+    Path out = dir.resolve("finished.png");
+    assertEquals(0, generate(out, 3, -1, "--save-every", "1").exit());
+    Tensor image = Images.read(out);
+    Files.delete(out); // as if killed before the final write
+    Cli.Run r = Cli.run("resume", dir.resolve("finished.ckpt").toString(), "-q");
+    assertEquals(0, r.exit(), r.toString());
+    assertEquals(image, Images.read(out));
+    assertEquals(3, Checkpoint.load(dir.resolve("finished.ckpt")).iteration());
+  }
+
   @Test
   void resumeErrorsAreUsageErrors() {
     Path out = dir.resolve("done.png");
     assertEquals(0, generate(out, 2, -1, "--checkpoint").exit());
     Path ckpt = dir.resolve("done.ckpt");
-    ErrorsTest.assertUsageError(Cli.run("resume", ckpt.toString()), "nothing is left to do");
+    ErrorsTest.assertUsageError(Cli.run("resume", ckpt.toString(), "--iterations", "1"), "past the end of a 1-iteration run");
     ErrorsTest.assertUsageError(Cli.run("resume", dir.resolve("missing.ckpt").toString()), "file not found");
     ErrorsTest.assertUsageError(Cli.run("resume", ckpt.toString(), "--iterations", "4", "--image", dir.resolve("nope.png").toString()),
         "--image: file not found");

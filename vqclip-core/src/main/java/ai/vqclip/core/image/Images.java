@@ -248,11 +248,13 @@ public final class Images {
           root.appendChild(textNode);
           meta.mergeTree("javax_imageio_png_1.0", root);
         }
-        try (OutputStream os = Files.newOutputStream(tmp); ImageOutputStream ios = ImageIO.createImageOutputStream(os)) {
+        try (OutputStream os = ai.vqclip.core.FaultPoints.partial("png.partial", Files.newOutputStream(tmp));
+            ImageOutputStream ios = ImageIO.createImageOutputStream(os)) {
           writer.setOutput(ios);
           writer.write(null, new IIOImage(img, null, meta), param);
         }
         makeReadable(tmp);
+        ai.vqclip.core.FaultPoints.reach("png.written");
         Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       } finally {
         Files.deleteIfExists(tmp);

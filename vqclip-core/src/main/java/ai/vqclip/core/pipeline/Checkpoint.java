@@ -162,8 +162,11 @@ public record Checkpoint(
       Files.createDirectories(dir);
       Path tmp = Files.createTempFile(dir, abs.getFileName().toString(), ".tmp");
       try {
-        JSON.writeValue(tmp.toFile(), o);
+        try (java.io.OutputStream os = ai.vqclip.core.FaultPoints.partial("checkpoint.partial", Files.newOutputStream(tmp))) {
+          JSON.writeValue(os, o);
+        }
         ai.vqclip.core.image.Images.makeReadable(tmp);
+        ai.vqclip.core.FaultPoints.reach("checkpoint.written");
         Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       } finally {
         Files.deleteIfExists(tmp);
