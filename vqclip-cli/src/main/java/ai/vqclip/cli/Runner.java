@@ -137,6 +137,9 @@ final class Runner {
             listeners.add(0, bar);
           }
           result = withProvenance(pipeline.run(request, from, ckpt, listeners), models);
+        } catch (UncheckedIOException e) {
+          // A checkpoint could not be written (the disk filled): the one before it is intact.
+          throw new UncheckedIOException(e.getMessage() + resumeHint(output), e.getCause());
         } finally {
           if (bar != null) {
             bar.close();
@@ -184,11 +187,39 @@ final class Runner {
     try {
       writeOutputs(s, result, output, checkpoint);
     } catch (RuntimeException e) {
-      Path png = OutputRescue.save(s, result, output, e);
+      Path png;
+      try {
+        png = OutputRescue.save(s, result, output, e);
+      } catch (RuntimeException lost) {
+        Throwable[] tried = lost.getSuppressed();
+        throw new IllegalStateException("cannot write the outputs (" + message(e) + "), nor a copy in any of " + OutputRescue.fallbackFolders()
+            + (tried.length == 0 ? "" : " (" + message(tried[tried.length - 1]) + ")") + resumeHint(output), e);
+      }
       throw new IllegalStateException("cannot write the outputs (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
           + "); the image was saved to " + png + " with its checkpoint " + OutputNames.checkpoint(png) + " (continue with: vqclip resume "
           + OutputNames.checkpoint(png) + ")", e);
     }
+  }
+
+  private static String message(Throwable e) {
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+  }
+
+  /**
+   * What a failed write leaves to continue from: {@code "; its last checkpoint, FILE (iteration
+   * N), is intact: ..."} when the run's checkpoint file is there and loads, else nothing.
+   */
+  static String resumeHint(Path output) {
+    Path c = OutputNames.checkpoint(output);
+    try {
+      if (java.nio.file.Files.isRegularFile(c)) {
+        return "; the run's last checkpoint, " + c + " (iteration " + Checkpoint.load(c).iteration()
+            + "), is intact: once there is room, continue with: vqclip resume " + c;
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("no checkpoint to continue from: {}", e.getMessage());
+    }
+    return "";
   }
 
   /** Writes the image, the manifest file and (when asked) the checkpoint with its settings. */

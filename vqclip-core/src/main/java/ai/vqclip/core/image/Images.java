@@ -260,7 +260,14 @@ public final class Images {
         Files.deleteIfExists(tmp);
       }
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException("cannot write PNG " + path + ": " + e.getMessage(), e);
+      // ImageIO wraps the file system's error ("I/O error writing PNG file!"): name the cause too.
+      String why = e.getMessage();
+      for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+        if (c.getMessage() != null && (why == null || !why.contains(c.getMessage()))) {
+          why = why == null ? c.getMessage() : why + " (" + c.getMessage() + ")";
+        }
+      }
+      throw new java.io.UncheckedIOException("cannot write PNG " + path + ": " + why, e);
     } finally {
       writer.dispose();
     }
