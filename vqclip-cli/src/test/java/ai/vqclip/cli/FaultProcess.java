@@ -28,13 +28,15 @@ final class FaultProcess implements AutoCloseable {
    * Starts a child running (or resuming) the runs in {@code dirs}.
    *
    * @param faultPoint {@code NAME:N} to pause at (see {@link FaultPoints}), or null
+   * @param jvmArgs more options for the JVM
    */
-  FaultProcess(List<Path> dirs, String faultPoint) {
+  FaultProcess(List<Path> dirs, String faultPoint, String... jvmArgs) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     // C1 only: these short-lived children start about twice as fast; results do not depend on the JIT.
     cmd.add("-XX:TieredStopAtLevel=1");
     cmd.add("-Xmx512m");
+    cmd.addAll(List.of(jvmArgs));
     if (faultPoint != null) {
       cmd.add("-D" + FaultPoints.PROPERTY + "=" + faultPoint);
     }

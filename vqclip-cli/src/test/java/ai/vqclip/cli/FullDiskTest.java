@@ -28,10 +28,10 @@ import org.junit.jupiter.api.io.TempDir;
  * written before stay as they were (the checkpoint loads, the PNG reads, byte for byte the same);
  * no temporary file is left; and {@code vqclip resume} (with room again) ends bit-identical to a
  * run that never met a full disk. {@code -Dvqclip.faults.diskPositions} sets how many positions
- * (8 here, 100 with {@code -Pfaults}).
+ * (4 here, 100 with {@code -Pfaults}).
  */
 class FullDiskTest {
-  static final int POSITIONS = Integer.getInteger("vqclip.faults.diskPositions", 8);
+  static final int POSITIONS = Integer.getInteger("vqclip.faults.diskPositions", 4);
   static final String[] POINTS = {"checkpoint.partial", "png.partial", "checkpoint.written", "png.written"};
   static final List<String> FILES = List.of("out.ckpt", "out.png", "out.run.json");
 
@@ -60,8 +60,9 @@ class FullDiskTest {
       // Each iteration writes a checkpoint and an image; the end writes both once more. From the
       // second write on there are previous files to keep.
       int reaches = FaultChild.ITERATIONS + 1;
-      // Every other round of the points: the final write (after the last step).
-      int n = (p / POINTS.length) % 2 == 1 ? reaches : 2 + rnd.nextInt(reaches - 1);
+      // Every other position the final write (after the last step), the others between; the next
+      // round of the points swaps them.
+      int n = (p + p / POINTS.length) % 2 == 1 ? reaches : 2 + rnd.nextInt(reaches - 1);
       // After the final checkpoint only the settings (under 1 KiB) are written: the run succeeds.
       boolean fails = !(point.equals("checkpoint.written") && n == reaches);
       Path run = dir.resolve("run" + p);
