@@ -11,6 +11,7 @@ import ai.vqclip.core.pipeline.Checkpoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FullDiskTest {
   static final int POSITIONS = Integer.getInteger("vqclip.faults.diskPositions", 4);
+  /** Runs per child JVM: 1 (each checked byte for byte) here; the profile runs 4 at once. */
+  static final int RUNS_PER_CHILD = Integer.getInteger("vqclip.faults.diskRunsPerChild", 1);
   static final String[] POINTS = {"checkpoint.partial", "png.partial", "checkpoint.written", "png.written"};
   static final List<String> FILES = List.of("out.ckpt", "out.png", "out.run.json");
 
@@ -55,60 +58,118 @@ class FullDiskTest {
     Checkpoint refCkpt = Checkpoint.load(ref.resolve("out.ckpt"));
     Random rnd = new Random(Long.getLong("vqclip.faults.seed", 16));
     Map<String, Integer> covered = new TreeMap<>();
-    for (int p = 0; p < POSITIONS; p++) {
+    int positions = 0;
+    int serial = 0;
+    for (int p = 0; positions < POSITIONS; p++) {
       String point = POINTS[p % POINTS.length];
-      // Each iteration writes a checkpoint and an image; the end writes both once more. From the
-      // second write on there are previous files to keep.
-      int reaches = FaultChild.ITERATIONS + 1;
-      // Every other position the final write (after the last step), the others between; the next
-      // round of the points swaps them.
-      int n = (p + p / POINTS.length) % 2 == 1 ? reaches : 2 + rnd.nextInt(reaches - 1);
-      // After the final checkpoint only the settings (under 1 KiB) are written: the run succeeds.
-      boolean fails = !(point.equals("checkpoint.written") && n == reaches);
-      Path run = dir.resolve("run" + p);
-      Map<String, byte[]> before = new LinkedHashMap<>();
+      // Each run writes a checkpoint and an image every iteration, and both once more at the end.
+      // From each run's second write on there are previous files to keep. With one run a child,
+      // every other position is the final write, the others in between (the next round of the
+      // points swaps them).
+      int reaches = RUNS_PER_CHILD * (FaultChild.ITERATIONS + 1);
+      int n = RUNS_PER_CHILD == 1 && (p + p / POINTS.length) % 2 == 1 ? reaches
+          : RUNS_PER_CHILD + 1 + rnd.nextInt(reaches - RUNS_PER_CHILD);
+      List<Path> runs = new ArrayList<>();
+      for (int k = 0; k < RUNS_PER_CHILD; k++) {
+        runs.add(dir.resolve("run" + serial++));
+      }
+      Map<Path, Map<String, byte[]>> before = new LinkedHashMap<>();
+      Map<String, Integer> exits;
       String err;
-      try (FaultProcess child = new FaultProcess(List.of(run), point + ":" + n)) {
+      try (FaultProcess child = new FaultProcess(runs, point + ":" + n)) {
         assertTrue(child.awaitPause(120), "the child reached " + point + ":" + n + "; stderr: " + child.err);
-        for (String f : FILES) {
-          before.put(f, Files.readAllBytes(run.resolve(f)));
+        for (Path run : runs) {
+          Map<String, byte[]> files = new LinkedHashMap<>();
+          for (String f : FILES) {
+            if (Files.exists(run.resolve(f))) {
+              files.put(f, Files.readAllBytes(run.resolve(f)));
+            }
+          }
+          before.put(run, files);
         }
         Process limit = new ProcessBuilder("prlimit", "--pid", Long.toString(child.process.pid()), "--fsize=1024:").inheritIO().start();
         assertEquals(0, limit.waitFor(), "prlimit");
         child.resume();
         assertEquals(0, child.finish(120), "child: " + child.err);
-        assertEquals(Map.of(run.toString(), fails ? 1 : 0), child.exits(), "stderr: " + child.err);
+        exits = child.exits();
         err = String.join("\n", child.err);
       }
-      if (fails) {
-        assertTrue(err.contains("File too large"), err);
-        assertTrue(err.contains("continue with: vqclip resume " + run.resolve("out.ckpt")), "the error says how to continue: " + err);
+      List<Path> unfinished = new ArrayList<>();
+      for (Path run : runs) {
+        Integer exit = exits.get(run.toString());
+        assertTrue(exit != null && (exit == 0 || exit == 1), run + " ended with " + exit + "; stderr: " + err);
+        if (exit == 1) {
+          positions++;
+          covered.merge(point, 1, Integer::sum);
+          unfinished.add(run);
+          assertTrue(err.contains("cannot write checkpoint " + run.resolve("out.ckpt")) || err.contains("cannot write PNG " + run.resolve("out.png")),
+              "the error names the file: " + err);
+          if (Files.exists(run.resolve("out.ckpt"))) {
+            assertTrue(err.contains("continue with: vqclip resume " + run.resolve("out.ckpt")), "the error says how to continue: " + err);
+          }
+        }
+        checkFiles(run, before.get(run), point);
+        assertEquals(List.of(), KillResumeTest.Snapshot.temporaryFiles(run), "temporary files left");
       }
-      String inFlight = point.startsWith("checkpoint") ? "out.ckpt" : "out.png";
-      for (String f : FILES) {
-        byte[] now = Files.readAllBytes(run.resolve(f));
-        // A write whose bytes were all written before the disk filled (*.written) completes (its
-        // rename needs no room); every other file is the one from before.
-        if (!(point.endsWith(".written") && f.equals(inFlight))) {
-          assertArrayEquals(before.get(f), now, run + ": " + f + " changed (" + point + ":" + n + ")");
+      if (!unfinished.isEmpty()) {
+        assertTrue(err.contains("File too large"), err);
+      }
+      System.out.printf("full disk at %s:%d: %d of %d runs stopped; %s%n", point, n, unfinished.size(), runs.size(),
+          err.lines().filter(l -> l.contains("error:")).findFirst().orElse("").replace(dir.toString(), "DIR"));
+
+      // With room again, resume (or, where no checkpoint was left, start again).
+      if (unfinished.size() == 1) {
+        Cli.Run resumed = Cli.run(FaultChild.argsFor(unfinished.get(0)));
+        assertEquals(0, resumed.exit(), resumed.toString());
+      } else if (!unfinished.isEmpty()) {
+        try (FaultProcess child = new FaultProcess(unfinished, null)) {
+          assertEquals(0, child.finish(300), "child: " + child.err);
+          for (Path run : unfinished) {
+            assertEquals(0, child.exits().get(run.toString()), run + "; stderr: " + child.err);
+          }
         }
       }
-      assertTrue(!fails || err.contains("cannot write checkpoint " + run.resolve("out.ckpt"))
-          || err.contains("cannot write PNG " + run.resolve("out.png")), "the error names the file: " + err);
-      int at = Checkpoint.load(run.resolve("out.ckpt")).iteration();
-      Images.read(run.resolve("out.png"));
-      assertEquals(List.of(), KillResumeTest.Snapshot.temporaryFiles(run), "temporary files left");
-      System.out.printf("full disk at %s:%d: checkpoint kept at iteration %d; %s%n", point, n, at, err.lines().filter(l -> !l.isBlank())
-          .reduce((a, b) -> b).orElse(""));
-      covered.merge(point, 1, Integer::sum);
-
-      Cli.Run resumed = Cli.run(FaultChild.argsFor(run));
-      assertEquals(0, resumed.exit(), resumed.toString());
-      assertEquals(refImage, Images.read(run.resolve("out.png")), run + ": final image");
-      Checkpoint c = Checkpoint.load(run.resolve("out.ckpt"));
-      assertEquals(FaultChild.ITERATIONS, c.iteration());
-      assertArrayEquals(refCkpt.latent(), c.latent(), run + ": final latent");
+      for (Path run : runs) {
+        assertEquals(refImage, Images.read(run.resolve("out.png")), run + ": final image");
+        Checkpoint c = Checkpoint.load(run.resolve("out.ckpt"));
+        assertEquals(FaultChild.ITERATIONS, c.iteration());
+        assertArrayEquals(refCkpt.latent(), c.latent(), run + ": final latent");
+      }
     }
-    System.out.println("full disk: " + POSITIONS + " positions " + covered);
+    System.out.println("full disk: " + positions + " positions (runs stopped by it) " + covered);
+  }
+
+  /**
+   * What the full disk left of a run: with one run a child (paused at the point itself) every file
+   * is byte for byte the one from before, except the write under way at a {@code *.written} point
+   * (its bytes were all written; the rename needs no room). With several runs, the others were
+   * anywhere, so: every file there before is still there and whole, and no checkpoint went back.
+   */
+  private static void checkFiles(Path run, Map<String, byte[]> before, String point) throws IOException {
+    String inFlight = point.startsWith("checkpoint") ? "out.ckpt" : "out.png";
+    for (String f : FILES) {
+      Path file = run.resolve(f);
+      if (RUNS_PER_CHILD == 1 && !(point.endsWith(".written") && f.equals(inFlight))) {
+        assertArrayEquals(before.get(f), Files.exists(file) ? Files.readAllBytes(file) : null, run + ": " + f + " changed (" + point + ")");
+      }
+      if (before.containsKey(f)) {
+        assertTrue(Files.exists(file), file + " is gone");
+      }
+      if (Files.exists(file)) {
+        switch (f) {
+          case "out.ckpt" -> {
+            int it = Checkpoint.load(file).iteration();
+            if (before.containsKey(f)) {
+              Path old = Files.createTempFile(run, "before", ".ckpt.old");
+              Files.write(old, before.get(f));
+              assertTrue(it >= Checkpoint.load(old).iteration(), file + " went back");
+              Files.delete(old);
+            }
+          }
+          case "out.png" -> Images.read(file);
+          default -> RunSettings.load(file);
+        }
+      }
+    }
   }
 }
