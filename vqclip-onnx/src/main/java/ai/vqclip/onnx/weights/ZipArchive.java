@@ -284,7 +284,7 @@ final class ZipArchive {
       }
       if (e.size() > Math.multiplyExact(Math.max(e.compressedSize(), 1), MAX_DEFLATE_RATIO)) {
         throw bad(file, "entry '" + e.name() + "' claims " + e.size() + " bytes from " + e.compressedSize()
-            + " compressed, beyond what deflate can produce");
+            + " compressed, beyond what deflate can produce (at most " + MAX_DEFLATE_RATIO + " times the compressed size)");
       }
       if (e.compressedSize() > Integer.MAX_VALUE - 8) {
         throw bad(file, "entry '" + e.name() + "' is too large to inflate");
