@@ -108,8 +108,10 @@ final class GenerateCommand implements Callable<Integer> {
     }
     List<String> names = BatchPlan.names(all, promptOf, seedOf);
     List<RunSettings> runs = new ArrayList<>();
+    java.util.Set<Path> taken = new java.util.HashSet<>();
     for (int k = 0; k < names.size(); k++) {
-      runs.add(bases.get(promptOf.get(k)).withSeedAndOutput(seedOf.get(k), dir.resolve(names.get(k)).toAbsolutePath().toString()));
+      Path out = dir.resolve(names.get(k)).toAbsolutePath();
+      runs.add(bases.get(promptOf.get(k)).withSeedAndOutput(seedOf.get(k), (run.overwrite ? out : OutputNames.free(out, taken)).toString()));
     }
     return BatchRunner.run(runs, jobs, ctx);
   }

@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
     versionProvider = Main.Version.class,
     description = "VQGAN-CLIP in Java: gradient-exporting ONNX graphs run by ONNX Runtime.",
     subcommands = {GenerateCommand.class, EditCommand.class, VideoCommand.class, ResumeCommand.class, TokenizeCommand.class,
-        InspectCommand.class, TrainDemoCommand.class, DemoCommand.class, SelfTestCommand.class},
+        InspectCommand.class, TrainDemoCommand.class, DemoCommand.class, SelfTestCommand.class,
+        ConfigCommand.class, CommandLine.HelpCommand.class, picocli.AutoComplete.GenerateCompletion.class},
     footerHeading = "%nExamples:%n",
     footer = {
         "  vqclip generate \"a red circle on a blue background\" -o circle.png",
@@ -51,7 +52,12 @@ public final class Main implements Callable<Integer> {
     configureLogging(args);
     // Images are small enough to encode in memory; ImageIO's default is a temporary file per image.
     javax.imageio.ImageIO.setUseCache(false);
-    System.exit(newCommandLine().execute(args));
+    ConfigDefaults defaults = ConfigDefaults.fromEnvironment();
+    if (defaults.problem() != null) {
+      System.err.println("vqclip: " + defaults.problem());
+      System.exit(EXIT_USAGE);
+    }
+    System.exit(newCommandLine(defaults).execute(args));
   }
 
   /**
@@ -79,7 +85,13 @@ public final class Main implements Callable<Integer> {
    * for usage errors, stack traces only with {@code --verbose}.
    */
   public static CommandLine newCommandLine() {
+    return newCommandLine(ConfigDefaults.fromEnvironment());
+  }
+
+  /** {@link #newCommandLine()} with option defaults from {@code defaults} (tests pass their own environment). */
+  static CommandLine newCommandLine(ConfigDefaults defaults) {
     CommandLine cl = new CommandLine(new Main());
+    cl.setDefaultValueProvider(defaults);
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setUsageHelpWidth(110);
     cl.setParameterExceptionHandler(Main::onParameterError);
@@ -142,8 +154,9 @@ public final class Main implements Callable<Integer> {
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      String v = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"vqclip " + (v == null ? "(development build)" : v)};
+      // The version the build wrote (also in a shaded jar, whose manifest names only the CLI).
+      return new String[] {"vqclip " + ai.vqclip.core.Version.get(), "Java " + System.getProperty("java.version") + " ("
+          + System.getProperty("java.vendor") + "), " + System.getProperty("os.name") + " " + System.getProperty("os.arch")};
     }
   }
 }

@@ -9,16 +9,18 @@ import picocli.CommandLine.Option;
 
 /** The model options shared by the commands that run models. */
 final class ModelOptions {
-  @Option(names = "--vqgan", paramLabel = "FILE",
+  // -ckpt, -conf and -m are generate.py's names for the same things.
+  @Option(names = {"-ckpt", "--vqgan"}, paramLabel = "FILE",
       description = "VQGAN weights: safetensors, or a taming/Lightning .ckpt (default: the built-in model).")
   Path vqgan;
 
-  @Option(names = "--vqgan-config", paramLabel = "FILE",
+  @Option(names = {"-conf", "--vqgan-config"}, paramLabel = "FILE",
       description = "The VQGAN's taming model.yaml (default: inferred from the weights' shapes).")
   Path vqganConfig;
 
-  @Option(names = "--clip", paramLabel = "FILE",
-      description = "CLIP weights: OpenAI's .pt, safetensors or a torch checkpoint; repeat for an ensemble (default: the built-in model).")
+  @Option(names = {"-m", "--clip"}, paramLabel = "FILE",
+      description = "CLIP weights: OpenAI's .pt, safetensors or a torch checkpoint; repeat for an ensemble (default: the built-in model). "
+          + "generate.py's -m takes a model name (ViT-B/32): here give the downloaded file (ViT-B-32.pt).")
   List<Path> clip = new ArrayList<>();
 
   @Option(names = "--vocab", paramLabel = "FILE",
@@ -88,6 +90,11 @@ final class ModelOptions {
     InputFiles.requireReadable(vqgan, "--vqgan");
     InputFiles.requireReadable(vqganConfig, "--vqgan-config");
     for (Path p : clip) {
+      if (!java.nio.file.Files.exists(p) && p.toString().matches("(ViT-[BL]/\\d+(@\\d+px)?|RN\\d+(x\\d+)?)")) {
+        // generate.py's -m takes a model name and downloads it; vqclip never downloads.
+        throw new UsageException("--clip/-m: '" + p + "' is a model name; vqclip does not download models: give the downloaded file, e.g. "
+            + p.toString().replace('/', '-') + ".pt (see the README's Real models)");
+      }
       InputFiles.requireReadable(p, "--clip");
     }
     InputFiles.requireReadable(vocab, "--vocab");

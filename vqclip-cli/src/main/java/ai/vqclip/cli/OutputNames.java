@@ -55,4 +55,34 @@ final class OutputNames {
   static Path settingsOfCheckpoint(Path checkpoint) {
     return sibling(checkpoint, ".run.json");
   }
+
+  /** How many numbered names {@link #free} tries. */
+  static final int MAX_NUMBERED = 10_000;
+
+  /**
+   * {@code output} when neither it nor its checkpoint or settings exist, else the first free {@code
+   * STEM-2.png}, {@code STEM-3.png}, ...: a second run of the same prompt never replaces the
+   * first's image (pass {@code --overwrite} for that). {@code taken} holds names other runs of the
+   * same command will write; the result is added to it.
+   *
+   * @throws UsageException when {@value #MAX_NUMBERED} numbered names are all taken
+   */
+  static Path free(Path output, java.util.Set<Path> taken) {
+    Path p = output.toAbsolutePath().normalize();
+    if (java.nio.file.Files.isDirectory(p)) {
+      return p; // not an image name: the writability check reports it
+    }
+    String stem = stem(p);
+    String ext = p.getFileName().toString().substring(stem.length());
+    for (int k = 1; k <= MAX_NUMBERED; k++) {
+      Path c = k == 1 ? p : p.resolveSibling(stem + "-" + k + ext);
+      if (!taken.contains(c) && !java.nio.file.Files.exists(c) && !java.nio.file.Files.exists(checkpoint(c))
+          && !java.nio.file.Files.exists(settings(c))) {
+        taken.add(c);
+        return c;
+      }
+    }
+    throw new UsageException("--output: " + output + " and its numbered names up to -" + MAX_NUMBERED + " all exist; choose another name "
+        + "or pass --overwrite");
+  }
 }

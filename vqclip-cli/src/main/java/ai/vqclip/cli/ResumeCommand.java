@@ -54,7 +54,7 @@ final class ResumeCommand implements Callable<Integer> {
   @Option(names = {"-q", "--quiet"}, description = "No progress bar and no summary line.")
   boolean quiet;
 
-  @Option(names = {"-cd", "--device"}, paramLabel = "DEVICE", description = "cpu or cuda (default: the original run's).")
+  @Option(names = {"-cd", "--device"}, paramLabel = "DEVICE", description = "cpu, cuda or cuda:N (default: the original run's).")
   String device;
 
   @Option(names = "--threads", paramLabel = "N", description = "ONNX Runtime threads (default: the original run's).")
@@ -81,10 +81,7 @@ final class ResumeCommand implements Callable<Integer> {
     if (threads != null && (threads < 0 || threads > 1024)) {
       throw new UsageException("--threads must be in [0, 1024] (0 = runtime default), got " + threads);
     }
-    String dev = device == null ? s.device() : device.toLowerCase(Locale.ROOT);
-    if (!dev.equals("cpu") && !dev.equals("cuda")) {
-      throw new UsageException("--device must be cpu or cuda, got '" + device + "'");
-    }
+    String dev = device == null ? s.device() : RunOptions.checkDevice(device);
     ModelSelection models = s.models().selection();
     // The recorded folder may have changed since the run: report that as plainly as on the first run.
     InputFiles.requireDemoModels(models.demoModels(), "--demo-models (recorded in " + sp + ")");

@@ -27,6 +27,10 @@ final class RunOptions {
   @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Output PNG (default: a name made from the first prompt).")
   Path output;
 
+  @Option(names = "--overwrite", description = "Replace an existing output image (and its checkpoint) instead of writing the next free "
+      + "numbered name (NAME-2.png, NAME-3.png, ...).")
+  boolean overwrite;
+
   @Option(names = {"-s", "--size"}, arity = "2", paramLabel = "N", description = "Width and height in pixels, multiples of the VQGAN's "
       + "downsampling factor (default: 256 256, or 32 32 with the built-in demo models; edit: the image's size, scaled down to fit that default).")
   int[] size;
@@ -55,7 +59,7 @@ final class RunOptions {
       + "nadam, amsgrad or sgd (default: ${DEFAULT-VALUE}).")
   String optimizer;
 
-  @Option(names = "--lr", defaultValue = "0.1", paramLabel = "X", description = "Learning rate (default: ${DEFAULT-VALUE}).")
+  @Option(names = {"-lr", "--lr"}, defaultValue = "0.1", paramLabel = "X", description = "Learning rate (default: ${DEFAULT-VALUE}).")
   double lr;
 
   @Option(names = {"-ip", "--image-prompts"}, split = "\\|", splitSynopsisLabel = "|", paramLabel = "FILE[:W[:STOP]]", description = "Image prompts, separated by '|' "
@@ -101,7 +105,7 @@ final class RunOptions {
   @Option(names = {"-q", "--quiet"}, description = "No progress bar and no summary line.")
   boolean quiet;
 
-  @Option(names = {"-cd", "--device"}, defaultValue = "cpu", paramLabel = "DEVICE", description = "cpu or cuda (default: ${DEFAULT-VALUE}).")
+  @Option(names = {"-cd", "--device"}, defaultValue = "cpu", paramLabel = "DEVICE", description = "cpu, cuda (GPU 0) or cuda:N (GPU N; needs a jar built with -Pcuda) (default: ${DEFAULT-VALUE}).")
   String device;
 
   @Option(names = "--threads", defaultValue = "0", paramLabel = "N", description = "ONNX Runtime threads; 0 lets it choose (default: "
@@ -109,8 +113,8 @@ final class RunOptions {
   int threads;
 
   @Option(names = "--memory-saving", defaultValue = "auto", paramLabel = "MODE", description = "auto, on or off: recompute the "
-      + "VQGAN decoder's finest levels in the backward pass instead of keeping their activations (about 35% less peak memory at "
-      + "400x400 for about 10% more work); auto does so above 256x256 pixels (default: ${DEFAULT-VALUE}).")
+      + "VQGAN decoder's finest levels in the backward pass instead of keeping their activations (about 35%% less peak memory at "
+      + "400x400 for about 10%% more work); auto does so above 256x256 pixels (default: ${DEFAULT-VALUE}).")
   String memorySaving;
 
   @Option(names = "--image-prompts-lockstep", description = "Cut image prompts with each step's own cutout parameters and compare "
@@ -159,10 +163,7 @@ final class RunOptions {
     if (threads < 0 || threads > 1024) {
       throw new UsageException("--threads must be in [0, 1024] (0 = runtime default), got " + threads);
     }
-    String dev = device.toLowerCase(Locale.ROOT);
-    if (!dev.equals("cpu") && !dev.equals("cuda")) {
-      throw new UsageException("--device must be cpu or cuda, got '" + device + "'");
-    }
+    String dev = checkDevice(device);
     String saving = memorySaving.toLowerCase(Locale.ROOT);
     if (!saving.equals("auto") && !saving.equals("on") && !saving.equals("off")) {
       throw new UsageException("--memory-saving must be auto, on or off, got '" + memorySaving + "'");
@@ -206,6 +207,9 @@ final class RunOptions {
       throw new UsageException("--optimizer: " + e.getMessage(), e);
     }
     Path out = output != null ? output : Path.of(OutputNames.fromPrompt(prompts));
+    if (!overwrite) {
+      out = OutputNames.free(out, new java.util.HashSet<>());
+    }
     long s = seed != null ? seed : ThreadLocalRandom.current().nextLong(1L << 40);
     // Edit's default size is its image's, resolved once the VQGAN's factor is known.
     int w = size != null ? size[0] : initOverride != null ? 0 : d.size();
@@ -225,6 +229,31 @@ final class RunOptions {
   }
 
   static Device device(String name) {
-    return name.equals("cuda") ? Device.CUDA : Device.CPU;
+    return name.startsWith("cuda") ? Device.CUDA : Device.CPU;
+  }
+
+  /** The GPU index of a device name: N of {@code cuda:N}, 0 for {@code cuda} and {@code cpu}. */
+  static int deviceId(String name) {
+    int colon = name.indexOf(':');
+    return colon < 0 ? 0 : Integer.parseInt(name.substring(colon + 1));
+  }
+
+  /** Largest GPU index --device accepts. */
+  static final int MAX_DEVICE_ID = 63;
+
+  /**
+   * {@code value} lower-cased, checked to be {@code cpu}, {@code cuda} or {@code cuda:N}.
+   *
+   * @throws UsageException naming the value and what is allowed
+   */
+  static String checkDevice(String value) {
+    String dev = value.toLowerCase(Locale.ROOT).strip();
+    if (dev.equals("cpu") || dev.equals("cuda")) {
+      return dev;
+    }
+    if (dev.matches("cuda:[0-9]{1,2}") && Integer.parseInt(dev.substring(5)) <= MAX_DEVICE_ID) {
+      return "cuda:" + Integer.parseInt(dev.substring(5));
+    }
+    throw new UsageException("--device must be cpu, cuda or cuda:N (N a GPU index in [0, " + MAX_DEVICE_ID + "]), got '" + value + "'");
   }
 }

@@ -56,7 +56,8 @@ final class Runner {
 
   /** The execution options of settings. */
   static ExecutionOptions options(RunSettings s) {
-    ExecutionOptions o = RunOptions.device(s.device()) == Device.CUDA ? ExecutionOptions.cuda() : ExecutionOptions.cpu();
+    ExecutionOptions o = RunOptions.device(s.device()) == Device.CUDA ? ExecutionOptions.cuda().withDeviceId(RunOptions.deviceId(s.device()))
+        : ExecutionOptions.cpu();
     return o.withThreads(s.threads());
   }
 
@@ -226,7 +227,7 @@ final class Runner {
   static void writeOutputs(RunSettings s, RunResult result, Path output, boolean checkpoint) {
     writePng(result.image(), output, text(s, result.manifest()));
     if (s.manifest() != null) {
-      writeText(Path.of(s.manifest()), result.manifest().toJson());
+      writeText(Path.of(s.manifest()), asciiJson(result.manifest().toJson()));
     }
     if (checkpoint) {
       Path c = OutputNames.checkpoint(output);
@@ -252,9 +253,10 @@ final class Runner {
     return t;
   }
 
+  /** {@code json} as ASCII, with the user's absolute paths replaced by file names and digests ({@link PublicPaths}). */
   static String asciiJson(String json) {
     try {
-      return ASCII_JSON.writerWithDefaultPrettyPrinter().writeValueAsString(ASCII_JSON.readTree(json));
+      return ASCII_JSON.writerWithDefaultPrettyPrinter().writeValueAsString(PublicPaths.redact(ASCII_JSON.readTree(json)));
     } catch (IOException e) {
       throw new IllegalStateException("not JSON: " + e.getMessage(), e);
     }

@@ -149,7 +149,7 @@ final class VideoCommand implements Callable<Integer> {
         last = Runner.withProvenance(last, m);
         Runner.writePng(last.image(), output, Runner.text(s, last.manifest()));
         if (s.manifest() != null) {
-          Runner.writeText(Path.of(s.manifest()), last.manifest().toJson());
+          Runner.writeText(Path.of(s.manifest()), Runner.asciiJson(last.manifest().toJson()));
         }
         frames.close();
         if (stop.requested()) {

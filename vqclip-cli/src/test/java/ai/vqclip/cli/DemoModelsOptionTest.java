@@ -1,6 +1,7 @@
 package ai.vqclip.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.vqclip.core.image.Images;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -65,12 +67,17 @@ class DemoModelsOptionTest {
     // No size given: the demo models' 32x32, and their cut_pow and augmentations.
     assertEquals(32, ImageIO.read(out.toFile()).getWidth());
     JsonNode m = pngJson(out, Runner.MANIFEST_KEY);
-    String source = "demo models from " + demo.toAbsolutePath();
+    // Files others may see name the folder by its name, never by the user's absolute path.
+    String source = "demo models from " + demo.getFileName();
     assertEquals(source, m.get("models").get("generator").get("source").asText(), m.toString());
     assertEquals(source, m.get("models").get("encoder0").get("source").asText(), m.toString());
     String request = m.get("request").asText();
     assertTrue(request.contains("cutPow=0.5,") && request.contains("augmentations=" + ai.vqclip.demo.eval.DemoGeneration.AUGMENTATIONS), request);
-    assertEquals(demo.toAbsolutePath().toString(), pngJson(out, Runner.SETTINGS_KEY).get("models").get("demoModels").asText());
+    assertEquals(demo.getFileName().toString(), pngJson(out, Runner.SETTINGS_KEY).get("models").get("demoModels").asText());
+    Map<String, String> text = Images.readPngText(out);
+    for (Map.Entry<String, String> e : text.entrySet()) {
+      assertFalse(e.getValue().contains(dir.toString()), "PNG text chunk " + e.getKey() + " names a path of this machine: " + e.getValue());
+    }
   }
 
   @Test
@@ -80,8 +87,9 @@ class DemoModelsOptionTest {
     Cli.Run r = generate(out, "--demo-models", demo.toString(), "--vqgan", files.vqgan.toString(), "-s", "32", "32");
     assertEquals(0, r.exit(), r.toString());
     JsonNode models1 = pngJson(out, Runner.MANIFEST_KEY).get("models");
-    assertEquals(files.vqgan.toAbsolutePath().toString(), models1.get("generator").get("file").asText(), models1.toString());
-    assertEquals("demo models from " + demo.toAbsolutePath(), models1.get("encoder0").get("source").asText(), models1.toString());
+    // A file is named by its name and sha256.
+    assertEquals(PublicName.of(files.vqgan), models1.get("generator").get("file").asText(), models1.toString());
+    assertEquals("demo models from " + demo.getFileName(), models1.get("encoder0").get("source").asText(), models1.toString());
   }
 
   @Test
@@ -113,7 +121,7 @@ class DemoModelsOptionTest {
     Path ckpt = dir.resolve("part.ckpt");
     Cli.Run resumed = Cli.run("resume", ckpt.toString(), "--iterations", "3", "-q");
     assertEquals(0, resumed.exit(), resumed.toString());
-    assertEquals("demo models from " + models.toAbsolutePath(),
+    assertEquals("demo models from " + models.getFileName(),
         pngJson(part, Runner.MANIFEST_KEY).get("models").get("generator").get("source").asText());
     assertEquals(Images.read(whole), Images.read(part), "resumed on the same models as an uninterrupted run");
 

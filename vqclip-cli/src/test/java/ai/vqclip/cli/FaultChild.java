@@ -20,10 +20,13 @@ final class FaultChild {
 
   private FaultChild() {}
 
-  /** The demo-model run of every fault test: 32x32, 4 cutouts, a checkpoint and image each iteration. */
+  /**
+   * The demo-model run of every fault test: 32x32, 4 cutouts, a checkpoint and image each
+   * iteration; {@code --overwrite}, as a user restarting a run that left no checkpoint passes.
+   */
   static String[] generateArgs(Path dir) {
     return new String[] {"generate", "a red circle", "-o", dir.resolve("out.png").toString(), "-i", Integer.toString(ITERATIONS), "--cutouts",
-        "4", "--seed", "1", "--threads", "1", "--save-every", "1", "-q"};
+        "4", "--seed", "1", "--threads", "1", "--save-every", "1", "--overwrite", "-q"};
   }
 
   /** What a user runs after a crash: resume when a checkpoint is there, otherwise start again. */

@@ -76,6 +76,35 @@ public final class DemoModels {
     }
   }
 
+  /**
+   * The safetensors metadata of the demo VQGAN's weights: besides a description, {@link
+   * VqganConfig#GROUPS_METADATA_KEY}, so that the file read through the generic {@code --vqgan}
+   * path (which infers the rest from the tensors) builds this model, not one with taming's 32 groups.
+   */
+  public static java.util.Map<String, String> vqganMetadata(VqganConfig c) {
+    return java.util.Map.of("format", "pt", "model", "vqclip demo vqgan", "config", c.toString(), VqganConfig.GROUPS_METADATA_KEY,
+        Integer.toString(c.numGroups()));
+  }
+
+  /**
+   * The safetensors metadata of the demo CLIP's weights, with {@link
+   * ClipConfig#HEAD_DIM_METADATA_KEY} for the generic {@code --clip} path (the head count is not in
+   * the tensors' shapes).
+   *
+   * @throws IllegalArgumentException when the vision and text towers' head widths differ (one key
+   *     cannot describe both)
+   */
+  public static java.util.Map<String, String> clipMetadata(ClipConfig c) {
+    int vision = c.visionWidth() / c.visionHeads();
+    int text = c.textWidth() / c.textHeads();
+    if (vision != text || vision * c.visionHeads() != c.visionWidth() || text * c.textHeads() != c.textWidth()) {
+      throw new IllegalArgumentException("demo CLIP head widths differ: vision " + c.visionWidth() + "/" + c.visionHeads() + ", text "
+          + c.textWidth() + "/" + c.textHeads());
+    }
+    return java.util.Map.of("format", "pt", "model", "vqclip demo clip", "config", c.toString(), ClipConfig.HEAD_DIM_METADATA_KEY,
+        Integer.toString(vision));
+  }
+
   /** Whether the demo models are on the class path. */
   public static boolean available() {
     return FILES.stream().allMatch(f -> DemoModels.class.getResource(RESOURCE_DIR + f) != null);
@@ -163,7 +192,8 @@ public final class DemoModels {
     }
   }
 
-  private static <T> T readJson(Path file, Class<T> type) {
+  /** Reads a JSON config ({@link VqganConfig} or {@link ClipConfig}) written by {@link #writeJson}. */
+  public static <T> T readJson(Path file, Class<T> type) {
     try {
       if (Files.size(file) > 1 << 16) {
         throw new ModelLoadException(file + " is over 64 kB; a demo model config is a few hundred bytes");

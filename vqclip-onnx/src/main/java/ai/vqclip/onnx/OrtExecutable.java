@@ -99,7 +99,8 @@ public final class OrtExecutable implements Executable {
           if (!opts.allowCpuFallback()) {
             throw new IllegalStateException(
                 "CUDA was requested but ONNX Runtime's CUDA provider could not load (" + e.getMessage()
-                    + "); it needs the onnxruntime_gpu artifact, CUDA 12.x and cuDNN 9.x. Use the CPU, or allow CPU fallback.", e);
+                    + "); it needs the onnxruntime_gpu artifact (build vqclip with -Pcuda), CUDA 12.x and cuDNN 9.x. Run on the CPU "
+                    + "(the command's --device cpu), or in the library allow it with ExecutionOptions.withCpuFallback(true).", e);
           }
           LOG.warn("CUDA provider unavailable ({}); running graph '{}' on CPU as allowed", e.getMessage(), graph.name());
           closeQuietly(so);

@@ -22,10 +22,10 @@ import java.util.Locale;
  */
 public final class ModelFiles {
   /** Safetensors metadata key with a VQGAN's GroupNorm group count. */
-  public static final String GROUPS_KEY = "vqclip.num_groups";
+  public static final String GROUPS_KEY = ai.vqclip.onnx.vqgan.VqganConfig.GROUPS_METADATA_KEY;
 
   /** Safetensors metadata key with a CLIP's attention head width. */
-  public static final String HEAD_DIM_KEY = "vqclip.head_dim";
+  public static final String HEAD_DIM_KEY = ai.vqclip.onnx.clip.ClipConfig.HEAD_DIM_METADATA_KEY;
 
   /** The key whose presence means a VQGAN file has its encoder. */
   static final String ENCODER_KEY = "encoder.conv_in.weight";

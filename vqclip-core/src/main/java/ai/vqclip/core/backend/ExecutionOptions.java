@@ -54,6 +54,11 @@ public record ExecutionOptions(
     return new ExecutionOptions(device, deviceId, allowCpuFallback, threads, optimizationLevel, deterministic);
   }
 
+  /** A copy on another GPU (its index, from 0), for {@link Device#CUDA}. */
+  public ExecutionOptions withDeviceId(int id) {
+    return new ExecutionOptions(device, id, allowCpuFallback, intraOpThreads, optimizationLevel, deterministic);
+  }
+
   /** A copy with CPU fallback allowed or not. */
   public ExecutionOptions withCpuFallback(boolean allow) {
     return new ExecutionOptions(device, deviceId, allow, intraOpThreads, optimizationLevel, deterministic);

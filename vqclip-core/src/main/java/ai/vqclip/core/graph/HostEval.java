@@ -426,22 +426,13 @@ final class HostEval {
     }
     check(s);
     long[] strides = strides(x.shape);
-    int[] idx = new int[(int) count(s)];
-    long[] pos = new long[r];
-    for (int i = 0; i < idx.length; i++) {
-      long off = 0;
-      for (int d = 0; d < r; d++) {
-        off += (start[d] + pos[d] * step[d]) * strides[d];
-      }
-      idx[i] = (int) off;
-      for (int d = r - 1; d >= 0; d--) {
-        if (++pos[d] < s[d]) {
-          break;
-        }
-        pos[d] = 0;
-      }
+    long base = 0;
+    long[] eff = new long[r];
+    for (int d = 0; d < r; d++) {
+      base += start[d] * strides[d];
+      eff[d] = step[d] * strides[d];
     }
-    return x.gather(s, idx);
+    return x.gather(s, stridedIndex(s, base, eff));
   }
 
   private static T range(T start, T limit, T delta) {
@@ -504,22 +495,11 @@ final class HostEval {
       s[i] = x.shape[(int) perm[i]];
     }
     long[] inStrides = strides(x.shape);
-    int[] idx = new int[(int) count(s)];
-    long[] pos = new long[r];
-    for (int i = 0; i < idx.length; i++) {
-      long off = 0;
-      for (int d = 0; d < r; d++) {
-        off += pos[d] * inStrides[(int) perm[d]];
-      }
-      idx[i] = (int) off;
-      for (int d = r - 1; d >= 0; d--) {
-        if (++pos[d] < s[d]) {
-          break;
-        }
-        pos[d] = 0;
-      }
+    long[] eff = new long[r];
+    for (int d = 0; d < r; d++) {
+      eff[d] = inStrides[(int) perm[d]];
     }
-    return x.gather(s, idx);
+    return x.gather(s, stridedIndex(s, 0, eff));
   }
 
   // ------------------------------------------------------------------ broadcasting
@@ -548,12 +528,21 @@ final class HostEval {
     for (int i = 0; i < a.length; i++) {
       st[r - a.length + i] = a[i] == 1 ? 0 : as[i];
     }
+    return stridedIndex(s, 0, st);
+  }
+
+  /**
+   * For each element of shape {@code s} in row-major order, the flat source index {@code base + sum_d
+   * pos[d] * strides[d]}: the one walk behind slicing, transposing and broadcasting.
+   */
+  private static int[] stridedIndex(long[] s, long base, long[] strides) {
+    int r = s.length;
     int[] idx = new int[(int) count(s)];
     long[] pos = new long[r];
     for (int i = 0; i < idx.length; i++) {
-      long off = 0;
+      long off = base;
       for (int d = 0; d < r; d++) {
-        off += pos[d] * st[d];
+        off += pos[d] * strides[d];
       }
       idx[i] = (int) off;
       for (int d = r - 1; d >= 0; d--) {

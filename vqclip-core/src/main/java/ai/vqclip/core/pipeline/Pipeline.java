@@ -64,8 +64,8 @@ import org.slf4j.LoggerFactory;
 public final class Pipeline {
   private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
 
-  /** This library's version, for manifests. */
-  public static final String VERSION = "0.1.0-SNAPSHOT";
+  /** This library's version, for manifests (from the build: {@link ai.vqclip.core.Version}). */
+  public static final String VERSION = ai.vqclip.core.Version.get();
 
   private final Generator generator;
   private final List<Encoder> encoders;

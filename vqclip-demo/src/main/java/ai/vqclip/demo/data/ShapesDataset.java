@@ -27,7 +27,7 @@ public final class ShapesDataset {
   /**
    * A dataset of {@code size}x{@code size} pictures.
    *
-   * @throws IllegalArgumentException unless 16 <= size <= 1024
+   * @throws IllegalArgumentException unless 16 &lt;= size &lt;= 1024
    */
   public ShapesDataset(int size, long seed) {
     if (size < 16 || size > 1024) {

@@ -4,8 +4,12 @@ import ai.vqclip.core.Tensor;
 import ai.vqclip.demo.DemoModels;
 import ai.vqclip.demo.text.BpeLearner;
 import ai.vqclip.onnx.clip.ClipConfig;
+import ai.vqclip.onnx.vqgan.VqganConfig;
 import ai.vqclip.onnx.weights.SafetensorsWriter;
+import ai.vqclip.onnx.weights.StateDict;
+import ai.vqclip.onnx.weights.WeightFiles;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -31,8 +35,17 @@ public final class TrainDemo {
    * dir}; {@code progress} gets the progress lines (the CLI passes its own output writer).
    */
   public static void train(String which, Path dir, Consumer<String> progress) {
-    if (!which.equals("vqgan") && !which.equals("clip") && !which.equals("all") && !which.equals("configs")) {
-      throw new IllegalArgumentException("model must be vqgan, clip, all or configs, got '" + which + "'");
+    if (!List.of("vqgan", "clip", "all", "configs", "metadata").contains(which)) {
+      throw new IllegalArgumentException("model must be vqgan, clip, all, configs or metadata, got '" + which + "'");
+    }
+    if (which.equals("metadata")) {
+      // The weight files in dir rewritten with today's metadata, tensors unchanged (files written
+      // before the metadata keys existed).
+      VqganConfig v = DemoModels.readJson(dir.resolve(DemoModels.VQGAN_CONFIG), VqganConfig.class);
+      ClipConfig c = DemoModels.readJson(dir.resolve(DemoModels.CLIP_CONFIG), ClipConfig.class);
+      rewrite(dir.resolve(DemoModels.VQGAN_WEIGHTS), DemoModels.vqganMetadata(v));
+      rewrite(dir.resolve(DemoModels.CLIP_WEIGHTS), DemoModels.clipMetadata(c));
+      return;
     }
     if (which.equals("configs")) {
       // The configs alone (no training): the CLIP's vocabulary size comes from the learned merges.
@@ -47,8 +60,7 @@ public final class TrainDemo {
     if (which.equals("vqgan") || which.equals("all")) {
       VqganTraining run = VqganTraining.demo();
       VqganTraining.Result r = run.run(progress);
-      write(dir.resolve(DemoModels.VQGAN_WEIGHTS), r.weights(), Map.of("format", "pt", "model", "vqclip demo vqgan",
-          "config", run.model().toString()));
+      write(dir.resolve(DemoModels.VQGAN_WEIGHTS), r.weights(), DemoModels.vqganMetadata(run.model()));
       r.manifest().write(dir.resolve("vqgan-training.json"));
       DemoModels.writeJson(dir.resolve(DemoModels.VQGAN_CONFIG), run.model());
       progress.accept("vqgan done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
@@ -56,11 +68,28 @@ public final class TrainDemo {
     if (which.equals("clip") || which.equals("all")) {
       ClipTraining run = ClipTraining.demo();
       ClipTraining.Result r = run.run(dir, progress);
-      write(dir.resolve(DemoModels.CLIP_WEIGHTS), r.weights(), Map.of("format", "pt", "model", "vqclip demo clip",
-          "config", r.config().toString()));
+      write(dir.resolve(DemoModels.CLIP_WEIGHTS), r.weights(), DemoModels.clipMetadata(r.config()));
       r.manifest().write(dir.resolve("clip-training.json"));
       DemoModels.writeJson(dir.resolve(DemoModels.CLIP_CONFIG), r.config());
       progress.accept("clip done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
+    }
+  }
+
+  private static void rewrite(Path file, Map<String, String> meta) {
+    Map<String, Tensor> tensors = new java.util.LinkedHashMap<>();
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try (StateDict sd = WeightFiles.open(file)) {
+      for (String k : sd.keys()) {
+        tensors.put(k, sd.tensor(k));
+      }
+      // The tensors are views of the file's mapping: write a new file beside it while the mapping
+      // is open, then put it in place (writing over the mapped file would corrupt what it reads).
+      write(tmp, tensors, meta);
+    }
+    try {
+      java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot replace " + file, e);
     }
   }
 

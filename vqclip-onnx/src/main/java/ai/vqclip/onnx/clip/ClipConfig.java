@@ -48,6 +48,12 @@ public record ClipConfig(
     int textLayers,
     int textHeads,
     List<Integer> resnetLayers) {
+  /**
+   * Safetensors metadata key with the attention head width, for files whose state dict alone
+   * cannot say it (OpenAI's CLIPs use 64; vqclip's own demo CLIP writes this key).
+   */
+  public static final String HEAD_DIM_METADATA_KEY = "vqclip.head_dim";
+
 
   /** OpenAI's head width: every published ViT CLIP has heads = width / 64. */
   public static final int OPENAI_HEAD_DIM = 64;

@@ -53,6 +53,12 @@ public record VqganConfig(
     boolean doubleZ,
     boolean gumbel,
     int numGroups) {
+  /**
+   * Safetensors metadata key with the GroupNorm group count, for files whose state dict alone
+   * cannot say it (taming's files use 32; vqclip's own demo VQGAN uses 8 and writes this key).
+   */
+  public static final String GROUPS_METADATA_KEY = "vqclip.num_groups";
+
 
   /** taming's GroupNorm group count. */
   public static final int DEFAULT_GROUPS = 32;
