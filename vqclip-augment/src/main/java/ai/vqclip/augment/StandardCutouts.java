@@ -2,8 +2,8 @@ package ai.vqclip.augment;
 
 import ai.vqclip.core.Tensor;
 import ai.vqclip.core.graph.Graph;
-import ai.vqclip.core.pipeline.CutoutFactory;
-import ai.vqclip.core.pipeline.CutoutSource;
+import ai.vqclip.core.CutoutFactory;
+import ai.vqclip.core.CutoutSource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

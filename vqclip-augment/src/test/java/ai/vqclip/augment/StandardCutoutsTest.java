@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.vqclip.core.Tensor;
 import ai.vqclip.core.graph.DType;
-import ai.vqclip.core.pipeline.CutoutSource;
+import ai.vqclip.core.CutoutSource;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

@@ -10,7 +10,7 @@ import ai.vqclip.core.pipeline.GenerationService;
 import ai.vqclip.core.pipeline.Pipeline;
 import ai.vqclip.core.pipeline.RunManifest;
 import ai.vqclip.core.pipeline.RunResult;
-import ai.vqclip.core.pipeline.StepListener;
+import ai.vqclip.core.StepListener;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

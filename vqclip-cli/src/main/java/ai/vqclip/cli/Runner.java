@@ -12,7 +12,7 @@ import ai.vqclip.core.pipeline.GenerationRequest;
 import ai.vqclip.core.pipeline.Pipeline;
 import ai.vqclip.core.pipeline.RunManifest;
 import ai.vqclip.core.pipeline.RunResult;
-import ai.vqclip.core.pipeline.StepListener;
+import ai.vqclip.core.StepListener;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;

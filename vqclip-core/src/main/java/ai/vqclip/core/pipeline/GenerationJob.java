@@ -1,5 +1,6 @@
 package ai.vqclip.core.pipeline;
 
+import ai.vqclip.core.StepEvent;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;

@@ -1,5 +1,6 @@
 package ai.vqclip.core.pipeline;
 
+import ai.vqclip.core.StepListener;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;

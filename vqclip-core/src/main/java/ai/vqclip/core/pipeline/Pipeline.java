@@ -1,5 +1,10 @@
 package ai.vqclip.core.pipeline;
 
+import ai.vqclip.core.StepEvent;
+import ai.vqclip.core.StepListener;
+import ai.vqclip.core.CutoutSource;
+import ai.vqclip.core.CutoutFactory;
+import ai.vqclip.core.Loss;
 import ai.vqclip.core.Encoder;
 import ai.vqclip.core.Generator;
 import ai.vqclip.core.Tensor;

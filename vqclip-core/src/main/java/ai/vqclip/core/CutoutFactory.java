@@ -1,4 +1,4 @@
-package ai.vqclip.core.pipeline;
+package ai.vqclip.core;
 
 import java.util.List;
 

@@ -1,6 +1,5 @@
-package ai.vqclip.core.pipeline;
+package ai.vqclip.core;
 
-import ai.vqclip.core.Tensor;
 import java.time.Duration;
 import java.util.Map;
 

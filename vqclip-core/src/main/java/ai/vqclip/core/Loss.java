@@ -1,6 +1,5 @@
-package ai.vqclip.core.pipeline;
+package ai.vqclip.core;
 
-import ai.vqclip.core.Tensor;
 import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.Value;
 import java.util.List;
