@@ -87,10 +87,11 @@ final class Runner {
               + java.util.Arrays.toString(shape) + " (another model or size?)");
         }
         // The checkpoint was validated on its own when loaded; its optimizer state must also fit the run's optimizer.
-        long stateSize = ai.vqclip.core.optim.LatentOptimizer.stateSize(request.optimizer(), from.latent().length);
+        long stateSize = request.optimizer().start(from.latent().length).save().length;
         if (from.optimizerState().length != stateSize) {
           throw new UsageException("the checkpoint's optimizer state has " + from.optimizerState().length + " values; the run's "
-              + request.optimizer().kind() + " optimizer for " + from.latent().length + " parameters needs " + stateSize);
+              + (request.optimizer() instanceof ai.vqclip.core.optim.OptimizerConfig c ? c.kind().toString() : request.optimizer().name())
+              + " optimizer for " + from.latent().length + " parameters needs " + stateSize);
         }
         if (editedImage != null) {
           from = EditedImages.continueFrom(from, editedImage, models.generator(), models.cannotEncode(), s.width(), s.height());

@@ -20,10 +20,13 @@ import ai.vqclip.core.graph.Graph;
 import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.Shape;
 import ai.vqclip.core.graph.Value;
-import ai.vqclip.core.loss.LatentRegularization;
+import ai.vqclip.core.PromptLoss;
+import ai.vqclip.core.loss.PromptLosses;
+import ai.vqclip.core.loss.RegularizationLoss;
 import ai.vqclip.core.loss.SphericalDistance;
-import ai.vqclip.core.loss.TotalVariation;
-import ai.vqclip.core.optim.LatentOptimizer;
+import ai.vqclip.core.loss.TotalVariationLoss;
+import ai.vqclip.core.LearningRateSchedule;
+import ai.vqclip.core.Optimizer;
 import ai.vqclip.core.prompt.Prompt;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -80,6 +83,11 @@ public final class Pipeline {
   private final ExecutionOptions options;
   private final MemorySaving memorySaving;
   private final VjpRegistry vjpRegistry;
+  private final PromptLoss promptLoss;
+  /** Built-in terms replaced by user losses ({@link Builder#replaceLoss}); a null value removes the term. */
+  private final Map<String, java.util.Optional<Loss>> replacements;
+  /** Factors of terms by name ({@link Builder#lossWeight}). */
+  private final Map<String, Double> termWeights;
   /** Bounds the step calls running at once (null: no bound); see {@link Builder#maxParallelSteps}. */
   private final java.util.concurrent.Semaphore stepPermits;
   /** Text embeddings by encoder and text, least recently used dropped first; guarded by itself. */
@@ -137,6 +145,9 @@ public final class Pipeline {
     this.options = b.options;
     this.memorySaving = b.memorySaving;
     this.vjpRegistry = b.vjpRegistry;
+    this.promptLoss = b.promptLoss;
+    this.replacements = Map.copyOf(b.replacements);
+    this.termWeights = Map.copyOf(b.termWeights);
     this.stepPermits = b.maxParallelSteps > 0 ? new java.util.concurrent.Semaphore(b.maxParallelSteps, true) : null;
   }
 
@@ -197,7 +208,8 @@ public final class Pipeline {
 
     float[] z;
     float[] zInit;
-    LatentOptimizer opt = new LatentOptimizer(request.optimizer(), zSize);
+    Optimizer.State opt = request.optimizer().start(zSize);
+    LearningRateSchedule.Run schedule = request.schedule().start();
     int start = 0;
     double bestLoss = Double.POSITIVE_INFINITY;
     int bestIteration = 0;
@@ -209,6 +221,7 @@ public final class Pipeline {
       z = resumeFrom.latent();
       zInit = resumeFrom.latentInit();
       opt.restore(resumeFrom.optimizerState(), resumeFrom.optimizerSteps());
+      schedule.restore(resumeFrom.scheduleState());
       start = resumeFrom.iteration();
       bestLoss = resumeFrom.bestLoss();
       bestIteration = resumeFrom.bestIteration();
@@ -240,10 +253,12 @@ public final class Pipeline {
     boolean interrupted = false;
     try (SharedExecutables.Lease lease = SharedExecutables.GLOBAL.acquire(backend, step.graph, options)) {
       Executable exec = lease.executable();
+      Duration setup = Duration.ofNanos(System.nanoTime() - started);
       for (; iteration < request.iterations(); iteration++) {
-        double lr = learningRateAt(request, iteration);
-        if (lr != opt.config().learningRate()) {
-          opt.setLearningRate(lr);
+        double lr = schedule.rate(iteration, request.optimizer().learningRate());
+        if (!(lr >= 0) || !Double.isFinite(lr)) {
+          throw new IllegalArgumentException("learning-rate schedule " + request.schedule() + " gave " + lr + " at iteration " + iteration
+              + "; a rate must be a finite number >= 0");
         }
         Map<String, Tensor> in = stepInputs(request, step, cuts, imageTargets, noiseTargets, iteration, z, zInit, zShape);
         List<Prompt> active = request.prompts().at(iteration);
@@ -280,7 +295,7 @@ public final class Pipeline {
         }
         boolean go = true;
         StepEvent ev = new StepEvent(iteration, request.iterations(), loss, terms, Duration.ofNanos(System.nanoTime() - started),
-            wantImage ? out.get("image") : null);
+            wantImage ? out.get("image") : null, setup);
         for (StepListener l : listeners) {
           go &= l.onStep(ev);
         }
@@ -298,7 +313,8 @@ public final class Pipeline {
             grad[k] *= latentMask[k % cells];
           }
         }
-        opt.step(z, grad);
+        opt.step(z, grad, lr);
+        schedule.observe(iteration, loss);
         for (int c = 0; c < channels; c++) {
           for (int k = c * cells; k < (c + 1) * cells; k++) {
             z[k] = Math.min(Math.max(z[k], lo[c]), hi[c]);
@@ -311,7 +327,8 @@ public final class Pipeline {
         boolean plateau = request.plateau() != null && iteration - bestIteration >= request.plateau().patience();
         boolean lastStep = stop != null || plateau || iteration + 1 == request.iterations();
         if (checkpoints.every() > 0 && ((iteration + 1) % checkpoints.every() == 0 || lastStep)) {
-          last = new Checkpoint(iteration + 1, zShape, z, zInit, opt.state(), opt.steps(), bestLoss, bestIteration, describe(request));
+          last = new Checkpoint(iteration + 1, zShape, z, zInit, opt.save(), opt.steps(), bestLoss, bestIteration, describe(request),
+              schedule.save());
           last.save(checkpoints.path());
         }
         if (stop != null) {
@@ -329,7 +346,7 @@ public final class Pipeline {
     Tensor latent = Tensor.ofFloats(zShape, z);
     Tensor image = generator.decode(latent);
     if (last == null || last.iteration() != iteration) {
-      last = new Checkpoint(iteration, zShape, z, zInit, opt.state(), opt.steps(), bestLoss, bestIteration, describe(request));
+      last = new Checkpoint(iteration, zShape, z, zInit, opt.save(), opt.steps(), bestLoss, bestIteration, describe(request), schedule.save());
     }
     Map<String, Map<String, String>> models = new LinkedHashMap<>();
     models.put("generator", generator.provenance());
@@ -356,12 +373,9 @@ public final class Pipeline {
     SplittableRandom rng = new SplittableRandom(request.seed() + 0x9E3779B97F4A7C15L * (iteration + 1L));
     cuts.sample(rng, request.width(), request.height()).forEach((k, v) -> in.put("cut/" + k, v));
     feedPromptSlots(in, step, request.prompts().at(iteration), request, imageTargets, noiseTargets);
-    if (step.regularized) {
-      in.put("reg/weight", Tensor.scalar(DType.FLOAT, request.regularization().decay().weightAt(request.regularization().weight(), iteration)));
-      in.put("reg/target", Tensor.ofFloats(zShape, request.regularization().target() == Regularization.Target.INIT ? zInit : new float[z.length]));
-    }
-    for (Loss l : losses) {
-      in.putAll(l.stepInputs(iteration));
+    Loss.Step at = new Loss.Step(iteration, zShape, z, zInit);
+    for (Loss l : step.lossObjects) {
+      in.putAll(l.stepInputs(at));
     }
     return in;
   }
@@ -408,20 +422,10 @@ public final class Pipeline {
     return true;
   }
 
-  private static double learningRateAt(GenerationRequest r, int iteration) {
-    double lr = r.optimizer().learningRate();
-    for (GenerationRequest.LearningRateDrop d : r.learningRateDrops()) {
-      if (d.at() <= iteration) {
-        lr = d.learningRate();
-      }
-    }
-    return lr;
-  }
-
   private static String describe(GenerationRequest r) {
     return "size=" + r.width() + "x" + r.height() + ", prompts=" + r.prompts().sets() + ", every=" + r.prompts().every()
         + ", imagePrompts=" + r.imagePrompts().stream().map(ImagePrompt::name).toList() + ", noisePrompts=" + r.noisePrompts()
-        + ", seed=" + r.seed() + ", iterations=" + r.iterations() + ", optimizer=" + r.optimizer() + ", drops=" + r.learningRateDrops()
+        + ", seed=" + r.seed() + ", iterations=" + r.iterations() + ", optimizer=" + r.optimizer() + ", schedule=" + r.schedule()
         + ", plateau=" + r.plateau() + ", cutouts=" + r.cutouts() + ", cutPow=" + r.cutPow() + ", augmentations=" + r.augmentations()
         + ", regularization=" + r.regularization() + ", tv=" + r.tvWeight() + ", init=" + r.init().getClass().getSimpleName()
         + ", mask=" + (r.mask() != null) + ", saveEvery=" + r.saveEvery() + ", edit=" + r.edit()
@@ -435,7 +439,8 @@ public final class Pipeline {
     Graph graph;
     Graph forward;
     int textSlots;
-    boolean regularized;
+    /** The terms built from {@link Loss} objects (built-in and the user's), fed each step. */
+    final List<Loss> lossObjects = new ArrayList<>();
     /** Output name of each loss term -> which term it is. */
     final Map<String, String> terms = new LinkedHashMap<>();
     java.util.function.BiFunction<String, List<Prompt>, String> labels;
@@ -473,21 +478,15 @@ public final class Pipeline {
     if (edit != null) {
       termValues.addAll(editTerms(b, s, r, cf, bind, embeddings, edit));
     }
+    Loss.Context ctx = new Loss.Context(b, z, image, cutoutsV, List.copyOf(embeddings));
     if (r.regularization().weight() > 0) {
-      s.regularized = true;
-      Value t = b.input("reg/target", DType.FLOAT, Shape.of(zShape));
-      Value wv = b.input("reg/weight", DType.FLOAT, Shape.scalar());
-      termValues.add(term(b, s, "regularization", LatentRegularization.loss(b, z, t, wv)));
+      addLossTerm(s, ctx, termValues, RegularizationLoss.NAME, new RegularizationLoss(r.regularization()));
     }
     if (r.tvWeight() > 0) {
-      termValues.add(term(b, s, "tv", TotalVariation.loss(b, image, b.scalar(r.tvWeight(), DType.FLOAT))));
+      addLossTerm(s, ctx, termValues, TotalVariationLoss.NAME, new TotalVariationLoss(r.tvWeight()));
     }
     for (Loss l : losses) {
-      Value v = l.build(new Loss.Context(b, z, image, cutoutsV, List.copyOf(embeddings)));
-      if (!v.shape().hasRank() || v.rank() != 0 || v.dtype() != DType.FLOAT) {
-        throw new IllegalArgumentException("loss '" + l.name() + "' must return a FLOAT scalar (rank 0), got " + v);
-      }
-      termValues.add(term(b, s, "loss:" + l.name(), v));
+      addLossTerm(s, ctx, termValues, "loss:" + l.name(), l);
     }
     Value total = termValues.get(0);
     for (int i = 1; i < termValues.size(); i++) {
@@ -559,7 +558,7 @@ public final class Pipeline {
     for (int k = 0; k < encoders.size(); k++) {
       Value to = b.constant(st.to.get(k));
       Value from = b.constant(st.from.get(k));
-      Value diff = b.sub(SphericalDistance.distances(b, embeddings.get(k), to), SphericalDistance.distances(b, embeddings.get(k), from));
+      Value diff = b.sub(promptLoss.distances(b, embeddings.get(k), to), promptLoss.distances(b, embeddings.get(k), from));
       Value t = b.mul(b.reduceMean(diff, false), b.scalar(e.scale(), DType.FLOAT));
       direction = direction == null ? t : b.add(direction, t);
     }
@@ -577,7 +576,7 @@ public final class Pipeline {
       for (int k = 0; k < encoders.size(); k++) {
         Value src = b.include(encoders.get(k).imageFragment(cutFragmentCount(srcCuts)), "source-encoder" + k,
             Map.of(Encoder.IMAGES, srcCuts)).get(Encoder.EMBEDDINGS);
-        Value d = SphericalDistance.rowwise(b, embeddings.get(k), src);
+        Value d = promptLoss.rowwise(b, embeddings.get(k), src);
         Value t = b.mul(b.reduceMean(b.mul(d, keep), false), b.scalar(e.contentWeight(), DType.FLOAT));
         content = content == null ? t : b.add(content, t);
       }
@@ -586,11 +585,30 @@ public final class Pipeline {
     return out;
   }
 
+  /** A built-in (unless replaced or removed) or user term from a {@link Loss} object. */
+  private void addLossTerm(StepGraph s, Loss.Context ctx, List<Value> termValues, String label, Loss builtIn) {
+    java.util.Optional<Loss> replaced = replacements.get(label);
+    Loss l = replaced == null ? builtIn : replaced.orElse(null);
+    if (l == null) {
+      return;
+    }
+    Value v = l.build(ctx);
+    if (!v.shape().hasRank() || v.rank() != 0 || v.dtype() != DType.FLOAT) {
+      throw new IllegalArgumentException("loss '" + l.name() + "' must return a FLOAT scalar (rank 0), got " + v);
+    }
+    s.lossObjects.add(l);
+    termValues.add(term(ctx.builder(), s, label, v));
+  }
+
   private static int cutFragmentCount(Value cutouts) {
     return (int) cutouts.shape().size(0);
   }
 
   private Value term(GraphBuilder b, StepGraph s, String name, Value v) {
+    Double factor = termWeights.get(name.startsWith("loss:") ? name.substring(5) : name);
+    if (factor != null) {
+      v = b.mul(v, b.scalar(factor, DType.FLOAT));
+    }
     String out = "term/" + name;
     b.output(out, v);
     s.terms.put(out, name);
@@ -604,7 +622,7 @@ public final class Pipeline {
     Value sum = null;
     for (int e = 0; e < encoders.size(); e++) {
       Value target = b.input("prompt/" + slot + "/target" + e, DType.FLOAT, Shape.of(targets, encoders.get(e).embeddingDim()));
-      Value l = SphericalDistance.loss(b, embeddings.get(e), target, weight, stop);
+      Value l = SphericalDistance.weighted(b, promptLoss.distances(b, embeddings.get(e), target), weight, stop);
       sum = sum == null ? l : b.add(sum, l);
     }
     return term(b, s, slot, sum);
@@ -628,7 +646,7 @@ public final class Pipeline {
     for (int e = 0; e < encoders.size(); e++) {
       Value target = b.include(encoders.get(e).imageFragment(cutFragmentCount(promptCuts)), slot + "-encoder" + e,
           Map.of(Encoder.IMAGES, promptCuts)).get(Encoder.EMBEDDINGS);
-      Value l = SphericalDistance.pairedLoss(b, embeddings.get(e), target, weight, stop);
+      Value l = SphericalDistance.weighted(b, promptLoss.rowwise(b, embeddings.get(e), target), weight, stop);
       sum = sum == null ? l : b.add(sum, l);
     }
     return term(b, s, slot, sum);
@@ -808,6 +826,9 @@ public final class Pipeline {
     private MemorySaving memorySaving = MemorySaving.AUTO;
     private VjpRegistry vjpRegistry = VjpRegistry.standard();
     private int maxParallelSteps;
+    private PromptLoss promptLoss = PromptLosses.SPHERICAL;
+    private final Map<String, java.util.Optional<Loss>> replacements = new HashMap<>();
+    private final Map<String, Double> termWeights = new HashMap<>();
 
     private Builder(Generator generator, CutoutFactory cutouts) {
       this.generator = generator;
@@ -823,6 +844,48 @@ public final class Pipeline {
     /** Adds a user loss term. */
     public Builder loss(Loss l) {
       losses.add(Objects.requireNonNull(l, "loss"));
+      return this;
+    }
+
+    /**
+     * How prompt terms measure distance (default {@link PromptLosses#SPHERICAL}; {@link
+     * PromptLosses#COSINE} or your own): text, image and noise prompts and the edit terms.
+     */
+    public Builder promptLoss(PromptLoss p) {
+      promptLoss = Objects.requireNonNull(p, "promptLoss");
+      return this;
+    }
+
+    /**
+     * Replaces a built-in term by {@code replacement} wherever a request turns that term on, or
+     * removes it when {@code replacement} is null. Built-in {@link Loss} terms: {@code "tv"} ({@link
+     * TotalVariationLoss}, on when the request's tvWeight is > 0) and {@code "regularization"}
+     * ({@link RegularizationLoss}, on when its regularization weight is > 0). The term keeps its
+     * name in step events.
+     *
+     * @throws IllegalArgumentException for another name
+     */
+    public Builder replaceLoss(String builtIn, Loss replacement) {
+      if (!List.of(TotalVariationLoss.NAME, RegularizationLoss.NAME).contains(builtIn)) {
+        throw new IllegalArgumentException("replaceLoss: built-in loss must be 'tv' or 'regularization', got '" + builtIn + "'");
+      }
+      replacements.put(builtIn, java.util.Optional.ofNullable(replacement));
+      return this;
+    }
+
+    /**
+     * Multiplies a term by {@code factor} in every run: a built-in term ({@code text0}, {@code
+     * text1}, ... for the text prompt slots, {@code image0}, {@code noise0}, ..., {@code direction},
+     * {@code content}, {@code regularization}, {@code tv}) or a user loss by its name.
+     *
+     * @throws IllegalArgumentException for a factor that is not finite
+     */
+    public Builder lossWeight(String term, double factor) {
+      Objects.requireNonNull(term, "term");
+      if (!Double.isFinite(factor)) {
+        throw new IllegalArgumentException("loss weight factor for '" + term + "' must be finite, got " + factor);
+      }
+      termWeights.put(term, factor);
       return this;
     }
 
