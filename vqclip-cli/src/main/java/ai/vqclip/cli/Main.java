@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "VQGAN-CLIP in Java: gradient-exporting ONNX graphs run by ONNX Runtime.",
-    subcommands = {GenerateCommand.class, EditCommand.class, VideoCommand.class, ResumeCommand.class, TokenizeCommand.class,
+    subcommands = {GenerateCommand.class, EditCommand.class, VideoCommand.class, ResumeCommand.class, StudyCommand.class, TokenizeCommand.class,
         InspectCommand.class, TrainDemoCommand.class, DemoCommand.class, SelfTestCommand.class},
     footerHeading = "%nExamples:%n",
     footer = {

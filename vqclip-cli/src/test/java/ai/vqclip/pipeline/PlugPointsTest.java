@@ -66,6 +66,11 @@ class PlugPointsTest {
 
   /** Plain gradient descent, written as a user would: z -= lr * grad, stateless. */
   static final class Descent implements Optimizer {
+    @Override
+    public String name() {
+      return "Descent";
+    }
+
     private final double rate;
 
     Descent(double rate) {
