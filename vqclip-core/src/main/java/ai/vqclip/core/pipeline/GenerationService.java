@@ -37,6 +37,7 @@ public final class GenerationService implements AutoCloseable {
   private final Pipeline pipeline;
   private final int maxConcurrent;
   private final int queueCapacity;
+  private final int maxBatch;
   private final ThreadPoolExecutor executor;
   private final Set<GenerationJob> active = ConcurrentHashMap.newKeySet();
   private final AtomicLong ids = new AtomicLong();
@@ -48,6 +49,7 @@ public final class GenerationService implements AutoCloseable {
     this.pipeline = b.pipeline;
     this.maxConcurrent = b.maxConcurrent;
     this.queueCapacity = b.queueCapacity;
+    this.maxBatch = b.maxBatch;
     AtomicInteger n = new AtomicInteger();
     ThreadFactory tf = r -> {
       Thread t = new Thread(() -> {
@@ -92,7 +94,7 @@ public final class GenerationService implements AutoCloseable {
     Objects.requireNonNull(checkpoints, "checkpoints");
     List<StepListener> ls = List.copyOf(listeners);
     GenerationJob job = new GenerationJob(ids.incrementAndGet(), request);
-    Runnable task = () -> execute(job, resumeFrom, checkpoints, ls);
+    Task task = new Task(job, resumeFrom, checkpoints, ls);
     job.onCancelQueued(() -> {
       executor.remove(task);
       active.remove(job);
@@ -113,11 +115,101 @@ public final class GenerationService implements AutoCloseable {
     return job;
   }
 
+  /** A queued job and how to run it. */
+  private final class Task implements Runnable {
+    final GenerationJob job;
+    final Checkpoint resumeFrom;
+    final Pipeline.CheckpointSettings checkpoints;
+    final List<StepListener> listeners;
+
+    Task(GenerationJob job, Checkpoint resumeFrom, Pipeline.CheckpointSettings checkpoints, List<StepListener> listeners) {
+      this.job = job;
+      this.resumeFrom = resumeFrom;
+      this.checkpoints = checkpoints;
+      this.listeners = listeners;
+    }
+
+    @Override
+    public void run() {
+      if (maxBatch > 1 && StepBatch.whyNotBatchable(pipeline, job.request()) == null) {
+        executeBatch(this);
+      } else {
+        execute(job, resumeFrom, checkpoints, listeners);
+      }
+    }
+
+    StepBatch.Member member() {
+      List<StepListener> all = new ArrayList<>(listeners.size() + 1);
+      all.add(job::step);
+      all.addAll(listeners);
+      return new StepBatch.Member(job.request(), resumeFrom, checkpoints, all, job::isCancelRequested, (r, t) -> {
+        try {
+          if (t != null) {
+            job.fail(t);
+          } else {
+            job.succeed(r);
+          }
+        } finally {
+          active.remove(job);
+        }
+      });
+    }
+  }
+
+  /**
+   * Runs {@code lead} together with the waiting jobs that can share its batched step graph (oldest
+   * first, up to {@code maxBatch}); jobs taken from the queue this way run now, in this batch.
+   */
+  private void executeBatch(Task lead) {
+    List<Task> batch = new ArrayList<>();
+    try {
+      if (!lead.job.start()) {
+        active.remove(lead.job);
+        return; // cancelled while queued
+      }
+      batch.add(lead);
+      for (Runnable r : executor.getQueue().toArray(new Runnable[0])) {
+        if (batch.size() >= maxBatch) {
+          break;
+        }
+        if (r instanceof Task t && StepBatch.whyNotBatchable(pipeline, t.job.request()) == null
+            && StepBatch.whyNotTogether(lead.job.request(), t.job.request()) == null && executor.remove(t)) {
+          if (t.job.start()) {
+            batch.add(t);
+          } else {
+            active.remove(t.job); // cancelled between the queue and here
+          }
+        }
+      }
+      List<StepBatch.Member> members = new ArrayList<>();
+      for (Task t : batch) {
+        t.job.batchSize(batch.size());
+        members.add(t.member());
+      }
+      // Each member's callback completes its job as it leaves the batch.
+      StepBatch.run(pipeline, members);
+    } catch (Throwable t) {
+      for (Task k : batch) {
+        if (!k.job.result().isDone()) {
+          k.job.fail(t);
+        }
+        active.remove(k.job);
+      }
+      if (t instanceof Error e && !(t instanceof OutOfMemoryError)) {
+        throw e;
+      }
+    } finally {
+      active.remove(lead.job);
+      Thread.interrupted(); // a run's interrupt must not leak into the next job on this thread
+    }
+  }
+
   private void execute(GenerationJob job, Checkpoint resumeFrom, Pipeline.CheckpointSettings checkpoints, List<StepListener> listeners) {
     try {
       if (!job.start()) {
         return; // cancelled while queued
       }
+      job.batchSize(1);
       List<StepListener> all = new ArrayList<>(listeners.size() + 1);
       all.add(job::step);
       all.addAll(listeners);
@@ -139,6 +231,11 @@ public final class GenerationService implements AutoCloseable {
   /** Runs at most this many at once. */
   public int maxConcurrent() {
     return maxConcurrent;
+  }
+
+  /** Advances at most this many waiting jobs together in one batched step ({@link Builder#maxBatch}). */
+  public int maxBatch() {
+    return maxBatch;
   }
 
   /** Jobs accepted and not yet ended (queued or running). */
@@ -198,6 +295,7 @@ public final class GenerationService implements AutoCloseable {
     private final Pipeline pipeline;
     private int maxConcurrent = 1;
     private int queueCapacity = 64;
+    private int maxBatch = 1;
 
     private Builder(Pipeline pipeline) {
       this.pipeline = Objects.requireNonNull(pipeline, "pipeline");
@@ -222,6 +320,22 @@ public final class GenerationService implements AutoCloseable {
         throw new IllegalArgumentException("queueCapacity must be in [0, 1000000], got " + n);
       }
       queueCapacity = n;
+      return this;
+    }
+
+    /**
+     * How many jobs one run slot may advance together (default 1: no batching). When a slot frees
+     * up, the job it takes also takes up to {@code n - 1} of the waiting jobs that share its
+     * step-graph shape (same size, cutouts, cut_pow and augmentations; {@link StepBatch}), oldest
+     * first, and runs them in one batched step graph: one ONNX Runtime call per iteration for all.
+     * Each job keeps its own seed, prompts, optimizer state, progress and cancellation, and its
+     * pixels are bit-identical to the same request run alone. Jobs that cannot batch (from/to
+     * edits, lockstep image prompts, pipelines with user loss terms, generators without batched
+     * synthesis) run alone. A batch holds the activations of all its runs at once.
+     */
+    public Builder maxBatch(int n) {
+      StepBatch.checkMaxBatch(n);
+      maxBatch = n;
       return this;
     }
 
