@@ -38,6 +38,29 @@ public interface Generator extends AutoCloseable {
   Graph synthesisFragment(int width, int height);
 
   /**
+   * Whether {@link #synthesisFragment(int, int, int)} takes batches larger than 1 (batched steps
+   * of several runs, {@link ai.vqclip.core.pipeline.StepBatch}). The default is false.
+   */
+  default boolean supportsBatchedSynthesis() {
+    return false;
+  }
+
+  /**
+   * The synthesis of {@code batch} latents at once: {@link #LATENT} [batch, C, h, w] to {@link
+   * #IMAGE} [batch, 3, H, W], each image exactly what {@link #synthesisFragment(int, int)} makes of
+   * its own latent (the same ops per image, so the same pixels where the runtime's kernels work per
+   * image). The default supports batch 1 only.
+   *
+   * @throws UnsupportedOperationException for batch > 1 when {@link #supportsBatchedSynthesis()} is false
+   */
+  default Graph synthesisFragment(int batch, int width, int height) {
+    if (batch == 1) {
+      return synthesisFragment(width, height);
+    }
+    throw new UnsupportedOperationException(getClass().getName() + " does not synthesize batches (batch " + batch + " asked)");
+  }
+
+  /**
    * Name scopes of nodes in {@link #synthesisFragment} (for that size) whose activations are large
    * and cheap to recompute: a memory-saving step recomputes each in the backward pass instead of
    * keeping its activations ({@link ai.vqclip.core.autodiff.GradientRequest#recompute()}). The

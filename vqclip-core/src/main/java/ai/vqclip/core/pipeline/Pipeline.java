@@ -75,21 +75,22 @@ public final class Pipeline {
   /** This library's version, for manifests. */
   public static final String VERSION = "0.1.0-SNAPSHOT";
 
-  private final Generator generator;
-  private final List<Encoder> encoders;
-  private final CutoutFactory cutouts;
-  private final List<Loss> losses;
-  private final Backend backend;
-  private final ExecutionOptions options;
-  private final MemorySaving memorySaving;
-  private final VjpRegistry vjpRegistry;
-  private final PromptLoss promptLoss;
-  /** Built-in terms replaced by user losses ({@link Builder#replaceLoss}); a null value removes the term. */
-  private final Map<String, java.util.Optional<Loss>> replacements;
+  // Package-private for StepBatch (batched steps of several runs), which reads the same models and settings.
+  final Generator generator;
+  final List<Encoder> encoders;
+  final CutoutFactory cutouts;
+  final List<Loss> losses;
+  final Backend backend;
+  final ExecutionOptions options;
+  final MemorySaving memorySaving;
+  final VjpRegistry vjpRegistry;
+  final PromptLoss promptLoss;
+  /** Built-in terms replaced by user losses ({@link Builder#replaceLoss}); an empty value removes the term. */
+  final Map<String, java.util.Optional<Loss>> replacements;
   /** Factors of terms by name ({@link Builder#lossWeight}). */
-  private final Map<String, Double> termWeights;
+  final Map<String, Double> termWeights;
   /** Bounds the step calls running at once (null: no bound); see {@link Builder#maxParallelSteps}. */
-  private final java.util.concurrent.Semaphore stepPermits;
+  final java.util.concurrent.Semaphore stepPermits;
   /** Text embeddings by encoder and text, least recently used dropped first; guarded by itself. */
   private final LinkedHashMap<String, Tensor> textCache = new LinkedHashMap<>(64, 0.75f, true);
 
@@ -413,7 +414,7 @@ public final class Pipeline {
     return g.withRecompute(generator.recomputeScopes(request.width(), request.height()).stream().map(x -> "generator/" + x).toList());
   }
 
-  private static boolean allFinite(float[] v) {
+  static boolean allFinite(float[] v) {
     for (float x : v) {
       if (!Float.isFinite(x)) {
         return false;
@@ -422,7 +423,7 @@ public final class Pipeline {
     return true;
   }
 
-  private static String describe(GenerationRequest r) {
+  static String describe(GenerationRequest r) {
     return "size=" + r.width() + "x" + r.height() + ", prompts=" + r.prompts().sets() + ", every=" + r.prompts().every()
         + ", imagePrompts=" + r.imagePrompts().stream().map(ImagePrompt::name).toList() + ", noisePrompts=" + r.noisePrompts()
         + ", seed=" + r.seed() + ", iterations=" + r.iterations() + ", optimizer=" + r.optimizer() + ", schedule=" + r.schedule()
@@ -681,7 +682,7 @@ public final class Pipeline {
     in.put("prompt/" + slot + "/stop", Tensor.scalar(DType.FLOAT, stop));
   }
 
-  private Tensor textEmbedding(int encoder, String text) {
+  Tensor textEmbedding(int encoder, String text) {
     String key = encoder + "\u0000" + text;
     synchronized (textCache) {
       Tensor t = textCache.get(key);
@@ -704,7 +705,7 @@ public final class Pipeline {
   // ------------------------------------------------------------------------------ prompts and init
 
   /** Image prompts: their own seeded cutouts, embedded once per encoder ([n, D] each). */
-  private List<List<Tensor>> embedImagePrompts(GenerationRequest r, CutoutSource cuts) {
+  List<List<Tensor>> embedImagePrompts(GenerationRequest r, CutoutSource cuts) {
     List<List<Tensor>> all = new ArrayList<>();
     if (r.imagePromptsLockstep()) {
       return all; // embedded inside the step graph instead
@@ -729,7 +730,7 @@ public final class Pipeline {
     return all;
   }
 
-  private List<List<Tensor>> noiseTargets(GenerationRequest r) {
+  List<List<Tensor>> noiseTargets(GenerationRequest r) {
     List<List<Tensor>> all = new ArrayList<>();
     for (NoisePrompt p : r.noisePrompts()) {
       SplittableRandom rng = new SplittableRandom(p.seed());
@@ -750,7 +751,7 @@ public final class Pipeline {
     return ai.vqclip.core.Gaussian.next(rnd);
   }
 
-  private Tensor initialLatent(GenerationRequest r, long[] zShape) {
+  Tensor initialLatent(GenerationRequest r, long[] zShape) {
     int w = r.width();
     int h = r.height();
     SplittableRandom rng = new SplittableRandom(r.seed() ^ 0x2545F4914F6CDD1DL);
