@@ -30,6 +30,7 @@ import picocli.CommandLine.Spec;
         "  vqclip edit photo.png \"a snowy landscape\" --mask region.png",
         "  vqclip video \"an endless library\" --zoom-every 10 -i 300",
         "  vqclip resume circle.ckpt --iterations 800",
+        "  vqclip study \"a red circle\" --optimizers adam,sgd --seeds 0-1 -i 60 -o study/",
         "  vqclip tokenize \"a photo of a cat\" --vocab bpe_simple_vocab_16e6.txt.gz",
         "  vqclip inspect vqgan_imagenet_f16_16384.ckpt",
         "  vqclip train-demo -o demo-models",
