@@ -312,6 +312,60 @@ class PlugPointsTest {
     assertTrue(cos.stream().allMatch(v -> v >= 0 && v <= 2), "cosine distances in [0, 2]: " + cos);
   }
 
+  /** A generator that forwards to the tiny VQGAN and records the size the pipeline asks its final image at. */
+  static final class SizeRecording implements ai.vqclip.core.Generator {
+    final List<int[]> sizes = new ArrayList<>();
+
+    @Override
+    public long[] latentShape(int width, int height) {
+      return generator.latentShape(width, height);
+    }
+
+    @Override
+    public ai.vqclip.core.graph.Graph synthesisFragment(int width, int height) {
+      return generator.synthesisFragment(width, height);
+    }
+
+    @Override
+    public Tensor randomLatent(int width, int height, long seed) {
+      return generator.randomLatent(width, height, seed);
+    }
+
+    @Override
+    public Tensor encode(Tensor image) {
+      return generator.encode(image);
+    }
+
+    @Override
+    public Tensor decode(Tensor latent) {
+      return generator.decode(latent);
+    }
+
+    @Override
+    public Tensor decode(Tensor latent, int width, int height) {
+      sizes.add(new int[] {width, height});
+      return ai.vqclip.core.Generator.super.decode(latent, width, height);
+    }
+
+    @Override
+    public Tensor[] latentBounds() {
+      return generator.latentBounds();
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  @Test
+  void theFinalImageIsDecodedAtTheRunsSize() {
+    SizeRecording g = new SizeRecording();
+    Pipeline p = Pipeline.builder(g, new StandardCutouts()).encoder(encoder).options(TinyModels.CPU).build();
+    RunResult r = p.run(request().size(16, 8).iterations(1).build());
+    assertEquals(1, g.sizes.size());
+    assertArrayEquals(new int[] {16, 8}, g.sizes.get(0));
+    assertArrayEquals(new long[] {1, 3, 8, 16}, r.image().shape());
+  }
+
   private static double mean(Tensor t) {
     return java.util.Arrays.stream(t.toDoubles()).average().orElseThrow();
   }

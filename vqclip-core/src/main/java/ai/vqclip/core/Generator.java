@@ -80,6 +80,23 @@ public interface Generator extends AutoCloseable {
   Tensor decode(Tensor latent);
 
   /**
+   * The image of a latent for an output of {@code width} x {@code height}: what the pipeline calls
+   * for a run's final image. Override it when the latent alone does not fix the size (a generator
+   * that renders one latent at several sizes); the default decodes and checks the size.
+   *
+   * @throws IllegalStateException when {@link #decode(Tensor)} returns another size
+   */
+  default Tensor decode(Tensor latent, int width, int height) {
+    Tensor image = decode(latent);
+    long[] s = image.shape();
+    if (s.length != 4 || s[2] != height || s[3] != width) {
+      throw new IllegalStateException(getClass().getSimpleName() + ".decode gave an image of shape " + java.util.Arrays.toString(s)
+          + " for a " + width + "x" + height + " run; override decode(latent, width, height) for a generator whose latent does not fix its size");
+    }
+    return image;
+  }
+
+  /**
    * Per-channel lower and upper bounds of the latent, each [1, C, 1, 1]: the optimizer clamps z to
    * this box after every step.
    */

@@ -63,7 +63,8 @@ public interface Optimizer {
   interface State {
     /**
      * One update of {@code params} in place from {@code grad} (same length) at learning rate
-     * {@code learningRate}.
+     * {@code learningRate} (finite, >= 0; 0 when a schedule pauses the run: the built-ins then
+     * count the step and change nothing else).
      */
     void step(float[] params, float[] grad, double learningRate);
 

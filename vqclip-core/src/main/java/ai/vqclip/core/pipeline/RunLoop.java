@@ -210,7 +210,7 @@ final class RunLoop {
       }
     }
     Tensor latent = Tensor.ofFloats(zShape, z);
-    Tensor image = pipe.generator.decode(latent);
+    Tensor image = pipe.generator.decode(latent, w, h);
     if (last == null || last.iteration() != iteration) {
       last = new Checkpoint(iteration, zShape, z, zInit, opt.save(), opt.steps(), bestLoss, bestIteration, Pipeline.describe(request), schedule.save());
     }

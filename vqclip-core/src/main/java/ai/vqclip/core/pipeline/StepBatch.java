@@ -522,7 +522,7 @@ public final class StepBatch {
     private void finish(Sample s) {
       GenerationRequest r = s.r;
       Tensor latent = Tensor.ofFloats(zShape, s.z);
-      Tensor image = p.generator.decode(latent);
+      Tensor image = p.generator.decode(latent, r.width(), r.height());
       Checkpoint last = s.last;
       if (last == null || last.iteration() != s.iteration) {
         last = new Checkpoint(s.iteration, zShape, s.z, s.zInit, s.opt.save(), s.opt.steps(), s.bestLoss, s.bestIteration,
