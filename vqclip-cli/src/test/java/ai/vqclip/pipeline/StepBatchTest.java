@@ -24,6 +24,8 @@ import ai.vqclip.core.pipeline.StepEvent;
 import ai.vqclip.core.prompt.PromptSchedule;
 import ai.vqclip.onnx.clip.ClipEncoder;
 import ai.vqclip.onnx.vqgan.VqganGenerator;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -265,5 +267,40 @@ class StepBatchTest {
       assertEquals(1, late.batchSize(), "the batch was full: the fifth compatible job ran after it");
     }
     assertThrows(IllegalArgumentException.class, () -> GenerationService.builder(pipeline).maxBatch(0));
+  }
+
+  @Test
+  void theLibraryBatchingExampleRunsAsDocumented() throws Exception {
+    GenerationRequest request = requests(2).get(0);
+    List<GenerationJob> seen = new ArrayList<>();
+    // ---- as in docs/library.md, "Batching" (keep the two identical) ----
+    try (GenerationService service = GenerationService.builder(pipeline).maxConcurrent(1).maxBatch(4)
+        .batchWait(Duration.ofMillis(200)) // a starting batch waits this long for company
+        .queueCapacity(64).build()) {
+      List<GenerationJob> jobs = new ArrayList<>();
+      for (long seed = 0; seed < 4; seed++) {
+        jobs.add(service.submit(request.toBuilder().seed(seed).build()));
+      }
+      for (GenerationJob job : jobs) {
+        RunResult r = job.result().join(); // the pixels of the same request run alone
+        System.out.println("seed " + r.manifest().seed() + ": in a batch of " + job.batchSize());
+      }
+      seen.addAll(jobs);
+    }
+    // ---- end of the example ----
+    for (GenerationJob job : seen) {
+      assertEquals(4, job.batchSize(), "submitted together, the four ran as one batch");
+      assertArrayEquals(alone(job.request(), 2).result().image().toFloats(), job.result().join().image().toFloats());
+    }
+    String doc = java.nio.file.Files.readString(Path.of("..", "docs", "library.md"));
+    int section = doc.indexOf("### Batching");
+    assertTrue(section >= 0, "docs/library.md has a section 'Batching'");
+    int start = doc.indexOf("```java\n", section) + 8;
+    String block = doc.substring(start, doc.indexOf("```", start));
+    List<String> body = java.nio.file.Files.readString(Path.of("src/test/java/ai/vqclip/pipeline/StepBatchTest.java")).lines()
+        .map(String::strip).toList();
+    for (String line : block.lines().map(String::strip).filter(l -> !l.isEmpty()).toList()) {
+      assertTrue(body.contains(line), "the example line '" + line + "' of docs/library.md is in this test");
+    }
   }
 }
