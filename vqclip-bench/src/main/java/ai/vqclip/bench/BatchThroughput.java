@@ -30,12 +30,14 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * 1, 2 and 4, in one process so that the configurations see the same machine. Prints per
  * configuration the wall time and images per hour of the measured runs, the steady step time per
  * image (from the step events, without compiling and the final decode) and the images per hour it
- * gives at the command's default iterations, the peak RSS of the phase (VmHWM, reset between
- * phases where /proc allows), and whether every image is bit-identical to the serial one.
+ * gives at the command's default iterations (after one untimed warm-up run), the peak RSS of the phase (VmHWM, reset between
+ * phases where /proc allows), and whether every image is bit-identical to the serial one. On a
+ * shared machine use several {@code --rounds}: the configurations then alternate, and the best
+ * round of each is the least disturbed.
  *
  * <pre>
  * java -cp vqclip-bench/target/benchmarks.jar ai.vqclip.bench.BatchThroughput [--models demo|full] [--runs 4]
- *     [--steps N] [--threads N] [--batches 1,2,4]
+ *     [--steps N] [--threads N] [--batches 1,2,4] [--rounds R]
  * </pre>
  *
  * <p>{@code demo}: the bundled demo models at their size (32x32, 32 cutouts, cut_pow 0.5, Af Pe
@@ -54,6 +56,7 @@ public final class BatchThroughput {
     int threads = Runtime.getRuntime().availableProcessors();
     int cutouts = 32;
     List<Integer> batches = List.of(1, 2, 4);
+    int rounds = 1;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--models" -> which = args[++i];
@@ -61,6 +64,7 @@ public final class BatchThroughput {
         case "--steps" -> steps = Integer.parseInt(args[++i]);
         case "--threads" -> threads = Integer.parseInt(args[++i]);
         case "--cutouts" -> cutouts = Integer.parseInt(args[++i]);
+        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--batches" -> batches = Arrays.stream(args[++i].split(",")).map(Integer::parseInt).toList();
         default -> throw new IllegalArgumentException("unknown argument " + args[i] + "; see the class comment");
       }
@@ -105,6 +109,17 @@ public final class BatchThroughput {
         + " iterations | bit-identical to serial |");
     System.out.println("|---|---|---|---|---|---|---|");
 
+    // One untimed run first, so that the serial row does not pay for the JVM's and the runtime's warm-up alone.
+    pipeline.run(reqs.get(0).toBuilder().seed(99).build());
+    for (int round = 1; round <= rounds; round++) {
+      measure(pipeline, reqs, batches, steps, defaultIterations, rounds > 1 ? "round " + round + ": " : "");
+    }
+  }
+
+  /** One round: serial, then each batch size, one table row each. */
+  private static void measure(Pipeline pipeline, List<GenerationRequest> reqs, List<Integer> batches, int steps, int defaultIterations,
+      String label) {
+    int runs = reqs.size();
     // serial: Pipeline.run one after the other
     ProcMemory.resetPeak();
     Timing serialT = new Timing();
@@ -115,7 +130,7 @@ public final class BatchThroughput {
       serial.add(pipeline.run(reqs.get(i), e -> serialT.event(k)).image().toFloats());
       serialT.batchOf.put(k, 1);
     }
-    report("serial (Pipeline.run)", t0, serialT, runs, steps, defaultIterations, "reference");
+    report(label + "serial (Pipeline.run)", t0, serialT, runs, steps, defaultIterations, "reference");
 
     for (int batch : batches) {
       boolean reset = ProcMemory.resetPeak();
@@ -138,7 +153,7 @@ public final class BatchThroughput {
       for (int i = 0; i < runs; i++) {
         same &= Arrays.equals(serial.get(i), results.get(i).image().toFloats());
       }
-      report("batch " + batch + " (service, maxBatch " + batch + ")" + (reset ? "" : " [peak not reset]"), t1, t, runs, steps,
+      report(label + "batch " + batch + " (service, maxBatch " + batch + ")" + (reset ? "" : " [peak not reset]"), t1, t, runs, steps,
           defaultIterations, String.valueOf(same));
     }
   }
