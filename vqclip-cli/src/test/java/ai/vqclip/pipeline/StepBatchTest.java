@@ -24,6 +24,8 @@ import ai.vqclip.core.StepEvent;
 import ai.vqclip.core.prompt.PromptSchedule;
 import ai.vqclip.onnx.clip.ClipEncoder;
 import ai.vqclip.onnx.vqgan.VqganGenerator;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -53,6 +55,9 @@ class StepBatchTest {
     encoder.close();
     generator.close();
   }
+
+  /** The iterations of every test's requests (one count, so that the tests share their lone reference runs). */
+  static final int ITERATIONS = 4;
 
   /** Four requests of one step-graph shape with different seeds, prompts, schedules and loss terms. */
   static List<GenerationRequest> requests(int iterations) {
@@ -110,7 +115,7 @@ class StepBatchTest {
 
   @Test
   void batchesOfTwoAndFourAreBitIdenticalToTheSameRequestsRunAlone() {
-    int iterations = 4;
+    int iterations = ITERATIONS;
     List<GenerationRequest> rs = requests(iterations);
     List<Traced> refs = new ArrayList<>();
     for (GenerationRequest r : rs) {
@@ -134,7 +139,7 @@ class StepBatchTest {
 
   @Test
   void aRunCancelledInsideABatchLeavesItWithItsLastImageAndTheOthersGoOnUnchanged() {
-    int iterations = 5;
+    int iterations = ITERATIONS;
     List<GenerationRequest> rs = requests(iterations).subList(0, 3);
     AtomicBoolean cancel = new AtomicBoolean();
     List<List<StepEvent>> events = new ArrayList<>();
@@ -172,7 +177,7 @@ class StepBatchTest {
 
   @Test
   void incompatibleRequestsFallBackToLoneRunsWithTheReasonStated() {
-    int iterations = 2;
+    int iterations = ITERATIONS;
     GenerationRequest a = requests(iterations).get(0);
     GenerationRequest b = requests(iterations).get(1);
     GenerationRequest otherSize = a.toBuilder().size(48, 32).seed(5).build();
@@ -210,15 +215,17 @@ class StepBatchTest {
     List<GenerationRequest> mixed = List.of(a, otherSize, edit, b, otherCuts, lockstep);
     assertEquals(List.of(List.of(0, 3), List.of(1), List.of(2), List.of(4), List.of(5)), StepBatch.plan(pipeline, mixed, 4));
     assertEquals(List.of(List.of(0), List.of(1), List.of(2), List.of(3), List.of(4), List.of(5)), StepBatch.plan(pipeline, mixed, 1));
-    List<StepBatch.Outcome> out = StepBatch.runAll(pipeline, mixed, 4);
-    for (int i = 0; i < mixed.size(); i++) {
-      assertArrayEquals(alone(mixed.get(i), iterations).result().image().toFloats(), out.get(i).get().image().toFloats(), "request " + i);
+    // Run (the edit and lockstep requests, slow to compile, are left to the plan above): a and b batch, the others run alone.
+    List<GenerationRequest> some = List.of(a, otherSize, b, otherCuts);
+    List<StepBatch.Outcome> out = StepBatch.runAll(pipeline, some, 4);
+    for (int i = 0; i < some.size(); i++) {
+      assertArrayEquals(alone(some.get(i), iterations).result().image().toFloats(), out.get(i).get().image().toFloats(), "request " + i);
     }
   }
 
   @Test
   void theServiceBatchesWaitingCompatibleJobsUpToMaxBatch() throws Exception {
-    int iterations = 3;
+    int iterations = ITERATIONS;
     List<GenerationRequest> rs = new ArrayList<>(requests(iterations));
     rs.add(rs.get(0).toBuilder().seed(11).build());
     GenerationRequest otherSize = rs.get(0).toBuilder().size(48, 32).seed(5).build();
@@ -265,5 +272,40 @@ class StepBatchTest {
       assertEquals(1, late.batchSize(), "the batch was full: the fifth compatible job ran after it");
     }
     assertThrows(IllegalArgumentException.class, () -> GenerationService.builder(pipeline).maxBatch(0));
+  }
+
+  @Test
+  void theLibraryBatchingExampleRunsAsDocumented() throws Exception {
+    GenerationRequest request = requests(ITERATIONS).get(0);
+    List<GenerationJob> seen = new ArrayList<>();
+    // ---- as in docs/library.md, "Batching" (keep the two identical) ----
+    try (GenerationService service = GenerationService.builder(pipeline).maxConcurrent(1).maxBatch(4)
+        .batchWait(Duration.ofMillis(200)) // a starting batch waits this long for company
+        .queueCapacity(64).build()) {
+      List<GenerationJob> jobs = new ArrayList<>();
+      for (long seed = 0; seed < 4; seed++) {
+        jobs.add(service.submit(request.toBuilder().seed(seed).build()));
+      }
+      for (GenerationJob job : jobs) {
+        RunResult r = job.result().join(); // the pixels of the same request run alone
+        System.out.println("seed " + r.manifest().seed() + ": in a batch of " + job.batchSize());
+      }
+      seen.addAll(jobs);
+    }
+    // ---- end of the example ----
+    for (GenerationJob job : seen) {
+      assertEquals(4, job.batchSize(), "submitted together, the four ran as one batch");
+      assertArrayEquals(alone(job.request(), ITERATIONS).result().image().toFloats(), job.result().join().image().toFloats());
+    }
+    String doc = java.nio.file.Files.readString(Path.of("..", "docs", "library.md"));
+    int section = doc.indexOf("### Batching");
+    assertTrue(section >= 0, "docs/library.md has a section 'Batching'");
+    int start = doc.indexOf("```java\n", section) + 8;
+    String block = doc.substring(start, doc.indexOf("```", start));
+    List<String> body = java.nio.file.Files.readString(Path.of("src/test/java/ai/vqclip/pipeline/StepBatchTest.java")).lines()
+        .map(String::strip).toList();
+    for (String line : block.lines().map(String::strip).filter(l -> !l.isEmpty()).toList()) {
+      assertTrue(body.contains(line), "the example line '" + line + "' of docs/library.md is in this test");
+    }
   }
 }
