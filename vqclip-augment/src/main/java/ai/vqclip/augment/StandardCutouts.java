@@ -1,9 +1,12 @@
 package ai.vqclip.augment;
 
+import ai.vqclip.core.Augmentation;
+import ai.vqclip.core.CutoutAugmentation;
+import ai.vqclip.core.GeometricAugmentation;
 import ai.vqclip.core.Tensor;
 import ai.vqclip.core.graph.Graph;
-import ai.vqclip.core.pipeline.CutoutFactory;
-import ai.vqclip.core.pipeline.CutoutSource;
+import ai.vqclip.core.CutoutFactory;
+import ai.vqclip.core.CutoutSource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -31,13 +34,38 @@ public final class StandardCutouts implements CutoutFactory {
   public static final String BORDER = "Border";
 
   @Override
-  public CutoutSource create(int count, int size, double cutPow, List<String> augmentations) {
-    List<String> codes = new ArrayList<>(augmentations);
-    boolean pooled = codes.removeIf(c -> c.equalsIgnoreCase(POOLED));
-    boolean border = codes.removeIf(c -> c.equalsIgnoreCase(BORDER));
-    Cutouts.Config config = codes.isEmpty() && !pooled
+  public CutoutSource create(int count, int size, double cutPow, List<CutoutAugmentation> augmentations) {
+    List<GeometricAugmentation> geometric = new ArrayList<>();
+    List<Augmentation> pixel = new ArrayList<>();
+    boolean pooled = false;
+    boolean border = false;
+    boolean any = false; // a stage other than the two switches: the augmented configuration (with its noise step)
+    for (CutoutAugmentation a : augmentations) {
+      if (a instanceof CutoutAugmentation.Code c) {
+        if (c.code().equalsIgnoreCase(POOLED)) {
+          pooled = true;
+        } else if (c.code().equalsIgnoreCase(BORDER)) {
+          border = true;
+        } else {
+          AugmentCodes.Parsed p = AugmentCodes.parse(c.code());
+          geometric.addAll(p.geometric());
+          pixel.addAll(p.pixel());
+          any = true;
+        }
+      } else if (a instanceof GeometricAugmentation g) {
+        geometric.add(g);
+        any = true;
+      } else if (a instanceof Augmentation p) {
+        pixel.add(p);
+        any = true;
+      } else {
+        throw new IllegalArgumentException("augmentation " + a + " (" + a.getClass().getName() + ") is neither a GeometricAugmentation, "
+            + "an Augmentation nor a code");
+      }
+    }
+    Cutouts.Config config = !any && !pooled
         ? Cutouts.Config.original(count, size, cutPow)
-        : Cutouts.Config.withAugments(count, size, cutPow, pooled, String.join(" ", codes));
+        : Cutouts.Config.withAugments(count, size, cutPow, pooled, "").withAugmentations(geometric, pixel);
     return new Source(border ? config.withPadding(Cutouts.Padding.BORDER) : config);
   }
 

@@ -4,9 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.vqclip.core.CutoutAugmentation;
 import ai.vqclip.core.Tensor;
 import ai.vqclip.core.graph.DType;
-import ai.vqclip.core.pipeline.CutoutSource;
+import ai.vqclip.core.CutoutSource;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +20,7 @@ class StandardCutoutsTest {
 
   /** Cutouts of a uniformly grey picture with strong perspective and affine warps. */
   private static double[] cutoutsOfGrey(List<String> codes) {
-    CutoutSource src = new StandardCutouts().create(16, 16, 1.0, codes);
+    CutoutSource src = new StandardCutouts().create(16, 16, 1.0, CutoutAugmentation.codes(codes));
     Map<String, Tensor> feed = new HashMap<>(src.sample(new SplittableRandom(3), W, H));
     feed.put(Cutouts.IMAGE, Tensor.filled(DType.FLOAT, new long[] {1, 3, H, W}, 0.5));
     return Ref.run(src.fragment(W, H), feed);
@@ -39,7 +40,7 @@ class StandardCutoutsTest {
   @Test
   void unknownCodesAreStillRejected() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new StandardCutouts().create(4, 8, 1.0, List.of("Af", "Borders")));
+        () -> new StandardCutouts().create(4, 8, 1.0, CutoutAugmentation.codes(List.of("Af", "Borders"))));
     assertTrue(e.getMessage().contains("Borders"), e.getMessage());
   }
 }

@@ -75,7 +75,7 @@ public class FullStep extends CompiledGraphState {
     Tensor z0 = feed.get("z");
     zShape = z0.shape();
     z = z0.toFloats();
-    optimizer = new LatentOptimizer(FullModels.request(size, cutouts).optimizer(), z.length);
+    optimizer = (LatentOptimizer) FullModels.request(size, cutouts).optimizer().start(z.length);
   }
 
   /** Forward, backward and the optimizer update, as one pipeline iteration. */

@@ -10,7 +10,7 @@ import ai.vqclip.core.pipeline.GenerationService;
 import ai.vqclip.core.pipeline.Pipeline;
 import ai.vqclip.core.pipeline.RunManifest;
 import ai.vqclip.core.pipeline.RunResult;
-import ai.vqclip.core.pipeline.StepListener;
+import ai.vqclip.core.StepListener;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Several generate runs (prompts x seeds) in one process: the models are opened once and every run
- * goes through one {@link GenerationService} ({@code --jobs} at a time), each writing its own image
+ * goes through one {@link GenerationService} ({@code --jobs} at a time, each slot advancing up to {@code --batch} runs
+ * together), each writing its own image
  * (and checkpoint when asked). Ctrl-C cancels the runs not yet started and stops the running ones
  * after their current step, writing their images and checkpoints.
  */
@@ -34,11 +35,13 @@ final class BatchRunner {
   private BatchRunner() {}
 
   /**
-   * Runs every settings (all with the same models, device and threads).
+   * Runs every settings (all with the same models, device and threads), {@code jobs} at a time,
+   * each slot advancing up to {@code batch} runs of the same step-graph shape together ({@link
+   * GenerationService.Builder#maxBatch}).
    *
    * @return 0, {@link Runner#EXIT_INTERRUPTED} when stopped by the signal, or 1 when a run failed (the others are written)
    */
-  static int run(List<RunSettings> runs, int jobs, Runner.Context ctx) {
+  static int run(List<RunSettings> runs, int jobs, int batch, Runner.Context ctx) {
     for (RunSettings s : runs) {
       InputFiles.requireWritable(Path.of(s.output()), "--output");
     }
@@ -54,7 +57,9 @@ final class BatchRunner {
       List<GenerationJob> submitted = new ArrayList<>();
       int failed = 0;
       try (StopSignal.Handlers handlers = ctx.stop().install(ctx.err());
-          GenerationService service = GenerationService.builder(pipeline).maxConcurrent(jobs).queueCapacity(runs.size()).build()) {
+          GenerationService service = GenerationService.builder(pipeline).maxConcurrent(jobs).queueCapacity(runs.size()).maxBatch(batch)
+              // The runs are submitted one after the other: a batch waits a moment for its company.
+              .batchWait(batch > 1 ? java.time.Duration.ofMillis(500) : java.time.Duration.ZERO).build()) {
         for (RunSettings raw : runs) {
           RunSettings s = RequestFactory.resolveSize(raw, models, RunOptions.defaults(raw.models().selection(), ctx.builtIn().defaults()).size());
           GenerationRequest request = RequestFactory.build(s, models, true);
@@ -75,7 +80,7 @@ final class BatchRunner {
           resolved.add(s);
           submitted.add(service.submit(request, null, ckpt, listeners));
         }
-        LOG.info("generate: {} runs, {} at a time", runs.size(), jobs);
+        LOG.info("generate: {} runs, {} at a time, batches of up to {}", runs.size(), jobs, batch);
         for (int i = 0; i < submitted.size(); i++) {
           RunSettings s = resolved.get(i);
           Path output = Path.of(s.output());
@@ -96,8 +101,9 @@ final class BatchRunner {
           }
           if (!ctx.quiet()) {
             RunManifest m = result.manifest();
-            ctx.out().printf(Locale.ROOT, "wrote %s: %dx%d, seed %d, %d iterations (%s), %.1f s%n", output, m.width(), m.height(), m.seed(),
-                m.iterationsRun(), m.stopReason(), m.elapsedMillis() / 1000.0);
+            int together = submitted.get(i).batchSize();
+            ctx.out().printf(Locale.ROOT, "wrote %s: %dx%d, seed %d, %d iterations (%s), %.1f s%s%n", output, m.width(), m.height(), m.seed(),
+                m.iterationsRun(), m.stopReason(), m.elapsedMillis() / 1000.0, together > 1 ? ", in a batch of " + together : "");
             ctx.out().flush();
           }
         }

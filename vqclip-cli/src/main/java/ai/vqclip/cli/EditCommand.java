@@ -2,7 +2,7 @@ package ai.vqclip.cli;
 
 import ai.vqclip.cli.models.ModelSelection;
 import ai.vqclip.cli.models.ModelSource;
-import ai.vqclip.core.pipeline.StepListener;
+import ai.vqclip.core.StepListener;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

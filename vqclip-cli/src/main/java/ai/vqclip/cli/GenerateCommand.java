@@ -2,7 +2,7 @@ package ai.vqclip.cli;
 
 import ai.vqclip.cli.models.ModelSelection;
 import ai.vqclip.cli.models.ModelSource;
-import ai.vqclip.core.pipeline.StepListener;
+import ai.vqclip.core.StepListener;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
         "      --clip ViT-B-32.pt --vocab bpe_simple_vocab_16e6.txt.gz",
         "  vqclip generate -p \"a red circle\" -p \"a blue square\" --seeds 0-3 --jobs 2 -o out/",
         "  vqclip generate --prompts-file prompts.txt --seeds 1,5,9-12 -o out/",
+        "  vqclip generate -p \"a red circle\" -p \"a blue square\" --seeds 0-1 --batch 4 -o out/",
         "Ctrl-C stops after the current step and writes the image and a checkpoint (resume with 'vqclip resume').",
         "Several prompts (-P, --prompts-file) or --seeds run in one process with the models loaded once; -o then names a folder",
         "and each image is PROMPT-SEED.png."})
@@ -56,6 +57,10 @@ final class GenerateCommand implements Callable<Integer> {
       + "they share the loaded models.")
   int jobs;
 
+  @Option(names = "--batch", defaultValue = "1", paramLabel = "N", description = "Advance up to N runs of the same size together in "
+      + "one batched step (default: ${DEFAULT-VALUE}); each gives the image it gives alone. Per --jobs slot.")
+  int batch;
+
   @Mixin RunOptions run;
 
   @Mixin ModelOptions models;
@@ -74,14 +79,17 @@ final class GenerateCommand implements Callable<Integer> {
     ModelSource builtIn = ModelSource.of(selection);
     Runner.Context ctx = new Runner.Context(spec.commandLine().getOut(), spec.commandLine().getErr(), run.quiet, stop, listeners, builtIn);
     if (all.size() == 1 && seedList == null) {
-      if (jobs != 1) {
-        throw new UsageException("--jobs applies to several runs (several prompts or --seeds); got one run");
+      if (jobs != 1 || batch != 1) {
+        throw new UsageException((jobs != 1 ? "--jobs" : "--batch") + " applies to several runs (several prompts or --seeds); got one run");
       }
       RunSettings s = run.settings("generate", all.get(0), null, null, null, selection, builtIn.defaults());
       return Runner.run(s, null, null, ctx);
     }
     if (jobs < 1 || jobs > 64) {
       throw new UsageException("--jobs must be in [1, 64], got " + jobs);
+    }
+    if (batch < 1 || batch > 64) {
+      throw new UsageException("--batch must be in [1, 64], got " + batch);
     }
     if (seedList != null && run.seed != null) {
       throw new UsageException("give --seed or --seeds, not both");
@@ -113,6 +121,6 @@ final class GenerateCommand implements Callable<Integer> {
       Path out = dir.resolve(names.get(k)).toAbsolutePath();
       runs.add(bases.get(promptOf.get(k)).withSeedAndOutput(seedOf.get(k), (run.overwrite ? out : OutputNames.free(out, taken)).toString()));
     }
-    return BatchRunner.run(runs, jobs, ctx);
+    return BatchRunner.run(runs, jobs, batch, ctx);
   }
 }

@@ -1,7 +1,7 @@
 package ai.vqclip.cli;
 
-import ai.vqclip.core.pipeline.StepEvent;
-import ai.vqclip.core.pipeline.StepListener;
+import ai.vqclip.core.StepEvent;
+import ai.vqclip.core.StepListener;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;

@@ -98,7 +98,7 @@ final class RequestFactory {
       throw new UsageException("--optimizer: " + e.getMessage(), e);
     }
     try {
-      new StandardCutouts().create(s.cutouts(), models.inputResolution(), s.cutPow(), s.augments()).fragment(w, h);
+      new StandardCutouts().create(s.cutouts(), models.inputResolution(), s.cutPow(), ai.vqclip.core.CutoutAugmentation.codes(s.augments())).fragment(w, h);
     } catch (IllegalArgumentException e) {
       throw new UsageException("--augments/--cutouts: " + e.getMessage(), e);
     }

@@ -59,8 +59,9 @@ final class RunOptions {
       + "nadam, amsgrad or sgd (default: ${DEFAULT-VALUE}).")
   String optimizer;
 
-  @Option(names = {"-lr", "--lr"}, defaultValue = "0.1", paramLabel = "X", description = "Learning rate (default: ${DEFAULT-VALUE}).")
-  double lr;
+  @Option(names = {"-lr", "--lr"}, paramLabel = "X", description = "Learning rate (default: the optimizer's: 0.1 for the Adam family, "
+      + "0.5 adagrad, 0.02 rmsprop, 10 sgd).")
+  Double lr;
 
   @Option(names = {"-ip", "--image-prompts"}, split = "\\|", splitSynopsisLabel = "|", paramLabel = "FILE[:W[:STOP]]", description = "Image prompts, separated by '|' "
       + "or repeated.")
@@ -148,7 +149,7 @@ final class RunOptions {
     if (!(cutPow > 0) || !Double.isFinite(cutPow)) {
       throw new UsageException("--cut-pow must be a finite number > 0, got " + cutPow);
     }
-    if (!(lr > 0) || !Double.isFinite(lr)) {
+    if (lr != null && (!(lr > 0) || !Double.isFinite(lr))) {
       throw new UsageException("--lr must be a finite number > 0, got " + lr);
     }
     if (changePromptsEvery < 0) {
@@ -192,7 +193,7 @@ final class RunOptions {
     }
     try {
       // Codes and prompt syntax are checked now, before any model is loaded.
-      new StandardCutouts().create(cutouts, 32, cutPow, augs);
+      new StandardCutouts().create(cutouts, 32, cutPow, ai.vqclip.core.CutoutAugmentation.codes(augs));
     } catch (IllegalArgumentException e) {
       throw new UsageException("--augments: " + e.getMessage(), e);
     }
@@ -201,11 +202,13 @@ final class RunOptions {
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage(), e);
     }
+    ai.vqclip.core.optim.OptimizerConfig.Kind kind;
     try {
-      ai.vqclip.core.optim.OptimizerConfig.Kind.parse(optimizer);
+      kind = ai.vqclip.core.optim.OptimizerConfig.Kind.parse(optimizer);
     } catch (IllegalArgumentException e) {
       throw new UsageException("--optimizer: " + e.getMessage(), e);
     }
+    double rate = lr != null ? lr : ai.vqclip.core.optim.OptimizerConfig.defaultLearningRate(kind);
     Path out = output != null ? output : Path.of(OutputNames.fromPrompt(prompts));
     if (!overwrite) {
       out = OutputNames.free(out, new java.util.HashSet<>());
@@ -215,7 +218,7 @@ final class RunOptions {
     int w = size != null ? size[0] : initOverride != null ? 0 : d.size();
     int h = size != null ? size[1] : initOverride != null ? 0 : d.size();
     RunSettings rs = new RunSettings(RunSettings.FORMAT, command, prompts, changePromptsEvery, w, h,
-        iterations, s, cutouts, cutPow, augs, optimizer, lr, images, noise, RunSettings.str(ModelOptions.abs(init)),
+        iterations, s, cutouts, cutPow, augs, optimizer, rate, images, noise, RunSettings.str(ModelOptions.abs(init)),
         initNoise == null ? null : initNoise.name(), initWeight, initDecay, initTarget, RunSettings.str(ModelOptions.abs(mask)), saveEvery,
         checkpoint, ModelOptions.abs(out).toString(), RunSettings.str(ModelOptions.abs(manifest)),
         RunSettings.ModelFiles.of(selection), dev, threads, edit, imagePromptsLockstep, saving);

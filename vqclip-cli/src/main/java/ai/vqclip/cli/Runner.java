@@ -12,7 +12,7 @@ import ai.vqclip.core.pipeline.GenerationRequest;
 import ai.vqclip.core.pipeline.Pipeline;
 import ai.vqclip.core.pipeline.RunManifest;
 import ai.vqclip.core.pipeline.RunResult;
-import ai.vqclip.core.pipeline.StepListener;
+import ai.vqclip.core.StepListener;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -91,10 +91,11 @@ final class Runner {
               + java.util.Arrays.toString(shape) + " (another model or size?)");
         }
         // The checkpoint was validated on its own when loaded; its optimizer state must also fit the run's optimizer.
-        long stateSize = ai.vqclip.core.optim.LatentOptimizer.stateSize(request.optimizer(), from.latent().length);
+        long stateSize = request.optimizer().start(from.latent().length).save().length;
         if (from.optimizerState().length != stateSize) {
           throw new UsageException("the checkpoint's optimizer state has " + from.optimizerState().length + " values; the run's "
-              + request.optimizer().kind() + " optimizer for " + from.latent().length + " parameters needs " + stateSize);
+              + (request.optimizer() instanceof ai.vqclip.core.optim.OptimizerConfig c ? c.kind().toString() : request.optimizer().name())
+              + " optimizer for " + from.latent().length + " parameters needs " + stateSize);
         }
         if (editedImage != null) {
           from = EditedImages.continueFrom(from, editedImage, models.generator(), models.cannotEncode(), s.width(), s.height());

@@ -128,14 +128,14 @@ class MainTest {
 
   @Test
   void everyRunCommandHasHelpWithExamples() {
-    for (String cmd : List.of("generate", "edit", "video", "resume", "tokenize", "inspect", "train-demo")) {
+    for (String cmd : List.of("generate", "edit", "video", "resume", "study", "tokenize", "inspect", "train-demo")) {
       Run r = vqclip(cmd, "--help");
       assertEquals(0, r.exit(), cmd);
       assertTrue(r.out().contains("Usage: vqclip " + cmd) && r.out().contains("Examples:") && r.out().contains("  vqclip " + cmd + " "),
           r.out());
     }
     Run top = vqclip("--help");
-    for (String cmd : List.of("generate", "edit", "video", "resume", "tokenize", "inspect", "train-demo", "demo", "selftest")) {
+    for (String cmd : List.of("generate", "edit", "video", "resume", "study", "tokenize", "inspect", "train-demo", "demo", "selftest")) {
       assertTrue(top.out().contains("  " + cmd + " ") || top.out().contains("  " + cmd + "\n"), cmd + " in " + top.out());
     }
     assertTrue(top.out().contains("Examples:"), top.out());

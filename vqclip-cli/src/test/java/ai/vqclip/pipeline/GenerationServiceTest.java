@@ -14,7 +14,7 @@ import ai.vqclip.core.pipeline.GenerationRequest;
 import ai.vqclip.core.pipeline.GenerationService;
 import ai.vqclip.core.pipeline.Pipeline;
 import ai.vqclip.core.pipeline.RunResult;
-import ai.vqclip.core.pipeline.StepEvent;
+import ai.vqclip.core.StepEvent;
 import ai.vqclip.core.prompt.PromptSchedule;
 import ai.vqclip.onnx.clip.ClipEncoder;
 import ai.vqclip.onnx.vqgan.VqganGenerator;

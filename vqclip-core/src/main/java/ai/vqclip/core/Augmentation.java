@@ -16,7 +16,7 @@ import java.util.random.RandomGenerator;
  * generator, whose keys (prefixed by the same {@code inputPrefix}) feed exactly those inputs.
  * Implementations are immutable and draw from {@code rng} in a fixed, documented order.
  */
-public interface Augmentation {
+public interface Augmentation extends CutoutAugmentation {
   /**
    * Appends the augmentation to {@code b}: declares its float32 parameter inputs {@code
    * inputPrefix + key} for every key that {@link #sample} returns and returns the augmented

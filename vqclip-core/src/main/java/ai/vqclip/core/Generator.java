@@ -38,6 +38,29 @@ public interface Generator extends AutoCloseable {
   Graph synthesisFragment(int width, int height);
 
   /**
+   * Whether {@link #synthesisFragment(int, int, int)} takes batches larger than 1 (batched steps
+   * of several runs, {@link ai.vqclip.core.pipeline.StepBatch}). The default is false.
+   */
+  default boolean supportsBatchedSynthesis() {
+    return false;
+  }
+
+  /**
+   * The synthesis of {@code batch} latents at once: {@link #LATENT} [batch, C, h, w] to {@link
+   * #IMAGE} [batch, 3, H, W], each image exactly what {@link #synthesisFragment(int, int)} makes of
+   * its own latent (the same ops per image, so the same pixels where the runtime's kernels work per
+   * image). The default supports batch 1 only.
+   *
+   * @throws UnsupportedOperationException for batch > 1 when {@link #supportsBatchedSynthesis()} is false
+   */
+  default Graph synthesisFragment(int batch, int width, int height) {
+    if (batch == 1) {
+      return synthesisFragment(width, height);
+    }
+    throw new UnsupportedOperationException(getClass().getName() + " does not synthesize batches (batch " + batch + " asked)");
+  }
+
+  /**
    * Name scopes of nodes in {@link #synthesisFragment} (for that size) whose activations are large
    * and cheap to recompute: a memory-saving step recomputes each in the backward pass instead of
    * keeping its activations ({@link ai.vqclip.core.autodiff.GradientRequest#recompute()}). The
@@ -55,6 +78,23 @@ public interface Generator extends AutoCloseable {
 
   /** The image [1, 3, H, W] in [0, 1] of a latent. */
   Tensor decode(Tensor latent);
+
+  /**
+   * The image of a latent for an output of {@code width} x {@code height}: what the pipeline calls
+   * for a run's final image. Override it when the latent alone does not fix the size (a generator
+   * that renders one latent at several sizes); the default decodes and checks the size.
+   *
+   * @throws IllegalStateException when {@link #decode(Tensor)} returns another size
+   */
+  default Tensor decode(Tensor latent, int width, int height) {
+    Tensor image = decode(latent);
+    long[] s = image.shape();
+    if (s.length != 4 || s[2] != height || s[3] != width) {
+      throw new IllegalStateException(getClass().getSimpleName() + ".decode gave an image of shape " + java.util.Arrays.toString(s)
+          + " for a " + width + "x" + height + " run; override decode(latent, width, height) for a generator whose latent does not fix its size");
+    }
+    return image;
+  }
 
   /**
    * Per-channel lower and upper bounds of the latent, each [1, C, 1, 1]: the optimizer clamps z to

@@ -18,7 +18,7 @@ import java.util.random.RandomGenerator;
  * order the augmentations are listed; implementations are immutable and draw from {@code rng} in
  * a fixed, documented order.
  */
-public interface GeometricAugmentation {
+public interface GeometricAugmentation extends CutoutAugmentation {
   /**
    * Draws one homography per cutout: {@code cutn} arrays of 9 doubles (row-major), mapping output
    * pixel coordinates to source pixel coordinates of a cutout of side {@code size}.

@@ -88,7 +88,12 @@ public final class SphericalDistance {
     return weighted(b, rowwise(b, u, v), weight, stop);
   }
 
-  private static Value weighted(GraphBuilder b, Value d, Value weight, Value stop) {
+  /**
+   * The weighted loss of distances {@code d} (any shape): {@code |w| * mean(sign(w) * d)}, with the
+   * gradient through {@code max(sign(w) * d, stop)} (METHOD.md B.6). Used with every {@link
+   * ai.vqclip.core.PromptLoss}.
+   */
+  public static Value weighted(GraphBuilder b, Value d, Value weight, Value stop) {
     Value sign = b.op("Sign").in(weight).out();
     Value signed = b.mul(d, sign);
     Value stopped = b.op("Max").in(signed, stop).out();

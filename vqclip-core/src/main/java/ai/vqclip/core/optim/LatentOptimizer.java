@@ -19,9 +19,10 @@ import org.nd4j.linalg.learning.config.Sgd;
  * Applies an optimizer's updates to a flat float32 parameter vector (the latent), through ND4J's
  * updaters. Its whole state (moment estimates and the step count) can be saved and restored, so a
  * resumed run continues bit for bit. Call order: {@link #step} once per iteration with that
- * iteration's gradient; {@link #state}/{@link #restore} around checkpoints. Not thread-safe.
+ * iteration's gradient; {@link #state}/{@link #restore} around checkpoints. Not thread-safe. This is
+ * the {@link ai.vqclip.core.Optimizer.State} of the built-in optimizers ({@link OptimizerConfig#start}).
  */
-public final class LatentOptimizer {
+public final class LatentOptimizer implements ai.vqclip.core.Optimizer.State {
   private final int size;
   private OptimizerConfig config;
   private final INDArray stateView;
@@ -72,6 +73,7 @@ public final class LatentOptimizer {
   }
 
   /** Steps taken so far. */
+  @Override
   public int steps() {
     return steps;
   }
@@ -116,6 +118,27 @@ public final class LatentOptimizer {
     steps++;
   }
 
+  /**
+   * One update at learning rate {@code learningRate} (kept for the next steps). A rate of 0 (a
+   * schedule that pauses) counts the step but changes neither the parameters nor the moments.
+   */
+  @Override
+  public void step(float[] params, float[] grad, double learningRate) {
+    if (learningRate == 0) {
+      steps++;
+      return;
+    }
+    if (learningRate != config.learningRate()) {
+      setLearningRate(learningRate);
+    }
+    step(params, grad);
+  }
+
+  @Override
+  public float[] save() {
+    return state();
+  }
+
   /** The updater state (moments), a copy. */
   public float[] state() {
     return stateView.data().asFloat();
@@ -126,6 +149,7 @@ public final class LatentOptimizer {
    *
    * @throws IllegalArgumentException when the state does not belong to this optimizer's kind and size
    */
+  @Override
   public void restore(float[] state, int stepCount) {
     float[] now = stateView.data().asFloat();
     if (state.length != now.length) {

@@ -14,7 +14,8 @@ import java.util.Objects;
  * @param epsilon denominator guard (> 0)
  * @param weightDecay decoupled weight decay for {@link Kind#ADAMW} (>= 0; 0 for the others)
  */
-public record OptimizerConfig(Kind kind, double learningRate, double beta1, double beta2, double epsilon, double weightDecay) {
+public record OptimizerConfig(Kind kind, double learningRate, double beta1, double beta2, double epsilon, double weightDecay)
+    implements ai.vqclip.core.Optimizer {
   /** Update rules. */
   public enum Kind {
     ADAM,
@@ -73,6 +74,38 @@ public record OptimizerConfig(Kind kind, double learningRate, double beta1, doub
       case ADAMW -> new OptimizerConfig(kind, learningRate, 0.9, 0.999, 1e-8, 0.01);
       default -> new OptimizerConfig(kind, learningRate, 0.9, 0.999, 1e-8, 0);
     };
+  }
+
+  /**
+   * The default learning rate of a kind, in latent units: 0.1 for the Adam family (VQGAN-CLIP's
+   * usual rate; their first step moves each value by about the rate), 0.5 for Adagrad (whose steps
+   * shrink as squared gradients accumulate), 0.02 for RMSProp (its first step is about 4.5 times the
+   * rate with decay 0.95) and 10 for SGD, whose step is the rate times the raw gradient: CLIP-loss
+   * gradients per latent value are around 1e-3 to 1e-2, so at Adam's 0.1 SGD barely moves.
+   * docs/optimizers.md compares them on the demo models.
+   */
+  public static double defaultLearningRate(Kind kind) {
+    return switch (kind) {
+      case SGD -> 10;
+      case ADAGRAD -> 0.5;
+      case RMSPROP -> 0.02;
+      default -> 0.1;
+    };
+  }
+
+  /** A kind with its default settings and {@link #defaultLearningRate default learning rate}. */
+  public static OptimizerConfig of(Kind kind) {
+    return of(kind, defaultLearningRate(kind));
+  }
+
+  @Override
+  public LatentOptimizer start(int size) {
+    return new LatentOptimizer(this, size);
+  }
+
+  @Override
+  public String name() {
+    return kind.name().toLowerCase(Locale.ROOT) + "@" + learningRate;
   }
 
   /** Adam, the default. */

@@ -28,6 +28,8 @@ import java.util.Objects;
  * @param bestLoss best total loss so far (plateau detection)
  * @param bestIteration iteration of the best loss
  * @param request a description of the request, for people and tools (not read back)
+ * @param scheduleState the learning-rate schedule's state ({@link ai.vqclip.core.LearningRateSchedule.Run#save()}),
+ *     at most {@link ai.vqclip.core.LearningRateSchedule#MAX_STATE} values, none NaN; empty for a stateless one
  */
 public record Checkpoint(
     int iteration,
@@ -38,7 +40,8 @@ public record Checkpoint(
     int optimizerSteps,
     double bestLoss,
     int bestIteration,
-    String request) {
+    String request,
+    double[] scheduleState) {
   /** Format version written in the file. */
   public static final int FORMAT = 1;
 
@@ -66,6 +69,17 @@ public record Checkpoint(
    */
   public Checkpoint {
     Objects.requireNonNull(latentShape, "latentShape");
+    Objects.requireNonNull(scheduleState, "scheduleState");
+    scheduleState = scheduleState.clone();
+    if (scheduleState.length > ai.vqclip.core.LearningRateSchedule.MAX_STATE) {
+      throw new IllegalArgumentException("checkpoint scheduleState has " + scheduleState.length + " values; at most "
+          + ai.vqclip.core.LearningRateSchedule.MAX_STATE + " are allowed");
+    }
+    for (int i = 0; i < scheduleState.length; i++) {
+      if (Double.isNaN(scheduleState[i])) {
+        throw new IllegalArgumentException("checkpoint scheduleState[" + i + "] is NaN");
+      }
+    }
     Objects.requireNonNull(latent, "latent");
     Objects.requireNonNull(latentInit, "latentInit");
     Objects.requireNonNull(optimizerState, "optimizerState");
@@ -110,6 +124,17 @@ public record Checkpoint(
     }
   }
 
+  /** A checkpoint of a run whose learning-rate schedule keeps no state. */
+  public Checkpoint(int iteration, long[] latentShape, float[] latent, float[] latentInit, float[] optimizerState, int optimizerSteps,
+      double bestLoss, int bestIteration, String request) {
+    this(iteration, latentShape, latent, latentInit, optimizerState, optimizerSteps, bestLoss, bestIteration, request, new double[0]);
+  }
+
+  @Override
+  public double[] scheduleState() {
+    return scheduleState.clone();
+  }
+
   private static void requireFinite(String field, float[] v) {
     for (int i = 0; i < v.length; i++) {
       if (!Float.isFinite(v[i])) {
@@ -140,7 +165,7 @@ public record Checkpoint(
 
   /** The same state with another latent (continue from an edited image's encoding). */
   public Checkpoint withLatent(float[] z) {
-    return new Checkpoint(iteration, latentShape, z, latentInit, optimizerState, optimizerSteps, bestLoss, bestIteration, request);
+    return new Checkpoint(iteration, latentShape, z, latentInit, optimizerState, optimizerSteps, bestLoss, bestIteration, request, scheduleState);
   }
 
   /** Writes the checkpoint atomically (a temporary file in the same folder, then a rename). */
@@ -156,6 +181,11 @@ public record Checkpoint(
     o.put("bestLoss", Double.toString(bestLoss));
     o.put("bestIteration", bestIteration);
     o.put("request", request);
+    if (scheduleState.length > 0) {
+      ByteBuffer b = ByteBuffer.allocate(scheduleState.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+      b.asDoubleBuffer().put(scheduleState);
+      o.put("scheduleState", Base64.getEncoder().encodeToString(b.array()));
+    }
     Path abs = path.toAbsolutePath();
     try {
       Path dir = abs.getParent();
@@ -209,7 +239,8 @@ public record Checkpoint(
         throw new IllegalArgumentException("field 'bestLoss' is missing");
       }
       return new Checkpoint(intField(o, "iteration"), shape, decode(o, "latent"), decode(o, "latentInit"), decode(o, "optimizerState"),
-          intField(o, "optimizerSteps"), Double.parseDouble(best.asText()), intField(o, "bestIteration"), o.path("request").asText(""));
+          intField(o, "optimizerSteps"), Double.parseDouble(best.asText()), intField(o, "bestIteration"), o.path("request").asText(""),
+          doubles(o, "scheduleState"));
     } catch (IOException | RuntimeException e) {
       if (e instanceof ModelLoadException m) {
         throw m;
@@ -230,6 +261,25 @@ public record Checkpoint(
     ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     b.asFloatBuffer().put(v);
     return Base64.getEncoder().encodeToString(b.array());
+  }
+
+  /** An optional field of base64 little-endian doubles (absent: empty). */
+  private static double[] doubles(JsonNode o, String field) {
+    if (o.get(field) == null) {
+      return new double[0];
+    }
+    float[] asFloats = decode(o, field); // base64 and a multiple of 4 bytes checked there
+    if (asFloats.length % 2 != 0) {
+      throw new IllegalArgumentException("field '" + field + "' has " + asFloats.length * 4 + " bytes, not a double array");
+    }
+    if (asFloats.length / 2 > ai.vqclip.core.LearningRateSchedule.MAX_STATE) {
+      throw new IllegalArgumentException("field '" + field + "' has " + asFloats.length / 2 + " values; at most "
+          + ai.vqclip.core.LearningRateSchedule.MAX_STATE + " are allowed");
+    }
+    byte[] bytes = Base64.getDecoder().decode(o.get(field).asText());
+    double[] v = new double[bytes.length / 8];
+    ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(v);
+    return v;
   }
 
   private static float[] decode(JsonNode o, String field) {
@@ -256,7 +306,7 @@ public record Checkpoint(
     return o instanceof Checkpoint c && c.iteration == iteration && Arrays.equals(c.latentShape, latentShape)
         && Arrays.equals(c.latent, latent) && Arrays.equals(c.latentInit, latentInit) && Arrays.equals(c.optimizerState, optimizerState)
         && c.optimizerSteps == optimizerSteps && Double.compare(c.bestLoss, bestLoss) == 0 && c.bestIteration == bestIteration
-        && Objects.equals(c.request, request);
+        && Objects.equals(c.request, request) && Arrays.equals(c.scheduleState, scheduleState);
   }
 
   @Override

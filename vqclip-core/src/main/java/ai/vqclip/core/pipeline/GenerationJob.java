@@ -1,5 +1,6 @@
 package ai.vqclip.core.pipeline;
 
+import ai.vqclip.core.StepEvent;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -44,6 +45,7 @@ public final class GenerationJob {
   private volatile boolean cancelRequested;
   private volatile StepEvent last;
   private volatile Runnable onCancelQueued = () -> {};
+  private volatile int batchSize;
 
   GenerationJob(long id, GenerationRequest request) {
     this.id = id;
@@ -74,6 +76,14 @@ public final class GenerationJob {
   /** The state now. */
   public State state() {
     return state.get();
+  }
+
+  /**
+   * How many jobs started together in this job's batched step ({@link
+   * GenerationService.Builder#maxBatch}): 1 when it runs alone, 0 before it starts.
+   */
+  public int batchSize() {
+    return batchSize;
   }
 
   /** The latest step event, or null before the first step. */
@@ -122,6 +132,10 @@ public final class GenerationJob {
 
   void onCancelQueued(Runnable r) {
     onCancelQueued = r;
+  }
+
+  void batchSize(int n) {
+    batchSize = n;
   }
 
   /** Moves QUEUED to RUNNING; false when it was cancelled first. */

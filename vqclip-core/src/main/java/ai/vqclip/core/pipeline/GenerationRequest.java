@@ -1,7 +1,11 @@
 package ai.vqclip.core.pipeline;
 
+import ai.vqclip.core.CutoutAugmentation;
+import ai.vqclip.core.LearningRateSchedule;
+import ai.vqclip.core.Optimizer;
 import ai.vqclip.core.Tensor;
 import ai.vqclip.core.optim.OptimizerConfig;
+import ai.vqclip.core.optim.Schedules;
 import ai.vqclip.core.prompt.PromptSchedule;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,12 +22,14 @@ import java.util.Objects;
  * @param noisePrompts noise prompts
  * @param seed drives every random choice of the run
  * @param iterations optimizer steps, in [1, 1000000]
- * @param optimizer the optimizer
- * @param learningRateDrops learning-rate changes at given iterations, in increasing order
+ * @param optimizer the optimizer (built-in: an {@link OptimizerConfig}; or a user {@link Optimizer})
+ * @param schedule how the learning rate changes from the optimizer's base rate (learning-rate drops
+ *     included)
  * @param plateau stop early when the loss stops improving, or null
  * @param cutouts cutouts per step, in [1, 1024]
  * @param cutPow crop-size exponent (> 0)
- * @param augmentations augmentation codes (empty: plain crops)
+ * @param augmentations augmentation stages: objects, or {@link CutoutAugmentation.Code codes} of
+ *     built-in ones (empty: plain crops)
  * @param regularization latent regularizer
  * @param tvWeight total-variation weight on the image (>= 0)
  * @param init how the latent starts
@@ -42,12 +48,12 @@ public record GenerationRequest(
     List<NoisePrompt> noisePrompts,
     long seed,
     int iterations,
-    OptimizerConfig optimizer,
-    List<LearningRateDrop> learningRateDrops,
+    Optimizer optimizer,
+    LearningRateSchedule schedule,
     PlateauStop plateau,
     int cutouts,
     double cutPow,
-    List<String> augmentations,
+    List<CutoutAugmentation> augmentations,
     Regularization regularization,
     double tvWeight,
     Init init,
@@ -55,18 +61,6 @@ public record GenerationRequest(
     int saveEvery,
     EditDirection edit,
     boolean imagePromptsLockstep) {
-
-  /** Sets the learning rate to {@code learningRate} from iteration {@code at} on. */
-  public record LearningRateDrop(int at, double learningRate) {
-    public LearningRateDrop {
-      if (at < 0) {
-        throw new IllegalArgumentException("learning-rate drop iteration must be >= 0, got " + at);
-      }
-      if (!(learningRate > 0) || !Double.isFinite(learningRate)) {
-        throw new IllegalArgumentException("learning rate must be a finite number > 0, got " + learningRate);
-      }
-    }
-  }
 
   /**
    * Stop when the best loss has not improved by more than {@code minDelta} for {@code patience}
@@ -94,19 +88,18 @@ public record GenerationRequest(
       throw new IllegalArgumentException("iterations must be in [1, 1000000], got " + iterations);
     }
     Objects.requireNonNull(optimizer, "optimizer");
-    learningRateDrops = List.copyOf(learningRateDrops);
-    for (int i = 1; i < learningRateDrops.size(); i++) {
-      if (learningRateDrops.get(i).at() <= learningRateDrops.get(i - 1).at()) {
-        throw new IllegalArgumentException("learning-rate drops must be in increasing iteration order, got " + learningRateDrops);
-      }
+    if (!(optimizer.learningRate() > 0) || !Double.isFinite(optimizer.learningRate())) {
+      throw new IllegalArgumentException("optimizer " + optimizer.name() + ": learning rate must be a finite number > 0, got "
+          + optimizer.learningRate());
     }
+    Objects.requireNonNull(schedule, "schedule");
     if (cutouts < 1 || cutouts > 1024) {
       throw new IllegalArgumentException("cutouts must be in [1, 1024], got " + cutouts);
     }
     if (!(cutPow > 0) || !Double.isFinite(cutPow)) {
       throw new IllegalArgumentException("cut_pow must be a finite number > 0, got " + cutPow);
     }
-    augmentations = List.copyOf(augmentations);
+    augmentations = List.copyOf(augmentations); // also refuses null elements
     Objects.requireNonNull(regularization, "regularization");
     if (!(tvWeight >= 0) || !Double.isFinite(tvWeight)) {
       throw new IllegalArgumentException("tv weight must be a finite number >= 0, got " + tvWeight);
@@ -158,7 +151,7 @@ public record GenerationRequest(
     b.seed = seed;
     b.iterations = iterations;
     b.optimizer = optimizer;
-    b.learningRateDrops = new ArrayList<>(learningRateDrops);
+    b.schedule = schedule;
     b.plateau = plateau;
     b.cutouts = cutouts;
     b.cutPow = cutPow;
@@ -182,12 +175,13 @@ public record GenerationRequest(
     private List<NoisePrompt> noisePrompts = new ArrayList<>();
     private long seed;
     private int iterations = 300;
-    private OptimizerConfig optimizer = OptimizerConfig.adam(0.1);
-    private List<LearningRateDrop> learningRateDrops = new ArrayList<>();
+    private Optimizer optimizer = OptimizerConfig.adam(0.1);
+    private LearningRateSchedule schedule = Schedules.constant();
+    private final List<Schedules.Drop> drops = new ArrayList<>();
     private PlateauStop plateau;
     private int cutouts = 32;
     private double cutPow = 1.0;
-    private List<String> augmentations = new ArrayList<>();
+    private List<CutoutAugmentation> augmentations = new ArrayList<>();
     private Regularization regularization = Regularization.none();
     private double tvWeight;
     private Init init = new Init.RandomCodes();
@@ -239,15 +233,21 @@ public record GenerationRequest(
       return this;
     }
 
-    /** The optimizer. */
-    public Builder optimizer(OptimizerConfig o) {
+    /** The optimizer: a built-in {@link OptimizerConfig} (e.g. {@code OptimizerConfig.of(Kind.SGD)}) or your own. */
+    public Builder optimizer(Optimizer o) {
       optimizer = o;
       return this;
     }
 
-    /** Adds a learning-rate drop. */
+    /** The learning-rate schedule (default constant); see {@link Schedules}. */
+    public Builder schedule(LearningRateSchedule s) {
+      schedule = s;
+      return this;
+    }
+
+    /** Adds a learning-rate drop: from iteration {@code at} on the rate is {@code lr} (applied before {@link #schedule}). */
     public Builder learningRateDrop(int at, double lr) {
-      learningRateDrops.add(new LearningRateDrop(at, lr));
+      drops.add(new Schedules.Drop(at, lr));
       return this;
     }
 
@@ -269,9 +269,16 @@ public record GenerationRequest(
       return this;
     }
 
-    /** Augmentation codes. */
-    public Builder augmentations(List<String> a) {
-      augmentations = new ArrayList<>(a);
+    /** Augmentations by code, e.g. {@code ["Af", "Pe", "Ji", "Er"]}, replacing any set before. */
+    public Builder augmentations(List<String> codes) {
+      augmentations = new ArrayList<>();
+      codes.forEach(c -> augmentations.add(CutoutAugmentation.code(c)));
+      return this;
+    }
+
+    /** Appends augmentation stages: your own {@code Augmentation}s or {@code GeometricAugmentation}s, or codes. */
+    public Builder augment(CutoutAugmentation... stages) {
+      augmentations.addAll(java.util.Arrays.asList(stages));
       return this;
     }
 
@@ -319,7 +326,11 @@ public record GenerationRequest(
 
     /** Validates and builds. */
     public GenerationRequest build() {
-      return new GenerationRequest(width, height, prompts, imagePrompts, noisePrompts, seed, iterations, optimizer, learningRateDrops,
+      LearningRateSchedule s = schedule;
+      if (!drops.isEmpty()) {
+        s = s instanceof Schedules.Constant ? Schedules.drops(drops) : Schedules.drops(drops).then(s);
+      }
+      return new GenerationRequest(width, height, prompts, imagePrompts, noisePrompts, seed, iterations, optimizer, s,
           plateau, cutouts, cutPow, augmentations, regularization, tvWeight, init, mask, saveEvery, edit,
           imagePromptsLockstep);
     }

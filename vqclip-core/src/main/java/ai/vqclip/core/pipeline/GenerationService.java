@@ -1,5 +1,6 @@
 package ai.vqclip.core.pipeline;
 
+import ai.vqclip.core.StepListener;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -32,11 +33,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * service is closed. {@link #close()} drains: no new jobs, and it returns when every accepted job
  * has ended; {@link #closeNow()} cancels them first (running ones stop at their next step and keep
  * their last image). The service's threads are daemon threads named {@code vqclip-generate-N}.
+ *
+ * <p>With {@link Builder#maxBatch} above 1, a run slot advances several waiting jobs of the same
+ * step-graph shape together, one ONNX Runtime call per iteration for all ({@link StepBatch}); each
+ * keeps its own progress and cancellation, and its pixels stay bit-identical to the request run
+ * alone.
  */
 public final class GenerationService implements AutoCloseable {
   private final Pipeline pipeline;
   private final int maxConcurrent;
   private final int queueCapacity;
+  private final int maxBatch;
+  private final long batchWaitNanos;
+  /** Notified on every submit, for batches waiting for more jobs ({@link Builder#batchWait}). */
+  private final Object arrivals = new Object();
   private final ThreadPoolExecutor executor;
   private final Set<GenerationJob> active = ConcurrentHashMap.newKeySet();
   private final AtomicLong ids = new AtomicLong();
@@ -48,6 +58,8 @@ public final class GenerationService implements AutoCloseable {
     this.pipeline = b.pipeline;
     this.maxConcurrent = b.maxConcurrent;
     this.queueCapacity = b.queueCapacity;
+    this.maxBatch = b.maxBatch;
+    this.batchWaitNanos = b.batchWait.toNanos();
     AtomicInteger n = new AtomicInteger();
     ThreadFactory tf = r -> {
       Thread t = new Thread(() -> {
@@ -92,7 +104,7 @@ public final class GenerationService implements AutoCloseable {
     Objects.requireNonNull(checkpoints, "checkpoints");
     List<StepListener> ls = List.copyOf(listeners);
     GenerationJob job = new GenerationJob(ids.incrementAndGet(), request);
-    Runnable task = () -> execute(job, resumeFrom, checkpoints, ls);
+    Task task = new Task(job, resumeFrom, checkpoints, ls);
     job.onCancelQueued(() -> {
       executor.remove(task);
       active.remove(job);
@@ -104,6 +116,9 @@ public final class GenerationService implements AutoCloseable {
       active.add(job);
       try {
         executor.execute(task);
+        synchronized (arrivals) {
+          arrivals.notifyAll(); // a batch waiting for company looks again
+        }
       } catch (RejectedExecutionException e) {
         active.remove(job);
         throw new RejectedExecutionException("generation queue is full: " + maxConcurrent + " runs running and " + queueCapacity
@@ -113,11 +128,121 @@ public final class GenerationService implements AutoCloseable {
     return job;
   }
 
+  /** A queued job and how to run it. */
+  private final class Task implements Runnable {
+    final GenerationJob job;
+    final Checkpoint resumeFrom;
+    final Pipeline.CheckpointSettings checkpoints;
+    final List<StepListener> listeners;
+
+    Task(GenerationJob job, Checkpoint resumeFrom, Pipeline.CheckpointSettings checkpoints, List<StepListener> listeners) {
+      this.job = job;
+      this.resumeFrom = resumeFrom;
+      this.checkpoints = checkpoints;
+      this.listeners = listeners;
+    }
+
+    @Override
+    public void run() {
+      if (maxBatch > 1 && StepBatch.whyNotBatchable(pipeline, job.request()) == null) {
+        executeBatch(this);
+      } else {
+        execute(job, resumeFrom, checkpoints, listeners);
+      }
+    }
+
+    StepBatch.Member member() {
+      List<StepListener> all = new ArrayList<>(listeners.size() + 1);
+      all.add(job::step);
+      all.addAll(listeners);
+      return new StepBatch.Member(job.request(), resumeFrom, checkpoints, all, job::isCancelRequested, (r, t) -> {
+        try {
+          if (t != null) {
+            job.fail(t);
+          } else {
+            job.succeed(r);
+          }
+        } finally {
+          active.remove(job);
+        }
+      });
+    }
+  }
+
+  /**
+   * Runs {@code lead} together with the waiting jobs that can share its batched step graph (oldest
+   * first, up to {@code maxBatch}); jobs taken from the queue this way run now, in this batch.
+   */
+  private void executeBatch(Task lead) {
+    List<Task> batch = new ArrayList<>();
+    try {
+      if (!lead.job.start()) {
+        active.remove(lead.job);
+        return; // cancelled while queued
+      }
+      batch.add(lead);
+      long deadline = System.nanoTime() + batchWaitNanos;
+      while (true) {
+        gather(lead, batch);
+        long left = deadline - System.nanoTime();
+        if (batch.size() >= maxBatch || left <= 0 || closed) {
+          break;
+        }
+        try {
+          synchronized (arrivals) {
+            arrivals.wait(Math.max(1, left / 1_000_000)); // woken by the next submit
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt(); // the batch starts now and stops at its first step boundary
+          break;
+        }
+      }
+      List<StepBatch.Member> members = new ArrayList<>();
+      for (Task t : batch) {
+        t.job.batchSize(batch.size());
+        members.add(t.member());
+      }
+      // Each member's callback completes its job as it leaves the batch.
+      StepBatch.run(pipeline, members);
+    } catch (Throwable t) {
+      for (Task k : batch) {
+        if (!k.job.result().isDone()) {
+          k.job.fail(t);
+        }
+        active.remove(k.job);
+      }
+      if (t instanceof Error e && !(t instanceof OutOfMemoryError)) {
+        throw e;
+      }
+    } finally {
+      active.remove(lead.job);
+      Thread.interrupted(); // a run's interrupt must not leak into the next job on this thread
+    }
+  }
+
+  /** Moves waiting jobs that can join {@code lead}'s batch from the queue into {@code batch}, oldest first. */
+  private void gather(Task lead, List<Task> batch) {
+    for (Runnable r : executor.getQueue().toArray(new Runnable[0])) {
+      if (batch.size() >= maxBatch) {
+        return;
+      }
+      if (r instanceof Task t && StepBatch.whyNotBatchable(pipeline, t.job.request()) == null
+          && StepBatch.whyNotTogether(lead.job.request(), t.job.request()) == null && executor.remove(t)) {
+        if (t.job.start()) {
+          batch.add(t);
+        } else {
+          active.remove(t.job); // cancelled between the queue and here
+        }
+      }
+    }
+  }
+
   private void execute(GenerationJob job, Checkpoint resumeFrom, Pipeline.CheckpointSettings checkpoints, List<StepListener> listeners) {
     try {
       if (!job.start()) {
         return; // cancelled while queued
       }
+      job.batchSize(1);
       List<StepListener> all = new ArrayList<>(listeners.size() + 1);
       all.add(job::step);
       all.addAll(listeners);
@@ -139,6 +264,11 @@ public final class GenerationService implements AutoCloseable {
   /** Runs at most this many at once. */
   public int maxConcurrent() {
     return maxConcurrent;
+  }
+
+  /** Advances at most this many waiting jobs together in one batched step ({@link Builder#maxBatch}). */
+  public int maxBatch() {
+    return maxBatch;
   }
 
   /** Jobs accepted and not yet ended (queued or running). */
@@ -198,6 +328,8 @@ public final class GenerationService implements AutoCloseable {
     private final Pipeline pipeline;
     private int maxConcurrent = 1;
     private int queueCapacity = 64;
+    private int maxBatch = 1;
+    private java.time.Duration batchWait = java.time.Duration.ZERO;
 
     private Builder(Pipeline pipeline) {
       this.pipeline = Objects.requireNonNull(pipeline, "pipeline");
@@ -222,6 +354,37 @@ public final class GenerationService implements AutoCloseable {
         throw new IllegalArgumentException("queueCapacity must be in [0, 1000000], got " + n);
       }
       queueCapacity = n;
+      return this;
+    }
+
+    /**
+     * How many jobs one run slot may advance together (default 1: no batching). When a slot frees
+     * up, the job it takes also takes up to {@code n - 1} of the waiting jobs that share its
+     * step-graph shape (same size, cutouts, cut_pow and augmentations; {@link StepBatch}), oldest
+     * first, and runs them in one batched step graph: one ONNX Runtime call per iteration for all.
+     * Each job keeps its own seed, prompts, optimizer state, progress and cancellation, and its
+     * pixels are bit-identical to the same request run alone. Jobs that cannot batch (from/to
+     * edits, lockstep image prompts, pipelines with user loss terms, generators without batched
+     * synthesis) run alone. A batch holds the activations of all its runs at once.
+     */
+    public Builder maxBatch(int n) {
+      StepBatch.checkMaxBatch(n);
+      maxBatch = n;
+      return this;
+    }
+
+    /**
+     * How long a job that starts with room left in its batch waits for compatible jobs to arrive
+     * (default 0: it takes what is waiting and starts). Only with {@link #maxBatch} above 1; at most
+     * a minute. Worth a few hundred milliseconds when requests come in bursts, as from a web front
+     * end or a command submitting many runs one after the other.
+     */
+    public Builder batchWait(java.time.Duration d) {
+      Objects.requireNonNull(d, "batchWait");
+      if (d.isNegative() || d.compareTo(java.time.Duration.ofMinutes(1)) > 0) {
+        throw new IllegalArgumentException("batchWait must be in [0, 1 minute], got " + d);
+      }
+      batchWait = d;
       return this;
     }
 

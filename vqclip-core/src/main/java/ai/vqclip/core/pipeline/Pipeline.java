@@ -1,5 +1,10 @@
 package ai.vqclip.core.pipeline;
 
+import ai.vqclip.core.StepEvent;
+import ai.vqclip.core.StepListener;
+import ai.vqclip.core.CutoutSource;
+import ai.vqclip.core.CutoutFactory;
+import ai.vqclip.core.Loss;
 import ai.vqclip.core.Encoder;
 import ai.vqclip.core.Generator;
 import ai.vqclip.core.Tensor;
@@ -15,10 +20,13 @@ import ai.vqclip.core.graph.Graph;
 import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.Shape;
 import ai.vqclip.core.graph.Value;
-import ai.vqclip.core.loss.LatentRegularization;
+import ai.vqclip.core.PromptLoss;
+import ai.vqclip.core.loss.PromptLosses;
+import ai.vqclip.core.loss.RegularizationLoss;
 import ai.vqclip.core.loss.SphericalDistance;
-import ai.vqclip.core.loss.TotalVariation;
-import ai.vqclip.core.optim.LatentOptimizer;
+import ai.vqclip.core.loss.TotalVariationLoss;
+import ai.vqclip.core.LearningRateSchedule;
+import ai.vqclip.core.Optimizer;
 import ai.vqclip.core.prompt.Prompt;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,6 +65,11 @@ import org.slf4j.LoggerFactory;
  * session ({@link SharedExecutables}), so N concurrent runs hold the weights once. Results do not
  * depend on what else runs: a run is bit-identical to the same request run alone.
  *
+ * <p><b>Code map.</b> This class holds the models and settings and the public API; its jobs are in
+ * package-private classes: {@link StepGraphs} assembles the step graph, {@link StepFeeds} makes each
+ * iteration's inputs, {@link LatentInit} the initial latent, mask and prompt targets, and {@link
+ * RunLoop} runs the iterations ({@link StepBatch} runs several requests in one batched step).
+ *
  * <p><b>Stopping.</b> {@link Thread#interrupt()} of the running thread stops the run at the next
  * step boundary, like a listener returning false: the result keeps the last image and checkpoint,
  * its manifest says {@code "interrupted"}, and the thread's interrupt flag is set again on return.
@@ -67,16 +80,26 @@ public final class Pipeline {
   /** This library's version, for manifests (from the build: {@link ai.vqclip.core.Version}). */
   public static final String VERSION = ai.vqclip.core.Version.get();
 
-  private final Generator generator;
-  private final List<Encoder> encoders;
-  private final CutoutFactory cutouts;
-  private final List<Loss> losses;
-  private final Backend backend;
-  private final ExecutionOptions options;
-  private final MemorySaving memorySaving;
-  private final VjpRegistry vjpRegistry;
+  // Package-private for StepBatch (batched steps of several runs), which reads the same models and settings.
+  final Generator generator;
+  final List<Encoder> encoders;
+  final CutoutFactory cutouts;
+  final List<Loss> losses;
+  final Backend backend;
+  final ExecutionOptions options;
+  final MemorySaving memorySaving;
+  final VjpRegistry vjpRegistry;
+  final PromptLoss promptLoss;
+  /** Built-in terms replaced by user losses ({@link Builder#replaceLoss}); an empty value removes the term. */
+  final Map<String, java.util.Optional<Loss>> replacements;
+  /** Factors of terms by name ({@link Builder#lossWeight}). */
+  final Map<String, Double> termWeights;
   /** Bounds the step calls running at once (null: no bound); see {@link Builder#maxParallelSteps}. */
-  private final java.util.concurrent.Semaphore stepPermits;
+  final java.util.concurrent.Semaphore stepPermits;
+  // The pipeline's jobs, each in its own class (package-private: RunLoop uses them).
+  final StepGraphs graphs = new StepGraphs(this);
+  final StepFeeds feeds = new StepFeeds(this);
+  final LatentInit init = new LatentInit(this);
   /** Text embeddings by encoder and text, least recently used dropped first; guarded by itself. */
   private final LinkedHashMap<String, Tensor> textCache = new LinkedHashMap<>(64, 0.75f, true);
 
@@ -132,6 +155,9 @@ public final class Pipeline {
     this.options = b.options;
     this.memorySaving = b.memorySaving;
     this.vjpRegistry = b.vjpRegistry;
+    this.promptLoss = b.promptLoss;
+    this.replacements = Map.copyOf(b.replacements);
+    this.termWeights = Map.copyOf(b.termWeights);
     this.stepPermits = b.maxParallelSteps > 0 ? new java.util.concurrent.Semaphore(b.maxParallelSteps, true) : null;
   }
 
@@ -177,188 +203,7 @@ public final class Pipeline {
    */
   RunResult run(GenerationRequest request, Checkpoint resumeFrom, CheckpointSettings checkpoints, List<StepListener> listeners,
       java.util.function.BooleanSupplier cancelled) {
-    long started = System.nanoTime();
-    int w = request.width();
-    int h = request.height();
-    long[] zShape = generator.latentShape(w, h);
-    int zSize = Math.toIntExact(Shape.of(zShape).elementCount());
-    int size = encoders.get(0).inputResolution();
-    CutoutSource cuts = cutouts.create(request.cutouts(), size, request.cutPow(), request.augmentations());
-    int n = cuts.count();
-    EditState edit = prepareEdit(request);
-    StepGraph step = buildStepGraph(request, cuts, zShape, edit);
-    List<List<Tensor>> imageTargets = embedImagePrompts(request, cuts);
-    List<List<Tensor>> noiseTargets = noiseTargets(request);
-
-    float[] z;
-    float[] zInit;
-    LatentOptimizer opt = new LatentOptimizer(request.optimizer(), zSize);
-    int start = 0;
-    double bestLoss = Double.POSITIVE_INFINITY;
-    int bestIteration = 0;
-    if (resumeFrom != null) {
-      if (!java.util.Arrays.equals(resumeFrom.latentShape(), zShape)) {
-        throw new IllegalArgumentException("checkpoint latent " + java.util.Arrays.toString(resumeFrom.latentShape())
-            + " does not fit this request's latent " + java.util.Arrays.toString(zShape));
-      }
-      z = resumeFrom.latent();
-      zInit = resumeFrom.latentInit();
-      opt.restore(resumeFrom.optimizerState(), resumeFrom.optimizerSteps());
-      start = resumeFrom.iteration();
-      bestLoss = resumeFrom.bestLoss();
-      bestIteration = resumeFrom.bestIteration();
-    } else {
-      z = initialLatent(request, zShape).toFloats();
-      zInit = z.clone();
-    }
-    float[] latentMask = latentMask(edit != null && request.mask() == null ? edit.region : request.mask(), request, zShape);
-    Tensor[] bounds = generator.latentBounds();
-    float[] lo = bounds[0].toFloats();
-    float[] hi = bounds[1].toFloats();
-    int channels = (int) zShape[1];
-    int cells = zSize / channels;
-    String stopReason = "completed";
-    int iteration = start;
-    Checkpoint last = null;
-    // Every text embedding of the schedule now, then free the helper sessions (text, image, encode):
-    // each holds its own runtime copy of its weights, and the step's session is the only one
-    // needed while the steps run.
-    for (List<Prompt> set : request.prompts().sets()) {
-      for (Prompt p : set) {
-        for (int e = 0; e < encoders.size(); e++) {
-          textEmbedding(e, p.text());
-        }
-      }
-    }
-    generator.releaseCaches();
-    encoders.forEach(Encoder::releaseCaches);
-    boolean interrupted = false;
-    try (SharedExecutables.Lease lease = SharedExecutables.GLOBAL.acquire(backend, step.graph, options)) {
-      Executable exec = lease.executable();
-      for (; iteration < request.iterations(); iteration++) {
-        double lr = learningRateAt(request, iteration);
-        if (lr != opt.config().learningRate()) {
-          opt.setLearningRate(lr);
-        }
-        Map<String, Tensor> in = stepInputs(request, step, cuts, imageTargets, noiseTargets, iteration, z, zInit, zShape);
-        List<Prompt> active = request.prompts().at(iteration);
-        boolean wantImage = request.saveEvery() > 0 && iteration % request.saveEvery() == 0;
-        Set<String> outs = new LinkedHashSet<>(step.terms.keySet());
-        outs.add("loss");
-        outs.add(GradientRequest.gradName("z"));
-        if (wantImage) {
-          outs.add("image");
-        }
-        Map<String, Tensor> out;
-        if (stepPermits == null) {
-          out = exec.run(in, outs);
-        } else {
-          // Uninterruptible: an interrupt while waiting is seen at this step's boundary instead.
-          stepPermits.acquireUninterruptibly();
-          try {
-            out = exec.run(in, outs);
-          } finally {
-            stepPermits.release();
-          }
-        }
-        double loss = out.get("loss").toDoubles()[0];
-        Map<String, Double> terms = new LinkedHashMap<>();
-        for (Map.Entry<String, String> t : step.terms.entrySet()) {
-          String label = step.labels.apply(t.getKey(), active);
-          if (label != null) {
-            terms.put(label, out.get(t.getKey()).toDoubles()[0]);
-          }
-        }
-        float[] grad = out.get(GradientRequest.gradName("z")).toFloats();
-        if (!Double.isFinite(loss) || !allFinite(grad)) {
-          throw new DivergedException(iteration, "loss " + loss + ", terms " + terms);
-        }
-        boolean go = true;
-        StepEvent ev = new StepEvent(iteration, request.iterations(), loss, terms, Duration.ofNanos(System.nanoTime() - started),
-            wantImage ? out.get("image") : null);
-        for (StepListener l : listeners) {
-          go &= l.onStep(ev);
-        }
-        String stop = null;
-        if (!go) {
-          stop = "stopped by listener";
-        } else if (Thread.interrupted()) { // clears the flag so that the checkpoint's file I/O below is not refused
-          interrupted = true;
-          stop = "interrupted";
-        } else if (cancelled.getAsBoolean()) {
-          stop = "cancelled";
-        }
-        if (latentMask != null) {
-          for (int k = 0; k < zSize; k++) {
-            grad[k] *= latentMask[k % cells];
-          }
-        }
-        opt.step(z, grad);
-        for (int c = 0; c < channels; c++) {
-          for (int k = c * cells; k < (c + 1) * cells; k++) {
-            z[k] = Math.min(Math.max(z[k], lo[c]), hi[c]);
-          }
-        }
-        if (loss < bestLoss - (request.plateau() == null ? 0 : request.plateau().minDelta())) {
-          bestLoss = loss;
-          bestIteration = iteration;
-        }
-        boolean plateau = request.plateau() != null && iteration - bestIteration >= request.plateau().patience();
-        boolean lastStep = stop != null || plateau || iteration + 1 == request.iterations();
-        if (checkpoints.every() > 0 && ((iteration + 1) % checkpoints.every() == 0 || lastStep)) {
-          last = new Checkpoint(iteration + 1, zShape, z, zInit, opt.state(), opt.steps(), bestLoss, bestIteration, describe(request));
-          last.save(checkpoints.path());
-        }
-        if (stop != null) {
-          stopReason = stop;
-          iteration++;
-          break;
-        }
-        if (plateau) {
-          stopReason = "loss plateau";
-          iteration++;
-          break;
-        }
-      }
-    }
-    Tensor latent = Tensor.ofFloats(zShape, z);
-    Tensor image = generator.decode(latent);
-    if (last == null || last.iteration() != iteration) {
-      last = new Checkpoint(iteration, zShape, z, zInit, opt.state(), opt.steps(), bestLoss, bestIteration, describe(request));
-    }
-    Map<String, Map<String, String>> models = new LinkedHashMap<>();
-    models.put("generator", generator.provenance());
-    for (int e = 0; e < encoders.size(); e++) {
-      models.put("encoder" + e, encoders.get(e).provenance());
-    }
-    List<String> promptSets = new ArrayList<>();
-    request.prompts().sets().forEach(s -> promptSets.add(s.toString()));
-    RunManifest manifest = new RunManifest(VERSION, backend.runtimeVersion(), System.getProperty("java.version"),
-        System.getProperty("os.name") + " " + System.getProperty("os.version"), System.getProperty("os.arch"), request.seed(), w, h,
-        iteration, stopReason, promptSets, describe(request), models, (System.nanoTime() - started) / 1_000_000);
-    LOG.info("run finished after {} iterations ({}), {} cutouts, {} ms", iteration, stopReason, n, manifest.elapsedMillis());
-    if (interrupted) {
-      Thread.currentThread().interrupt(); // tell the caller, as the interrupt was consumed at the step boundary
-    }
-    return new RunResult(image, latent, last, manifest);
-  }
-
-  /** Every input of the step graph for one iteration, drawn exactly as a run draws them. */
-  private Map<String, Tensor> stepInputs(GenerationRequest request, StepGraph step, CutoutSource cuts, List<List<Tensor>> imageTargets,
-      List<List<Tensor>> noiseTargets, int iteration, float[] z, float[] zInit, long[] zShape) {
-    Map<String, Tensor> in = new HashMap<>();
-    in.put("z", Tensor.ofFloats(zShape, z));
-    SplittableRandom rng = new SplittableRandom(request.seed() + 0x9E3779B97F4A7C15L * (iteration + 1L));
-    cuts.sample(rng, request.width(), request.height()).forEach((k, v) -> in.put("cut/" + k, v));
-    feedPromptSlots(in, step, request.prompts().at(iteration), request, imageTargets, noiseTargets);
-    if (step.regularized) {
-      in.put("reg/weight", Tensor.scalar(DType.FLOAT, request.regularization().decay().weightAt(request.regularization().weight(), iteration)));
-      in.put("reg/target", Tensor.ofFloats(zShape, request.regularization().target() == Regularization.Target.INIT ? zInit : new float[z.length]));
-    }
-    for (Loss l : losses) {
-      in.putAll(l.stepInputs(iteration));
-    }
-    return in;
+    return new RunLoop(this).run(request, resumeFrom, checkpoints, listeners, cancelled);
   }
 
   /**
@@ -374,9 +219,9 @@ public final class Pipeline {
   public StepSnapshot snapshot(GenerationRequest request, int iteration, Tensor z) {
     long[] zShape = generator.latentShape(request.width(), request.height());
     CutoutSource cuts = cutouts.create(request.cutouts(), encoders.get(0).inputResolution(), request.cutPow(), request.augmentations());
-    StepGraph step = buildStepGraph(request, cuts, zShape, prepareEdit(request));
+    StepGraphs.StepGraph step = graphs.buildStepGraph(request, cuts, zShape, graphs.prepareEdit(request));
     float[] zv = z.toFloats();
-    Map<String, Tensor> in = stepInputs(request, step, cuts, embedImagePrompts(request, cuts), noiseTargets(request), iteration, zv, zv, zShape);
+    Map<String, Tensor> in = feeds.stepInputs(request, step, cuts, embedImagePrompts(request, cuts), noiseTargets(request), iteration, zv, zv, zShape);
     return new StepSnapshot(step.forward, in);
   }
 
@@ -394,7 +239,7 @@ public final class Pipeline {
     return g.withRecompute(generator.recomputeScopes(request.width(), request.height()).stream().map(x -> "generator/" + x).toList());
   }
 
-  private static boolean allFinite(float[] v) {
+  static boolean allFinite(float[] v) {
     for (float x : v) {
       if (!Float.isFinite(x)) {
         return false;
@@ -403,262 +248,17 @@ public final class Pipeline {
     return true;
   }
 
-  private static double learningRateAt(GenerationRequest r, int iteration) {
-    double lr = r.optimizer().learningRate();
-    for (GenerationRequest.LearningRateDrop d : r.learningRateDrops()) {
-      if (d.at() <= iteration) {
-        lr = d.learningRate();
-      }
-    }
-    return lr;
-  }
-
-  private static String describe(GenerationRequest r) {
+  static String describe(GenerationRequest r) {
     return "size=" + r.width() + "x" + r.height() + ", prompts=" + r.prompts().sets() + ", every=" + r.prompts().every()
         + ", imagePrompts=" + r.imagePrompts().stream().map(ImagePrompt::name).toList() + ", noisePrompts=" + r.noisePrompts()
-        + ", seed=" + r.seed() + ", iterations=" + r.iterations() + ", optimizer=" + r.optimizer() + ", drops=" + r.learningRateDrops()
+        + ", seed=" + r.seed() + ", iterations=" + r.iterations() + ", optimizer=" + r.optimizer() + ", schedule=" + r.schedule()
         + ", plateau=" + r.plateau() + ", cutouts=" + r.cutouts() + ", cutPow=" + r.cutPow() + ", augmentations=" + r.augmentations()
         + ", regularization=" + r.regularization() + ", tv=" + r.tvWeight() + ", init=" + r.init().getClass().getSimpleName()
         + ", mask=" + (r.mask() != null) + ", saveEvery=" + r.saveEvery() + ", edit=" + r.edit()
         + ", imagePromptsLockstep=" + r.imagePromptsLockstep();
   }
 
-  // ------------------------------------------------------------------------------------------ graph
-
-  /** The differentiated step graph and how to read it. */
-  private static final class StepGraph {
-    Graph graph;
-    Graph forward;
-    int textSlots;
-    boolean regularized;
-    /** Output name of each loss term -> which term it is. */
-    final Map<String, String> terms = new LinkedHashMap<>();
-    java.util.function.BiFunction<String, List<Prompt>, String> labels;
-  }
-
-  private StepGraph buildStepGraph(GenerationRequest r, CutoutSource cuts, long[] zShape, EditState edit) {
-    StepGraph s = new StepGraph();
-    GraphBuilder b = new GraphBuilder("vqclip-step");
-    Value z = b.input("z", DType.FLOAT, Shape.of(zShape));
-    Value image = b.include(generator.synthesisFragment(r.width(), r.height()), "generator", Map.of(Generator.LATENT, z)).get(Generator.IMAGE);
-    Graph cf = cuts.fragment(r.width(), r.height());
-    Map<String, Value> bind = new HashMap<>();
-    for (Value v : cf.inputs()) {
-      bind.put(v.name(), v.name().equals(CutoutSource.IMAGE) ? image : b.input("cut/" + v.name(), v.dtype(), v.shape()));
-    }
-    Value cutoutsV = b.include(cf, "cutouts", bind).get(CutoutSource.CUTOUTS);
-    List<Value> embeddings = new ArrayList<>();
-    for (int e = 0; e < encoders.size(); e++) {
-      Graph ef = encoders.get(e).imageFragment(cuts.count());
-      embeddings.add(b.include(ef, "encoder" + e, Map.of(Encoder.IMAGES, cutoutsV)).get(Encoder.EMBEDDINGS));
-    }
-    List<Value> termValues = new ArrayList<>();
-    s.textSlots = r.prompts().maxPrompts();
-    for (int j = 0; j < s.textSlots; j++) {
-      termValues.add(promptTerm(b, s, "text" + j, embeddings, 1));
-    }
-    for (int j = 0; j < r.imagePrompts().size(); j++) {
-      termValues.add(r.imagePromptsLockstep()
-          ? lockstepTerm(b, s, "image" + j, r, r.imagePrompts().get(j), cf, bind, embeddings)
-          : promptTerm(b, s, "image" + j, embeddings, cuts.count()));
-    }
-    for (int j = 0; j < r.noisePrompts().size(); j++) {
-      termValues.add(promptTerm(b, s, "noise" + j, embeddings, 1));
-    }
-    if (edit != null) {
-      termValues.addAll(editTerms(b, s, r, cf, bind, embeddings, edit));
-    }
-    if (r.regularization().weight() > 0) {
-      s.regularized = true;
-      Value t = b.input("reg/target", DType.FLOAT, Shape.of(zShape));
-      Value wv = b.input("reg/weight", DType.FLOAT, Shape.scalar());
-      termValues.add(term(b, s, "regularization", LatentRegularization.loss(b, z, t, wv)));
-    }
-    if (r.tvWeight() > 0) {
-      termValues.add(term(b, s, "tv", TotalVariation.loss(b, image, b.scalar(r.tvWeight(), DType.FLOAT))));
-    }
-    for (Loss l : losses) {
-      Value v = l.build(new Loss.Context(b, z, image, cutoutsV, List.copyOf(embeddings)));
-      if (!v.shape().hasRank() || v.rank() != 0 || v.dtype() != DType.FLOAT) {
-        throw new IllegalArgumentException("loss '" + l.name() + "' must return a FLOAT scalar (rank 0), got " + v);
-      }
-      termValues.add(term(b, s, "loss:" + l.name(), v));
-    }
-    Value total = termValues.get(0);
-    for (int i = 1; i < termValues.size(); i++) {
-      total = b.add(total, termValues.get(i));
-    }
-    b.output("loss", total);
-    b.output("image", image);
-    s.forward = b.build();
-    s.graph = Autodiff.differentiate(s.forward, gradientRequest(r), vjpRegistry);
-    List<ImagePrompt> ips = r.imagePrompts();
-    List<NoisePrompt> nps = r.noisePrompts();
-    s.labels = (key, active) -> {
-      String t = s.terms.get(key);
-      if (t.startsWith("text")) {
-        int j = Integer.parseInt(t.substring(4));
-        return j < active.size() ? active.get(j).text() : null;
-      }
-      if (t.startsWith("image")) {
-        return "image:" + ips.get(Integer.parseInt(t.substring(5))).name();
-      }
-      if (t.startsWith("noise")) {
-        return "noise:" + nps.get(Integer.parseInt(t.substring(5))).seed();
-      }
-      return t;
-    };
-    return s;
-  }
-
-  /** What a from/to edit needs: the edit region and the from/to embeddings per encoder. */
-  private static final class EditState {
-    Tensor source;
-    Tensor region;
-    float[] saliency;
-    final List<Tensor> from = new ArrayList<>();
-    final List<Tensor> to = new ArrayList<>();
-  }
-
-  private EditState prepareEdit(GenerationRequest r) {
-    EditDirection e = r.edit();
-    if (e == null) {
-      return null;
-    }
-    EditState st = new EditState();
-    st.source = ((Init.FromImage) r.init()).image();
-    if (r.mask() != null) {
-      st.region = r.mask();
-      st.saliency = r.mask().toFloats();
-    } else {
-      st.saliency = SelfMask.compute(encoders.get(0), st.source, e.from(), e.maskSamples(), r.seed());
-      st.region = SelfMask.editRegion(st.saliency, r.width(), r.height());
-    }
-    for (int k = 0; k < encoders.size(); k++) {
-      st.from.add(textEmbedding(k, e.from()));
-      st.to.add(textEmbedding(k, e.to()));
-    }
-    return st;
-  }
-
-  /**
-   * The direction term {@code scale * mean_i(d(E_i, to) - d(E_i, from))} and the content term
-   * {@code w * mean_i(d(E_i, S_i) * (1 - m_i))}, where S are the same cutouts of the source image
-   * and m_i the saliency's mean over cutout i (both through the step's own cutout parameters).
-   */
-  private List<Value> editTerms(
-      GraphBuilder b, StepGraph s, GenerationRequest r, Graph cutFragment, Map<String, Value> bind, List<Value> embeddings, EditState st) {
-    EditDirection e = r.edit();
-    List<Value> out = new ArrayList<>();
-    Value direction = null;
-    for (int k = 0; k < encoders.size(); k++) {
-      Value to = b.constant(st.to.get(k));
-      Value from = b.constant(st.from.get(k));
-      Value diff = b.sub(SphericalDistance.distances(b, embeddings.get(k), to), SphericalDistance.distances(b, embeddings.get(k), from));
-      Value t = b.mul(b.reduceMean(diff, false), b.scalar(e.scale(), DType.FLOAT));
-      direction = direction == null ? t : b.add(direction, t);
-    }
-    out.add(term(b, s, "direction", direction));
-    if (e.contentWeight() > 0) {
-      Map<String, Value> srcBind = new HashMap<>(bind);
-      srcBind.put(CutoutSource.IMAGE, b.constant(st.source));
-      Value srcCuts = b.include(cutFragment, "source-cutouts", srcBind).get(CutoutSource.CUTOUTS);
-      Map<String, Value> maskBind = new HashMap<>(bind);
-      maskBind.put(CutoutSource.IMAGE, b.constant(SelfMask.asRgb(st.saliency, r.width(), r.height())));
-      Value maskCuts = b.include(cutFragment, "mask-cutouts", maskBind).get(CutoutSource.CUTOUTS);
-      Value coverage = b.op("ReduceMean").in(maskCuts, b.ints(1, 2, 3)).attr("keepdims", 0L).out(); // [n]
-      Value keep = b.sub(b.scalar(1, DType.FLOAT), coverage);
-      Value content = null;
-      for (int k = 0; k < encoders.size(); k++) {
-        Value src = b.include(encoders.get(k).imageFragment(cutFragmentCount(srcCuts)), "source-encoder" + k,
-            Map.of(Encoder.IMAGES, srcCuts)).get(Encoder.EMBEDDINGS);
-        Value d = SphericalDistance.rowwise(b, embeddings.get(k), src);
-        Value t = b.mul(b.reduceMean(b.mul(d, keep), false), b.scalar(e.contentWeight(), DType.FLOAT));
-        content = content == null ? t : b.add(content, t);
-      }
-      out.add(term(b, s, "content", content));
-    }
-    return out;
-  }
-
-  private static int cutFragmentCount(Value cutouts) {
-    return (int) cutouts.shape().size(0);
-  }
-
-  private Value term(GraphBuilder b, StepGraph s, String name, Value v) {
-    String out = "term/" + name;
-    b.output(out, v);
-    s.terms.put(out, name);
-    return v;
-  }
-
-  /** Sum over encoders of the spherical-distance loss of one prompt slot; weight 0 disables the slot. */
-  private Value promptTerm(GraphBuilder b, StepGraph s, String slot, List<Value> embeddings, int targets) {
-    Value weight = b.input("prompt/" + slot + "/weight", DType.FLOAT, Shape.scalar());
-    Value stop = b.input("prompt/" + slot + "/stop", DType.FLOAT, Shape.scalar());
-    Value sum = null;
-    for (int e = 0; e < encoders.size(); e++) {
-      Value target = b.input("prompt/" + slot + "/target" + e, DType.FLOAT, Shape.of(targets, encoders.get(e).embeddingDim()));
-      Value l = SphericalDistance.loss(b, embeddings.get(e), target, weight, stop);
-      sum = sum == null ? l : b.add(sum, l);
-    }
-    return term(b, s, slot, sum);
-  }
-
-  /**
-   * An image prompt cut with this step's own cutout parameters (the prompt is resized to the run's
-   * size so every crop means the same region), embedded, and compared cutout for cutout.
-   */
-  private Value lockstepTerm(
-      GraphBuilder b, StepGraph s, String slot, GenerationRequest r, ImagePrompt p, Graph cutFragment, Map<String, Value> bind,
-      List<Value> embeddings) {
-    Value weight = b.input("prompt/" + slot + "/weight", DType.FLOAT, Shape.scalar());
-    Value stop = b.input("prompt/" + slot + "/stop", DType.FLOAT, Shape.scalar());
-    Tensor resized = ai.vqclip.core.image.Images.toTensor(
-        ai.vqclip.core.image.Images.resize(ai.vqclip.core.image.Images.toImage(p.image()), r.width(), r.height()), 3);
-    Map<String, Value> promptBind = new HashMap<>(bind);
-    promptBind.put(CutoutSource.IMAGE, b.constant(resized));
-    Value promptCuts = b.include(cutFragment, slot + "-cutouts", promptBind).get(CutoutSource.CUTOUTS);
-    Value sum = null;
-    for (int e = 0; e < encoders.size(); e++) {
-      Value target = b.include(encoders.get(e).imageFragment(cutFragmentCount(promptCuts)), slot + "-encoder" + e,
-          Map.of(Encoder.IMAGES, promptCuts)).get(Encoder.EMBEDDINGS);
-      Value l = SphericalDistance.pairedLoss(b, embeddings.get(e), target, weight, stop);
-      sum = sum == null ? l : b.add(sum, l);
-    }
-    return term(b, s, slot, sum);
-  }
-
-  private void feedPromptSlots(
-      Map<String, Tensor> in, StepGraph s, List<Prompt> active, GenerationRequest r, List<List<Tensor>> images, List<List<Tensor>> noise) {
-    for (int j = 0; j < s.textSlots; j++) {
-      Prompt p = j < active.size() ? active.get(j) : null;
-      for (int e = 0; e < encoders.size(); e++) {
-        Tensor t = p != null ? textEmbedding(e, p.text()) : Tensor.filled(DType.FLOAT, new long[] {1, encoders.get(e).embeddingDim()}, 1);
-        in.put("prompt/text" + j + "/target" + e, t);
-      }
-      feedWeight(in, "text" + j, p == null ? 0 : p.weight(), p == null ? Double.NEGATIVE_INFINITY : p.stop());
-    }
-    for (int j = 0; j < r.imagePrompts().size(); j++) {
-      for (int e = 0; !r.imagePromptsLockstep() && e < encoders.size(); e++) {
-        in.put("prompt/image" + j + "/target" + e, images.get(j).get(e));
-      }
-      feedWeight(in, "image" + j, r.imagePrompts().get(j).weight(), r.imagePrompts().get(j).stop());
-    }
-    for (int j = 0; j < r.noisePrompts().size(); j++) {
-      for (int e = 0; e < encoders.size(); e++) {
-        in.put("prompt/noise" + j + "/target" + e, noise.get(j).get(e));
-      }
-      feedWeight(in, "noise" + j, r.noisePrompts().get(j).weight(), Double.NEGATIVE_INFINITY);
-    }
-  }
-
-  private static void feedWeight(Map<String, Tensor> in, String slot, double weight, double stop) {
-    in.put("prompt/" + slot + "/weight", Tensor.scalar(DType.FLOAT, weight));
-    in.put("prompt/" + slot + "/stop", Tensor.scalar(DType.FLOAT, stop));
-  }
-
-  private Tensor textEmbedding(int encoder, String text) {
+  Tensor textEmbedding(int encoder, String text) {
     String key = encoder + "\u0000" + text;
     synchronized (textCache) {
       Tensor t = textCache.get(key);
@@ -678,118 +278,21 @@ public final class Pipeline {
     return t;
   }
 
-  // ------------------------------------------------------------------------------ prompts and init
-
-  /** Image prompts: their own seeded cutouts, embedded once per encoder ([n, D] each). */
-  private List<List<Tensor>> embedImagePrompts(GenerationRequest r, CutoutSource cuts) {
-    List<List<Tensor>> all = new ArrayList<>();
-    if (r.imagePromptsLockstep()) {
-      return all; // embedded inside the step graph instead
-    }
-    for (int j = 0; j < r.imagePrompts().size(); j++) {
-      Tensor img = r.imagePrompts().get(j).image();
-      int ih = (int) img.shape()[2];
-      int iw = (int) img.shape()[3];
-      Graph cf = cuts.fragment(iw, ih);
-      Map<String, Tensor> in = new HashMap<>(cuts.sample(new SplittableRandom(r.seed() ^ (0x5DEECE66DL * (j + 1))), iw, ih));
-      in.put(CutoutSource.IMAGE, img);
-      Tensor c;
-      try (Executable e = backend.compile(cf, options)) {
-        c = e.run(in, Set.of(CutoutSource.CUTOUTS)).get(CutoutSource.CUTOUTS);
-      }
-      List<Tensor> perEncoder = new ArrayList<>();
-      for (Encoder enc : encoders) {
-        perEncoder.add(enc.embedImages(c));
-      }
-      all.add(perEncoder);
-    }
-    return all;
+  // Package-private for StepBatch, which prepares its runs the same way.
+  List<List<Tensor>> embedImagePrompts(GenerationRequest r, CutoutSource cuts) {
+    return init.embedImagePrompts(r, cuts);
   }
 
-  private List<List<Tensor>> noiseTargets(GenerationRequest r) {
-    List<List<Tensor>> all = new ArrayList<>();
-    for (NoisePrompt p : r.noisePrompts()) {
-      SplittableRandom rng = new SplittableRandom(p.seed());
-      List<Tensor> perEncoder = new ArrayList<>();
-      for (Encoder e : encoders) {
-        double[] v = new double[e.embeddingDim()];
-        for (int i = 0; i < v.length; i++) {
-          v[i] = gaussian(rng);
-        }
-        perEncoder.add(Tensor.fromDoubles(DType.FLOAT, new long[] {1, v.length}, v));
-      }
-      all.add(perEncoder);
-    }
-    return all;
+  List<List<Tensor>> noiseTargets(GenerationRequest r) {
+    return init.noiseTargets(r);
   }
 
-  private static double gaussian(SplittableRandom rnd) {
-    return ai.vqclip.core.Gaussian.next(rnd);
+  Tensor initialLatent(GenerationRequest r, long[] zShape) {
+    return init.initialLatent(r, zShape);
   }
 
-  private Tensor initialLatent(GenerationRequest r, long[] zShape) {
-    int w = r.width();
-    int h = r.height();
-    SplittableRandom rng = new SplittableRandom(r.seed() ^ 0x2545F4914F6CDD1DL);
-    Init init = r.init();
-    if (init instanceof Init.RandomCodes) {
-      return generator.randomLatent(w, h, r.seed());
-    }
-    if (init instanceof Init.FromImage f) {
-      return generator.encode(f.image());
-    }
-    double[] px = new double[3 * w * h];
-    if (init instanceof Init.NoisePixels) {
-      for (int i = 0; i < px.length; i++) {
-        px[i] = rng.nextDouble();
-      }
-    } else {
-      // A smooth random gradient: each channel a random linear ramp across the image.
-      for (int c = 0; c < 3; c++) {
-        double a = rng.nextDouble();
-        double bx = rng.nextDouble(-1, 1);
-        double by = rng.nextDouble(-1, 1);
-        for (int y = 0; y < h; y++) {
-          for (int x = 0; x < w; x++) {
-            double v = a + bx * x / Math.max(1, w - 1) + by * y / Math.max(1, h - 1);
-            px[(c * h + y) * w + x] = Math.min(1, Math.max(0, v));
-          }
-        }
-      }
-    }
-    return generator.encode(Tensor.fromDoubles(DType.FLOAT, new long[] {1, 3, h, w}, px));
-  }
-
-  /**
-   * The latent cells that may change: a cell is editable when the mean of the mask over the pixels
-   * it covers is at least 0.5. Null when there is no mask.
-   */
   static float[] latentMask(Tensor mask, GenerationRequest r, long[] zShape) {
-    if (mask == null) {
-      return null;
-    }
-    int lh = (int) zShape[2];
-    int lw = (int) zShape[3];
-    int h = r.height();
-    int w = r.width();
-    double[] m = mask.toDoubles();
-    float[] out = new float[lh * lw];
-    for (int cy = 0; cy < lh; cy++) {
-      for (int cx = 0; cx < lw; cx++) {
-        int y0 = cy * h / lh;
-        int y1 = (cy + 1) * h / lh;
-        int x0 = cx * w / lw;
-        int x1 = (cx + 1) * w / lw;
-        double sum = 0;
-        for (int y = y0; y < y1; y++) {
-          for (int x = x0; x < x1; x++) {
-            sum += m[y * w + x];
-          }
-        }
-        out[cy * lw + cx] = sum / ((double) (y1 - y0) * (x1 - x0)) >= 0.5 ? 1f : 0f;
-      }
-    }
-    return out;
+    return LatentInit.latentMask(mask, r, zShape);
   }
 
   /** Fluent builder. */
@@ -803,6 +306,9 @@ public final class Pipeline {
     private MemorySaving memorySaving = MemorySaving.AUTO;
     private VjpRegistry vjpRegistry = VjpRegistry.standard();
     private int maxParallelSteps;
+    private PromptLoss promptLoss = PromptLosses.SPHERICAL;
+    private final Map<String, java.util.Optional<Loss>> replacements = new HashMap<>();
+    private final Map<String, Double> termWeights = new HashMap<>();
 
     private Builder(Generator generator, CutoutFactory cutouts) {
       this.generator = generator;
@@ -818,6 +324,48 @@ public final class Pipeline {
     /** Adds a user loss term. */
     public Builder loss(Loss l) {
       losses.add(Objects.requireNonNull(l, "loss"));
+      return this;
+    }
+
+    /**
+     * How prompt terms measure distance (default {@link PromptLosses#SPHERICAL}; {@link
+     * PromptLosses#COSINE} or your own): text, image and noise prompts and the edit terms.
+     */
+    public Builder promptLoss(PromptLoss p) {
+      promptLoss = Objects.requireNonNull(p, "promptLoss");
+      return this;
+    }
+
+    /**
+     * Replaces a built-in term by {@code replacement} wherever a request turns that term on, or
+     * removes it when {@code replacement} is null. Built-in {@link Loss} terms: {@code "tv"} ({@link
+     * TotalVariationLoss}, on when the request's tvWeight is > 0) and {@code "regularization"}
+     * ({@link RegularizationLoss}, on when its regularization weight is > 0). The term keeps its
+     * name in step events.
+     *
+     * @throws IllegalArgumentException for another name
+     */
+    public Builder replaceLoss(String builtIn, Loss replacement) {
+      if (!List.of(TotalVariationLoss.NAME, RegularizationLoss.NAME).contains(builtIn)) {
+        throw new IllegalArgumentException("replaceLoss: built-in loss must be 'tv' or 'regularization', got '" + builtIn + "'");
+      }
+      replacements.put(builtIn, java.util.Optional.ofNullable(replacement));
+      return this;
+    }
+
+    /**
+     * Multiplies a term by {@code factor} in every run: a built-in term ({@code text0}, {@code
+     * text1}, ... for the text prompt slots, {@code image0}, {@code noise0}, ..., {@code direction},
+     * {@code content}, {@code regularization}, {@code tv}) or a user loss by its name.
+     *
+     * @throws IllegalArgumentException for a factor that is not finite
+     */
+    public Builder lossWeight(String term, double factor) {
+      Objects.requireNonNull(term, "term");
+      if (!Double.isFinite(factor)) {
+        throw new IllegalArgumentException("loss weight factor for '" + term + "' must be finite, got " + factor);
+      }
+      termWeights.put(term, factor);
       return this;
     }
 

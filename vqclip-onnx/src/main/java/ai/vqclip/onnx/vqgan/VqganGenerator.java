@@ -41,6 +41,9 @@ public final class VqganGenerator implements Generator {
   /** Largest accepted image side in pixels. */
   public static final int MAX_SIDE = 8192;
 
+  /** The largest batch {@link #synthesisFragment(int, int, int)} builds. */
+  public static final int MAX_BATCH = 256;
+
   private final VqganWeights weights;
   private final ExecutionOptions options;
   private final Map<List<Integer>, Graph> synthesis = new ConcurrentHashMap<>();
@@ -134,6 +137,25 @@ public final class VqganGenerator implements Generator {
     ensureOpen();
     List<Integer> k = key(width, height);
     return synthesis.computeIfAbsent(k, s -> VqganGraphs.synthesis(weights, s.get(0), s.get(1)));
+  }
+
+  /** {@inheritDoc} VQGAN synthesizes batches. */
+  @Override
+  public boolean supportsBatchedSynthesis() {
+    return true;
+  }
+
+  @Override
+  public Graph synthesisFragment(int batch, int width, int height) {
+    if (batch == 1) {
+      return synthesisFragment(width, height);
+    }
+    if (batch < 1 || batch > MAX_BATCH) {
+      throw new IllegalArgumentException("synthesis batch must be in [1, " + MAX_BATCH + "], got " + batch);
+    }
+    ensureOpen();
+    List<Integer> k = key(width, height);
+    return synthesis.computeIfAbsent(List.of(batch, k.get(0), k.get(1)), s -> VqganGraphs.synthesis(weights, s.get(0), s.get(1), s.get(2)));
   }
 
   /** {@inheritDoc} The two finest decoder levels and the output head ({@link VqganGraphs#recomputeScopes}). */

@@ -87,10 +87,23 @@ public final class VqganGraphs {
    * clamp-with-gradient to [0, 1] → {@link Generator#IMAGE} [1, outCh, h*f, w*f].
    */
   public static Graph synthesis(VqganWeights w, int h, int width) {
+    return synthesis(w, 1, h, width);
+  }
+
+  /**
+   * {@link #synthesis(VqganWeights, int, int)} for a batch of {@code n} latents [n, embedDim, h, w]
+   * → [n, outCh, h*f, w*f]. Every op works per image (convolutions, GroupNorm as
+   * InstanceNormalization per (n, group), per-row quantizer), so each image is what the batch-1
+   * graph makes of its latent.
+   */
+  public static Graph synthesis(VqganWeights w, int n, int h, int width) {
+    if (n < 1) {
+      throw new IllegalArgumentException("batch must be >= 1, got " + n);
+    }
     require(w, VqganWeights.Part.DECODER);
     require(w, VqganWeights.Part.QUANTIZER);
     Ctx c = new Ctx("vqgan_synthesis", w);
-    Value z = c.b.input(Generator.LATENT, DType.FLOAT, Shape.of(1, w.config().embedDim(), h, width));
+    Value z = c.b.input(Generator.LATENT, DType.FLOAT, Shape.of(n, w.config().embedDim(), h, width));
     Value zq = c.nearestCode(z)[0];
     Value x = c.decode(zq);
     Value img = c.b.mul(c.b.add(x, c.b.scalar(1, DType.FLOAT)), c.b.scalar(0.5, DType.FLOAT));

@@ -1,6 +1,5 @@
-package ai.vqclip.core.pipeline;
+package ai.vqclip.core;
 
-import ai.vqclip.core.Tensor;
 import ai.vqclip.core.graph.Graph;
 import java.util.Map;
 import java.util.random.RandomGenerator;

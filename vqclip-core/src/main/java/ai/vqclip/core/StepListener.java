@@ -1,4 +1,4 @@
-package ai.vqclip.core.pipeline;
+package ai.vqclip.core;
 
 /** Receives step events; returning false stops the run after this step (its result is kept). */
 @FunctionalInterface
