@@ -18,15 +18,28 @@ class PromptFidelityTest {
   /** 80% of 20. */
   static final int REQUIRED = 16;
 
+  static List<String> legacyPrompts() {
+    ai.vqclip.demo.data.DemoColor[] c = ai.vqclip.demo.data.DemoColor.values();
+    ai.vqclip.demo.data.ShapeKind[] s = ai.vqclip.demo.data.ShapeKind.values();
+    List<String> out = new java.util.ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      out.add("a " + c[i % c.length].word() + " " + s[i % s.length].word() + " on a " + c[(i + 3 + i / c.length) % c.length].word() + " background");
+    }
+    return out;
+  }
+
   @Test
   void bundledModelsDrawWhatTheDefaultPromptsSay() {
-    List<String> prompts = FidelityEval.prompts();
+    List<String> prompts = legacyPrompts();
     assertEquals(20, prompts.size());
     try (DemoModels.Bundle m = DemoModels.load(); DemoGeneration g = new DemoGeneration(m, ExecutionOptions.cpu())) {
-      List<FidelityEval.Outcome> out = FidelityEval.run(g, prompts, 0, DemoGeneration.ITERATIONS);
-      long agreed = out.stream().filter(o -> o.verdict().agrees()).count();
-      String report = out.stream().map(o -> (o.verdict().agrees() ? "ok   " : "FAIL ") + o.prompt() + " -- " + o.verdict().reason())
-          .collect(Collectors.joining("\n"));
+      List<FidelityChecker.Verdict> out = new java.util.ArrayList<>();
+      for (String p : prompts) {
+        ai.vqclip.core.pipeline.RunResult r = g.run(DemoGeneration.request(p, 0).build());
+        out.add(FidelityChecker.check(p, r.image().toFloats(), 32, 32));
+      }
+      long agreed = out.stream().filter(FidelityChecker.Verdict::agrees).count();
+      String report = out.stream().map(o -> (o.agrees() ? "ok   " : "FAIL ") + o.reason()).collect(Collectors.joining("\n"));
       System.out.println(report + "\nprompt fidelity: " + agreed + " of 20");
       assertTrue(agreed >= REQUIRED, "the checker agreed with " + agreed + " of 20 prompts, need " + REQUIRED + ":\n" + report);
     }
