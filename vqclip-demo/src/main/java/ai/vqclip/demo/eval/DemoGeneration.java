@@ -55,8 +55,9 @@ public final class DemoGeneration implements AutoCloseable {
    * @param cutPow crop-size exponent
    * @param augmentations augmentation codes
    * @param learningRate Adam's learning rate
+   * @param size picture side in pixels (a multiple of the VQGAN's factor 4; cutouts are resized to the CLIP's 32)
    */
-  public record Settings(int iterations, int cutouts, double cutPow, java.util.List<String> augmentations, double learningRate) {
+  public record Settings(int iterations, int cutouts, double cutPow, java.util.List<String> augmentations, double learningRate, int size) {
     public Settings {
       augmentations = java.util.List.copyOf(augmentations);
     }
@@ -64,7 +65,7 @@ public final class DemoGeneration implements AutoCloseable {
 
   /** The default demo settings (the constants of this class). */
   public static Settings defaults() {
-    return new Settings(ITERATIONS, CUTOUTS, CUT_POW, AUGMENTATIONS, LEARNING_RATE);
+    return new Settings(ITERATIONS, CUTOUTS, CUT_POW, AUGMENTATIONS, LEARNING_RATE, DemoModels.IMAGE_SIZE);
   }
 
   /** The demo request for a prompt with the {@link #defaults()}. */
@@ -72,9 +73,9 @@ public final class DemoGeneration implements AutoCloseable {
     return request(prompt, seed, defaults());
   }
 
-  /** The demo request for a prompt with given settings, at the demo models' picture size. */
+  /** The demo request for a prompt with given settings. */
   public static GenerationRequest.Builder request(String prompt, long seed, Settings s) {
-    return GenerationRequest.builder(DemoModels.IMAGE_SIZE, DemoModels.IMAGE_SIZE, PromptSchedule.parse(prompt, s.iterations()))
+    return GenerationRequest.builder(s.size(), s.size(), PromptSchedule.parse(prompt, s.iterations()))
         .iterations(s.iterations()).cutouts(s.cutouts()).cutPow(s.cutPow()).augmentations(s.augmentations()).seed(seed)
         .optimizer(OptimizerConfig.adam(s.learningRate()));
   }

@@ -223,20 +223,27 @@ public final class FidelityEval {
   }
 
   /**
-   * {@code FidelityEval SET SEEDS [key=value...]}: SET {@code test} or {@code tuning}, SEEDS e.g.
-   * {@code 0,1,2}; keys {@code iterations, cutouts, cutpow, aug} (comma-separated codes), {@code lr},
+   * {@code FidelityEval SET SEEDS [key=value...]}: SET {@code test} or {@code tuning} (its first N prompts with {@code first=N}), SEEDS e.g.
+   * {@code 0,1,2}; keys {@code iterations, cutouts, cutpow, aug}, {@code size} (comma-separated codes), {@code lr},
    * {@code models} (a folder of retrained demo models; default: the bundled ones), {@code out} (a
    * folder for the pictures and {@code summary.md}). Prints every verdict and the summary.
    */
   public static void main(String[] args) throws InterruptedException {
     if (args.length < 2) {
-      throw new IllegalArgumentException("usage: FidelityEval test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X models=DIR out=DIR]");
+      throw new IllegalArgumentException("usage: FidelityEval test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N models=DIR out=DIR]");
     }
     if (args[0].equals("judge")) {
       judgeSaved(Path.of(args[1]), args.length > 2 ? args[2] : "test");
       return;
     }
-    List<String> prompts = DemoPrompts.named(args[0]);
+    List<String> named = DemoPrompts.named(args[0]);
+    int first = named.size();
+    for (String a : args) {
+      if (a.startsWith("first=")) {
+        first = Integer.parseInt(a.substring(6));
+      }
+    }
+    List<String> prompts = named.subList(0, first);
     List<Long> seeds = Arrays.stream(args[1].split(",")).map(s -> Long.parseLong(s.strip())).toList();
     Map<String, String> kv = new LinkedHashMap<>();
     for (int i = 2; i < args.length; i++) {
@@ -244,7 +251,7 @@ public final class FidelityEval {
       if (eq <= 0) {
         throw new IllegalArgumentException("expected key=value, got '" + args[i] + "'");
       }
-      kv.put(args[i].substring(0, eq), args[i].substring(eq + 1));
+      kv.put(args[i].substring(0, eq), args[i].substring(eq + 1)); // first=N is read above
     }
     DemoGeneration.Settings d = DemoGeneration.defaults();
     DemoGeneration.Settings s = new DemoGeneration.Settings(
@@ -252,7 +259,8 @@ public final class FidelityEval {
         Integer.parseInt(kv.getOrDefault("cutouts", "" + d.cutouts())),
         Double.parseDouble(kv.getOrDefault("cutpow", "" + d.cutPow())),
         kv.containsKey("aug") ? List.of(kv.get("aug").split(",")) : d.augmentations(),
-        Double.parseDouble(kv.getOrDefault("lr", "" + d.learningRate())));
+        Double.parseDouble(kv.getOrDefault("lr", "" + d.learningRate())),
+        Integer.parseInt(kv.getOrDefault("size", "" + d.size())));
     Path out = kv.containsKey("out") ? Path.of(kv.get("out")) : null;
     ai.vqclip.demo.train.TrainDemo.runWithLargeStack(() -> {
       try (DemoModels.Bundle m = kv.containsKey("models") ? DemoModels.load(Path.of(kv.get("models"))) : DemoModels.load();

@@ -26,9 +26,12 @@ import java.util.Locale;
  *       encloses a hole (pixels not reachable from the border) of a tenth of its area or more;
  *       otherwise the outline's radial profile from the centroid (90 rays through the bilinear
  *       coverage, where it drops below one half) names it by its dominant harmonic among 1..6,
- *       relative to the mean radius: 3 <b>triangle</b>, 4 <b>square</b>, 5 <b>star</b>, none above
- *       {@link #ROUND} <b>circle</b>; any other dominant harmonic (elongated or lopsided), or a
- *       second component of the same colour a quarter as large, is irregular: no shape.
+ *       relative to the mean radius: 3 <b>triangle</b>, 4 <b>square</b>, 5 <b>star</b> (at least
+ *       {@link #SHARP} and {@link #DOMINANCE} times any other), none above {@link #ROUND}
+ *       <b>circle</b>; any other dominant harmonic (elongated or lopsided), a shape harmonic that
+ *       does not stand out, a component running along the picture's edge (more than
+ *       {@link #EDGE_PIXELS} pixels of the outermost rows and columns), or a second component of the
+ *       same colour a quarter as large, is irregular: no shape.
  * </ol>
  *
  * <p>Validated in {@code ShapeCheckerTest} on pictures drawn by {@code ShapesDataset} (the truth is
@@ -45,6 +48,12 @@ public final class ShapeChecker {
 
   /** Smallest relative amplitude of the 3rd, 4th or 5th harmonic that names a triangle, square or star. */
   public static final double SHARP = 0.06;
+
+  /** How many times stronger than any other of harmonics 1..6 a shape's own harmonic must be. */
+  public static final double DOMINANCE = 1.5;
+
+  /** Most pixels of the picture's outermost rows and columns an object may cover (drawn objects keep a margin). */
+  public static final int EDGE_PIXELS = 4;
 
   /** Smallest component (pixels) that counts as an object. */
   public static final int MIN_PIXELS = 6;
@@ -225,6 +234,16 @@ public final class ShapeChecker {
     if (second >= Math.max(MIN_PIXELS, area / 4)) {
       return new Blob(c, ink, area, null, new double[0], "in pieces: second part " + second + " px");
     }
+    // An object lies inside the picture; ink running along the picture's edge is a background region.
+    int onEdge = 0;
+    for (int i = 0; i < plane; i++) {
+      if (body[i] && (i < w || i >= plane - w || i % w == 0 || i % w == w - 1)) {
+        onEdge++;
+      }
+    }
+    if (onEdge > EDGE_PIXELS) {
+      return new Blob(c, ink, area, null, new double[0], "runs along the picture's edge for " + onEdge + " px");
+    }
     // Holes: pixels outside the body that a 4-connected walk from the border cannot reach.
     boolean[] outside = new boolean[plane];
     ArrayDeque<Integer> queue = new ArrayDeque<>();
@@ -279,9 +298,6 @@ public final class ShapeChecker {
         }
         if (near && (body[i] || owner[i] == c.ordinal())) {
           cover[i] = body[i] ? Math.max(alpha[i], INK) : alpha[i];
-          if (body[i]) {
-            cover[i] = Math.max(cover[i], 0);
-          }
           sw += cover[i];
           sx += cover[i] * x;
           sy += cover[i] * y;
@@ -291,7 +307,13 @@ public final class ShapeChecker {
     double cx = sx / sw;
     double cy = sy / sw;
     double[] radius = new double[RAYS];
-    double maxR = Math.hypot(h, w);
+    // Rays need to run only as far as the farthest covered pixel (plus the bilinear footprint).
+    double maxR = 0;
+    for (int i = 0; i < plane; i++) {
+      if (cover[i] > 0) {
+        maxR = Math.max(maxR, Math.hypot(i % w - cx, i / w - cy) + 1.5);
+      }
+    }
     double mean = 0;
     for (int r = 0; r < RAYS; r++) {
       double t = 2 * Math.PI * r / RAYS;
@@ -335,7 +357,15 @@ public final class ShapeChecker {
       case 5 -> ShapeKind.STAR;
       default -> null;
     };
-    if (s != null && harm[top] < SHARP) {
+    double runnerUp = 0;
+    for (int k = 0; k < 6; k++) {
+      if (k != top) {
+        runnerUp = Math.max(runnerUp, harm[k]);
+      }
+    }
+    // A named shape's harmonic must stand out: a blob has several strong ones (drawn shapes: own >= 0.12, others <= 0.10,
+    // and at least 2.5 times stronger).
+    if (s != null && (harm[top] < SHARP || harm[top] < DOMINANCE * runnerUp)) {
       s = null;
     }
     return new Blob(c, ink, area, s, harm, amps);

@@ -25,7 +25,8 @@ class ShapeCheckerTest {
    */
   @Test
   void judgesDrawnPicturesLikeTheirScenes() {
-    ShapesDataset d = new ShapesDataset(32, 15);
+    // Seed 15 chose the thresholds; seed 77 is held out.
+    ShapesDataset d = new ShapesDataset(32, 77);
     int n = 0;
     int all = 0;
     int rejected = 0;
