@@ -15,21 +15,20 @@ import org.junit.jupiter.api.Test;
  * with the default demo settings, judged by the independent {@link ShapeChecker} (background, object
  * colour, shape). About 6.5 s per prompt on 2 quiet cores.
  *
- * <p>The bounds are the measured figures less a margin for other CPUs' rounding (in effect another
- * draw); see docs/demo-models.md for the figures over all 50 test prompts.
+ * <p>Measured here (2 cores): background 14, object colour 18, shape 2, all three 2 of 20. The
+ * bounds are the measured figures less a margin for other CPUs' rounding (in effect another draw).
+ * Shapes get no bound yet: the bundled models do not draw them (2 of 20, below the 4 a random shape
+ * would get), and a bound that chance passes would check nothing; see docs/demo-models.md.
  */
 class PromptFidelityTest {
   /** Prompts generated: the first of the test set. */
   static final int PROMPTS = 20;
 
-  /** Least number with the background right. */
-  static final int BACKGROUND = 12;
+  /** Least number with the background right (measured: 14). */
+  static final int BACKGROUND = 10;
 
-  /** Least number with the object colour right. */
+  /** Least number with the object colour right (measured: 18). */
   static final int COLOR = 15;
-
-  /** Least number with background, colour and shape all right. */
-  static final int ALL = 0;
 
   @Test
   void bundledModelsDrawWhatTheTestPromptsSay() {
@@ -43,8 +42,8 @@ class PromptFidelityTest {
       String report = out.stream().map(o -> (o.verdict().all() ? "ok   " : "FAIL ") + o.prompt() + " -- " + o.verdict().reason())
           .collect(Collectors.joining("\n")) + "\n" + FidelityEval.summary(out);
       System.out.println(report);
-      assertTrue(bg >= BACKGROUND && color >= COLOR && all >= ALL, "background " + bg + " (need " + BACKGROUND + "), colour " + color
-          + " (need " + COLOR + "), all three " + all + " (need " + ALL + ") of " + PROMPTS + ":\n" + report);
+      assertTrue(bg >= BACKGROUND && color >= COLOR, "background " + bg + " (need " + BACKGROUND + "), colour " + color
+          + " (need " + COLOR + "), all three " + all + " of " + PROMPTS + ":\n" + report);
     }
   }
 }
