@@ -90,6 +90,47 @@ public final class FidelityEval {
     return out;
   }
 
+  /**
+   * How much of a drawn picture survives the bundled VQGAN: {@code n} plain-background pictures of
+   * {@code ShapesDataset(32, 15)} are encoded, quantized and decoded, and the reconstruction is
+   * judged against the scene's full caption; prints all-three, background and colour counts and
+   * shapes kept per shape and per size class (objects counted).
+   */
+  static void roundTrips(int n) {
+    try (DemoModels.Bundle m = DemoModels.load();
+        ai.vqclip.onnx.vqgan.VqganGenerator g = ai.vqclip.onnx.vqgan.VqganGenerator.load(m.vqgan(), m.vqganConfig(), ExecutionOptions.cpu())) {
+      ai.vqclip.demo.data.ShapesDataset d = new ai.vqclip.demo.data.ShapesDataset(DemoModels.IMAGE_SIZE, 15);
+      int done = 0;
+      int all = 0;
+      int bg = 0;
+      int col = 0;
+      Map<String, int[]> kept = new java.util.TreeMap<>();
+      for (long i = 0; done < n; i++) {
+        ai.vqclip.demo.data.ShapesDataset.Sample s = d.sample(i);
+        if (s.scene().twoTone()) {
+          continue;
+        }
+        done++;
+        float[] px = g.decode(g.encode(ai.vqclip.demo.data.ShapesDataset.toTensor(List.of(s.image()), false))).toFloats();
+        ShapeChecker.Verdict v = ShapeChecker.judge(ai.vqclip.demo.data.Captions.full(s.scene()), px, d.size(), d.size());
+        all += v.all() ? 1 : 0;
+        bg += v.background() ? 1 : 0;
+        col += v.color() ? 1 : 0;
+        for (ai.vqclip.demo.data.Scene.Item it : s.scene().objects()) {
+          ShapeChecker.Blob b = v.reading().of(it.color());
+          boolean ok = b != null && b.shape() == it.shape();
+          for (String key : List.of(it.shape().word(), "size " + it.size())) {
+            int[] c = kept.computeIfAbsent(key, k -> new int[2]);
+            c[0] += ok ? 1 : 0;
+            c[1]++;
+          }
+        }
+      }
+      System.out.println("round trips: all three " + all + "/" + done + ", background " + bg + ", colour " + col);
+      kept.forEach((k, c) -> System.out.println("  " + k + " kept " + c[0] + "/" + c[1]));
+    }
+  }
+
   /** A square PNG as [3, H, W] floats in [0, 1]. */
   static float[] readPng(Path f) {
     try {
@@ -230,7 +271,11 @@ public final class FidelityEval {
    */
   public static void main(String[] args) throws InterruptedException {
     if (args.length < 2) {
-      throw new IllegalArgumentException("usage: FidelityEval test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N models=DIR out=DIR]");
+      throw new IllegalArgumentException("usage: FidelityEval roundtrip N | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N models=DIR out=DIR]");
+    }
+    if (args[0].equals("roundtrip")) {
+      ai.vqclip.demo.train.TrainDemo.runWithLargeStack(() -> roundTrips(Integer.parseInt(args[1])));
+      return;
     }
     if (args[0].equals("judge")) {
       judgeSaved(Path.of(args[1]), args.length > 2 ? args[2] : "test");
