@@ -32,6 +32,7 @@ import picocli.CommandLine.Spec;
         "  vqclip generate -p \"a red circle\" -p \"a blue square\" --seeds 0-3 --jobs 2 -o out/",
         "  vqclip generate --prompts-file prompts.txt --seeds 1,5,9-12 -o out/",
         "  vqclip generate -p \"a red circle\" -p \"a blue square\" --seeds 0-1 --batch 4 -o out/",
+        "  vqclip generate --prompts-file prompts.txt --seeds 0-2 -o out/ --contact-sheet sheet.png",
         "Ctrl-C stops after the current step and writes the image and a checkpoint (resume with 'vqclip resume').",
         "Several prompts (-P, --prompts-file) or --seeds run in one process with the models loaded once; -o then names a folder",
         "and each image is PROMPT-SEED.png."})
@@ -61,6 +62,10 @@ final class GenerateCommand implements Callable<Integer> {
       + "one batched step (default: ${DEFAULT-VALUE}); each gives the image it gives alone. Per --jobs slot.")
   int batch;
 
+  @Option(names = "--contact-sheet", paramLabel = "FILE", description = "Also write a contact sheet PNG: every run's picture in a grid "
+      + "(a row per prompt, a column per seed; with one seed, rows of up to 6), enlarged, captioned with prompt and seed.")
+  Path contactSheet;
+
   @Mixin RunOptions run;
 
   @Mixin ModelOptions models;
@@ -79,6 +84,9 @@ final class GenerateCommand implements Callable<Integer> {
     ModelSource builtIn = ModelSource.of(selection);
     Runner.Context ctx = new Runner.Context(spec.commandLine().getOut(), spec.commandLine().getErr(), run.quiet, stop, listeners, builtIn);
     if (all.size() == 1 && seedList == null) {
+      if (contactSheet != null) {
+        throw new UsageException("--contact-sheet applies to several runs (several prompts or --seeds); got one run");
+      }
       if (jobs != 1 || batch != 1) {
         throw new UsageException((jobs != 1 ? "--jobs" : "--batch") + " applies to several runs (several prompts or --seeds); got one run");
       }
@@ -121,6 +129,26 @@ final class GenerateCommand implements Callable<Integer> {
       Path out = dir.resolve(names.get(k)).toAbsolutePath();
       runs.add(bases.get(promptOf.get(k)).withSeedAndOutput(seedOf.get(k), (run.overwrite ? out : OutputNames.free(out, taken)).toString()));
     }
-    return BatchRunner.run(runs, jobs, batch, ctx);
+    if (contactSheet != null) {
+      InputFiles.requireWritable(contactSheet, "--contact-sheet");
+      if (runs.size() > ContactSheet.MAX_CELLS) {
+        throw new UsageException("--contact-sheet holds at most " + ContactSheet.MAX_CELLS + " pictures; this command makes " + runs.size() + " runs");
+      }
+    }
+    int rc = BatchRunner.run(runs, jobs, batch, ctx);
+    if (contactSheet != null) {
+      List<ContactSheet.Cell> cells = new ArrayList<>();
+      for (int k = 0; k < runs.size(); k++) {
+        cells.add(new ContactSheet.Cell(ContactSheet.readOrNull(Path.of(runs.get(k).output())), all.get(promptOf.get(k)) + " (seed " + seedOf.get(k) + ")"));
+      }
+      int perPrompt = seedList == null ? 1 : seedList.size();
+      int columns = perPrompt > 1 ? perPrompt : Math.min(6, cells.size());
+      ContactSheet.write(ContactSheet.compose(cells, Math.min(columns, cells.size())), contactSheet);
+      if (!run.quiet) {
+        spec.commandLine().getOut().printf("wrote %s: %d pictures%n", contactSheet, cells.size());
+        spec.commandLine().getOut().flush();
+      }
+    }
+    return rc;
   }
 }

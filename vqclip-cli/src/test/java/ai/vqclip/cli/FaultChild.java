@@ -44,7 +44,7 @@ final class FaultChild {
       Thread t = new Thread(() -> {
         String[] a = argsFor(dir);
         CommandLine cl = Main.newCommandLine();
-        List<ai.vqclip.core.pipeline.StepListener> listeners = a[0].equals("resume")
+        List<ai.vqclip.core.StepListener> listeners = a[0].equals("resume")
             ? Cli.<ResumeCommand>command(cl, "resume").listeners : Cli.<GenerateCommand>command(cl, "generate").listeners;
         listeners.add(e -> {
           System.out.println("step " + d + " " + e.iteration());

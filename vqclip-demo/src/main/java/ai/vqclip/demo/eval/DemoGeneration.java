@@ -44,10 +44,40 @@ public final class DemoGeneration implements AutoCloseable {
     this.pipeline = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(options).build();
   }
 
-  /** The demo request for a prompt: 32x32, {@link #ITERATIONS} iterations, {@link #CUTOUTS} cutouts, Adam 0.1. */
+  /** Adam's learning rate. */
+  public static final double LEARNING_RATE = 0.1;
+
+  /**
+   * Generation settings that fidelity studies vary.
+   *
+   * @param iterations optimizer steps
+   * @param cutouts cutouts per step
+   * @param cutPow crop-size exponent
+   * @param augmentations augmentation codes
+   * @param learningRate Adam's learning rate
+   * @param size picture side in pixels (a multiple of the VQGAN's factor 4; cutouts are resized to the CLIP's 32)
+   */
+  public record Settings(int iterations, int cutouts, double cutPow, java.util.List<String> augmentations, double learningRate, int size) {
+    public Settings {
+      augmentations = java.util.List.copyOf(augmentations);
+    }
+  }
+
+  /** The default demo settings (the constants of this class). */
+  public static Settings defaults() {
+    return new Settings(ITERATIONS, CUTOUTS, CUT_POW, AUGMENTATIONS, LEARNING_RATE, DemoModels.IMAGE_SIZE);
+  }
+
+  /** The demo request for a prompt with the {@link #defaults()}. */
   public static GenerationRequest.Builder request(String prompt, long seed) {
-    return GenerationRequest.builder(DemoModels.IMAGE_SIZE, DemoModels.IMAGE_SIZE, PromptSchedule.parse(prompt, ITERATIONS))
-        .iterations(ITERATIONS).cutouts(CUTOUTS).cutPow(CUT_POW).augmentations(AUGMENTATIONS).seed(seed).optimizer(OptimizerConfig.adam(0.1));
+    return request(prompt, seed, defaults());
+  }
+
+  /** The demo request for a prompt with given settings. */
+  public static GenerationRequest.Builder request(String prompt, long seed, Settings s) {
+    return GenerationRequest.builder(s.size(), s.size(), PromptSchedule.parse(prompt, s.iterations()))
+        .iterations(s.iterations()).cutouts(s.cutouts()).cutPow(s.cutPow()).augmentations(s.augmentations()).seed(seed)
+        .optimizer(OptimizerConfig.adam(s.learningRate()));
   }
 
   /** Runs a request. */
