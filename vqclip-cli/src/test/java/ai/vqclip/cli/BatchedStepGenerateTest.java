@@ -8,22 +8,10 @@ import ai.vqclip.core.image.Images;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code vqclip generate --batch N}: several runs advanced in one batched step give the images they give alone. */
-class BatchedStepGenerateTest {
-  @TempDir static Path models;
-
-  static TinyModelFiles files;
-
-  @TempDir Path dir;
-
-  @BeforeAll
-  static void writeModels() {
-    files = TinyModelFiles.write(models);
-  }
+class BatchedStepGenerateTest extends WithTinyModelFiles {
 
   @Test
   void batchedRunsWriteTheImagesOfTheSameRunsAlone() throws Exception {

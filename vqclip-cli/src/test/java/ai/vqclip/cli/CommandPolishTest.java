@@ -14,25 +14,12 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** The command-line items of issue 17: no silent overwrite, --device cuda:N, generate.py's aliases, defaults from the environment. */
-class CommandPolishTest {
+class CommandPolishTest extends WithTinyModelFiles {
   static final ObjectMapper JSON = new ObjectMapper();
-
-  @TempDir static Path models;
-
-  static TinyModelFiles files;
-
-  @TempDir Path dir;
-
-  @BeforeAll
-  static void writeModels() {
-    files = TinyModelFiles.write(models);
-  }
 
   @Test
   void aSecondRunWritesTheNextNumberedNameUnlessOverwrite() throws IOException {

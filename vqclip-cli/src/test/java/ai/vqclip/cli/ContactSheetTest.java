@@ -9,22 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code vqclip generate --contact-sheet}: the batch's pictures in one captioned grid. */
-class ContactSheetTest {
-  @TempDir static Path models;
-
-  static TinyModelFiles files;
-
-  @TempDir Path dir;
-
-  @BeforeAll
-  static void writeModels() {
-    files = TinyModelFiles.write(models);
-  }
+class ContactSheetTest extends WithTinyModelFiles {
 
   @Test
   void generateWritesAGridWithARowPerPromptAndAColumnPerSeed() throws Exception {

@@ -15,22 +15,10 @@ import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code vqclip edit} and {@code vqclip video} end to end on tiny model files. */
-class EditAndVideoCommandTest {
-  @TempDir static Path models;
-
-  static TinyModelFiles files;
-
-  @TempDir Path dir;
-
-  @BeforeAll
-  static void writeModels() {
-    files = TinyModelFiles.write(models);
-  }
+class EditAndVideoCommandTest extends WithTinyModelFiles {
 
   @Test
   void editKeepsTheImagesSizeRoundedToTheFactorAndHonoursTheMask() throws IOException {

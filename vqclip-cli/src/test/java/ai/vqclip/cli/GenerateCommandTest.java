@@ -17,24 +17,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code vqclip generate} end to end on tiny models read from real files. */
-class GenerateCommandTest {
+class GenerateCommandTest extends WithTinyModelFiles {
   static final ObjectMapper JSON = new ObjectMapper();
-
-  @TempDir static Path models;
-
-  static TinyModelFiles files;
-
-  @TempDir Path dir;
-
-  @BeforeAll
-  static void writeModels() {
-    files = TinyModelFiles.write(models);
-  }
 
   @Test
   void writesThePngWithManifestAndSettingsAndTheManifestFile() throws IOException {

@@ -18,24 +18,11 @@ import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Issue 16's command-line reproducers: each failed (crash, exit 1, lost run, unbounded run) before the fix. */
-class HostileInputTest {
+class HostileInputTest extends WithTinyModelFiles {
   private static final ObjectMapper JSON = new ObjectMapper();
-
-  @TempDir static Path models;
-
-  static TinyModelFiles files;
-
-  @TempDir Path dir;
-
-  @BeforeAll
-  static void writeModels() {
-    files = TinyModelFiles.write(models);
-  }
 
   /** Finding 2: --vqgan-config naming a model.yaml that is not UTF-8 exited 1 (UncheckedIOException). */
   @Test

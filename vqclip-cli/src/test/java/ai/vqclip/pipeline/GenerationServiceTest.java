@@ -29,28 +29,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** {@link GenerationService} on shared tiny models: futures, progress, cancellation, queue limits, close. */
-class GenerationServiceTest {
-  static VqganGenerator generator;
-  static ClipEncoder encoder;
-  static Pipeline pipeline;
-
-  @BeforeAll
-  static void load() {
-    generator = TinyModels.generator();
-    encoder = TinyModels.encoder(5);
-    pipeline = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(TinyModels.CPU).build();
-  }
-
-  @AfterAll
-  static void close() {
-    encoder.close();
-    generator.close();
-  }
+class GenerationServiceTest extends WithTinyPipeline {
 
   /** Three kinds of request (two step graphs of one size, one of another size). */
   static GenerationRequest mixed(int kind, long seed, int iterations) {

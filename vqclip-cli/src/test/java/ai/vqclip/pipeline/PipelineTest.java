@@ -31,31 +31,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The whole method on tiny models with seeded random weights, through the real engine. */
-class PipelineTest {
-  static VqganGenerator generator;
-  static ClipEncoder encoder;
-  static Pipeline pipeline;
-
+class PipelineTest extends WithTinyPipeline {
   @TempDir Path dir;
-
-  @BeforeAll
-  static void load() {
-    generator = TinyModels.generator();
-    encoder = TinyModels.encoder(5);
-    pipeline = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(TinyModels.CPU).build();
-  }
-
-  @AfterAll
-  static void close() {
-    encoder.close();
-    generator.close();
-  }
 
   static GenerationRequest.Builder request(String prompts) {
     return GenerationRequest.builder(32, 32, PromptSchedule.parse(prompts, 10)).cutouts(4).iterations(50).seed(3)

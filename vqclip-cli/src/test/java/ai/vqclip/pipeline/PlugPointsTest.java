@@ -34,31 +34,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.random.RandomGenerator;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The plug points (Optimizer, LearningRateSchedule, Augmentation, Loss, PromptLoss) on tiny models. */
-class PlugPointsTest {
-  static VqganGenerator generator;
-  static ClipEncoder encoder;
-  static Pipeline pipeline;
-
+class PlugPointsTest extends WithTinyPipeline {
   @TempDir Path dir;
-
-  @BeforeAll
-  static void load() {
-    generator = TinyModels.generator();
-    encoder = TinyModels.encoder(5);
-    pipeline = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(TinyModels.CPU).build();
-  }
-
-  @AfterAll
-  static void close() {
-    encoder.close();
-    generator.close();
-  }
 
   static GenerationRequest.Builder request() {
     return GenerationRequest.builder(16, 16, PromptSchedule.parse("a red circle", 1)).cutouts(2).iterations(6).seed(3);

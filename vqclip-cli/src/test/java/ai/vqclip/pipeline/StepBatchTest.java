@@ -30,31 +30,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * Batched steps ({@link StepBatch}): several requests advanced in one ONNX Runtime call give the
  * pixels, latents, losses and checkpoints of the same requests run alone, bit for bit.
  */
-class StepBatchTest {
-  static VqganGenerator generator;
-  static ClipEncoder encoder;
-  static Pipeline pipeline;
-
-  @BeforeAll
-  static void load() {
-    generator = TinyModels.generator();
-    encoder = TinyModels.encoder(5);
-    pipeline = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(TinyModels.CPU).build();
-  }
-
-  @AfterAll
-  static void close() {
-    encoder.close();
-    generator.close();
-  }
+class StepBatchTest extends WithTinyPipeline {
 
   /** The iterations of every test's requests (one count, so that the tests share their lone reference runs). */
   static final int ITERATIONS = 4;
