@@ -95,7 +95,7 @@ public final class Pipeline {
   /** Factors of terms by name ({@link Builder#lossWeight}). */
   final Map<String, Double> termWeights;
   /** Bounds the step calls running at once (null: no bound); see {@link Builder#maxParallelSteps}. */
-  final java.util.concurrent.Semaphore stepPermits;
+  private final java.util.concurrent.Semaphore stepPermits;
   // The pipeline's jobs, each in its own class (package-private: RunLoop uses them).
   final StepGraphs graphs = new StepGraphs(this);
   final StepFeeds feeds = new StepFeeds(this);
@@ -159,6 +159,23 @@ public final class Pipeline {
     this.replacements = Map.copyOf(b.replacements);
     this.termWeights = Map.copyOf(b.termWeights);
     this.stepPermits = b.maxParallelSteps > 0 ? new java.util.concurrent.Semaphore(b.maxParallelSteps, true) : null;
+  }
+
+  /**
+   * Runs one step call of a compiled step graph, within {@link Builder#maxParallelSteps}: the one
+   * place lone runs ({@link RunLoop}) and batches ({@link StepBatch}) take a step permit.
+   */
+  Map<String, Tensor> runStep(Executable exec, Map<String, Tensor> in, Set<String> outs) {
+    if (stepPermits == null) {
+      return exec.run(in, outs);
+    }
+    // Uninterruptible: an interrupt while waiting is seen at this step's boundary instead.
+    stepPermits.acquireUninterruptibly();
+    try {
+      return exec.run(in, outs);
+    } finally {
+      stepPermits.release();
+    }
   }
 
   /** A builder for a pipeline over a generator, with the standard or a custom cutout stage. */

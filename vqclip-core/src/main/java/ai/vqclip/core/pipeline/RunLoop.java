@@ -135,18 +135,7 @@ final class RunLoop {
         if (wantImage) {
           outs.add("image");
         }
-        Map<String, Tensor> out;
-        if (pipe.stepPermits == null) {
-          out = exec.run(in, outs);
-        } else {
-          // Uninterruptible: an interrupt while waiting is seen at this step's boundary instead.
-          pipe.stepPermits.acquireUninterruptibly();
-          try {
-            out = exec.run(in, outs);
-          } finally {
-            pipe.stepPermits.release();
-          }
-        }
+        Map<String, Tensor> out = pipe.runStep(exec, in, outs);
         double loss = out.get("loss").toDoubles()[0];
         Map<String, Double> terms = new LinkedHashMap<>();
         for (Map.Entry<String, String> t : step.terms.entrySet()) {

@@ -413,17 +413,7 @@ public final class StepBatch {
               outs.add(pre(k) + "image");
             }
           }
-          Map<String, Tensor> out;
-          if (p.stepPermits == null) {
-            out = exec.run(in, outs);
-          } else {
-            p.stepPermits.acquireUninterruptibly();
-            try {
-              out = exec.run(in, outs);
-            } finally {
-              p.stepPermits.release();
-            }
-          }
+          Map<String, Tensor> out = p.runStep(exec, in, outs);
           List<Sample> left = new ArrayList<>();
           // Losses, divergence and listeners of every member first, then the interrupt (as a lone run checks it after its listeners).
           for (int k = 0; k < active.size(); k++) {
