@@ -13,7 +13,7 @@ if [[ "${1:-}" != "--installed" ]]; then
   (cd "$root" && mvn -B -q install -DskipTests)
 fi
 cd "$here"
-mvn -B -q package
+mvn -B -q clean package   # clean: a stale class compiled against older jars must not survive
 cp_file="$(mktemp)"
 mvn -B -q dependency:build-classpath -Dmdep.outputFile="$cp_file" >/dev/null
 java -cp "target/classes:$(cat "$cp_file")" example.Generate "$(mktemp -d)/out.png"
