@@ -36,6 +36,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import java.util.zip.GZIPOutputStream;
 
@@ -53,8 +54,35 @@ import java.util.zip.GZIPOutputStream;
  * @param seed seed of the weights and the dataset
  * @param logEvery steps per logged loss
  * @param evalPictures held-out pictures of the zero-shot evaluation
+ * @param views the augmented and negative views besides the clean pictures
  */
-public record ClipTraining(ClipConfig model, int batch, int steps, double learningRate, long seed, int logEvery, int evalPictures) {
+public record ClipTraining(ClipConfig model, int batch, int steps, double learningRate, long seed, int logEvery, int evalPictures, Views views) {
+  /**
+   * What the CLIP sees besides clean pictures (see {@link TrainingViews}).
+   *
+   * @param augmentations geometric augmentation codes applied to every training picture, each with
+   *     its own probability, as generation applies them to cutouts ("" for none)
+   * @param blobs pictures per batch whose objects are shapeless blobs: negatives for every caption
+   */
+  public record Views(String augmentations, int blobs) {
+    /** Clean pictures only (the first demo CLIPs). */
+    public static final Views NONE = new Views("", 0);
+
+    /** Checks the codes and the count. */
+    public Views {
+      Objects.requireNonNull(augmentations, "augmentations");
+      ai.vqclip.augment.AugmentCodes.parse(augmentations);
+      if (blobs < 0) {
+        throw new IllegalArgumentException("blobs must be >= 0, got " + blobs);
+      }
+    }
+  }
+
+  /** A run on clean pictures only ({@link Views#NONE}). */
+  public ClipTraining(ClipConfig model, int batch, int steps, double learningRate, long seed, int logEvery, int evalPictures) {
+    this(model, batch, steps, learningRate, seed, logEvery, evalPictures, Views.NONE);
+  }
+
   /** Captions read to learn the vocabulary. */
   static final int VOCAB_CAPTIONS = 2000;
 
@@ -73,6 +101,7 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
 
   public ClipTraining {
     Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(views, "views");
     if (batch < 2 || steps < 1 || logEvery < 1 || evalPictures < 1) {
       throw new IllegalArgumentException("batch must be >= 2 and steps, logEvery >= 1, got " + batch + ", " + steps + ", " + logEvery);
     }
@@ -88,7 +117,7 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
 
   /** The committed run's settings. */
   public static ClipTraining demo() {
-    return new ClipTraining(demoModel(1000), 64, 4000, 2e-3, 20240607L, 200, 300);
+    return new ClipTraining(demoModel(1000), 64, 4000, 2e-3, 20240607L, 200, 300, new Views("Af Pe", 16));
   }
 
   /** The trained weights, the vocabulary and the run's manifest. */
@@ -123,7 +152,7 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
     ClipTokenizer tok = tokenizer(merges, cfg.contextLength());
     Map<String, Tensor> init = new LinkedHashMap<>(RandomWeights.clip(cfg, seed));
     init.put(LOGIT_SCALE, Tensor.ofFloats(new long[0], (float) Math.log(10)));
-    Built g = build(cfg, init, batch);
+    Built g = build(cfg, init, batch + views.blobs(), batch);
     ShapesDataset data = new ShapesDataset(cfg.imageResolution(), seed);
     List<Double> losses = new ArrayList<>();
     long t0 = System.nanoTime();
@@ -134,7 +163,7 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
       for (int s = 0; s < steps; s++) {
         List<ShapesDataset.Sample> samples = batchWithShapeTwins(data, (long) s * batch, batch);
         t.setLearningRate(schedule(s));
-        Trainer.Step st = t.step(inputs(samples, tok));
+        Trainer.Step st = t.step(inputs(samples, views(samples, data.size(), s), tok));
         mean += st.loss();
         if ((s + 1) % logEvery == 0) {
           losses.add(mean / logEvery);
@@ -152,11 +181,31 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
       settings.put("loss", "symmetric contrastive, soft targets over captions true of a picture, learned temperature");
       settings.put("schedule", "5% linear warm-up, cosine to 0.1x");
       settings.put("gradientClipNorm", 1.0);
+      settings.put("augmentations", views.augmentations());
+      settings.put("blobNegativesPerBatch", views.blobs());
       settings.put("optimizer", "adam");
       TrainingManifest m = new TrainingManifest("clip", seed, steps, batch, learningRate, logEvery, losses, seconds, t.parameterCount(),
           settings, metrics, VqganTraining.runtime(opts));
       return new Result(weights, cfg, merges, m);
     }
+  }
+
+  /**
+   * The pictures the CLIP sees for a batch: each sample's picture (augmented when {@link
+   * #views} asks), then {@code views.blobs()} blob negatives of the first samples' scenes. Drawn from
+   * a generator seeded by (seed, step), so the run is reproducible.
+   */
+  List<BufferedImage> views(List<ShapesDataset.Sample> samples, int size, int step) {
+    SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step);
+    List<BufferedImage> out = new ArrayList<>();
+    for (ShapesDataset.Sample x : samples) {
+      out.add(views.augmentations().isEmpty() ? x.image() : TrainingViews.augment(x.image(), views.augmentations(), rnd));
+    }
+    for (int i = 0; i < views.blobs(); i++) {
+      BufferedImage b = TrainingViews.blob(samples.get(i % samples.size()).scene(), size, rnd);
+      out.add(views.augmentations().isEmpty() ? b : TrainingViews.augment(b, views.augmentations(), rnd));
+    }
+    return out;
   }
 
   double schedule(int s) {
@@ -199,47 +248,64 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
     return out;
   }
 
-  /** Pictures, tokens and soft targets of a batch. */
+  /** Pictures, tokens and soft targets of a batch of clean pictures. */
   static Map<String, Tensor> inputs(List<ShapesDataset.Sample> samples, ClipTokenizer tok) {
+    return inputs(samples, samples.stream().map(ShapesDataset.Sample::image).toList(), tok);
+  }
+
+  /**
+   * Tokens of the samples' captions and soft targets for {@code images}: the first {@code
+   * samples.size()} show the samples' scenes (perhaps augmented); any further ones are negatives
+   * that no caption describes.
+   */
+  static Map<String, Tensor> inputs(List<ShapesDataset.Sample> samples, List<BufferedImage> images, ClipTokenizer tok) {
     int n = samples.size();
-    List<BufferedImage> imgs = new ArrayList<>();
+    int m = images.size();
+    List<BufferedImage> imgs = images;
     int len = tok.options().contextLength();
     long[] ids = new long[n * len];
     List<CaptionParser.Claims> claims = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      imgs.add(samples.get(i).image());
       int[] t = tok.tokenize(samples.get(i).caption());
       for (int j = 0; j < len; j++) {
         ids[i * len + j] = t[j];
       }
       claims.add(CaptionParser.parse(samples.get(i).caption()));
     }
-    float[] hit = new float[n * n];
+    // hit[i][j]: caption j describes picture i; negative pictures (i >= n) match no caption, so
+    // their rows have no target and they only compete in the columns.
+    float[] hit = new float[m * n];
     for (int i = 0; i < n; i++) {
       for (int j = 0; j < n; j++) {
         hit[i * n + j] = claims.get(j).describes(samples.get(i).scene()) ? 1 : 0;
       }
     }
-    float[] rows = new float[n * n];
-    float[] cols = new float[n * n];
+    float[] rows = new float[m * n];
+    float[] cols = new float[m * n];
     for (int i = 0; i < n; i++) {
       float r = 0;
-      float c = 0;
       for (int j = 0; j < n; j++) {
         r += hit[i * n + j];
-        c += hit[j * n + i];
       }
       for (int j = 0; j < n; j++) {
         rows[i * n + j] = hit[i * n + j] / r;
-        cols[j * n + i] = hit[j * n + i] / c;
       }
     }
-    Map<String, Tensor> m = new LinkedHashMap<>();
-    m.put(Encoder.IMAGES, ShapesDataset.toTensor(imgs, false));
-    m.put(ClipGraphs.TOKENS, Tensor.ofLongs(new long[] {n, len}, ids));
-    m.put(TARGET_ROWS, Tensor.ofFloats(new long[] {n, n}, rows));
-    m.put(TARGET_COLS, Tensor.ofFloats(new long[] {n, n}, cols));
-    return m;
+    for (int j = 0; j < n; j++) {
+      float c = 0;
+      for (int i = 0; i < m; i++) {
+        c += hit[i * n + j];
+      }
+      for (int i = 0; i < m; i++) {
+        cols[i * n + j] = hit[i * n + j] / c;
+      }
+    }
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    out.put(Encoder.IMAGES, ShapesDataset.toTensor(imgs, false));
+    out.put(ClipGraphs.TOKENS, Tensor.ofLongs(new long[] {n, len}, ids));
+    out.put(TARGET_ROWS, Tensor.ofFloats(new long[] {m, n}, rows));
+    out.put(TARGET_COLS, Tensor.ofFloats(new long[] {m, n}, cols));
+    return out;
   }
 
   /** The training graph and its parameter names to state-dict keys. */
@@ -247,13 +313,21 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
 
   /** Builds the contrastive training graph for a batch of {@code n} picture-caption pairs. */
   static Built build(ClipConfig cfg, Map<String, Tensor> weights, int n) {
+    return build(cfg, weights, n, n);
+  }
+
+  /**
+   * Builds the contrastive training graph for {@code m} pictures and {@code n} captions (the
+   * pictures after the n-th are negatives); the loss is normalised by {@code n}.
+   */
+  static Built build(ClipConfig cfg, Map<String, Tensor> weights, int m, int n) {
     ClipGraphs cg = new ClipGraphs(cfg, ClipWeights.of(StateDict.of(weights)));
     GraphBuilder b = new GraphBuilder("clip_train");
-    Value images = b.input(Encoder.IMAGES, DType.FLOAT, Shape.of(n, 3, cfg.imageResolution(), cfg.imageResolution()));
+    Value images = b.input(Encoder.IMAGES, DType.FLOAT, Shape.of(m, 3, cfg.imageResolution(), cfg.imageResolution()));
     Value tokens = b.input(ClipGraphs.TOKENS, DType.INT64, Shape.of(n, cfg.contextLength()));
-    Value rowT = b.input(TARGET_ROWS, DType.FLOAT, Shape.of(n, n));
-    Value colT = b.input(TARGET_COLS, DType.FLOAT, Shape.of(n, n));
-    Value ie = b.include(cg.image(n), "img", Map.of(Encoder.IMAGES, images)).get(ClipGraphs.EMBEDDINGS);
+    Value rowT = b.input(TARGET_ROWS, DType.FLOAT, Shape.of(m, n));
+    Value colT = b.input(TARGET_COLS, DType.FLOAT, Shape.of(m, n));
+    Value ie = b.include(cg.image(m), "img", Map.of(Encoder.IMAGES, images)).get(ClipGraphs.EMBEDDINGS);
     Value te = b.include(cg.text(n), "txt", Map.of(ClipGraphs.TOKENS, tokens)).get(ClipGraphs.EMBEDDINGS);
     Value ls = b.initializer(LOGIT_SCALE, weights.get(LOGIT_SCALE));
     Value logits = b.mul(b.matmul(normalize(b, ie), b.transpose(normalize(b, te), 1, 0)), b.op("Exp").in(ls).out());
