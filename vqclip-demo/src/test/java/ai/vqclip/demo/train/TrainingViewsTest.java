@@ -89,11 +89,11 @@ class TrainingViewsTest {
     for (int i = 0; i < 4; i++) {
       s.add(d.sample(i));
     }
-    List<BufferedImage> views = run.views(s, 16, 0);
+    List<BufferedImage> views = run.views(s, 16, 0, List.of());
     assertEquals(6, views.size());
     assertEquals(views.stream().map(TrainingViewsTest::pixels).map(java.util.Arrays::toString).toList(),
-        run.views(s, 16, 0).stream().map(TrainingViewsTest::pixels).map(java.util.Arrays::toString).toList());
-    assertNotEquals(java.util.Arrays.toString(pixels(views.get(4))), java.util.Arrays.toString(pixels(run.views(s, 16, 1).get(4))));
+        run.views(s, 16, 0, List.of()).stream().map(TrainingViewsTest::pixels).map(java.util.Arrays::toString).toList());
+    assertNotEquals(java.util.Arrays.toString(pixels(views.get(4))), java.util.Arrays.toString(pixels(run.views(s, 16, 1, List.of()).get(4))));
     Map<String, Tensor> in = ClipTraining.inputs(s, views, tok);
     float[] rows = in.get(ClipTraining.TARGET_ROWS).toFloats();
     float[] cols = in.get(ClipTraining.TARGET_COLS).toFloats();
