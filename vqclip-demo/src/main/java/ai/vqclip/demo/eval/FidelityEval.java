@@ -307,7 +307,8 @@ public final class FidelityEval {
         Double.parseDouble(kv.getOrDefault("cutpow", "" + d.cutPow())),
         kv.containsKey("aug") ? List.of(kv.get("aug").split(",")) : d.augmentations(),
         Double.parseDouble(kv.getOrDefault("lr", "" + d.learningRate())),
-        Integer.parseInt(kv.getOrDefault("size", "" + d.size())));
+        Integer.parseInt(kv.getOrDefault("size", "" + d.size())),
+        Double.parseDouble(kv.getOrDefault("tv", "" + d.tvWeight())));
     Path out = kv.containsKey("out") ? Path.of(kv.get("out")) : null;
     ai.vqclip.demo.train.TrainDemo.runWithLargeStack(() -> {
       try (DemoModels.Bundle m = kv.containsKey("models") ? DemoModels.load(Path.of(kv.get("models"))) : DemoModels.load();
