@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
  * The fidelity figure of the bundled demo models that the test suite checks: the first 20 prompts
  * of the test set ({@link DemoPrompts#test()}: every colour twice, every shape four times) at seed 0
  * with the default demo settings, judged by the independent {@link ShapeChecker} (background, object
- * colour, shape). About 8 s per prompt on 2 cores (150 iterations of 16 cutouts).
+ * colour, shape). 12.6 s per prompt measured here (2 cores shared with other builds; 150
+ * iterations of 16 cutouts).
  *
  * <p>Measured here (2 cores, the models retrained for issue 15): background 19, object colour 18,
  * shape 1, all three 1 of 20 (the models before: background 14, colour 18, shape 2). The bounds are
