@@ -35,7 +35,7 @@ final class RunOptions {
       + "downsampling factor (default: 256 256, or 32 32 with the built-in demo models; edit: the image's size, scaled down to fit that default).")
   int[] size;
 
-  @Option(names = {"-i", "--iterations"}, paramLabel = "N", description = "Optimizer steps (default: 500, or 250 with the built-in demo "
+  @Option(names = {"-i", "--iterations"}, paramLabel = "N", description = "Optimizer steps (default: 500, or 150 with the built-in demo "
       + "models).")
   Integer iterations;
 
@@ -43,7 +43,7 @@ final class RunOptions {
       + "image's metadata).")
   Long seed;
 
-  @Option(names = {"-cuts", "--cutouts"}, paramLabel = "N", description = "Cutouts per step (default: 32, also with the built-in demo "
+  @Option(names = {"-cuts", "--cutouts"}, paramLabel = "N", description = "Cutouts per step (default: 32, or 16 with the built-in demo "
       + "models).")
   Integer cutouts;
 

@@ -141,7 +141,7 @@ class GenerateCommandTest extends WithTinyModelFiles {
     assertEquals(0, r.exit(), r.toString());
     assertEquals(32, ImageIO.read(out.toFile()).getWidth());
     String request = JSON.readTree(Images.readPngText(out).get(Runner.MANIFEST_KEY)).get("request").asText();
-    assertTrue(request.contains("cutouts=32,") && request.contains("cutPow=0.5,") && request.contains("augmentations=" + ai.vqclip.demo.eval.DemoGeneration.AUGMENTATIONS), request);
+    assertTrue(request.contains("cutouts=" + ai.vqclip.demo.eval.DemoGeneration.CUTOUTS + ",") && request.contains("cutPow=0.5,") && request.contains("augmentations=" + ai.vqclip.demo.eval.DemoGeneration.AUGMENTATIONS), request);
   }
 
   @Test

@@ -46,7 +46,7 @@ final class DemoModelSource implements ModelSource {
     return new ClipModel(enc, b.tokenizer(), "demo CLIP (" + ModelFiles.describe(b.clipConfig()) + ")");
   }
 
-  /** The demo models' own settings ({@link DemoGeneration}): 32x32, 250 iterations, 32 cutouts, Af Pe with border padding, cut_pow 0.5. */
+  /** The demo models' own settings ({@link DemoGeneration}): 32x32, 150 iterations, 16 cutouts, Af Pe with border padding, cut_pow 0.5. */
   @Override
   public RunDefaults defaults() {
     return new RunDefaults(DemoModels.IMAGE_SIZE, DemoGeneration.ITERATIONS, DemoGeneration.CUTOUTS, DemoGeneration.AUGMENTATIONS,

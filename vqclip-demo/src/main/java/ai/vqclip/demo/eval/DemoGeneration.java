@@ -13,15 +13,15 @@ import ai.vqclip.onnx.vqgan.VqganGenerator;
 
 /**
  * Text-to-image generation with the demo models through the standard {@link Pipeline}, with
- * settings suited to them (the defaults a CLI should use for the demo models): 32x32 output, 250 iterations, 32
+ * settings suited to them (the defaults a CLI should use for the demo models): 32x32 output, 150 iterations, 16
  * cutouts with crop exponent 0.5, Af Pe augmentations with border padding, Adam 0.1. Not thread-safe; close it.
  */
 public final class DemoGeneration implements AutoCloseable {
   /** Iterations of a default demo run. */
-  public static final int ITERATIONS = 250;
+  public static final int ITERATIONS = 150;
 
   /** Cutouts per iteration. */
-  public static final int CUTOUTS = 32;
+  public static final int CUTOUTS = 16;
 
   /**
    * Augmentation codes: affine and perspective warps with border padding (zero padding leaves the
@@ -55,11 +55,19 @@ public final class DemoGeneration implements AutoCloseable {
    * @param cutPow crop-size exponent
    * @param augmentations augmentation codes
    * @param learningRate Adam's learning rate
-   * @param size picture side in pixels (a multiple of the VQGAN's factor 4; cutouts are resized to the CLIP's 32)
+   * @param size picture side in pixels (a multiple of the VQGAN's factor 2; cutouts are resized to the CLIP's 32)
+   * @param tvWeight weight of the total-variation term (0: none)
    */
-  public record Settings(int iterations, int cutouts, double cutPow, java.util.List<String> augmentations, double learningRate, int size) {
+  public record Settings(int iterations, int cutouts, double cutPow, java.util.List<String> augmentations, double learningRate, int size,
+      double tvWeight) {
+    /** Copies the codes. */
     public Settings {
       augmentations = java.util.List.copyOf(augmentations);
+    }
+
+    /** Settings without a total-variation term. */
+    public Settings(int iterations, int cutouts, double cutPow, java.util.List<String> augmentations, double learningRate, int size) {
+      this(iterations, cutouts, cutPow, augmentations, learningRate, size, 0);
     }
   }
 
@@ -77,7 +85,7 @@ public final class DemoGeneration implements AutoCloseable {
   public static GenerationRequest.Builder request(String prompt, long seed, Settings s) {
     return GenerationRequest.builder(s.size(), s.size(), PromptSchedule.parse(prompt, s.iterations()))
         .iterations(s.iterations()).cutouts(s.cutouts()).cutPow(s.cutPow()).augmentations(s.augmentations()).seed(seed)
-        .optimizer(OptimizerConfig.adam(s.learningRate()));
+        .optimizer(OptimizerConfig.adam(s.learningRate())).tvWeight(s.tvWeight());
   }
 
   /** Runs a request. */

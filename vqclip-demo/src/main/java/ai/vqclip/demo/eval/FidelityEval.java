@@ -94,10 +94,11 @@ public final class FidelityEval {
    * How much of a drawn picture survives the bundled VQGAN: {@code n} plain-background pictures of
    * {@code ShapesDataset(32, 15)} are encoded, quantized and decoded, and the reconstruction is
    * judged against the scene's full caption; prints all-three, background and colour counts and
-   * shapes kept per shape and per size class (objects counted).
+   * shapes kept per shape and per size class (objects counted). {@code models}: a folder of
+   * retrained demo models, or null for the bundled ones.
    */
-  static void roundTrips(int n) {
-    try (DemoModels.Bundle m = DemoModels.load();
+  static void roundTrips(int n, Path models) {
+    try (DemoModels.Bundle m = models != null ? DemoModels.load(models) : DemoModels.load();
         ai.vqclip.onnx.vqgan.VqganGenerator g = ai.vqclip.onnx.vqgan.VqganGenerator.load(m.vqgan(), m.vqganConfig(), ExecutionOptions.cpu())) {
       ai.vqclip.demo.data.ShapesDataset d = new ai.vqclip.demo.data.ShapesDataset(DemoModels.IMAGE_SIZE, 15);
       int done = 0;
@@ -271,10 +272,11 @@ public final class FidelityEval {
    */
   public static void main(String[] args) throws InterruptedException {
     if (args.length < 2) {
-      throw new IllegalArgumentException("usage: FidelityEval roundtrip N | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N models=DIR out=DIR]");
+      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N models=DIR out=DIR]");
     }
     if (args[0].equals("roundtrip")) {
-      ai.vqclip.demo.train.TrainDemo.runWithLargeStack(() -> roundTrips(Integer.parseInt(args[1])));
+      Path models = args.length > 2 && args[2].startsWith("models=") ? Path.of(args[2].substring(7)) : null;
+      ai.vqclip.demo.train.TrainDemo.runWithLargeStack(() -> roundTrips(Integer.parseInt(args[1]), models));
       return;
     }
     if (args[0].equals("judge")) {
@@ -305,7 +307,8 @@ public final class FidelityEval {
         Double.parseDouble(kv.getOrDefault("cutpow", "" + d.cutPow())),
         kv.containsKey("aug") ? List.of(kv.get("aug").split(",")) : d.augmentations(),
         Double.parseDouble(kv.getOrDefault("lr", "" + d.learningRate())),
-        Integer.parseInt(kv.getOrDefault("size", "" + d.size())));
+        Integer.parseInt(kv.getOrDefault("size", "" + d.size())),
+        Double.parseDouble(kv.getOrDefault("tv", "" + d.tvWeight())));
     Path out = kv.containsKey("out") ? Path.of(kv.get("out")) : null;
     ai.vqclip.demo.train.TrainDemo.runWithLargeStack(() -> {
       try (DemoModels.Bundle m = kv.containsKey("models") ? DemoModels.load(Path.of(kv.get("models"))) : DemoModels.load();

@@ -35,8 +35,8 @@ public final class TrainDemo {
    * dir}; {@code progress} gets the progress lines (the CLI passes its own output writer).
    */
   public static void train(String which, Path dir, Consumer<String> progress) {
-    if (!List.of("vqgan", "clip", "all", "configs", "metadata").contains(which)) {
-      throw new IllegalArgumentException("model must be vqgan, clip, all, configs or metadata, got '" + which + "'");
+    if (!List.of("vqgan", "clip", "clip2", "all", "configs", "metadata").contains(which)) {
+      throw new IllegalArgumentException("model must be vqgan, clip, clip2, all, configs or metadata, got '" + which + "'");
     }
     if (which.equals("metadata")) {
       // The weight files in dir rewritten with today's metadata, tensors unchanged (files written
@@ -73,6 +73,43 @@ public final class TrainDemo {
       DemoModels.writeJson(dir.resolve(DemoModels.CLIP_CONFIG), r.config());
       progress.accept("clip done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
     }
+    if (which.equals("clip2") || which.equals("all")) {
+      secondStage(dir, progress);
+    }
+  }
+
+  /**
+   * The CLIP's second stage: pictures generated with the VQGAN and the first-stage CLIP in {@code
+   * dir} become negatives ({@link GeneratedNegatives}), and training continues from the first
+   * stage's weights. The first stage's files are kept beside as {@code clip-stage1.*}.
+   */
+  static void secondStage(Path dir, Consumer<String> progress) {
+    Map<String, Tensor> weights = new java.util.LinkedHashMap<>();
+    try (StateDict sd = WeightFiles.open(dir.resolve(DemoModels.CLIP_WEIGHTS))) {
+      for (String k : sd.keys()) {
+        weights.put(k, ai.vqclip.core.Tensor.ofFloats(sd.tensor(k).shape(), sd.tensor(k).toFloats()));
+      }
+    }
+    String merges;
+    try (java.io.InputStream in = new java.util.zip.GZIPInputStream(java.nio.file.Files.newInputStream(dir.resolve(ClipTraining.MERGES_FILE)))) {
+      merges = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      java.nio.file.Files.copy(dir.resolve(DemoModels.CLIP_WEIGHTS), dir.resolve("clip-stage1.safetensors"),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      java.nio.file.Files.copy(dir.resolve("clip-training.json"), dir.resolve("clip-stage1-training.json"),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot read the first stage in " + dir, e);
+    }
+    List<java.awt.image.BufferedImage> negatives;
+    try (DemoModels.Bundle m = DemoModels.load(dir)) {
+      negatives = GeneratedNegatives.generate(m, ClipTraining.STAGE2_NEGATIVES, ClipTraining.demoStage2().seed(),
+          ClipTraining.STAGE2_GENERATION, progress);
+    }
+    ClipTraining run = ClipTraining.demoStage2();
+    ClipTraining.Result r = run.run(dir, progress, new ClipTraining.Start(weights, merges, negatives));
+    write(dir.resolve(DemoModels.CLIP_WEIGHTS), r.weights(), DemoModels.clipMetadata(r.config()));
+    r.manifest().write(dir.resolve("clip-training.json"));
+    progress.accept("clip stage 2 done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
   }
 
   private static void rewrite(Path file, Map<String, String> meta) {

@@ -47,7 +47,7 @@ public record VqganTraining(
 
   /** The demo VQGAN: 32x32 pictures, f=4 (8x8 latents), 128 codes of width 8. */
   public static VqganConfig demoModel() {
-    return new VqganConfig(32, List.of(1, 2, 2), 1, List.of(), 32, 8, 128, 32, 3, 3, false, false, 8);
+    return new VqganConfig(32, List.of(1, 2), 1, List.of(), 32, 8, 256, 32, 3, 3, false, false, 8);
   }
 
   /** The committed run's settings. */

@@ -1,0 +1,114 @@
+package ai.vqclip.demo.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.vqclip.augment.Homography;
+import ai.vqclip.core.Tensor;
+import ai.vqclip.demo.data.ShapesDataset;
+import ai.vqclip.demo.eval.ShapeChecker;
+import ai.vqclip.onnx.RandomWeights;
+import ai.vqclip.onnx.clip.ClipConfig;
+import ai.vqclip.onnx.clip.tokenizer.ClipTokenizer;
+import ai.vqclip.onnx.testing.GradCheck;
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class TrainingViewsTest {
+  private static int[] pixels(BufferedImage img) {
+    return img.getRGB(0, 0, img.getWidth(), img.getHeight(), null, 0, img.getWidth());
+  }
+
+  @Test
+  void identityWarpKeepsThePictureAndAShiftRepeatsTheEdge() {
+    BufferedImage img = new ShapesDataset(32, 3).sample(0).image();
+    assertArrayEquals(pixels(img), pixels(TrainingViews.warp(img, Homography.identity())));
+    // Sampling 40 px to the right of every pixel: every output pixel is the source's last column (border padding).
+    int[] shifted = pixels(TrainingViews.warp(img, Homography.translation(40, 0)));
+    int[] src = pixels(img);
+    for (int y = 0; y < 32; y++) {
+      for (int x = 0; x < 32; x++) {
+        assertEquals(src[y * 32 + 31], shifted[y * 32 + x], "pixel " + x + "," + y);
+      }
+    }
+  }
+
+  @Test
+  void augmentationsAreReproducibleFromTheSeedAndChangePictures() {
+    BufferedImage img = new ShapesDataset(32, 3).sample(1).image();
+    int changed = 0;
+    for (int i = 0; i < 20; i++) {
+      int[] a = pixels(TrainingViews.augment(img, "Af Pe", new SplittableRandom(i)));
+      assertArrayEquals(a, pixels(TrainingViews.augment(img, "Af Pe", new SplittableRandom(i))));
+      changed += java.util.Arrays.equals(a, pixels(img)) ? 0 : 1;
+    }
+    // Each of Af and Pe applies with p 0.7: both off for 9% of draws.
+    assertTrue(changed >= 12 && changed < 20, "changed " + changed + " of 20");
+    assertThrows(IllegalArgumentException.class, () -> new ClipTraining.Views("Zz", 0));
+    assertThrows(IllegalArgumentException.class, () -> new ClipTraining.Views("", -1));
+  }
+
+  /** The independent shape judge sees no shape in the blob negatives, but the right colours. */
+  @Test
+  void blobsKeepColoursAndPlaceButHaveNoShape() {
+    ShapesDataset d = new ShapesDataset(32, 21);
+    SplittableRandom rnd = new SplittableRandom(5);
+    int shapeless = 0;
+    int n = 0;
+    for (long i = 0; n < 60; i++) {
+      ShapesDataset.Sample s = d.sample(i);
+      if (s.scene().twoTone() || s.scene().objects().size() != 1) {
+        continue;
+      }
+      n++;
+      BufferedImage b = TrainingViews.blob(s.scene(), 32, rnd);
+      float[] chw = ShapesDataset.toTensor(List.of(b), false).toFloats();
+      ShapeChecker.Verdict v = ShapeChecker.judge(s.caption(), chw, 32, 32);
+      assertTrue(v.background(), s.caption() + ": " + v.reason());
+      shapeless += v.shape() ? 0 : 1;
+    }
+    assertTrue(shapeless >= 54, "blobs judged as the captioned shape: " + (60 - shapeless) + " of 60");
+  }
+
+  @Test
+  void negativePicturesCompeteOnlyAsNegativesAndTheGradientMatchesFiniteDifferences() {
+    ClipTraining run = new ClipTraining(ClipTrainingTest.tiny(1000), 4, 1, 1e-3, 3, 1, 1, new ClipTraining.Views("Af Pe", 2));
+    ClipTokenizer tok = ClipTraining.tokenizer(run.learnMerges(), 20);
+    ClipConfig cfg = ClipTrainingTest.tiny(tok.vocabulary().size());
+    ShapesDataset d = new ShapesDataset(16, 2);
+    List<ShapesDataset.Sample> s = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      s.add(d.sample(i));
+    }
+    List<BufferedImage> views = run.views(s, 16, 0, List.of());
+    assertEquals(6, views.size());
+    assertEquals(views.stream().map(TrainingViewsTest::pixels).map(java.util.Arrays::toString).toList(),
+        run.views(s, 16, 0, List.of()).stream().map(TrainingViewsTest::pixels).map(java.util.Arrays::toString).toList());
+    assertNotEquals(java.util.Arrays.toString(pixels(views.get(4))), java.util.Arrays.toString(pixels(run.views(s, 16, 1, List.of()).get(4))));
+    Map<String, Tensor> in = ClipTraining.inputs(s, views, tok);
+    float[] rows = in.get(ClipTraining.TARGET_ROWS).toFloats();
+    float[] cols = in.get(ClipTraining.TARGET_COLS).toFloats();
+    assertArrayEquals(new long[] {6, 4}, in.get(ClipTraining.TARGET_ROWS).shape());
+    for (int j = 0; j < 4; j++) {
+      assertEquals(0f, rows[4 * 4 + j]);
+      assertEquals(0f, cols[5 * 4 + j]);
+    }
+    for (int i = 0; i < 4; i++) {
+      assertFalse(rows[i * 4 + i] == 0f, "a caption describes its own picture");
+    }
+    Map<String, Tensor> w = new LinkedHashMap<>(RandomWeights.clip(cfg, 4));
+    w.put(ClipTraining.LOGIT_SCALE, Tensor.ofFloats(new long[0], (float) Math.log(10)));
+    ClipTraining.Built g = ClipTraining.build(cfg, w, 6, 4);
+    GradCheck.assertGradient(g.graph(), in, List.of(ClipTraining.LOGIT_SCALE, "img/visual.proj", "txt/text_projection"), 1e-2,
+        GradCheck.TOL_F32, 7);
+  }
+}
