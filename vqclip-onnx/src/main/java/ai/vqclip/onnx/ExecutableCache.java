@@ -66,6 +66,9 @@ public final class ExecutableCache<K> implements AutoCloseable {
    * the lease when the call returns (try-with-resources).
    *
    * @throws IllegalStateException when the cache (its model) is closed
+   * @param key what identifies the executable (e.g. its shapes and options)
+   * @param compile builds the executable on a miss; called outside the cache lock
+   * @return an open lease on the cached or newly compiled executable
    */
   public OrtExecutable.Lease acquire(K key, Supplier<OrtExecutable> compile) {
     while (true) {
@@ -101,7 +104,11 @@ public final class ExecutableCache<K> implements AutoCloseable {
     }
   }
 
-  /** How many executables are cached now. */
+  /**
+   * How many executables are cached now.
+   *
+   * @return the number of cached executables, leased or not
+   */
   public synchronized int size() {
     return slots.size();
   }

@@ -32,7 +32,13 @@ public final class OnnxExport {
 
   private OnnxExport() {}
 
-  /** Serializes a graph whose initializers fit in the proto (see {@link #export(Graph, long)}). */
+  /**
+   * Serializes a graph whose initializers fit in the proto (see {@link #export(Graph, long)}).
+   *
+   * @param g the graph to serialize
+   * @return the serialized ModelProto, with every initializer inside it
+   * @throws IllegalArgumentException when the proto would exceed protobuf's 2 GB limit
+   */
   public static byte[] toBytes(Graph g) {
     OnnxModel m = export(g, Long.MAX_VALUE);
     return m.bytes();
@@ -45,6 +51,10 @@ public final class OnnxExport {
    *
    * @throws IllegalArgumentException when the proto would still exceed protobuf's 2 GB limit (too
    *     much data in small initializers or tensor attributes); the message gives the sizes
+   * @param g the graph to export
+   * @param externalThresholdBytes total initializer bytes above which large initializers are kept
+   *     outside the proto, at least 0 ({@code Long.MAX_VALUE}: never)
+   * @return the proto bytes and the initializers kept outside it
    */
   public static OnnxModel export(Graph g, long externalThresholdBytes) {
     return export(g, externalThresholdBytes, MAX_PROTO_BYTES);
