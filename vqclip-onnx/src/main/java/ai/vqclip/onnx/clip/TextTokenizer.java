@@ -12,6 +12,8 @@ public interface TextTokenizer {
    * vocabulary (as {@code <|endoftext|>} = 49407 is).
    *
    * @throws IllegalArgumentException when the text does not fit the context
+   * @param text the prompt text (not null)
+   * @return exactly context-length token ids, padded with 0
    */
   int[] tokenize(String text);
 }

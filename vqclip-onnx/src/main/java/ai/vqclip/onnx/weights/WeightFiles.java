@@ -25,6 +25,8 @@ public final class WeightFiles {
    * Sniffs the format of {@code file} from its first bytes.
    *
    * @throws ModelLoadException if the file cannot be read or matches no supported format
+   * @param file the weight file
+   * @return its format
    */
   public static Format detect(Path file) {
     byte[] h = new byte[9];
@@ -59,6 +61,8 @@ public final class WeightFiles {
    * result to release the file.
    *
    * @throws ModelLoadException if the file is unreadable, malformed or unsupported
+   * @param file a safetensors file or torch checkpoint
+   * @return the model weights as a lazy state dict
    */
   public static StateDict open(Path file) {
     return switch (detect(file)) {
