@@ -5,6 +5,7 @@ package ai.vqclip.core;
 public interface StepListener {
   /**
    * @return true to go on, false to stop
+   * @param event the iteration that just ran
    */
   boolean onStep(StepEvent event);
 }
