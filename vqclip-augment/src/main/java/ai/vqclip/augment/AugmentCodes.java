@@ -70,11 +70,11 @@ public final class AugmentCodes {
   /**
    * Parses a code list.
    *
-   * @param nrUpdated use NR {@code nrupdated}'s parameters (Pe 0.5, Af 30 degrees)
-   * @throws IllegalArgumentException naming an unknown or unsupported code, its position and the supported codes
    * @param codes augment codes separated by spaces or commas (e.g. {@link #NR_DEFAULT}); blank for
    *     none
+   * @param nrUpdated use NR {@code nrupdated}'s parameters (Pe 0.5, Af 30 degrees)
    * @return the geometric and pixel augmentations the codes stand for
+   * @throws IllegalArgumentException naming an unknown or unsupported code, its position and the supported codes
    */
   public static Parsed parse(String codes, boolean nrUpdated) {
     if (codes == null) {

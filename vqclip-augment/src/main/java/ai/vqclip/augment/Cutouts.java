@@ -269,11 +269,11 @@ public final class Cutouts {
   /**
    * Cutouts of images of {@code height} x {@code width} with the default input prefix.
    *
-   * @throws IllegalArgumentException for an image side outside [2, 16384] or parameter tensors too large
    * @param config the cutout configuration (not null)
    * @param height image height H in pixels, in [2, 16384]
    * @param width image width W in pixels, in [2, 16384]
    * @return cutouts whose parameter inputs are named {@link #DEFAULT_PREFIX} + ...
+   * @throws IllegalArgumentException for an image side outside [2, 16384] or parameter tensors too large
    */
   public static Cutouts create(Config config, int height, int width) {
     return create(config, height, width, DEFAULT_PREFIX);
@@ -368,10 +368,10 @@ public final class Cutouts {
    * Appends the cutouts to {@code b}, declaring the parameter inputs there, and returns the
    * cutouts [cutn, 3, S, S].
    *
-   * @throws IllegalArgumentException if {@code image} is not float32 [1, 3, H, W]
    * @param b the builder to append to; the parameter inputs are declared there
    * @param image the image value, float32 [1, 3, H, W] with H and W as created
    * @return the cutouts, float32 [cutn, 3, S, S]
+   * @throws IllegalArgumentException if {@code image} is not float32 [1, 3, H, W]
    */
   public Value apply(GraphBuilder b, Value image) {
     if (image.dtype() != DType.FLOAT || !Shape.of(1, 3, height, width).equals(image.shape())) {

@@ -26,10 +26,10 @@ public interface Generator extends AutoCloseable {
   /**
    * The latent shape [1, C, h, w] for an output image of {@code width} x {@code height}.
    *
-   * @throws IllegalArgumentException for a size the generator cannot produce (message says which sizes are allowed)
    * @param width output image width in pixels
    * @param height output image height in pixels
    * @return the latent shape, 4 values
+   * @throws IllegalArgumentException for a size the generator cannot produce (message says which sizes are allowed)
    */
   long[] latentShape(int width, int height);
 
@@ -61,11 +61,11 @@ public interface Generator extends AutoCloseable {
    * its own latent (the same ops per image, so the same pixels where the runtime's kernels work per
    * image). The default supports batch 1 only.
    *
-   * @throws UnsupportedOperationException for batch > 1 when {@link #supportsBatchedSynthesis()} is false
    * @param batch number of latents, at least 1
    * @param width output image width in pixels
    * @param height output image height in pixels
    * @return a new graph fragment
+   * @throws UnsupportedOperationException for batch > 1 when {@link #supportsBatchedSynthesis()} is false
    */
   default Graph synthesisFragment(int batch, int width, int height) {
     if (batch == 1) {
@@ -119,11 +119,11 @@ public interface Generator extends AutoCloseable {
    * for a run's final image. Override it when the latent alone does not fix the size (a generator
    * that renders one latent at several sizes); the default decodes and checks the size.
    *
-   * @throws IllegalStateException when {@link #decode(Tensor)} returns another size
    * @param latent a latent, float32 [1, C, h, w]
    * @param width expected image width in pixels
    * @param height expected image height in pixels
    * @return the image, float32 [1, 3, height, width], values in [0, 1]
+   * @throws IllegalStateException when {@link #decode(Tensor)} returns another size
    */
   default Tensor decode(Tensor latent, int width, int height) {
     Tensor image = decode(latent);

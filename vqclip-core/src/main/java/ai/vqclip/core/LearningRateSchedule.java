@@ -71,8 +71,8 @@ public interface LearningRateSchedule {
     /**
      * Restores what {@link #save} returned.
      *
-     * @throws IllegalArgumentException when the state does not fit
      * @param state what {@link #save} returned
+     * @throws IllegalArgumentException when the state does not fit
      */
     default void restore(double[] state) {
       if (state.length != 0) {

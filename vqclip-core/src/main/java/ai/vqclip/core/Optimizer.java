@@ -54,9 +54,9 @@ public interface Optimizer {
   /**
    * A fresh state for {@code size} parameters.
    *
-   * @throws IllegalArgumentException if size is not positive
    * @param size number of parameters, at least 1
    * @return a new state for one run
+   * @throws IllegalArgumentException if size is not positive
    */
   State start(int size);
 
@@ -99,9 +99,9 @@ public interface Optimizer {
     /**
      * Restores a state saved by {@link #save} of the same kind and size, with its step count.
      *
-     * @throws IllegalArgumentException when the state does not fit, naming what was expected
      * @param state what {@link #save} returned
      * @param steps the step count to continue from
+     * @throws IllegalArgumentException when the state does not fit, naming what was expected
      */
     void restore(float[] state, int steps);
   }

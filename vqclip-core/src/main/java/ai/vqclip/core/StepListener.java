@@ -4,8 +4,8 @@ package ai.vqclip.core;
 @FunctionalInterface
 public interface StepListener {
   /**
-   * @return true to go on, false to stop
    * @param event the iteration that just ran
+   * @return true to go on, false to stop
    */
   boolean onStep(StepEvent event);
 }

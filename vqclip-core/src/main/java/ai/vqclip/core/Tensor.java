@@ -308,9 +308,9 @@ public final class Tensor {
    * small heap and a large model runs out of it, and the JVM's own message ("Cannot reserve ... bytes
    * of direct buffer memory") does not say what to do.
    *
-   * @throws IllegalStateException naming the size and the JVM option when the limit is reached
    * @param bytes the buffer size, in [0, Integer.MAX_VALUE]
    * @return a new zeroed direct buffer in little-endian order
+   * @throws IllegalStateException naming the size and the JVM option when the limit is reached
    * @throws IllegalArgumentException for a size out of range
    */
   public static ByteBuffer allocateDirect(long bytes) {

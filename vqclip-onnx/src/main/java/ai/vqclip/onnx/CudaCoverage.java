@@ -107,10 +107,10 @@ public final class CudaCoverage {
   /**
    * The violations of a graph against the class path table {@value #RESOURCE}.
    *
-   * @throws IllegalStateException when the table is not on the class path
-   * @throws IllegalArgumentException when the graph's opset is newer than the table knows
    * @param graph the graph to check (not null)
    * @return the nodes ONNX Runtime would not run on CUDA, in node order; empty when all are covered
+   * @throws IllegalStateException when the table is not on the class path
+   * @throws IllegalArgumentException when the graph's opset is newer than the table knows
    */
   public static List<Violation> check(Graph graph) {
     return fromClasspath().violations(graph);
@@ -160,10 +160,10 @@ public final class CudaCoverage {
   /**
    * Reads a table.
    *
-   * @throws IllegalArgumentException naming the line when the table is malformed
    * @param in the table text, UTF-8; read to the end but not closed
    * @param source where the table came from, for error messages
    * @return the parsed table
+   * @throws IllegalArgumentException naming the line when the table is malformed
    * @throws IOException when reading {@code in} fails
    */
   public static CudaCoverage load(InputStream in, String source) throws IOException {
@@ -304,9 +304,9 @@ public final class CudaCoverage {
    * Every node of {@code graph} (after lowering vqclip's gradient-override ops) that ONNX Runtime
    * would not run on CUDA, in node order; empty when the whole graph is covered.
    *
-   * @throws IllegalArgumentException when the graph's opset is newer than the table knows
    * @param graph the graph to check (not null)
    * @return the uncovered nodes with the reason for each, in node order; empty when all are covered
+   * @throws IllegalArgumentException when the graph's opset is newer than the table knows
    * @throws NullPointerException when {@code graph} is null
    */
   public List<Violation> violations(Graph graph) {

@@ -65,10 +65,10 @@ public final class ExecutableCache<K> implements AutoCloseable {
    * A lease on the executable for {@code key}, compiled by {@code compile} when not cached. Close
    * the lease when the call returns (try-with-resources).
    *
-   * @throws IllegalStateException when the cache (its model) is closed
    * @param key what identifies the executable (e.g. its shapes and options)
    * @param compile builds the executable on a miss; called outside the cache lock
    * @return an open lease on the cached or newly compiled executable
+   * @throws IllegalStateException when the cache (its model) is closed
    */
   public OrtExecutable.Lease acquire(K key, Supplier<OrtExecutable> compile) {
     while (true) {

@@ -49,12 +49,12 @@ public final class OnnxExport {
    * initializer of at least {@link #EXTERNAL_MIN_TENSOR_BYTES} is declared EXTERNAL and returned in
    * {@link OnnxModel#externalInitializers()} instead of being copied into the proto.
    *
-   * @throws IllegalArgumentException when the proto would still exceed protobuf's 2 GB limit (too
-   *     much data in small initializers or tensor attributes); the message gives the sizes
    * @param g the graph to export
    * @param externalThresholdBytes total initializer bytes above which large initializers are kept
    *     outside the proto, at least 0 ({@code Long.MAX_VALUE}: never)
    * @return the proto bytes and the initializers kept outside it
+   * @throws IllegalArgumentException when the proto would still exceed protobuf's 2 GB limit (too
+   *     much data in small initializers or tensor attributes); the message gives the sizes
    */
   public static OnnxModel export(Graph g, long externalThresholdBytes) {
     return export(g, externalThresholdBytes, MAX_PROTO_BYTES);

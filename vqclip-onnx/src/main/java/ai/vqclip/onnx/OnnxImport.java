@@ -67,10 +67,10 @@ public final class OnnxImport {
    * with {@link Specialize#apply(Graph, Map, java.util.Set)} on {@link #fromFile(Path)}'s result
    * instead, so that nothing computed from them is folded into a constant.
    *
-   * @throws ModelLoadException also when a dimension is left symbolic or a value cannot be made static
    * @param path the ONNX file; external data is resolved in its directory
    * @param dimSizes size of each named symbolic input dimension, e.g. {@code "batch" -> 1}
    * @return the graph with static shapes everywhere
+   * @throws ModelLoadException also when a dimension is left symbolic or a value cannot be made static
    */
   public static Graph fromFile(Path path, Map<String, Long> dimSizes) {
     return specialize(fromFile(path), dimSizes, path.toString());

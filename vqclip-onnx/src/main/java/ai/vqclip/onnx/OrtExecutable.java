@@ -85,13 +85,13 @@ public final class OrtExecutable implements Executable {
    * always does it). Off-heap initializers ({@link Tensor#offHeap()}) are then used in place, not
    * copied, so the tensors must stay unmodified while the executable is open.
    *
-   * @throws IllegalStateException when CUDA is requested, cannot load, and fallback is not allowed
-   * @throws InferenceException when ONNX Runtime rejects the graph
    * @param graph the graph to compile (static shapes)
    * @param opts device, threads and other session options
    * @param externalThresholdBytes total initializer bytes above which initializers bypass the
    *     proto, at least 0
    * @return an open executable; close it to free the native session
+   * @throws IllegalStateException when CUDA is requested, cannot load, and fallback is not allowed
+   * @throws InferenceException when ONNX Runtime rejects the graph
    */
   public static OrtExecutable create(Graph graph, ExecutionOptions opts, long externalThresholdBytes) {
     OnnxModel model = OnnxExport.export(graph, externalThresholdBytes);
@@ -208,10 +208,10 @@ public final class OrtExecutable implements Executable {
      * Runs the executable under this lease: works even if the executable was closed after the
      * lease was taken (the session stays until the lease is returned).
      *
-     * @throws IllegalStateException when this lease was already returned
      * @param inputs a tensor for every graph input, by name
      * @param outputs names of the outputs to compute, or null for all
      * @return the requested outputs by name, copied to the heap
+     * @throws IllegalStateException when this lease was already returned
      * @throws IllegalArgumentException when an input is missing, unknown or of the wrong type or
      *     shape, or an output name is unknown
      * @throws ai.vqclip.core.InferenceException when ONNX Runtime fails to run the graph

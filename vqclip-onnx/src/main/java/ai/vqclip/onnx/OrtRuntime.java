@@ -55,10 +55,10 @@ public final class OrtRuntime {
   /**
    * Creates a session on a large-stack thread (see the class comment).
    *
-   * @throws OrtException when ONNX Runtime rejects the model or the options
    * @param model serialized ModelProto
    * @param options session options (execution providers, threads, external initializers)
    * @return the new session; the caller closes it
+   * @throws OrtException when ONNX Runtime rejects the model or the options
    */
   public static OrtSession createSession(byte[] model, OrtSession.SessionOptions options) throws OrtException {
     OrtEnvironment e = environment();

@@ -42,13 +42,13 @@ public final class Autodiff {
   /**
    * Differentiates {@code forward} as {@code request} asks.
    *
-   * @throws IllegalArgumentException for unknown names, non-floating targets, or when a gradient
-   *     must flow through an op that has no rule (the message names the op type and the node)
    * @param forward the forward graph, with static shapes
    * @param request what to differentiate
    * @param registry the gradient rules
    * @return the gradient graph: the forward nodes, the backward nodes and the outputs {@link
    *     GradientRequest#gradName}
+   * @throws IllegalArgumentException for unknown names, non-floating targets, or when a gradient
+   *     must flow through an op that has no rule (the message names the op type and the node)
    */
   public static Graph differentiate(Graph forward, GradientRequest request, VjpRegistry registry) {
     for (String o : request.seeded().keySet()) {

@@ -192,11 +192,11 @@ public final class VjpContext {
   /**
    * Sums a broadcast gradient back to {@code target}'s shape (numpy broadcasting rules).
    *
-   * @throws IllegalArgumentException when shapes are not known well enough to tell
    * @param grad a gradient of the broadcast result's shape
    * @param target the operand that was broadcast
    * @return the gradient summed (and reshaped) to {@code target}'s shape; {@code grad} itself when
    *     the shapes match
+   * @throws IllegalArgumentException when shapes are not known well enough to tell
    */
   public Value unbroadcast(Value grad, Value target) {
     Shape gs = grad.shape();

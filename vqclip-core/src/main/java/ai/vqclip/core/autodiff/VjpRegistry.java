@@ -106,10 +106,10 @@ public final class VjpRegistry {
    * Chooses the gradient of a piecewise-constant op type (see {@link #registerPiecewiseConstant});
    * returns this.
    *
-   * @throws IllegalArgumentException when the op is not registered as piecewise constant
    * @param opKey an op type registered as piecewise constant
    * @param choice what gradient to give it (not null)
    * @return this registry
+   * @throws IllegalArgumentException when the op is not registered as piecewise constant
    */
   public VjpRegistry chooseGradient(String opKey, FlatGradient choice) {
     Objects.requireNonNull(choice, "choice");

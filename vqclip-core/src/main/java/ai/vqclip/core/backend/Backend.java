@@ -38,8 +38,8 @@ public interface Backend {
   /**
    * The first backend on the class path.
    *
-   * @throws IllegalStateException when none is (add vqclip-onnx to the class path)
    * @return the first {@link Backend} service found
+   * @throws IllegalStateException when none is (add vqclip-onnx to the class path)
    */
   static Backend load() {
     return ServiceLoader.load(Backend.class)

@@ -29,15 +29,19 @@ public interface Executable extends AutoCloseable {
    */
   Graph graph();
 
-  /** The device it actually runs on (after any allowed fallback). */
+  /**
+   * The device it actually runs on (after any allowed fallback).
+   *
+   * @return the device the graph runs on
+   */
   Device device();
 
   /**
    * Runs the graph and returns every output.
    *
-   * @throws IllegalArgumentException for unknown, missing or mistyped inputs (message lists expected and found)
    * @param inputs a tensor for every graph input, by name
    * @return every output by name
+   * @throws IllegalArgumentException for unknown, missing or mistyped inputs (message lists expected and found)
    */
   default Map<String, Tensor> run(Map<String, Tensor> inputs) {
     return run(inputs, null);
@@ -46,10 +50,10 @@ public interface Executable extends AutoCloseable {
   /**
    * Runs the graph and returns the requested outputs ({@code null}: all).
    *
-   * @throws IllegalArgumentException for unknown, missing or mistyped inputs, or unknown outputs
    * @param inputs a tensor for every graph input, by name
    * @param outputs names of the outputs to compute, or null for all
    * @return the requested outputs by name
+   * @throws IllegalArgumentException for unknown, missing or mistyped inputs, or unknown outputs
    */
   Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs);
 

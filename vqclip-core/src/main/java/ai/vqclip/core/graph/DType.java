@@ -77,9 +77,9 @@ public enum DType {
   /**
    * The type for an ONNX code.
    *
-   * @throws IllegalArgumentException if the code is not one vqclip supports
    * @param code an ONNX {@code TensorProto.DataType} code
    * @return the matching type
+   * @throws IllegalArgumentException if the code is not one vqclip supports
    */
   public static DType fromOnnx(int code) {
     for (DType t : values()) {

@@ -30,11 +30,11 @@ public record EinsumEquation(List<String> inputs, String output) {
   /**
    * Parses {@code equation} for operands of the given ranks.
    *
-   * @throws IllegalArgumentException naming the equation when it is malformed or does not fit the ranks
    * @param equation an einsum equation, explicit ({@code "ij,jk->ik"}) or implicit ({@code
    *     "ij,jk"})
    * @param ranks the rank of each operand
    * @return the parsed equation in explicit form
+   * @throws IllegalArgumentException naming the equation when it is malformed or does not fit the ranks
    */
   public static EinsumEquation parse(String equation, int[] ranks) {
     String eq = equation.replace(" ", "");
@@ -139,9 +139,9 @@ public record EinsumEquation(List<String> inputs, String output) {
    * The size of each letter from the operands' shapes (a static size wins over a symbolic one, and
    * a size other than 1 over 1, as broadcasting does).
    *
-   * @throws IllegalArgumentException when two static sizes of a letter differ and neither is 1
    * @param shapes the operands' shapes, one per input
    * @return letter to its size, in order of first appearance
+   * @throws IllegalArgumentException when two static sizes of a letter differ and neither is 1
    */
   public Map<Character, Dim> sizes(List<Shape> shapes) {
     Map<Character, Dim> m = new LinkedHashMap<>();

@@ -18,10 +18,10 @@ public final class FlopCounter {
   /**
    * FLOPs of one run of {@code g}.
    *
-   * @throws IllegalArgumentException when a counted node's operands lack static shapes (the message
-   *     names the node)
    * @param g a graph with static shapes
    * @return the total FLOPs
+   * @throws IllegalArgumentException when a counted node's operands lack static shapes (the message
+   *     names the node)
    * @throws ArithmeticException when the total overflows a long
    */
   public static long count(Graph g) {
@@ -62,11 +62,11 @@ public final class FlopCounter {
   /**
    * The static shape of a node's operand, for FLOP rules.
    *
-   * @throws IllegalArgumentException naming the node when the operand's shape is not static
    * @param g the graph holding the node
    * @param n the node, for the error message
    * @param valueName one of the node's inputs or outputs
    * @return a new array of its sizes
+   * @throws IllegalArgumentException naming the node when the operand's shape is not static
    */
   public static long[] staticShape(Graph g, Node n, String valueName) {
     Value v = g.value(valueName);

@@ -155,9 +155,9 @@ public final class Graph {
   /**
    * The recorded value of a name.
    *
-   * @throws IllegalArgumentException if the graph has no such value
    * @param valueName a value name
    * @return the value (input, initializer or node output)
+   * @throws IllegalArgumentException if the graph has no such value
    */
   public Value value(String valueName) {
     Value v = values.get(valueName);
@@ -321,9 +321,9 @@ public final class Graph {
    * A copy in which the named initializers become graph inputs (same name, type and shape), for
    * training: the weights change every step, so they are fed instead of baked into the session.
    *
-   * @throws IllegalArgumentException for a name that is not an initializer
    * @param names initializer names
    * @return the new graph, the new inputs after the old ones
+   * @throws IllegalArgumentException for a name that is not an initializer
    */
   public Graph withInitializersAsInputs(java.util.Collection<String> names) {
     Map<String, Tensor> inits = new LinkedHashMap<>(initializers);

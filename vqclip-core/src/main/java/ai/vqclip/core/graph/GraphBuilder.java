@@ -278,14 +278,14 @@ public final class GraphBuilder {
   /**
    * Adds a node and infers its outputs. {@code null} inputs mark omitted optional inputs.
    *
-   * @return the output values
-   * @throws IllegalArgumentException when the inputs do not fit the op (message names node and values)
    * @param opType the op type
    * @param domain the op's domain, empty for ONNX
    * @param nodeInputs the input values (null for an omitted optional input)
    * @param attrs the attributes by name
    * @param numOutputs the number of outputs to create
    * @param nodeName the node name, or null for a fresh one from the op type
+   * @return the output values
+   * @throws IllegalArgumentException when the inputs do not fit the op (message names node and values)
    */
   public List<Value> addNode(
       String opType, String domain, List<Value> nodeInputs, Map<String, Attribute> attrs, int numOutputs, String nodeName) {
@@ -589,13 +589,13 @@ public final class GraphBuilder {
    * by their fragment names. Shapes are re-inferred for the actual wiring, so symbolic dimensions
    * of the fragment take the bound sizes.
    *
-   * @throws IllegalArgumentException if an input is unbound, unknown, or does not fit (the message
-   *     names the fragment input and the bound value)
    * @param fragment the graph to copy in
    * @param scope name scope for the copied initializers and nodes
    * @param bindings fragment input name to the value of this graph that feeds it; every input must
    *     be bound
    * @return fragment output name to the corresponding value of this graph
+   * @throws IllegalArgumentException if an input is unbound, unknown, or does not fit (the message
+   *     names the fragment input and the bound value)
    */
   public Map<String, Value> include(Graph fragment, String scope, Map<String, Value> bindings) {
     for (String k : bindings.keySet()) {

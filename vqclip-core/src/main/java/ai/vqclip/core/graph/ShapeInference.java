@@ -1401,12 +1401,12 @@ public final class ShapeInference {
    * Pad's {@code pads} (and optional {@code axes}) as per-axis amounts: {@code [0][a]} before and
    * {@code [1][a]} after axis {@code a}.
    *
-   * @throws IllegalArgumentException naming the node for a length mismatch or an axis out of range
    * @param n the node, for the error message
    * @param rank the input rank
    * @param pads Pad's pads input: all befores, then all afters
    * @param axes Pad's axes input, or null for all axes
    * @return a [2][rank] array of amounts
+   * @throws IllegalArgumentException naming the node for a length mismatch or an axis out of range
    */
   public static long[][] padsPerAxis(Node n, int rank, long[] pads, long[] axes) {
     if (axes == null) {

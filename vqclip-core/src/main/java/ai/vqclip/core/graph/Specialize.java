@@ -28,12 +28,12 @@ public final class Specialize {
    * Fixes each named symbolic dimension (for example {@code "batch" -> 2}) wherever it appears in
    * the graph's inputs, then folds.
    *
-   * @throws IllegalArgumentException when an input dimension stays symbolic (naming the input and
-   *     the symbol), a size is negative, or a value's shape cannot be made static (naming the value
-   *     and the node that produces it)
    * @param g the graph
    * @param dimSizes symbol to size, e.g. {@code "batch" -> 2}
    * @return a new graph with static shapes
+   * @throws IllegalArgumentException when an input dimension stays symbolic (naming the input and
+   *     the symbol), a size is negative, or a value's shape cannot be made static (naming the value
+   *     and the node that produces it)
    */
   public static Graph apply(Graph g, Map<String, Long> dimSizes) {
     return apply(g, dimSizes, Map.of(), Set.of(), ShapeInference.standard());

@@ -235,9 +235,9 @@ public final class Images {
   /**
    * An 8-bit RGB image from [1, 3, H, W] in [0, 1] (values outside are clamped; NaN is rejected).
    *
-   * @throws IllegalArgumentException for another shape or a NaN value
    * @param t the image, [1, 3, H, W] in [0, 1]
    * @return a new 8-bit RGB image
+   * @throws IllegalArgumentException for another shape or a NaN value
    */
   public static BufferedImage toImage(Tensor t) {
     long[] s = t.shape();
@@ -326,9 +326,9 @@ public final class Images {
    * walked by their headers: other chunks (pixels, zTXt, iTXt) are skipped unread, so nothing is
    * inflated, and the tEXt chunks together may hold at most {@link #MAX_PNG_TEXT_BYTES}.
    *
-   * @throws ModelLoadException when the file is missing, not a PNG, truncated, or its text is over the limit
    * @param path a PNG file
    * @return keyword to value, in file order
+   * @throws ModelLoadException when the file is missing, not a PNG, truncated, or its text is over the limit
    */
   public static Map<String, String> readPngText(Path path) {
     Map<String, String> out = new java.util.LinkedHashMap<>();

@@ -70,9 +70,9 @@ public final class LatentRegularization {
     /**
      * Parses {@code none|constant}, {@code harmonic} or {@code linear:EVERY:STEPS}.
      *
-     * @throws IllegalArgumentException naming the accepted forms
      * @param s the decay text
      * @return the decay
+     * @throws IllegalArgumentException naming the accepted forms
      */
     static Decay parse(String s) {
       Objects.requireNonNull(s, "decay");

@@ -97,11 +97,11 @@ public final class SphericalDistance {
   /**
    * The weighted prompt loss, a scalar.
    *
+   * @param b the builder
    * @param u image embeddings [n, D]
    * @param v prompt embeddings [k, D]
    * @param weight scalar weight w (any sign; 0 disables the prompt)
    * @param stop scalar stop value (-inf: never stop)
-   * @param b the builder
    * @return the loss, a scalar
    */
   public static Value loss(GraphBuilder b, Value u, Value v, Value weight, Value stop) {

@@ -9,10 +9,10 @@ public interface FlopRule {
   /**
    * FLOPs of {@code n}, a node of {@code g}.
    *
-   * @throws IllegalArgumentException when the operands lack the static shapes the count needs
    * @param g the graph holding the node, with static shapes
    * @param n the node
    * @return its FLOPs (multiply-adds count as two)
+   * @throws IllegalArgumentException when the operands lack the static shapes the count needs
    */
   long count(Graph g, Node n);
 }

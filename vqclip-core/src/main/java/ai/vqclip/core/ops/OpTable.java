@@ -86,9 +86,9 @@ public final class OpTable {
    * Starts (or continues) the definition of an op; each call on the returned entry updates the
    * table at once.
    *
-   * @throws IllegalStateException on the read-only standard table
    * @param key the op type, or {@code "domain.OpType"} outside the ONNX domain
    * @return the entry to define the op with (a new op starts with no shape, gradient or FLOP rule)
+   * @throws IllegalStateException on the read-only standard table
    */
   public Entry op(String key) {
     if (frozen) {

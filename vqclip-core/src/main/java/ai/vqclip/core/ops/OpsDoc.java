@@ -62,8 +62,8 @@ public final class OpsDoc {
   /**
    * Writes the list of the standard table to the file named by {@code args[0]}, or prints it.
    *
-   * @throws IOException when the file cannot be written
    * @param args optionally the output file
+   * @throws IOException when the file cannot be written
    */
   public static void main(String[] args) throws IOException {
     String md = markdown(OpTable.standard());

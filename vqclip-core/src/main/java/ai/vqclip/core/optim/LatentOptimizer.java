@@ -32,9 +32,9 @@ public final class LatentOptimizer implements ai.vqclip.core.Optimizer.State {
   /**
    * An optimizer for {@code size} parameters.
    *
-   * @throws IllegalArgumentException if size is not positive
    * @param config the update rule and its settings
    * @param size the number of parameters, at least 1
+   * @throws IllegalArgumentException if size is not positive
    */
   public LatentOptimizer(OptimizerConfig config, int size) {
     if (size <= 0) {
@@ -103,9 +103,9 @@ public final class LatentOptimizer implements ai.vqclip.core.Optimizer.State {
   /**
    * One update: {@code params -= update(grad)} in place. SGD momentum uses Nesterov's form.
    *
-   * @throws IllegalArgumentException on a length mismatch or a non-finite gradient (naming the index)
    * @param params the parameters, updated in place; {@code size} values
    * @param grad the gradient of the loss with respect to {@code params}; {@code size} finite values
+   * @throws IllegalArgumentException on a length mismatch or a non-finite gradient (naming the index)
    */
   public void step(float[] params, float[] grad) {
     if (params.length != size || grad.length != size) {

@@ -54,9 +54,9 @@ public record OptimizerConfig(Kind kind, double learningRate, double beta1, doub
     /**
      * The kind for a case-insensitive name such as {@code "adamw"}.
      *
-     * @throws IllegalArgumentException naming the accepted names
      * @param name the kind's name in any case, e.g. {@code "adamw"}
      * @return the kind
+     * @throws IllegalArgumentException naming the accepted names
      */
     public static Kind parse(String name) {
       Objects.requireNonNull(name, "optimizer name");

@@ -124,10 +124,10 @@ public final class Schedules {
    * run's iterations), {@code warmup:N}, {@code step:EVERY:GAMMA}, {@code plateau:PATIENCE:FACTOR},
    * joined with {@code +} to chain ({@code warmup:10+cosine:0.05}).
    *
-   * @throws IllegalArgumentException naming the accepted forms
    * @param spec the schedule text
    * @param iterations the run's iterations (the length of a cosine without its own)
    * @return the schedule
+   * @throws IllegalArgumentException naming the accepted forms
    */
   public static LearningRateSchedule parse(String spec, int iterations) {
     Objects.requireNonNull(spec, "schedule");

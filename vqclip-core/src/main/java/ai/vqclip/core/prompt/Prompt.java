@@ -51,9 +51,9 @@ public record Prompt(String text, double weight, double stop) {
    * are not numbers only for http(s) URLs (so {@code https://host:8080/a.png:2} is a URL with weight
    * 2); anywhere else, a field after the last colon that is not a number is an error.
    *
-   * @throws IllegalArgumentException quoting the prompt and saying which field is malformed
    * @param spec {@code text[:weight[:stop]]}
    * @return the prompt
+   * @throws IllegalArgumentException quoting the prompt and saying which field is malformed
    */
   public static Prompt parse(String spec) {
     Objects.requireNonNull(spec, "prompt");
@@ -117,9 +117,9 @@ public record Prompt(String text, double weight, double stop) {
   /**
    * Parses {@code |}-separated prompts (prompt addition), e.g. {@code "a cat:1|blurry:-0.5"}.
    *
-   * @throws IllegalArgumentException for an empty list or any malformed prompt
    * @param specs prompts separated by {@code |}
    * @return the prompts, in order
+   * @throws IllegalArgumentException for an empty list or any malformed prompt
    */
   public static List<Prompt> parseAll(String specs) {
     Objects.requireNonNull(specs, "prompts");

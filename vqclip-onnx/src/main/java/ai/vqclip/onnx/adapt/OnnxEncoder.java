@@ -312,11 +312,11 @@ public final class OnnxEncoder implements Encoder {
   /**
    * Reads the image graph (and the options' text graph), checking names, ranks, dtypes and sizes.
    *
-   * @throws ModelLoadException naming the file, the value, what was found and what is expected
    * @param imageGraph ONNX file of the image encoder, images [N, 3, S, S] to embeddings [N, D]
    * @param options names, normalisation and text source
    * @param exec where host-side graphs (text embedding) run
    * @return an open encoder; close it to free its sessions
+   * @throws ModelLoadException naming the file, the value, what was found and what is expected
    */
   public static OnnxEncoder fromFile(Path imageGraph, Options options, ExecutionOptions exec) {
     Objects.requireNonNull(options, "options");

@@ -266,11 +266,11 @@ public final class OnnxGenerator implements Generator {
   /**
    * Reads a decoder graph (and the options' encoder graph), checks names, ranks, dtypes and sizes.
    *
-   * @throws ModelLoadException naming the file, the value, what was found and what is expected
    * @param decoder ONNX file of the decoder, latent [1, C, h, w] to image [1, 3, H, W]
    * @param options names, ranges, encoder and initial distribution
    * @param exec where host-side graphs (encoding, decoding) run
    * @return an open generator; close it to free its sessions
+   * @throws ModelLoadException naming the file, the value, what was found and what is expected
    */
   public static OnnxGenerator fromFile(Path decoder, Options options, ExecutionOptions exec) {
     Objects.requireNonNull(options, "options");

@@ -116,12 +116,11 @@ public record ClipConfig(
   /**
    * A CLIP with OpenAI's ModifiedResNet image encoder.
    *
+   * @param embedDim joint embedding size D (RN50: 1024)
+   * @param imageResolution side S of the square input images, a multiple of 32 (RN50: 224)
    * @param width stem width (RN50: 64)
    * @param layers bottleneck blocks of the four stages (RN50: 3, 4, 6, 3)
    * @param heads attention-pooling heads (OpenAI: 32 * width / 64)
-   * @throws IllegalArgumentException for values out of range, naming the parameter
-   * @param embedDim joint embedding size D (RN50: 1024)
-   * @param imageResolution side S of the square input images, a multiple of 32 (RN50: 224)
    * @param contextLength text tokens per sequence (77)
    * @param vocabSize token vocabulary size, at most {@link #MAX_VOCAB} (49408)
    * @param textWidth width of the text transformer (RN50: 512)
@@ -129,6 +128,7 @@ public record ClipConfig(
    * @param textHeads attention heads of the text transformer (RN50: 8)
    * @return the configuration, with {@code visionLayers} the total block count and patch size
    *     {@link #RESNET_DOWNSAMPLING}
+   * @throws IllegalArgumentException for values out of range, naming the parameter
    * @throws NullPointerException when {@code layers} is null
    */
   public static ClipConfig resNet(int embedDim, int imageResolution, int width, List<Integer> layers, int heads, int contextLength,
@@ -269,10 +269,10 @@ public record ClipConfig(
    * stage from the block indices, resolution 32 times the attention pooling's grid, heads = 32 *
    * width / 64.
    *
-   * @throws ModelLoadException when the weights are not CLIP, lack a key the inference needs, or
-   *     have shapes no configuration produces
    * @param weights OpenAI or Hugging Face named tensors
    * @return the inferred architecture
+   * @throws ModelLoadException when the weights are not CLIP, lack a key the inference needs, or
+   *     have shapes no configuration produces
    */
   public static ClipConfig infer(StateDict weights) {
     return infer(ClipWeights.of(weights), OPENAI_HEAD_DIM);
@@ -282,10 +282,10 @@ public record ClipConfig(
    * Infers the architecture with heads = width / {@code headDim} (for models whose widths are not
    * multiples of 64, e.g. small test models).
    *
-   * @throws ModelLoadException as {@link #infer(StateDict)}
    * @param weights OpenAI or Hugging Face named tensors
    * @param headDim the attention head width, at least 1
    * @return the inferred architecture
+   * @throws ModelLoadException as {@link #infer(StateDict)}
    * @throws IllegalArgumentException when {@code headDim} is below 1
    */
   public static ClipConfig infer(StateDict weights, int headDim) {

@@ -52,9 +52,9 @@ public final class ClipEncoder implements Encoder {
    * @param weights OpenAI or Hugging Face named tensors (any floating type; converted to float32)
    * @param tokenizer turns texts into ids for {@link #embedText}; null for an image-only encoder
    * @param options where and how the host-side graphs run
+   * @return an open encoder; close it to free its cached sessions
    * @throws ModelLoadException for weights that are not a CLIP, or that miss tensors, have
    *     unexpected ones, or have wrong shapes (all reported together)
-   * @return an open encoder; close it to free its cached sessions
    */
   public static ClipEncoder load(StateDict weights, TextTokenizer tokenizer, ExecutionOptions options) {
     ClipWeights w = ClipWeights.of(weights);
@@ -64,12 +64,12 @@ public final class ClipEncoder implements Encoder {
   /**
    * Loads a CLIP of a given architecture (e.g. one whose head width is not 64).
    *
-   * @throws ModelLoadException when the weights do not fit {@code config} (every problem listed)
    * @param weights OpenAI or Hugging Face named tensors (any floating type; converted to float32)
    * @param config the architecture the weights must fit
    * @param tokenizer turns texts into ids for {@link #embedText}; null for an image-only encoder
    * @param options where and how the host-side graphs run
    * @return an open encoder; close it to free its cached sessions
+   * @throws ModelLoadException when the weights do not fit {@code config} (every problem listed)
    */
   public static ClipEncoder load(StateDict weights, ClipConfig config, TextTokenizer tokenizer, ExecutionOptions options) {
     return create(Objects.requireNonNull(config, "config"), ClipWeights.of(weights), tokenizer, options);
@@ -146,8 +146,8 @@ public final class ClipEncoder implements Encoder {
    * The embedding [1, D] of one token sequence.
    *
    * @param ids exactly {@code contextLength} ids in [0, vocabSize), the end token being the largest
-   * @throws IllegalArgumentException for a wrong length or an id out of range
    * @return the embedding, float32 [1, D], not L2-normalised
+   * @throws IllegalArgumentException for a wrong length or an id out of range
    */
   public Tensor embedTokens(int[] ids) {
     checkOpen();

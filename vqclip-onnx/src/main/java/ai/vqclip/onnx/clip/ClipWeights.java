@@ -51,9 +51,9 @@ public final class ClipWeights {
   /**
    * Detects the naming scheme of a state dict.
    *
-   * @throws ModelLoadException for weights in both schemes, or weights that are not CLIP at all
    * @param dict the loaded tensors (not null)
    * @return a view of {@code dict} under canonical (OpenAI) names
+   * @throws ModelLoadException for weights in both schemes, or weights that are not CLIP at all
    */
   public static ClipWeights of(StateDict dict) {
     Objects.requireNonNull(dict, "dict");
@@ -227,9 +227,9 @@ public final class ClipWeights {
   /**
    * The shape of a canonical tensor, from the file's headers (no data read).
    *
-   * @throws ModelLoadException when it is missing, or a mapped tensor has a shape no mapping fits
    * @param canonical an OpenAI-style key
    * @return the canonical shape (transposed or stacked as the mapping makes it)
+   * @throws ModelLoadException when it is missing, or a mapped tensor has a shape no mapping fits
    */
   public long[] shape(String canonical) {
     Source s = source(canonical);
@@ -316,8 +316,8 @@ public final class ClipWeights {
    * attention masks and {@code position_ids}). All problems are reported together, by the file's
    * names.
    *
-   * @throws ModelLoadException listing every problem
    * @param config the architecture the weights must fit
+   * @throws ModelLoadException listing every problem
    */
   public void validate(ClipConfig config) {
     List<String> missing = new ArrayList<>();
@@ -385,9 +385,9 @@ public final class ClipWeights {
   /**
    * A canonical tensor in float32 (read, converted and mapped on first use, then cached).
    *
-   * @throws ModelLoadException when it is missing or cannot be mapped
    * @param canonical an OpenAI-style key
    * @return the tensor, float32 off-heap; shared, do not modify
+   * @throws ModelLoadException when it is missing or cannot be mapped
    */
   public synchronized Tensor tensor(String canonical) { // synchronized: encoders built from it are shared between threads
     Tensor t = cache.get(canonical);

@@ -226,9 +226,9 @@ public record VqganConfig(
   /**
    * Reads a taming {@code model.yaml} (file size bounded).
    *
-   * @throws ModelLoadException when the file cannot be read or is not a taming VQGAN config
    * @param file path of a taming {@code model.yaml}, at most 1 MiB
    * @return the architecture, with 32 GroupNorm groups
+   * @throws ModelLoadException when the file cannot be read or is not a taming VQGAN config
    */
   public static VqganConfig fromYaml(Path file) {
     try {
@@ -249,9 +249,9 @@ public record VqganConfig(
    * or {@code GumbelVQ}; the architecture comes from {@code model.params.ddconfig} with {@code
    * embed_dim} and {@code n_embed} from {@code model.params}. Uses 32 GroupNorm groups.
    *
-   * @throws ModelLoadException naming the missing or invalid field
    * @param yaml the file's text, at most 1 Mi characters
    * @return the architecture, with 32 GroupNorm groups
+   * @throws ModelLoadException naming the missing or invalid field
    */
   public static VqganConfig fromYaml(String yaml) {
     return fromYaml(yaml, "model.yaml");
@@ -396,10 +396,10 @@ public record VqganConfig(
    * 256 (attention resolutions are derived from it, so the graph is the same whatever the true
    * value), and {@code numGroups} as given.
    *
-   * @throws ModelLoadException naming the key that is missing or has an unexpected shape
    * @param sd the loaded state dict (shapes only are read)
    * @param numGroups GroupNorm group count (not visible in the shapes)
    * @return the inferred architecture
+   * @throws ModelLoadException naming the key that is missing or has an unexpected shape
    */
   public static VqganConfig inferFrom(StateDict sd, int numGroups) {
     boolean gumbel;

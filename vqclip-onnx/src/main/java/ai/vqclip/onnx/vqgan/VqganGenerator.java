@@ -61,11 +61,11 @@ public final class VqganGenerator implements Generator {
    * A generator with every part (encoder, decoder, codebook) of {@code sd}, checked against {@code
    * config}.
    *
-   * @throws ai.vqclip.core.ModelLoadException listing every missing, unexpected or mis-shaped key
    * @param sd the loaded state dict
    * @param config the architecture the weights must fit
    * @param options where and how host-side graphs (encode, decode) run
    * @return an open generator; close it to free its cached sessions
+   * @throws ai.vqclip.core.ModelLoadException listing every missing, unexpected or mis-shaped key
    */
   public static VqganGenerator load(StateDict sd, VqganConfig config, ExecutionOptions options) {
     return new VqganGenerator(VqganWeights.load(sd, config, EnumSet.allOf(VqganWeights.Part.class)), options);

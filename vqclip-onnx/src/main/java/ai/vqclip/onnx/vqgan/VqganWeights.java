@@ -79,9 +79,9 @@ public final class VqganWeights {
   /**
    * A float32 tensor by state-dict key.
    *
-   * @throws IllegalArgumentException for a key that was not loaded
    * @param key a taming state-dict key, e.g. {@code "decoder.conv_in.weight"}
    * @return the tensor, float32; shared, do not modify
+   * @throws IllegalArgumentException for a key that was not loaded
    */
   public Tensor get(String key) {
     Tensor t = tensors.get(key);
@@ -106,13 +106,13 @@ public final class VqganWeights {
    * Validates {@code sd} against {@code config} and takes the tensors of {@code parts}. Keys of
    * parts not requested may be present; keys under {@code loss.} are ignored.
    *
-   * @throws ModelLoadException listing, together, every missing key, unexpected key, mis-shaped
-   *     and non-floating tensor, with the assumed config (and the config the shapes suggest, when
-   *     it can be inferred and differs)
    * @param sd the loaded state dict (not null)
    * @param config the architecture the tensors must fit (not null)
    * @param parts the parts to take, at least one
    * @return the checked float32 weights of those parts
+   * @throws ModelLoadException listing, together, every missing key, unexpected key, mis-shaped
+   *     and non-floating tensor, with the assumed config (and the config the shapes suggest, when
+   *     it can be inferred and differs)
    * @throws IllegalArgumentException when {@code parts} is null or empty
    */
   public static VqganWeights load(StateDict sd, VqganConfig config, Set<Part> parts) {

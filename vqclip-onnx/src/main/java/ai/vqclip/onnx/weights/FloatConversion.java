@@ -58,10 +58,10 @@ public final class FloatConversion {
    * A floating tensor as float32: returned as is when already float32, converted from FLOAT16,
    * BFLOAT16 (exactly) or DOUBLE (rounded to nearest).
    *
-   * @throws IllegalArgumentException for a non-floating tensor
    * @param t a tensor of a floating type
    * @param name the tensor's name, for the error message
    * @return {@code t} itself when float32, else a new float32 tensor of the same shape
+   * @throws IllegalArgumentException for a non-floating tensor
    */
   public static Tensor toFloat(Tensor t, String name) {
     if (t.dtype() == DType.FLOAT) {

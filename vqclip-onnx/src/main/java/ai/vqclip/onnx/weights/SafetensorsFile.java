@@ -63,9 +63,9 @@ public final class SafetensorsFile implements StateDict {
    * Opens and validates a safetensors file. The file stays open (mapped on demand) until {@link
    * #close}.
    *
-   * @throws ModelLoadException if the file cannot be read or is not a valid safetensors file
    * @param file path of a {@code .safetensors} file
    * @return the open file; close it to release the channel and the mapped memory
+   * @throws ModelLoadException if the file cannot be read or is not a valid safetensors file
    */
   public static SafetensorsFile open(Path file) {
     return ChannelOpener.open(file, "safetensors file", ch -> parse(file, ch));

@@ -22,19 +22,19 @@ public interface StateDict extends AutoCloseable {
   /**
    * Type and shape of a tensor, without reading its data.
    *
-   * @throws IllegalArgumentException for an unknown key
    * @param key a tensor name
    * @return its stored type and shape
+   * @throws IllegalArgumentException for an unknown key
    */
   TensorSpec spec(String key);
 
   /**
    * A tensor as stored (its own dtype).
    *
-   * @throws IllegalArgumentException for an unknown key
    * @param key a tensor name
    * @return the tensor in its stored dtype (read from the file on each call unless cached by the
    *     implementation)
+   * @throws IllegalArgumentException for an unknown key
    */
   Tensor tensor(String key);
 
@@ -43,9 +43,9 @@ public interface StateDict extends AutoCloseable {
    * view needs) without reading them, as {@link #tensor} would find out only when reading. Formats
    * whose offsets are checked when the file is opened (safetensors) have nothing left to check.
    *
+   * @param key a tensor name
    * @throws ai.vqclip.core.ModelLoadException naming the tensor and what is missing
    * @throws IllegalArgumentException for an unknown key
-   * @param key a tensor name
    */
   default void checkStorage(String key) {
     spec(key);

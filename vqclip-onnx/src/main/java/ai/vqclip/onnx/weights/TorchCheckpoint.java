@@ -88,9 +88,9 @@ public final class TorchCheckpoint implements AutoCloseable {
   /**
    * Opens a checkpoint, detecting ZIP, TorchScript or legacy format.
    *
-   * @throws ModelLoadException if the file cannot be read or is not a supported torch checkpoint
    * @param file a {@code .pt}/{@code .ckpt}/{@code .pth} file
    * @return the open checkpoint; close it to release the file
+   * @throws ModelLoadException if the file cannot be read or is not a supported torch checkpoint
    */
   public static TorchCheckpoint open(Path file) {
     return ChannelOpener.open(file, "checkpoint", ch -> {
@@ -402,8 +402,8 @@ public final class TorchCheckpoint implements AutoCloseable {
    * (a Lightning checkpoint) that entry; otherwise the top-level dict's tensors (nested dicts joined
    * with dots). Closing the result closes this checkpoint.
    *
-   * @throws ModelLoadException if there are no tensors to return
    * @return the model weights as a lazy state dict
+   * @throws ModelLoadException if there are no tensors to return
    */
   public StateDict stateDict() {
     Map<String, TensorRef> out = new LinkedHashMap<>();
@@ -426,9 +426,9 @@ public final class TorchCheckpoint implements AutoCloseable {
    * The tensors under one top-level dict entry (for example {@code "model"} or {@code "state_dict"}),
    * flattened to dotted names. Closing the result closes this checkpoint.
    *
-   * @throws ModelLoadException if the entry is missing or holds no tensors
    * @param entry a top-level key of the checkpoint's dict
    * @return the tensors under it as a lazy state dict
+   * @throws ModelLoadException if the entry is missing or holds no tensors
    */
   public StateDict stateDict(String entry) {
     if (!(root instanceof Map<?, ?> m) || !m.containsKey(entry)) {

@@ -24,9 +24,9 @@ public final class WeightFiles {
   /**
    * Sniffs the format of {@code file} from its first bytes.
    *
-   * @throws ModelLoadException if the file cannot be read or matches no supported format
    * @param file the weight file
    * @return its format
+   * @throws ModelLoadException if the file cannot be read or matches no supported format
    */
   public static Format detect(Path file) {
     byte[] h = new byte[9];
@@ -60,9 +60,9 @@ public final class WeightFiles {
    * state_dict}, a TorchScript module flattened to dotted names, or a plain state dict). Close the
    * result to release the file.
    *
-   * @throws ModelLoadException if the file is unreadable, malformed or unsupported
    * @param file a safetensors file or torch checkpoint
    * @return the model weights as a lazy state dict
+   * @throws ModelLoadException if the file is unreadable, malformed or unsupported
    */
   public static StateDict open(Path file) {
     return switch (detect(file)) {

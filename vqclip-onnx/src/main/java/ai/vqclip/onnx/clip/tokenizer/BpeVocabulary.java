@@ -134,10 +134,10 @@ public final class BpeVocabulary {
    * builds CLIP's vocabulary from its first {@value #CLIP_MERGES} merges (fewer if the file has
    * fewer).
    *
-   * @throws ModelLoadException when the file cannot be read or is not a merges file
    * @param mergesFile path of the merges file (not null)
    * @return the vocabulary: 256 byte tokens, their word-end forms, the merges' tokens and the two
    *     special tokens
+   * @throws ModelLoadException when the file cannot be read or is not a merges file
    */
   public static BpeVocabulary readOpenAi(Path mergesFile) {
     Objects.requireNonNull(mergesFile, "mergesFile");
@@ -154,8 +154,8 @@ public final class BpeVocabulary {
    * Reads an OpenAI merges file from a stream (gzip or plain text), see {@link #readOpenAi(Path)}.
    * The stream is not closed.
    *
-   * @param source a name for the stream in error messages
    * @param in the merges file content, gzip or plain UTF-8 text (not null; not closed)
+   * @param source a name for the stream in error messages
    * @return the vocabulary built from the first merges
    * @throws ModelLoadException when the stream cannot be read, is too large or is not a merges file
    */
@@ -201,10 +201,10 @@ public final class BpeVocabulary {
    * Reads a Hugging Face tokenizer's {@code vocab.json} (a JSON object from token to id, ids
    * 0..n-1) and {@code merges.txt} (an optional {@code #version} header, then one merge per line).
    *
-   * @throws ModelLoadException when a file cannot be read or is not such a file
    * @param vocabJson path of {@code vocab.json}
    * @param mergesTxt path of {@code merges.txt}
    * @return the vocabulary with the files' ids
+   * @throws ModelLoadException when a file cannot be read or is not such a file
    */
   public static BpeVocabulary readHuggingFace(Path vocabJson, Path mergesTxt) {
     Objects.requireNonNull(vocabJson, "vocabJson");
@@ -224,10 +224,10 @@ public final class BpeVocabulary {
    * Reads Hugging Face {@code vocab.json} and {@code merges.txt} streams, see {@link
    * #readHuggingFace(Path, Path)}. The streams are not closed.
    *
-   * @param vocabSource a name for the vocab.json stream in error messages
-   * @param mergesSource a name for the merges.txt stream in error messages
    * @param vocabJson the {@code vocab.json} content, UTF-8 (not null; not closed)
+   * @param vocabSource a name for the vocab.json stream in error messages
    * @param mergesTxt the {@code merges.txt} content, UTF-8 (not null; not closed)
+   * @param mergesSource a name for the merges.txt stream in error messages
    * @return the vocabulary with the files' ids
    * @throws ModelLoadException when a stream cannot be read, is too large or malformed, or the two
    *     do not agree
@@ -487,9 +487,9 @@ public final class BpeVocabulary {
   /**
    * The token of an id.
    *
-   * @throws IllegalArgumentException when id is not in 0..size()-1
    * @param id a token id, in 0..size()-1
    * @return the token string in the vocabulary's byte-level form
+   * @throws IllegalArgumentException when id is not in 0..size()-1
    */
   public String token(int id) {
     if (id < 0 || id >= tokens.length) {

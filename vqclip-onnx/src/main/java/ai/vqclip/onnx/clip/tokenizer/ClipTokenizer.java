@@ -139,9 +139,9 @@ public final class ClipTokenizer implements TextTokenizer {
   /**
    * A tokenizer with default options over OpenAI's {@code bpe_simple_vocab_16e6.txt.gz}.
    *
-   * @throws ai.vqclip.core.ModelLoadException when the file cannot be read or is not a merges file
    * @param mergesFile path of {@code bpe_simple_vocab_16e6.txt.gz} (gzip or plain text)
    * @return the tokenizer
+   * @throws ai.vqclip.core.ModelLoadException when the file cannot be read or is not a merges file
    */
   public static ClipTokenizer openAi(Path mergesFile) {
     return new ClipTokenizer(BpeVocabulary.readOpenAi(mergesFile));
@@ -150,10 +150,10 @@ public final class ClipTokenizer implements TextTokenizer {
   /**
    * A tokenizer with default options over Hugging Face {@code vocab.json} + {@code merges.txt}.
    *
-   * @throws ai.vqclip.core.ModelLoadException when a file cannot be read or is malformed
    * @param vocabJson path of {@code vocab.json}
    * @param mergesTxt path of {@code merges.txt}
    * @return the tokenizer
+   * @throws ai.vqclip.core.ModelLoadException when a file cannot be read or is malformed
    */
   public static ClipTokenizer huggingFace(Path vocabJson, Path mergesTxt) {
     return new ClipTokenizer(BpeVocabulary.readHuggingFace(vocabJson, mergesTxt));
@@ -286,9 +286,9 @@ public final class ClipTokenizer implements TextTokenizer {
    * padded output decodes to its text. Byte sequences that are not valid UTF-8 (a multi-byte
    * character cut by truncation) become U+FFFD.
    *
-   * @throws IllegalArgumentException for an id outside the vocabulary
    * @param ids token ids
    * @return the decoded text
+   * @throws IllegalArgumentException for an id outside the vocabulary
    */
   public String decode(int[] ids) {
     Objects.requireNonNull(ids, "ids");
