@@ -66,7 +66,7 @@ public final class ExecutableCache<K> implements AutoCloseable {
    * the lease when the call returns (try-with-resources).
    *
    * @param key what identifies the executable (e.g. its shapes and options)
-   * @param compile builds the executable on a miss; called outside the cache lock
+   * @param compile builds the executable on a miss; called under that key's own lock, not the whole cache's
    * @return an open lease on the cached or newly compiled executable
    * @throws IllegalStateException when the cache (its model) is closed
    */
