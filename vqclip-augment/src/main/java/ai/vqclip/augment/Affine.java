@@ -19,7 +19,17 @@ import java.util.random.RandomGenerator;
  */
 public record Affine(double degrees, double translate, double scaleMin, double scaleMax, double shear, double p)
     implements GeometricAugmentation {
-  /** Validates every parameter. */
+  /**
+   * Validates every parameter.
+   *
+   * @param degrees maximum rotation in degrees, in [0, 180]
+   * @param translate maximum translation as a fraction of the cutout side, in [0, 1]
+   * @param scaleMin smallest scale factor, at least 0.001 and at most {@code scaleMax}
+   * @param scaleMax largest scale factor, at most 10
+   * @param shear maximum x-shear in degrees, in [0, 60]
+   * @param p probability of warping a cutout, in [0, 1]
+   * @throws IllegalArgumentException if a parameter is outside its range (the message names it)
+   */
   public Affine {
     Checks.range("Affine degrees", degrees, 0, 180);
     Checks.range("Affine translate", translate, 0, 1);
@@ -28,7 +38,14 @@ public record Affine(double degrees, double translate, double scaleMin, double s
     Checks.probability("Affine p", p);
   }
 
-  /** A rotation only (code {@code Ro}). */
+  /**
+   * A rotation only (code {@code Ro}).
+   *
+   * @param degrees maximum rotation in degrees, in [0, 180]
+   * @param p probability of rotating a cutout, in [0, 1]
+   * @return an affine warp with rotation only (no translation, scale 1, no shear)
+   * @throws IllegalArgumentException if {@code degrees} or {@code p} is out of range
+   */
   public static Affine rotation(double degrees, double p) {
     return new Affine(degrees, 0, 1, 1, 0, p);
   }

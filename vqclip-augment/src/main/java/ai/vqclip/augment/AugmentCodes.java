@@ -35,16 +35,34 @@ public final class AugmentCodes {
   /** NR's default selection. */
   public static final String NR_DEFAULT = "Af Pe Ji Er";
 
-  /** Parsed augmentations. */
+  /**
+   * Parsed augmentations.
+   *
+   * @param geometric the geometric augmentations, in code order (copied)
+   * @param pixel the pixel augmentations, in code order (copied)
+   */
   public record Parsed(List<GeometricAugmentation> geometric, List<Augmentation> pixel) {
-    /** Copies the lists. */
+    /**
+     * Copies the lists.
+     *
+     * @param geometric the geometric augmentations of the codes, in code order
+     * @param pixel the pixel augmentations of the codes, in code order
+     */
     public Parsed {
       geometric = List.copyOf(geometric);
       pixel = List.copyOf(pixel);
     }
   }
 
-  /** Parses with NR {@code latest}'s parameters. */
+  /**
+   * Parses with NR {@code latest}'s parameters.
+   *
+   * @param codes augment codes separated by spaces or commas (e.g. {@link #NR_DEFAULT}); blank for
+   *     none
+   * @return the geometric and pixel augmentations the codes stand for
+   * @throws IllegalArgumentException for a null, unknown or unsupported code, naming it and the
+   *     supported codes
+   */
   public static Parsed parse(String codes) {
     return parse(codes, false);
   }
@@ -52,7 +70,10 @@ public final class AugmentCodes {
   /**
    * Parses a code list.
    *
+   * @param codes augment codes separated by spaces or commas (e.g. {@link #NR_DEFAULT}); blank for
+   *     none
    * @param nrUpdated use NR {@code nrupdated}'s parameters (Pe 0.5, Af 30 degrees)
+   * @return the geometric and pixel augmentations the codes stand for
    * @throws IllegalArgumentException naming an unknown or unsupported code, its position and the supported codes
    */
   public static Parsed parse(String codes, boolean nrUpdated) {

@@ -42,7 +42,16 @@ public record ColorJitter(double brightness, double contrast, double saturation,
     0.211, -0.523, 0.312
   };
 
-  /** Validates the parameters. */
+  /**
+   * Validates the parameters.
+   *
+   * @param brightness brightness jitter, in [0, 1]
+   * @param contrast contrast jitter, in [0, 1]
+   * @param saturation saturation jitter, in [0, 1]
+   * @param hue hue jitter as a fraction of a full turn, in [0, 0.5]
+   * @param p probability of jittering a cutout, in [0, 1]
+   * @throws IllegalArgumentException if a parameter is outside its range (the message names it)
+   */
   public ColorJitter {
     Checks.range("ColorJitter brightness", brightness, 0, 1);
     Checks.range("ColorJitter contrast", contrast, 0, 1);

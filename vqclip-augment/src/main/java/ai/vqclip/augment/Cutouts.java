@@ -111,7 +111,23 @@ public final class Cutouts {
    */
   public record Config(int cutn, int size, double cutPow, boolean pooled, boolean antialias, List<GeometricAugmentation> geometric,
       List<Augmentation> pixel, double noiseFac, Padding padding, boolean clamp) {
-    /** Validates every parameter; the lists are copied. */
+    /**
+     * Validates every parameter; the lists are copied.
+     *
+     * @param cutn number of cutouts, in [1, 1024]
+     * @param size cutout side S, in [1, 1024]
+     * @param cutPow exponent of the crop-size distribution, positive and finite
+     * @param pooled pooled cutouts instead of random crops
+     * @param antialias Lanczos-2 prefilter when a crop is downscaled
+     * @param geometric geometric augmentations, applied in order (not null; copied)
+     * @param pixel pixel augmentations, applied in order (not null; copied)
+     * @param noiseFac largest sigma of the noise step, in [0, 10]; 0 disables it
+     * @param padding padding of the geometric stage (not null)
+     * @param clamp clamp the result to [0, 1] with clamp-with-gradient
+     * @throws IllegalArgumentException if a number is out of range or {@code cutn * 3 * size^2}
+     *     exceeds {@link #MAX_PARAMETER_ELEMENTS}
+     * @throws NullPointerException if {@code geometric}, {@code pixel} or {@code padding} is null
+     */
     public Config {
       Checks.range("cutn", cutn, 1, MAX_CUTN);
       Checks.range("size", size, 1, MAX_SIZE);
@@ -128,7 +144,16 @@ public final class Cutouts {
       }
     }
 
-    /** B.5 {@code original}: random crops with cut_pow, no augmentations, no noise, clamped. */
+    /**
+     * B.5 {@code original}: random crops with cut_pow, no augmentations, no noise, clamped.
+     *
+     * @param cutn number of cutouts, in [1, 1024]
+     * @param size cutout side S, in [1, 1024]
+     * @param cutPow exponent of the crop-size distribution, positive and finite (1 gives uniform
+     *     sizes)
+     * @return the configuration, antialiased and with zeros padding
+     * @throws IllegalArgumentException if a number is out of range
+     */
     public static Config original(int cutn, int size, double cutPow) {
       return new Config(cutn, size, cutPow, false, true, List.of(), List.of(), 0, Padding.ZEROS, true);
     }
@@ -136,44 +161,91 @@ public final class Cutouts {
     /**
      * NR {@code latest} / {@code nrupdated}-style: random crops with cut_pow (or pooled), the
      * augmentations of the NR codes (see {@link AugmentCodes}), noise step 0.1, clamped.
+     *
+     * @param cutn number of cutouts, in [1, 1024]
+     * @param size cutout side S, in [1, 1024]
+     * @param cutPow exponent of the crop-size distribution, positive and finite
+     * @param pooled pooled cutouts instead of random crops
+     * @param codes NR augment codes, e.g. {@link AugmentCodes#NR_DEFAULT}; blank for none
+     * @return the configuration, antialiased and with zeros padding
+     * @throws IllegalArgumentException if a number is out of range or a code is unknown or
+     *     unsupported
      */
     public static Config withAugments(int cutn, int size, double cutPow, boolean pooled, String codes) {
       AugmentCodes.Parsed p = AugmentCodes.parse(codes);
       return new Config(cutn, size, cutPow, pooled, true, p.geometric(), p.pixel(), 0.1, Padding.ZEROS, true);
     }
 
-    /** A copy with other augmentations. */
+    /**
+     * A copy with other augmentations.
+     *
+     * @param geometric the new geometric augmentations (not null)
+     * @param pixel the new pixel augmentations (not null)
+     * @return this configuration with the given augmentation lists
+     */
     public Config withAugmentations(List<GeometricAugmentation> geometric, List<Augmentation> pixel) {
       return new Config(cutn, size, cutPow, pooled, antialias, geometric, pixel, noiseFac, padding, clamp);
     }
 
-    /** A copy with another noise factor. */
+    /**
+     * A copy with another noise factor.
+     *
+     * @param noiseFac largest sigma of the noise step, in [0, 10]; 0 disables it
+     * @return this configuration with the given noise factor
+     * @throws IllegalArgumentException if {@code noiseFac} is out of range
+     */
     public Config withNoiseFac(double noiseFac) {
       return new Config(cutn, size, cutPow, pooled, antialias, geometric, pixel, noiseFac, padding, clamp);
     }
 
-    /** A copy with the clamp on or off. */
+    /**
+     * A copy with the clamp on or off.
+     *
+     * @param clamp clamp the result to [0, 1] with clamp-with-gradient
+     * @return this configuration with the given clamp setting
+     */
     public Config withClamp(boolean clamp) {
       return new Config(cutn, size, cutPow, pooled, antialias, geometric, pixel, noiseFac, padding, clamp);
     }
 
-    /** A copy with the antialiasing prefilter on or off. */
+    /**
+     * A copy with the antialiasing prefilter on or off.
+     *
+     * @param antialias Lanczos-2 prefilter when a crop is downscaled
+     * @return this configuration with the given antialias setting
+     */
     public Config withAntialias(boolean antialias) {
       return new Config(cutn, size, cutPow, pooled, antialias, geometric, pixel, noiseFac, padding, clamp);
     }
 
-    /** A copy with another padding. */
+    /**
+     * A copy with another padding.
+     *
+     * @param padding padding of the geometric stage (not null)
+     * @return this configuration with the given padding
+     */
     public Config withPadding(Padding padding) {
       return new Config(cutn, size, cutPow, pooled, antialias, geometric, pixel, noiseFac, padding, clamp);
     }
 
-    /** A copy with pooled cutouts on or off. */
+    /**
+     * A copy with pooled cutouts on or off.
+     *
+     * @param pooled pooled cutouts instead of random crops
+     * @return this configuration with the given pooling setting
+     */
     public Config withPooled(boolean pooled) {
       return new Config(cutn, size, cutPow, pooled, antialias, geometric, pixel, noiseFac, padding, clamp);
     }
   }
 
-  /** One random square crop: columns [x, x + size), rows [y, y + size). */
+  /**
+   * One random square crop: columns [x, x + size), rows [y, y + size).
+   *
+   * @param x left column of the crop, in pixels from the image's left edge
+   * @param y top row of the crop, in pixels from the image's top edge
+   * @param size side of the square crop, in pixels
+   */
   public record Crop(int x, int y, int size) {}
 
   private final Config config;
@@ -197,13 +269,29 @@ public final class Cutouts {
   /**
    * Cutouts of images of {@code height} x {@code width} with the default input prefix.
    *
+   * @param config the cutout configuration (not null)
+   * @param height image height H in pixels, in [2, 16384]
+   * @param width image width W in pixels, in [2, 16384]
+   * @return cutouts whose parameter inputs are named {@link #DEFAULT_PREFIX} + ...
    * @throws IllegalArgumentException for an image side outside [2, 16384] or parameter tensors too large
    */
   public static Cutouts create(Config config, int height, int width) {
     return create(config, height, width, DEFAULT_PREFIX);
   }
 
-  /** As {@link #create(Config, int, int)}, naming the parameter inputs {@code prefix + ...}. */
+  /**
+   * As {@link #create(Config, int, int)}, naming the parameter inputs {@code prefix + ...}.
+   *
+   * @param config the cutout configuration (not null)
+   * @param height image height H in pixels, in [2, 16384]
+   * @param width image width W in pixels, in [2, 16384]
+   * @param prefix prefix of the parameter input names (not null), to keep them apart from other
+   *     inputs of a step graph
+   * @return cutouts for images of this size
+   * @throws IllegalArgumentException for an image side outside [2, 16384] or parameter tensors too
+   *     large
+   * @throws NullPointerException if {@code config} or {@code prefix} is null
+   */
   public static Cutouts create(Config config, int height, int width, String prefix) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(prefix, "prefix");
@@ -217,27 +305,47 @@ public final class Cutouts {
     return new Cutouts(config, height, width, prefix);
   }
 
-  /** The configuration. */
+  /**
+   * The configuration.
+   *
+   * @return the configuration these cutouts were created with
+   */
   public Config config() {
     return config;
   }
 
-  /** The image height. */
+  /**
+   * The image height.
+   *
+   * @return the image height H in pixels
+   */
   public int height() {
     return height;
   }
 
-  /** The image width. */
+  /**
+   * The image width.
+   *
+   * @return the image width W in pixels
+   */
   public int width() {
     return width;
   }
 
-  /** Smallest crop side: min(W, H, S). */
+  /**
+   * Smallest crop side: min(W, H, S).
+   *
+   * @return the smallest side a random crop can have, in pixels
+   */
   public int minCropSize() {
     return Math.min(Math.min(width, height), config.size());
   }
 
-  /** Largest crop side: min(W, H). */
+  /**
+   * Largest crop side: min(W, H).
+   *
+   * @return the largest side a random crop can have, in pixels
+   */
   public int maxCropSize() {
     return Math.min(width, height);
   }
@@ -245,6 +353,9 @@ public final class Cutouts {
   /**
    * The fragment from {@link #IMAGE} [1, 3, H, W] float32 to {@link #CUTOUTS} [cutn, 3, S, S], with
    * the parameter inputs after the image.
+   *
+   * @return a new graph with the image input first, then the parameter inputs, and the single
+   *     output {@link #CUTOUTS}
    */
   public Graph fragment() {
     GraphBuilder b = new GraphBuilder("cutouts");
@@ -257,6 +368,9 @@ public final class Cutouts {
    * Appends the cutouts to {@code b}, declaring the parameter inputs there, and returns the
    * cutouts [cutn, 3, S, S].
    *
+   * @param b the builder to append to; the parameter inputs are declared there
+   * @param image the image value, float32 [1, 3, H, W] with H and W as created
+   * @return the cutouts, float32 [cutn, 3, S, S]
    * @throws IllegalArgumentException if {@code image} is not float32 [1, 3, H, W]
    */
   public Value apply(GraphBuilder b, Value image) {
@@ -319,7 +433,12 @@ public final class Cutouts {
     return Tensor.fromDoubles(DType.FLOAT, transpose ? new long[] {cols, rows} : new long[] {rows, cols}, d);
   }
 
-  /** The crops of one step (B.5 {@code original}), drawn as {@link #sample} draws them first. */
+  /**
+   * The crops of one step (B.5 {@code original}), drawn as {@link #sample} draws them first.
+   *
+   * @param rng the run's generator; consumed by three draws per cutout
+   * @return one crop per cutout, each inside the image
+   */
   public Crop[] drawCrops(RandomGenerator rng) {
     int max = maxCropSize();
     int min = minCropSize();
@@ -336,6 +455,12 @@ public final class Cutouts {
   /**
    * Draws one step's parameters: a map from every parameter input name of the fragment to its
    * tensor. The same generator state gives bit-identical tensors.
+   *
+   * @param rng the run's generator (not null); advanced by every draw
+   * @return parameter input name to tensor, in declaration order, ready to feed to the fragment
+   * @throws NullPointerException if {@code rng} is null
+   * @throws IllegalStateException if a geometric augmentation returns the wrong number of
+   *     homographies or one that is not 9 numbers
    */
   public Map<String, Tensor> sample(RandomGenerator rng) {
     Objects.requireNonNull(rng, "rng");

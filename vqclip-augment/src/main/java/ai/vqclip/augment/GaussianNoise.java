@@ -26,18 +26,40 @@ import java.util.random.RandomGenerator;
  * @param p probability of adding noise to a cutout, in [0, 1]
  */
 public record GaussianNoise(double std, boolean uniformSigma, double p) implements Augmentation {
-  /** Validates the parameters. */
+  /**
+   * Validates the parameters.
+   *
+   * @param std maximum (uniform mode) or fixed standard deviation, in [0, 10]
+   * @param uniformSigma draw sigma from U(0, std) for every cutout instead of std with probability
+   *     p
+   * @param p probability of adding noise to a cutout, in [0, 1] (unused in uniform mode)
+   * @throws IllegalArgumentException if {@code std} or {@code p} is out of range
+   */
   public GaussianNoise {
     Checks.range("GaussianNoise std", std, 0, 10);
     Checks.probability("GaussianNoise p", p);
   }
 
-  /** The B.5 noise step: sigma_i ~ U(0, noiseFac) for every cutout. */
+  /**
+   * The B.5 noise step: sigma_i ~ U(0, noiseFac) for every cutout.
+   *
+   * @param noiseFac largest sigma, in [0, 10]
+   * @return noise whose sigma is drawn from U(0, noiseFac) for every cutout
+   * @throws IllegalArgumentException if {@code noiseFac} is out of range
+   */
   public static GaussianNoise uniform(double noiseFac) {
     return new GaussianNoise(noiseFac, true, 1);
   }
 
-  /** Noise of a fixed std with probability p per cutout (kornia RandomGaussianNoise, code {@code Gn}). */
+  /**
+   * Noise of a fixed std with probability p per cutout (kornia RandomGaussianNoise, code {@code
+   * Gn}).
+   *
+   * @param std standard deviation of the noise, in [0, 10]
+   * @param p probability of adding noise to a cutout, in [0, 1]
+   * @return noise of sigma {@code std} on a cutout with probability {@code p}
+   * @throws IllegalArgumentException if {@code std} or {@code p} is out of range
+   */
   public static GaussianNoise fixed(double std, double p) {
     return new GaussianNoise(std, false, p);
   }

@@ -8,12 +8,22 @@ package ai.vqclip.augment;
 public final class Homography {
   private Homography() {}
 
-  /** The identity. */
+  /**
+   * The identity.
+   *
+   * @return a new identity matrix
+   */
   public static double[] identity() {
     return new double[] {1, 0, 0, 0, 1, 0, 0, 0, 1};
   }
 
-  /** a * b (apply b first). */
+  /**
+   * a * b (apply b first).
+   *
+   * @param a the homography applied second
+   * @param b the homography applied first
+   * @return the new product matrix
+   */
   public static double[] multiply(double[] a, double[] b) {
     double[] r = new double[9];
     for (int i = 0; i < 3; i++) {
@@ -28,7 +38,13 @@ public final class Homography {
     return r;
   }
 
-  /** The inverse (adjugate over determinant). */
+  /**
+   * The inverse (adjugate over determinant).
+   *
+   * @param m the homography to invert
+   * @return a new matrix, the inverse of {@code m}
+   * @throws IllegalArgumentException if {@code m} is singular or its determinant is not finite
+   */
   public static double[] invert(double[] m) {
     double a = m[0], b = m[1], c = m[2], d = m[3], e = m[4], f = m[5], g = m[6], h = m[7], i = m[8];
     double ca = e * i - f * h;
@@ -49,35 +65,72 @@ public final class Homography {
     return r;
   }
 
-  /** Maps (x, y) through {@code m}: {x', y'}. */
+  /**
+   * Maps (x, y) through {@code m}: {x', y'}.
+   *
+   * @param m the homography
+   * @param x the point's x coordinate
+   * @param y the point's y coordinate
+   * @return the mapped point {x', y'} (infinite or NaN if the point maps to infinity)
+   */
   public static double[] apply(double[] m, double x, double y) {
     double w = m[6] * x + m[7] * y + m[8];
     return new double[] {(m[0] * x + m[1] * y + m[2]) / w, (m[3] * x + m[4] * y + m[5]) / w};
   }
 
-  /** Translation by (tx, ty). */
+  /**
+   * Translation by (tx, ty).
+   *
+   * @param tx shift along x, in pixels
+   * @param ty shift along y, in pixels
+   * @return a new translation matrix
+   */
   public static double[] translation(double tx, double ty) {
     return new double[] {1, 0, tx, 0, 1, ty, 0, 0, 1};
   }
 
-  /** Scaling by (sx, sy) about the origin. */
+  /**
+   * Scaling by (sx, sy) about the origin.
+   *
+   * @param sx scale factor along x
+   * @param sy scale factor along y
+   * @return a new scaling matrix
+   */
   public static double[] scaling(double sx, double sy) {
     return new double[] {sx, 0, 0, 0, sy, 0, 0, 0, 1};
   }
 
-  /** Rotation by {@code radians} about the origin. */
+  /**
+   * Rotation by {@code radians} about the origin.
+   *
+   * @param radians rotation angle; positive turns x towards y
+   * @return a new rotation matrix
+   */
   public static double[] rotation(double radians) {
     double c = Math.cos(radians);
     double s = Math.sin(radians);
     return new double[] {c, -s, 0, s, c, 0, 0, 0, 1};
   }
 
-  /** Shear by angles (radians) along x and y. */
+  /**
+   * Shear by angles (radians) along x and y.
+   *
+   * @param sx shear angle along x, in radians
+   * @param sy shear angle along y, in radians
+   * @return a new shear matrix
+   */
   public static double[] shear(double sx, double sy) {
     return new double[] {1, Math.tan(sx), 0, Math.tan(sy), 1, 0, 0, 0, 1};
   }
 
-  /** {@code m} applied about the point (cx, cy) instead of the origin. */
+  /**
+   * {@code m} applied about the point (cx, cy) instead of the origin.
+   *
+   * @param m the homography
+   * @param cx x coordinate of the fixed point
+   * @param cy y coordinate of the fixed point
+   * @return a new matrix, {@code m} conjugated by the translation to (cx, cy)
+   */
   public static double[] about(double[] m, double cx, double cy) {
     return multiply(translation(cx, cy), multiply(m, translation(-cx, -cy)));
   }
@@ -85,6 +138,12 @@ public final class Homography {
   /**
    * The homography mapping each {@code from[k]} to {@code to[k]} (four points, {x, y} each, no
    * three collinear), by solving the 8x8 direct linear system with partial pivoting.
+   *
+   * @param from four source points, {x, y} each
+   * @param to four target points, {x, y} each
+   * @return the homography (normalised so that its last element is 1)
+   * @throws IllegalArgumentException if the correspondence is degenerate (e.g. three collinear
+   *     points)
    */
   public static double[] fromPoints(double[][] from, double[][] to) {
     double[][] a = new double[8][9];

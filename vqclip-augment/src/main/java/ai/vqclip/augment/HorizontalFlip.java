@@ -9,7 +9,12 @@ import java.util.random.RandomGenerator;
  * @param p probability of flipping a cutout, in [0, 1]
  */
 public record HorizontalFlip(double p) implements GeometricAugmentation {
-  /** Validates the probability. */
+  /**
+   * Validates the probability.
+   *
+   * @param p probability of flipping a cutout, in [0, 1]
+   * @throws IllegalArgumentException if {@code p} is outside [0, 1]
+   */
   public HorizontalFlip {
     Checks.probability("HorizontalFlip p", p);
   }

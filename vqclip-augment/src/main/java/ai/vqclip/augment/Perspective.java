@@ -13,7 +13,13 @@ import java.util.random.RandomGenerator;
  * @param p probability of warping a cutout, in [0, 1]
  */
 public record Perspective(double distortion, double p) implements GeometricAugmentation {
-  /** Validates the parameters. */
+  /**
+   * Validates the parameters.
+   *
+   * @param distortion corner displacement scale, in [0, 1]
+   * @param p probability of warping a cutout, in [0, 1]
+   * @throws IllegalArgumentException if a parameter is outside its range
+   */
   public Perspective {
     Checks.range("Perspective distortion", distortion, 0, 1);
     Checks.probability("Perspective p", p);

@@ -30,7 +30,17 @@ import java.util.random.RandomGenerator;
  */
 public record RandomErasing(double scaleMin, double scaleMax, double ratioMin, double ratioMax, boolean sameOnBatch, double p)
     implements Augmentation {
-  /** Validates the parameters. */
+  /**
+   * Validates the parameters.
+   *
+   * @param scaleMin smallest area fraction, in [0, scaleMax]
+   * @param scaleMax largest area fraction, at most 1
+   * @param ratioMin smallest aspect ratio, at least 0.01 and at most {@code ratioMax}
+   * @param ratioMax largest aspect ratio, at most 100
+   * @param sameOnBatch one rectangle (and one coin) for every cutout
+   * @param p probability of erasing, in [0, 1]
+   * @throws IllegalArgumentException if a parameter is outside its range
+   */
   public RandomErasing {
     Checks.interval("RandomErasing scale", scaleMin, scaleMax, 0, 1);
     Checks.interval("RandomErasing ratio", ratioMin, ratioMax, 1e-2, 100);

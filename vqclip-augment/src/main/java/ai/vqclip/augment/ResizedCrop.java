@@ -18,7 +18,17 @@ import java.util.random.RandomGenerator;
  */
 public record ResizedCrop(double scaleMin, double scaleMax, double ratioMin, double ratioMax, double p)
     implements GeometricAugmentation {
-  /** Validates the parameters. */
+  /**
+   * Validates the parameters.
+   *
+   * @param scaleMin smallest area fraction, at least 1e-6 and at most {@code scaleMax}
+   * @param scaleMax largest area fraction, at most 1
+   * @param ratioMin smallest aspect ratio (width / height), at least 0.01 and at most {@code
+   *     ratioMax}
+   * @param ratioMax largest aspect ratio, at most 100
+   * @param p probability of cropping a cutout, in [0, 1]
+   * @throws IllegalArgumentException if a parameter is outside its range
+   */
   public ResizedCrop {
     Checks.interval("ResizedCrop scale", scaleMin, scaleMax, 1e-6, 1);
     Checks.interval("ResizedCrop ratio", ratioMin, ratioMax, 1e-2, 100);

@@ -21,7 +21,13 @@ import java.util.random.RandomGenerator;
  * @param p probability of sharpening a cutout, in [0, 1]
  */
 public record Sharpness(double sharpness, double p) implements Augmentation {
-  /** Validates the parameters. */
+  /**
+   * Validates the parameters.
+   *
+   * @param sharpness the largest sharpening factor, in [0, 10]
+   * @param p probability of sharpening a cutout, in [0, 1]
+   * @throws IllegalArgumentException if a parameter is outside its range
+   */
   public Sharpness {
     Checks.range("Sharpness sharpness", sharpness, 0, 10);
     Checks.probability("Sharpness p", p);

@@ -21,12 +21,22 @@ public interface Augmentation extends CutoutAugmentation {
    * Appends the augmentation to {@code b}: declares its float32 parameter inputs {@code
    * inputPrefix + key} for every key that {@link #sample} returns and returns the augmented
    * cutouts, of the same shape as {@code cutouts}.
+   *
+   * @param b the builder of the step graph
+   * @param cutouts the cutouts, float32 [cutn, 3, S, S]
+   * @param inputPrefix prefix of this stage's parameter input names
+   * @return the augmented cutouts
    */
   Value apply(GraphBuilder b, Value cutouts, String inputPrefix);
 
   /**
    * Draws one step's parameters for {@code cutn} cutouts of side {@code size}: a map from input
    * key (without prefix) to tensor, whose shapes match the inputs {@link #apply} declares.
+   *
+   * @param rng the run's generator; advanced by the draws
+   * @param cutn number of cutouts
+   * @param size cutout side S in pixels
+   * @return input key to tensor
    */
   Map<String, Tensor> sample(RandomGenerator rng, int cutn, int size);
 }

@@ -12,8 +12,20 @@ import java.util.Objects;
  * graph: geometric stages in list order, then pixel stages in list order.
  */
 public interface CutoutAugmentation {
-  /** A built-in augmentation by code, e.g. {@code "Af"}: the form the command line and config files use. */
+  /**
+   * A built-in augmentation by code, e.g. {@code "Af"}: the form the command line and config files
+   * use.
+   *
+   * @param code the code, e.g. {@code "Af"}
+   */
   record Code(String code) implements CutoutAugmentation {
+    /**
+     * Checks the code.
+     *
+     * @param code the code, e.g. {@code "Af"}; not blank
+     * @throws NullPointerException when {@code code} is null
+     * @throws IllegalArgumentException when {@code code} is blank
+     */
     public Code {
       Objects.requireNonNull(code, "augmentation code");
       if (code.isBlank()) {
@@ -27,12 +39,24 @@ public interface CutoutAugmentation {
     }
   }
 
-  /** The stage for a code. */
+  /**
+   * The stage for a code.
+   *
+   * @param code a built-in code, e.g. {@code "Af"}
+   * @return a {@link Code} stage (not yet checked against a factory)
+   * @throws IllegalArgumentException when {@code code} is blank
+   */
   static CutoutAugmentation code(String code) {
     return new Code(code);
   }
 
-  /** The stages for codes, in order. */
+  /**
+   * The stages for codes, in order.
+   *
+   * @param codes built-in codes
+   * @return one {@link Code} stage per code
+   * @throws IllegalArgumentException when a code is blank
+   */
   static java.util.List<CutoutAugmentation> codes(java.util.List<String> codes) {
     return codes.stream().map(CutoutAugmentation::code).toList();
   }

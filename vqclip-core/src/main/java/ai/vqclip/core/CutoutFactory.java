@@ -30,6 +30,9 @@ public interface CutoutFactory {
    * @param size side S of each cutout (the encoder's input resolution)
    * @param cutPow the crop-size exponent (METHOD.md B.5)
    * @param augmentations the request's augmentation stages, in order; empty for none
+   * @return a new cutout source for one run
+   * @throws IllegalArgumentException for an augmentation code the factory does not know, or
+   *     parameters out of range
    */
   CutoutSource create(int count, int size, double cutPow, List<CutoutAugmentation> augmentations);
 }

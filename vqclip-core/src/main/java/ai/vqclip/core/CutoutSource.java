@@ -17,12 +17,31 @@ public interface CutoutSource {
   /** The fragment's output. */
   String CUTOUTS = "cutouts";
 
-  /** The number of cutouts n. */
+  /**
+   * The number of cutouts n.
+   *
+   * @return the number of cutouts n per step
+   */
   int count();
 
-  /** The fragment for an image of {@code width} x {@code height}. */
+  /**
+   * The fragment for an image of {@code width} x {@code height}.
+   *
+   * @param width image width W in pixels
+   * @param height image height H in pixels
+   * @return a new graph fragment
+   * @throws IllegalArgumentException for an image size the source cannot cut
+   */
   Graph fragment(int width, int height);
 
-  /** One step's parameter inputs (every fragment input except {@link #IMAGE}), drawn from {@code rng}. */
+  /**
+   * One step's parameter inputs (every fragment input except {@link #IMAGE}), drawn from {@code
+   * rng}.
+   *
+   * @param rng the run's generator; advanced by the draws
+   * @param width image width W in pixels
+   * @param height image height H in pixels
+   * @return input name to tensor
+   */
   Map<String, Tensor> sample(RandomGenerator rng, int width, int height);
 }

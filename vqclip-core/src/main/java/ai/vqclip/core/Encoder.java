@@ -22,27 +22,51 @@ public interface Encoder extends AutoCloseable {
   /** Name of the embedding output of {@link #imageFragment}. */
   String EMBEDDINGS = "embeddings";
 
-  /** Side of the square images the encoder takes (224 for ViT-B/32). */
+  /**
+   * Side of the square images the encoder takes (224 for ViT-B/32).
+   *
+   * @return the image side S in pixels
+   */
   int inputResolution();
 
-  /** Embedding dimension. */
+  /**
+   * Embedding dimension.
+   *
+   * @return the embedding size D
+   */
   int embeddingDim();
 
   /**
    * A fragment from {@link #IMAGES} [n, 3, S, S] with values in [0, 1] (normalised inside) to
    * {@link #EMBEDDINGS} [n, D] (not L2-normalised).
+   *
+   * @param batch number of images n, at least 1
+   * @return a new graph fragment
+   * @throws IllegalArgumentException for a batch the encoder cannot take
    */
   Graph imageFragment(int batch);
 
-  /** The embedding [1, D] of a text. */
+  /**
+   * The embedding [1, D] of a text.
+   *
+   * @param text the prompt text
+   * @return the embedding, float32 [1, D] (not L2-normalised)
+   */
   Tensor embedText(String text);
 
-  /** The embeddings [n, D] of images [n, 3, S, S] in [0, 1]. */
+  /**
+   * The embeddings [n, D] of images [n, 3, S, S] in [0, 1].
+   *
+   * @param images float32 [n, 3, S, S], values in [0, 1]
+   * @return the embeddings, float32 [n, D] (not L2-normalised)
+   */
   Tensor embedImages(Tensor images);
 
   /**
    * Where this encoder came from, for run manifests (e.g. {@code file}, {@code sha256}, {@code
    * architecture}). The default names the implementation class only.
+   *
+   * @return key to value, in a stable order; never holds secrets or absolute paths
    */
   default java.util.Map<String, String> provenance() {
     return java.util.Map.of("class", getClass().getName());

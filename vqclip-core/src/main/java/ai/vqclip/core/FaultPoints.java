@@ -51,7 +51,11 @@ public final class FaultPoints {
 
   private FaultPoints() {}
 
-  /** Marks point {@code name}; pauses there when it is the configured point's N-th reach. */
+  /**
+   * Marks point {@code name}; pauses there when it is the configured point's N-th reach.
+   *
+   * @param name the point's name
+   */
   public static void reach(String name) {
     if (NAME == null || !NAME.equals(name)) {
       return;
@@ -73,6 +77,10 @@ public final class FaultPoints {
    * {@code out} itself, or, when point {@code name} is configured, a stream whose first write
    * writes half its bytes, flushes them and reaches {@code name} before writing the rest: the
    * file then holds part of its content at the point.
+   *
+   * @param name the point's name
+   * @param out the stream to wrap
+   * @return {@code out} or the wrapping stream
    */
   public static OutputStream partial(String name, OutputStream out) {
     if (NAME == null || !NAME.equals(name)) {

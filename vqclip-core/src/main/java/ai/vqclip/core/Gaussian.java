@@ -6,7 +6,12 @@ import java.util.random.RandomGenerator;
 public final class Gaussian {
   private Gaussian() {}
 
-  /** A standard normal draw (Box-Muller, one value per two uniforms). */
+  /**
+   * A standard normal draw (Box-Muller, one value per two uniforms).
+   *
+   * @param rnd the generator; advanced by two draws
+   * @return one N(0, 1) value
+   */
   public static double next(RandomGenerator rnd) {
     double u1 = rnd.nextDouble();
     double u2 = rnd.nextDouble();

@@ -26,6 +26,9 @@ public interface Generator extends AutoCloseable {
   /**
    * The latent shape [1, C, h, w] for an output image of {@code width} x {@code height}.
    *
+   * @param width output image width in pixels
+   * @param height output image height in pixels
+   * @return the latent shape, 4 values
    * @throws IllegalArgumentException for a size the generator cannot produce (message says which sizes are allowed)
    */
   long[] latentShape(int width, int height);
@@ -34,12 +37,19 @@ public interface Generator extends AutoCloseable {
    * A fragment from {@link #LATENT} [1, C, h, w] to {@link #IMAGE} [1, 3, H, W] in [0, 1]: the
    * synthesis including any quantisation (with a straight-through gradient) and the final clamp
    * (with clamp-with-gradient).
+   *
+   * @param width output image width in pixels
+   * @param height output image height in pixels
+   * @return a new graph fragment
+   * @throws IllegalArgumentException for a size the generator cannot produce
    */
   Graph synthesisFragment(int width, int height);
 
   /**
    * Whether {@link #synthesisFragment(int, int, int)} takes batches larger than 1 (batched steps
    * of several runs, {@link ai.vqclip.core.pipeline.StepBatch}). The default is false.
+   *
+   * @return true when batches larger than 1 are supported
    */
   default boolean supportsBatchedSynthesis() {
     return false;
@@ -51,6 +61,10 @@ public interface Generator extends AutoCloseable {
    * its own latent (the same ops per image, so the same pixels where the runtime's kernels work per
    * image). The default supports batch 1 only.
    *
+   * @param batch number of latents, at least 1
+   * @param width output image width in pixels
+   * @param height output image height in pixels
+   * @return a new graph fragment
    * @throws UnsupportedOperationException for batch > 1 when {@link #supportsBatchedSynthesis()} is false
    */
   default Graph synthesisFragment(int batch, int width, int height) {
@@ -65,18 +79,39 @@ public interface Generator extends AutoCloseable {
    * and cheap to recompute: a memory-saving step recomputes each in the backward pass instead of
    * keeping its activations ({@link ai.vqclip.core.autodiff.GradientRequest#recompute()}). The
    * default is none.
+   *
+   * @param width output image width in pixels
+   * @param height output image height in pixels
+   * @return the scope names; empty for none
    */
   default java.util.List<String> recomputeScopes(int width, int height) {
     return java.util.List.of();
   }
 
-  /** A random initial latent for that size, from {@code seed} (bit-identical for the same seed). */
+  /**
+   * A random initial latent for that size, from {@code seed} (bit-identical for the same seed).
+   *
+   * @param width output image width in pixels
+   * @param height output image height in pixels
+   * @param seed the seed of the draw
+   * @return a new latent of shape {@link #latentShape(int, int)}
+   */
   Tensor randomLatent(int width, int height, long seed);
 
-  /** The latent of an image [1, 3, H, W] in [0, 1] (for editing and init images). */
+  /**
+   * The latent of an image [1, 3, H, W] in [0, 1] (for editing and init images).
+   *
+   * @param image the image, float32 [1, 3, H, W], values in [0, 1]
+   * @return its latent, float32 [1, C, h, w]
+   */
   Tensor encode(Tensor image);
 
-  /** The image [1, 3, H, W] in [0, 1] of a latent. */
+  /**
+   * The image [1, 3, H, W] in [0, 1] of a latent.
+   *
+   * @param latent a latent, float32 [1, C, h, w]
+   * @return the image, float32 [1, 3, H, W], values in [0, 1]
+   */
   Tensor decode(Tensor latent);
 
   /**
@@ -84,6 +119,10 @@ public interface Generator extends AutoCloseable {
    * for a run's final image. Override it when the latent alone does not fix the size (a generator
    * that renders one latent at several sizes); the default decodes and checks the size.
    *
+   * @param latent a latent, float32 [1, C, h, w]
+   * @param width expected image width in pixels
+   * @param height expected image height in pixels
+   * @return the image, float32 [1, 3, height, width], values in [0, 1]
    * @throws IllegalStateException when {@link #decode(Tensor)} returns another size
    */
   default Tensor decode(Tensor latent, int width, int height) {
@@ -99,12 +138,16 @@ public interface Generator extends AutoCloseable {
   /**
    * Per-channel lower and upper bounds of the latent, each [1, C, 1, 1]: the optimizer clamps z to
    * this box after every step.
+   *
+   * @return {lower, upper}, each float32 [1, C, 1, 1]
    */
   Tensor[] latentBounds();
 
   /**
    * Where this generator came from, for run manifests (e.g. {@code file}, {@code sha256}, {@code
    * architecture}). The default names the implementation class only.
+   *
+   * @return key to value, in a stable order; never holds secrets or absolute paths
    */
   default java.util.Map<String, String> provenance() {
     return java.util.Map.of("class", getClass().getName());

@@ -22,6 +22,11 @@ public interface GeometricAugmentation extends CutoutAugmentation {
   /**
    * Draws one homography per cutout: {@code cutn} arrays of 9 doubles (row-major), mapping output
    * pixel coordinates to source pixel coordinates of a cutout of side {@code size}.
+   *
+   * @param rng the run's generator; advanced by the draws
+   * @param cutn number of cutouts
+   * @param size cutout side S in pixels
+   * @return {@code cutn} homographies of 9 doubles each
    */
   double[][] sample(RandomGenerator rng, int cutn, int size);
 }

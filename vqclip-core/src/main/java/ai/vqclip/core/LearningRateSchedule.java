@@ -31,19 +31,39 @@ public interface LearningRateSchedule {
   /** Largest number of values a schedule's saved state may have (all schedules of a chain together). */
   int MAX_STATE = 64;
 
-  /** A fresh per-run state. */
+  /**
+   * A fresh per-run state.
+   *
+   * @return a new run state
+   */
   Run start();
 
   /** The schedules of one run. */
   @FunctionalInterface
   interface Run {
-    /** The learning rate of {@code iteration} (0-based), given the rate so far. */
+    /**
+     * The learning rate of {@code iteration} (0-based), given the rate so far.
+     *
+     * @param iteration the iteration, from 0
+     * @param rate the rate before this schedule (the base rate, or the previous schedule's output
+     *     in a chain)
+     * @return the learning rate to use, finite and at least 0
+     */
     double rate(int iteration, double rate);
 
-    /** Told each iteration's total loss, after it ran (for loss-driven schedules; default: ignored). */
+    /**
+     * Told each iteration's total loss, after it ran (for loss-driven schedules; default: ignored).
+     *
+     * @param iteration the iteration that ran, from 0
+     * @param loss its total loss
+     */
     default void observe(int iteration, double loss) {}
 
-    /** Everything the rates depend on besides the iteration (a copy; default: nothing). */
+    /**
+     * Everything the rates depend on besides the iteration (a copy; default: nothing).
+     *
+     * @return a new array with the state
+     */
     default double[] save() {
       return new double[0];
     }
@@ -51,6 +71,7 @@ public interface LearningRateSchedule {
     /**
      * Restores what {@link #save} returned.
      *
+     * @param state what {@link #save} returned
      * @throws IllegalArgumentException when the state does not fit
      */
     default void restore(double[] state) {
@@ -60,7 +81,12 @@ public interface LearningRateSchedule {
     }
   }
 
-  /** This schedule, then {@code next} applied to its rate. */
+  /**
+   * This schedule, then {@code next} applied to its rate.
+   *
+   * @param next the schedule applied after this one
+   * @return a chained schedule
+   */
   default LearningRateSchedule then(LearningRateSchedule next) {
     return ai.vqclip.core.optim.Schedules.chain(this, next);
   }

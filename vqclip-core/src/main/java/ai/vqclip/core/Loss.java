@@ -42,17 +42,27 @@ import java.util.Map;
  * }</pre>
  */
 public interface Loss {
-  /** A short unique name: it labels the term in step events and prefixes its inputs. */
+  /**
+   * A short unique name: it labels the term in step events and prefixes its inputs.
+   *
+   * @return the term's name
+   */
   String name();
 
   /**
    * Adds this term's nodes and returns a scalar (rank 0) value.
    *
    * @param ctx the step graph's builder and its main values
+   * @return the term's value, a scalar
    */
   Value build(Context ctx);
 
-  /** The values of the inputs {@link #build} declared, for an iteration (default: none). */
+  /**
+   * The values of the inputs {@link #build} declared, for an iteration (default: none).
+   *
+   * @param iteration the iteration, from 0
+   * @return input name to tensor, for every input the term declared
+   */
   default Map<String, Tensor> stepInputs(int iteration) {
     return Map.of();
   }
@@ -60,6 +70,9 @@ public interface Loss {
   /**
    * The values of the inputs {@link #build} declared, for a step of a run; the default calls {@link
    * #stepInputs(int)}. Override this one when the inputs depend on the run's latent.
+   *
+   * @param step the iteration and the run's current latent
+   * @return input name to tensor, for every input the term declared
    */
   default Map<String, Tensor> stepInputs(Step step) {
     return stepInputs(step.iteration());

@@ -44,17 +44,27 @@ package ai.vqclip.core;
  * }</pre>
  */
 public interface Optimizer {
-  /** The base learning rate, what the schedule starts from (a finite number > 0). */
+  /**
+   * The base learning rate, what the schedule starts from (a finite number > 0).
+   *
+   * @return the base learning rate
+   */
   double learningRate();
 
   /**
    * A fresh state for {@code size} parameters.
    *
+   * @param size number of parameters, at least 1
+   * @return a new state for one run
    * @throws IllegalArgumentException if size is not positive
    */
   State start(int size);
 
-  /** A short name for manifests, logs and study tables (default: the class's simple name). */
+  /**
+   * A short name for manifests, logs and study tables (default: the class's simple name).
+   *
+   * @return the name
+   */
   default String name() {
     return getClass().getSimpleName();
   }
@@ -65,18 +75,32 @@ public interface Optimizer {
      * One update of {@code params} in place from {@code grad} (same length) at learning rate
      * {@code learningRate} (finite, >= 0; 0 when a schedule pauses the run: the built-ins then
      * count the step and change nothing else).
+     *
+     * @param params the parameters, updated in place
+     * @param grad the gradient of the loss with respect to {@code params}, same length
+     * @param learningRate this step's learning rate, finite and at least 0
      */
     void step(float[] params, float[] grad, double learningRate);
 
-    /** Steps taken so far (restored ones included). */
+    /**
+     * Steps taken so far (restored ones included).
+     *
+     * @return the step count
+     */
     int steps();
 
-    /** The state as floats (a copy): 1 value, or 1 to 3 values per parameter. */
+    /**
+     * The state as floats (a copy): 1 value, or 1 to 3 values per parameter.
+     *
+     * @return a new array with the state
+     */
     float[] save();
 
     /**
      * Restores a state saved by {@link #save} of the same kind and size, with its step count.
      *
+     * @param state what {@link #save} returned
+     * @param steps the step count to continue from
      * @throws IllegalArgumentException when the state does not fit, naming what was expected
      */
     void restore(float[] state, int steps);

@@ -32,9 +32,24 @@ import ai.vqclip.core.graph.Value;
  * }</pre>
  */
 public interface PromptLoss {
-  /** {@code d} [n, k]: the distance between every row of {@code u} [n, D] and every row of {@code v} [k, D]. */
+  /**
+   * {@code d} [n, k]: the distance between every row of {@code u} [n, D] and every row of {@code v}
+   * [k, D].
+   *
+   * @param b the builder to append to
+   * @param u embeddings [n, D]
+   * @param v embeddings [k, D]
+   * @return the distances, [n, k]
+   */
   Value distances(GraphBuilder b, Value u, Value v);
 
-  /** {@code d} [n]: the distance between row i of {@code u} and row i of {@code v} (both [n, D]). */
+  /**
+   * {@code d} [n]: the distance between row i of {@code u} and row i of {@code v} (both [n, D]).
+   *
+   * @param b the builder to append to
+   * @param u embeddings [n, D]
+   * @param v embeddings [n, D]
+   * @return the distances, [n]
+   */
   Value rowwise(GraphBuilder b, Value u, Value v);
 }

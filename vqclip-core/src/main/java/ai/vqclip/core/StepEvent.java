@@ -21,13 +21,34 @@ import java.util.Objects;
  */
 public record StepEvent(int iteration, int iterations, double loss, Map<String, Double> terms, Duration elapsed, Tensor image,
     Duration setup) {
+  /**
+   * Copies the terms and checks the durations.
+   *
+   * @param iteration 0-based iteration
+   * @param iterations total iterations of the run
+   * @param loss the total loss
+   * @param terms each loss term by name (copied)
+   * @param elapsed time since the run started, setup included (not null)
+   * @param image the image [1, 3, H, W] in [0, 1] when this iteration saves one, else null
+   * @param setup the part of {@code elapsed} spent before the first step (not null)
+   * @throws NullPointerException when a duration is null
+   */
   public StepEvent {
     terms = Map.copyOf(terms);
     Objects.requireNonNull(elapsed, "elapsed");
     Objects.requireNonNull(setup, "setup");
   }
 
-  /** An event without a known setup time. */
+  /**
+   * An event without a known setup time.
+   *
+   * @param iteration 0-based iteration
+   * @param iterations total iterations of the run
+   * @param loss the total loss
+   * @param terms each loss term by name
+   * @param elapsed time since the run started
+   * @param image the image when this iteration saves one, else null
+   */
   public StepEvent(int iteration, int iterations, double loss, Map<String, Double> terms, Duration elapsed, Tensor image) {
     this(iteration, iterations, loss, terms, elapsed, image, Duration.ZERO);
   }

@@ -4,6 +4,7 @@ package ai.vqclip.core;
 @FunctionalInterface
 public interface StepListener {
   /**
+   * @param event the iteration that just ran
    * @return true to go on, false to stop
    */
   boolean onStep(StepEvent event);

@@ -62,7 +62,15 @@ public final class Tensor {
     }
   }
 
-  /** A float32 tensor (data copied). */
+  /**
+   * A float32 tensor (data copied).
+   *
+   * @param shape the dimensions
+   * @param values the elements in row-major order
+   * @return a new tensor
+   * @throws IllegalArgumentException when the shape has a negative size, too many elements, or does
+   *     not hold exactly {@code values.length} elements
+   */
   public static Tensor ofFloats(long[] shape, float... values) {
     checkLength(shape, values.length);
     ByteBuffer b = alloc(values.length, DType.FLOAT);
@@ -70,7 +78,15 @@ public final class Tensor {
     return new Tensor(DType.FLOAT, shape, b);
   }
 
-  /** A float64 tensor (data copied). */
+  /**
+   * A float64 tensor (data copied).
+   *
+   * @param shape the dimensions
+   * @param values the elements in row-major order
+   * @return a new tensor
+   * @throws IllegalArgumentException when the shape has a negative size, too many elements, or does
+   *     not hold exactly {@code values.length} elements
+   */
   public static Tensor ofDoubles(long[] shape, double... values) {
     checkLength(shape, values.length);
     ByteBuffer b = alloc(values.length, DType.DOUBLE);
@@ -78,7 +94,15 @@ public final class Tensor {
     return new Tensor(DType.DOUBLE, shape, b);
   }
 
-  /** An int64 tensor (data copied). */
+  /**
+   * An int64 tensor (data copied).
+   *
+   * @param shape the dimensions
+   * @param values the elements in row-major order
+   * @return a new tensor
+   * @throws IllegalArgumentException when the shape has a negative size, too many elements, or does
+   *     not hold exactly {@code values.length} elements
+   */
   public static Tensor ofLongs(long[] shape, long... values) {
     checkLength(shape, values.length);
     ByteBuffer b = alloc(values.length, DType.INT64);
@@ -86,7 +110,15 @@ public final class Tensor {
     return new Tensor(DType.INT64, shape, b);
   }
 
-  /** An int32 tensor (data copied). */
+  /**
+   * An int32 tensor (data copied).
+   *
+   * @param shape the dimensions
+   * @param values the elements in row-major order
+   * @return a new tensor
+   * @throws IllegalArgumentException when the shape has a negative size, too many elements, or does
+   *     not hold exactly {@code values.length} elements
+   */
   public static Tensor ofInts(long[] shape, int... values) {
     checkLength(shape, values.length);
     ByteBuffer b = alloc(values.length, DType.INT32);
@@ -94,7 +126,15 @@ public final class Tensor {
     return new Tensor(DType.INT32, shape, b);
   }
 
-  /** A bool tensor (data copied). */
+  /**
+   * A bool tensor (data copied).
+   *
+   * @param shape the dimensions
+   * @param values the elements in row-major order
+   * @return a new tensor
+   * @throws IllegalArgumentException when the shape has a negative size, too many elements, or does
+   *     not hold exactly {@code values.length} elements
+   */
   public static Tensor ofBools(long[] shape, boolean... values) {
     checkLength(shape, values.length);
     ByteBuffer b = alloc(values.length, DType.BOOL);
@@ -105,17 +145,36 @@ public final class Tensor {
     return new Tensor(DType.BOOL, shape, b);
   }
 
-  /** A 1-D int64 tensor, as used for shapes, axes and pads. */
+  /**
+   * A 1-D int64 tensor, as used for shapes, axes and pads.
+   *
+   * @param values the elements
+   * @return a new tensor of shape [values.length]
+   */
   public static Tensor vector(long... values) {
     return ofLongs(new long[] {values.length}, values);
   }
 
-  /** A scalar of the given floating or integer type. */
+  /**
+   * A scalar of the given floating or integer type.
+   *
+   * @param dtype the element type
+   * @param value the value, converted to {@code dtype}
+   * @return a new rank-0 tensor
+   */
   public static Tensor scalar(DType dtype, double value) {
     return filled(dtype, new long[0], value);
   }
 
-  /** A tensor of the given type and shape with every element equal to {@code value}. */
+  /**
+   * A tensor of the given type and shape with every element equal to {@code value}.
+   *
+   * @param dtype the element type
+   * @param shape the dimensions
+   * @param value the value, converted to {@code dtype}
+   * @return a new tensor
+   * @throws IllegalArgumentException when the shape has a negative size or too many elements
+   */
   public static Tensor filled(DType dtype, long[] shape, double value) {
     long n = count(shape);
     ByteBuffer b = alloc(n, dtype);
@@ -126,7 +185,16 @@ public final class Tensor {
     return new Tensor(dtype, shape, b);
   }
 
-  /** A tensor of {@code dtype} whose elements are {@code values} converted (rounded for ints). */
+  /**
+   * A tensor of {@code dtype} whose elements are {@code values} converted (rounded for ints).
+   *
+   * @param dtype the element type
+   * @param shape the dimensions
+   * @param values the elements in row-major order
+   * @return a new tensor
+   * @throws IllegalArgumentException when the shape has a negative size, too many elements, or does
+   *     not hold exactly {@code values.length} elements
+   */
   public static Tensor fromDoubles(DType dtype, long[] shape, double[] values) {
     checkLength(shape, values.length);
     ByteBuffer b = alloc(values.length, dtype);
@@ -139,6 +207,13 @@ public final class Tensor {
 
   /**
    * Wraps raw little-endian bytes without copying. The caller must not modify the buffer afterwards.
+   *
+   * @param dtype the element type
+   * @param shape the dimensions
+   * @param littleEndianData exactly the bytes the shape needs, from the buffer's position
+   * @return a tensor viewing the buffer read-only
+   * @throws IllegalArgumentException when the buffer's remaining bytes do not match the shape, or
+   *     the shape is invalid
    */
   public static Tensor wrap(DType dtype, long[] shape, ByteBuffer littleEndianData) {
     return new Tensor(dtype, shape, littleEndianData);
@@ -157,32 +232,56 @@ public final class Tensor {
     }
   }
 
-  /** Element type. */
+  /**
+   * Element type.
+   *
+   * @return the element type
+   */
   public DType dtype() {
     return dtype;
   }
 
-  /** A copy of the shape. */
+  /**
+   * A copy of the shape.
+   *
+   * @return a new array of the dimensions
+   */
   public long[] shape() {
     return shape.clone();
   }
 
-  /** The shape as a graph {@link Shape}. */
+  /**
+   * The shape as a graph {@link Shape}.
+   *
+   * @return the static shape
+   */
   public Shape graphShape() {
     return Shape.of(shape);
   }
 
-  /** Rank. */
+  /**
+   * Rank.
+   *
+   * @return the number of dimensions
+   */
   public int rank() {
     return shape.length;
   }
 
-  /** Number of elements. */
+  /**
+   * Number of elements.
+   *
+   * @return the product of the dimensions
+   */
   public long elementCount() {
     return count(shape);
   }
 
-  /** Whether the data lives outside the Java heap (a direct or memory-mapped buffer). */
+  /**
+   * Whether the data lives outside the Java heap (a direct or memory-mapped buffer).
+   *
+   * @return true for off-heap data
+   */
   public boolean isOffHeap() {
     return data.isDirect();
   }
@@ -191,6 +290,8 @@ public final class Tensor {
    * This tensor with its data outside the Java heap: itself when it already is, otherwise a copy
    * into a direct buffer. Weights are kept off the heap once, at load time, so that every runtime
    * session can use their memory in place instead of holding a copy of its own.
+   *
+   * @return this tensor or an off-heap copy of it
    */
   public Tensor offHeap() {
     if (data.isDirect()) {
@@ -207,7 +308,10 @@ public final class Tensor {
    * small heap and a large model runs out of it, and the JVM's own message ("Cannot reserve ... bytes
    * of direct buffer memory") does not say what to do.
    *
+   * @param bytes the buffer size, in [0, Integer.MAX_VALUE]
+   * @return a new zeroed direct buffer in little-endian order
    * @throws IllegalStateException naming the size and the JVM option when the limit is reached
+   * @throws IllegalArgumentException for a size out of range
    */
   public static ByteBuffer allocateDirect(long bytes) {
     if (bytes < 0 || bytes > Integer.MAX_VALUE) {
@@ -222,12 +326,21 @@ public final class Tensor {
     }
   }
 
-  /** A read-only little-endian view of the data, positioned at 0. */
+  /**
+   * A read-only little-endian view of the data, positioned at 0.
+   *
+   * @return a new read-only view of the data
+   */
   public ByteBuffer data() {
     return data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
   }
 
-  /** The elements as float32 (requires {@link DType#FLOAT}). */
+  /**
+   * The elements as float32 (requires {@link DType#FLOAT}).
+   *
+   * @return a new array of the elements, row-major
+   * @throws IllegalStateException when the tensor is not float32
+   */
   public float[] toFloats() {
     requireType(DType.FLOAT);
     float[] out = new float[(int) elementCount()];
@@ -235,7 +348,12 @@ public final class Tensor {
     return out;
   }
 
-  /** The elements as int64 (requires {@link DType#INT64}). */
+  /**
+   * The elements as int64 (requires {@link DType#INT64}).
+   *
+   * @return a new array of the elements, row-major
+   * @throws IllegalStateException when the tensor is not int64
+   */
   public long[] toLongs() {
     requireType(DType.INT64);
     long[] out = new long[(int) elementCount()];
@@ -243,7 +361,11 @@ public final class Tensor {
     return out;
   }
 
-  /** The elements of any numeric or bool type, converted to double. */
+  /**
+   * The elements of any numeric or bool type, converted to double.
+   *
+   * @return a new array of the elements, row-major (bools as 0 and 1)
+   */
   public double[] toDoubles() {
     int n = (int) elementCount();
     double[] out = new double[n];

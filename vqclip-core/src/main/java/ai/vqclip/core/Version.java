@@ -15,7 +15,12 @@ public final class Version {
 
   private Version() {}
 
-  /** The vqclip version, e.g. {@code 0.1.0-SNAPSHOT}. */
+  /**
+   * The vqclip version, e.g. {@code 0.1.0-SNAPSHOT}.
+   *
+   * @return the version from the build, or {@code "unknown"} when the classes were built without
+   *     Maven
+   */
   public static String get() {
     return VERSION;
   }

@@ -60,6 +60,17 @@ public final class CudaCoverage {
    * @param reason what is missing
    */
   public record Violation(String node, String opType, int version, List<DType> inputTypes, List<DType> outputTypes, String reason) {
+    /**
+     * Copies the type lists ({@code inputTypes} may hold nulls, so it is wrapped, not {@code
+     * List.copyOf}).
+     *
+     * @param node the node name
+     * @param opType the op type (with its domain when not ONNX)
+     * @param version the resolved op version (since-version), or -1 when unknown
+     * @param inputTypes the node's input types ({@code null} for omitted optional inputs)
+     * @param outputTypes the node's output types
+     * @param reason what is missing
+     */
     public Violation {
       inputTypes = java.util.Collections.unmodifiableList(new ArrayList<>(inputTypes));
       outputTypes = List.copyOf(outputTypes);
@@ -96,6 +107,8 @@ public final class CudaCoverage {
   /**
    * The violations of a graph against the class path table {@value #RESOURCE}.
    *
+   * @param graph the graph to check (not null)
+   * @return the nodes ONNX Runtime would not run on CUDA, in node order; empty when all are covered
    * @throws IllegalStateException when the table is not on the class path
    * @throws IllegalArgumentException when the graph's opset is newer than the table knows
    */
@@ -103,7 +116,14 @@ public final class CudaCoverage {
     return fromClasspath().violations(graph);
   }
 
-  /** The table on the class path, read once. */
+  /**
+   * The table on the class path, read once.
+   *
+   * @return the table shipped as the class path resource {@value #RESOURCE}, parsed on first use
+   * @throws IllegalStateException when the resource is not on the class path
+   * @throws java.io.UncheckedIOException when the resource cannot be read
+   * @throws IllegalArgumentException naming the line when the table is malformed
+   */
   public static CudaCoverage fromClasspath() {
     CudaCoverage t = classpathTable;
     if (t == null) {
@@ -121,7 +141,14 @@ public final class CudaCoverage {
     return t;
   }
 
-  /** Reads a table file. */
+  /**
+   * Reads a table file.
+   *
+   * @param tsv path of a table file in the format of {@value #RESOURCE}
+   * @return the parsed table
+   * @throws java.io.UncheckedIOException when the file cannot be read
+   * @throws IllegalArgumentException naming the line when the table is malformed
+   */
   public static CudaCoverage load(Path tsv) {
     try (InputStream in = Files.newInputStream(tsv)) {
       return load(in, tsv.toString());
@@ -133,7 +160,11 @@ public final class CudaCoverage {
   /**
    * Reads a table.
    *
+   * @param in the table text, UTF-8; read to the end but not closed
+   * @param source where the table came from, for error messages
+   * @return the parsed table
    * @throws IllegalArgumentException naming the line when the table is malformed
+   * @throws IOException when reading {@code in} fails
    */
   public static CudaCoverage load(InputStream in, String source) throws IOException {
     Map<String, List<Kernel>> kernels = new HashMap<>();
@@ -238,7 +269,11 @@ public final class CudaCoverage {
     return new Kernel(op, range, from, to, ins, outs, cons);
   }
 
-  /** The highest opset whose op versions the table knows. */
+  /**
+   * The highest opset whose op versions the table knows.
+   *
+   * @return the highest opset the table covers; graphs of newer opsets are refused
+   */
   public int maxOpset() {
     return maxOpset;
   }
@@ -246,6 +281,10 @@ public final class CudaCoverage {
   /**
    * The version (since-version) of {@code op} that a model of {@code opset} uses: the latest one
    * at most {@code opset}, or -1 when the table does not know the op or it is newer than the opset.
+   *
+   * @param op the ONNX op type, e.g. {@code "Conv"}
+   * @param opset the model's default-domain opset
+   * @return the since-version of the op in effect at {@code opset}, or -1
    */
   public int resolveVersion(String op, int opset) {
     int[] v = sinceVersions.get(op);
@@ -265,7 +304,10 @@ public final class CudaCoverage {
    * Every node of {@code graph} (after lowering vqclip's gradient-override ops) that ONNX Runtime
    * would not run on CUDA, in node order; empty when the whole graph is covered.
    *
+   * @param graph the graph to check (not null)
+   * @return the uncovered nodes with the reason for each, in node order; empty when all are covered
    * @throws IllegalArgumentException when the graph's opset is newer than the table knows
+   * @throws NullPointerException when {@code graph} is null
    */
   public List<Violation> violations(Graph graph) {
     Objects.requireNonNull(graph, "graph");

@@ -65,6 +65,9 @@ public final class ExecutableCache<K> implements AutoCloseable {
    * A lease on the executable for {@code key}, compiled by {@code compile} when not cached. Close
    * the lease when the call returns (try-with-resources).
    *
+   * @param key what identifies the executable (e.g. its shapes and options)
+   * @param compile builds the executable on a miss; called under that key's own lock, not the whole cache's
+   * @return an open lease on the cached or newly compiled executable
    * @throws IllegalStateException when the cache (its model) is closed
    */
   public OrtExecutable.Lease acquire(K key, Supplier<OrtExecutable> compile) {
@@ -101,7 +104,11 @@ public final class ExecutableCache<K> implements AutoCloseable {
     }
   }
 
-  /** How many executables are cached now. */
+  /**
+   * How many executables are cached now.
+   *
+   * @return the number of cached executables, leased or not
+   */
   public synchronized int size() {
     return slots.size();
   }

@@ -32,7 +32,13 @@ public final class OnnxExport {
 
   private OnnxExport() {}
 
-  /** Serializes a graph whose initializers fit in the proto (see {@link #export(Graph, long)}). */
+  /**
+   * Serializes a graph whose initializers fit in the proto (see {@link #export(Graph, long)}).
+   *
+   * @param g the graph to serialize
+   * @return the serialized ModelProto, with every initializer inside it
+   * @throws IllegalArgumentException when the proto would exceed protobuf's 2 GB limit
+   */
   public static byte[] toBytes(Graph g) {
     OnnxModel m = export(g, Long.MAX_VALUE);
     return m.bytes();
@@ -43,6 +49,10 @@ public final class OnnxExport {
    * initializer of at least {@link #EXTERNAL_MIN_TENSOR_BYTES} is declared EXTERNAL and returned in
    * {@link OnnxModel#externalInitializers()} instead of being copied into the proto.
    *
+   * @param g the graph to export
+   * @param externalThresholdBytes total initializer bytes above which large initializers are kept
+   *     outside the proto, at least 0 ({@code Long.MAX_VALUE}: never)
+   * @return the proto bytes and the initializers kept outside it
    * @throws IllegalArgumentException when the proto would still exceed protobuf's 2 GB limit (too
    *     much data in small initializers or tensor attributes); the message gives the sizes
    */

@@ -46,7 +46,14 @@ public final class OnnxImport {
 
   private OnnxImport() {}
 
-  /** Reads a model from bytes (external data is not allowed: there is no directory to resolve it). */
+  /**
+   * Reads a model from bytes (external data is not allowed: there is no directory to resolve it).
+   *
+   * @param bytes a serialized ModelProto
+   * @return the model's main graph, with its symbolic dimensions as they are
+   * @throws ai.vqclip.core.ModelLoadException when the bytes are not a valid model vqclip can read,
+   *     or refer to external data
+   */
   public static Graph fromBytes(byte[] bytes) {
     return fromProto(parse(bytes, "ONNX bytes"), null, "ONNX bytes");
   }
@@ -60,13 +67,23 @@ public final class OnnxImport {
    * with {@link Specialize#apply(Graph, Map, java.util.Set)} on {@link #fromFile(Path)}'s result
    * instead, so that nothing computed from them is folded into a constant.
    *
+   * @param path the ONNX file; external data is resolved in its directory
+   * @param dimSizes size of each named symbolic input dimension, e.g. {@code "batch" -> 1}
+   * @return the graph with static shapes everywhere
    * @throws ModelLoadException also when a dimension is left symbolic or a value cannot be made static
    */
   public static Graph fromFile(Path path, Map<String, Long> dimSizes) {
     return specialize(fromFile(path), dimSizes, path.toString());
   }
 
-  /** Reads a model from bytes and specializes it, as {@link #fromFile(Path, Map)}. */
+  /**
+   * Reads a model from bytes and specializes it, as {@link #fromFile(Path, Map)}.
+   *
+   * @param bytes a serialized ModelProto without external data
+   * @param dimSizes size of each named symbolic input dimension, e.g. {@code "batch" -> 1}
+   * @return the graph with static shapes everywhere
+   * @throws ai.vqclip.core.ModelLoadException when the model cannot be read or made static
+   */
   public static Graph fromBytes(byte[] bytes, Map<String, Long> dimSizes) {
     return specialize(fromBytes(bytes), dimSizes, "ONNX bytes");
   }
@@ -79,7 +96,14 @@ public final class OnnxImport {
     }
   }
 
-  /** Reads a model file; external data is resolved inside the file's directory only. */
+  /**
+   * Reads a model file; external data is resolved inside the file's directory only.
+   *
+   * @param path the ONNX file, at most {@code MAX_MODEL_BYTES} bytes
+   * @return the model's main graph, with its symbolic dimensions as they are
+   * @throws ai.vqclip.core.ModelLoadException when the file cannot be read, is too big, is not a
+   *     valid model or its external data is missing, too big or outside the file's directory
+   */
   public static Graph fromFile(Path path) {
     long size;
     try {

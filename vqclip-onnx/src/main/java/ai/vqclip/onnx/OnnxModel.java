@@ -12,6 +12,12 @@ import java.util.Map;
  * @param externalInitializers initializers referenced but not stored in {@code bytes}
  */
 public record OnnxModel(byte[] bytes, Map<String, Tensor> externalInitializers) {
+  /**
+   * Copies the external initializer map.
+   *
+   * @param bytes serialized ModelProto
+   * @param externalInitializers initializers referenced but not stored in {@code bytes} (not null)
+   */
   public OnnxModel {
     externalInitializers = Map.copyOf(externalInitializers);
   }

@@ -66,7 +66,15 @@ public final class OrtExecutable implements Executable {
     this.externalTensors = ext;
   }
 
-  /** Compiles with default thresholds for external initializers. */
+  /**
+   * Compiles with default thresholds for external initializers.
+   *
+   * @param graph the graph to compile (static shapes)
+   * @param opts device, threads and other session options
+   * @return an open executable; close it to free the native session
+   * @throws IllegalStateException when CUDA is requested, cannot load, and fallback is not allowed
+   * @throws ai.vqclip.core.InferenceException when ONNX Runtime rejects the graph
+   */
   public static OrtExecutable create(Graph graph, ExecutionOptions opts) {
     return create(graph, opts, OnnxExport.DEFAULT_EXTERNAL_THRESHOLD_BYTES);
   }
@@ -77,6 +85,11 @@ public final class OrtExecutable implements Executable {
    * always does it). Off-heap initializers ({@link Tensor#offHeap()}) are then used in place, not
    * copied, so the tensors must stay unmodified while the executable is open.
    *
+   * @param graph the graph to compile (static shapes)
+   * @param opts device, threads and other session options
+   * @param externalThresholdBytes total initializer bytes above which initializers bypass the
+   *     proto, at least 0
+   * @return an open executable; close it to free the native session
    * @throws IllegalStateException when CUDA is requested, cannot load, and fallback is not allowed
    * @throws InferenceException when ONNX Runtime rejects the graph
    */
@@ -182,7 +195,11 @@ public final class OrtExecutable implements Executable {
 
     private Lease() {}
 
-    /** The executable this lease keeps open. */
+    /**
+     * The executable this lease keeps open.
+     *
+     * @return the leased executable
+     */
     public OrtExecutable executable() {
       return OrtExecutable.this;
     }
@@ -191,7 +208,13 @@ public final class OrtExecutable implements Executable {
      * Runs the executable under this lease: works even if the executable was closed after the
      * lease was taken (the session stays until the lease is returned).
      *
+     * @param inputs a tensor for every graph input, by name
+     * @param outputs names of the outputs to compute, or null for all
+     * @return the requested outputs by name, copied to the heap
      * @throws IllegalStateException when this lease was already returned
+     * @throws IllegalArgumentException when an input is missing, unknown or of the wrong type or
+     *     shape, or an output name is unknown
+     * @throws ai.vqclip.core.InferenceException when ONNX Runtime fails to run the graph
      */
     public Map<String, Tensor> run(Map<String, Tensor> inputs, Set<String> outputs) {
       synchronized (lock) {
@@ -202,7 +225,16 @@ public final class OrtExecutable implements Executable {
       return runLeased(inputs, outputs);
     }
 
-    /** {@link #run(Map, Set)} with every output. */
+    /**
+     * {@link #run(Map, Set)} with every output.
+     *
+     * @param inputs a tensor for every graph input, by name
+     * @return every graph output by name, copied to the heap
+     * @throws IllegalStateException when this lease was already returned
+     * @throws IllegalArgumentException when an input is missing, unknown or of the wrong type or
+     *     shape
+     * @throws ai.vqclip.core.InferenceException when ONNX Runtime fails to run the graph
+     */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
       return run(inputs, null);
     }
@@ -222,6 +254,8 @@ public final class OrtExecutable implements Executable {
   /**
    * A lease on this executable, or null when it is already closed. While any lease is open the
    * native session stays allocated, even if {@link #close()} is called meanwhile.
+   *
+   * @return an open lease (close it after use), or null when this executable is closed
    */
   public Lease tryLease() {
     synchronized (lock) {
@@ -233,7 +267,11 @@ public final class OrtExecutable implements Executable {
     return new Lease();
   }
 
-  /** Whether {@link #close()} was called (the session may still be finishing running calls). */
+  /**
+   * Whether {@link #close()} was called (the session may still be finishing running calls).
+   *
+   * @return true once {@link #close()} was called
+   */
   public boolean isClosed() {
     synchronized (lock) {
       return closed;

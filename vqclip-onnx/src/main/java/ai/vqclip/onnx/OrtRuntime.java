@@ -33,7 +33,11 @@ public final class OrtRuntime {
 
   private OrtRuntime() {}
 
-  /** The process's ONNX Runtime environment, created on a large-stack thread on first use. */
+  /**
+   * The process's ONNX Runtime environment, created on a large-stack thread on first use.
+   *
+   * @return the shared environment (created once, never closed)
+   */
   public static OrtEnvironment environment() {
     OrtEnvironment e = env;
     if (e == null) {
@@ -51,6 +55,9 @@ public final class OrtRuntime {
   /**
    * Creates a session on a large-stack thread (see the class comment).
    *
+   * @param model serialized ModelProto
+   * @param options session options (execution providers, threads, external initializers)
+   * @return the new session; the caller closes it
    * @throws OrtException when ONNX Runtime rejects the model or the options
    */
   public static OrtSession createSession(byte[] model, OrtSession.SessionOptions options) throws OrtException {
@@ -69,6 +76,8 @@ public final class OrtRuntime {
    * The stack size of the threads that call into ONNX Runtime's setup code: {@link
    * #BASE_STACK_BYTES} plus {@link #STACK_BYTES_PER_CMDLINE_BYTE} per byte of this process's
    * command line.
+   *
+   * @return the stack size in bytes for threads that set up ONNX Runtime sessions
    */
   public static long stackBytes() {
     return BASE_STACK_BYTES + STACK_BYTES_PER_CMDLINE_BYTE * commandLineBytes();
@@ -90,6 +99,13 @@ public final class OrtRuntime {
    * Runs {@code task} on a new thread with a {@link #stackBytes()} stack and waits for it; its
    * unchecked exceptions and errors are rethrown here, a checked one wrapped in an {@link
    * IllegalStateException}.
+   *
+   * @param <T> the task's result type
+   * @param name name of the thread (shows in thread dumps)
+   * @param task the work to run
+   * @return what {@code task} returned
+   * @throws IllegalStateException wrapping a checked exception thrown by {@code task} (an interrupt
+   *     while waiting is kept as the thread flag, not thrown)
    */
   public static <T> T onLargeStack(String name, Callable<T> task) {
     Object[] result = new Object[1];

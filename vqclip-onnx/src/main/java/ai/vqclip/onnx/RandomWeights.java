@@ -20,7 +20,13 @@ import java.util.SplittableRandom;
 public final class RandomWeights {
   private RandomWeights() {}
 
-  /** Every key of a VQGAN config (encoder, decoder, quantizer). */
+  /**
+   * Every key of a VQGAN config (encoder, decoder, quantizer).
+   *
+   * @param cfg the VQGAN architecture
+   * @param seed seed of the draws; the same seed gives the same weights
+   * @return a tensor for every key the config expects, float32 off-heap, in key order
+   */
   public static Map<String, Tensor> vqgan(VqganConfig cfg, long seed) {
     SplittableRandom rnd = new SplittableRandom(seed);
     Map<String, Tensor> m = new LinkedHashMap<>();
@@ -42,7 +48,13 @@ public final class RandomWeights {
     return m;
   }
 
-  /** Every key of a CLIP config, OpenAI names. */
+  /**
+   * Every key of a CLIP config, OpenAI names.
+   *
+   * @param cfg the CLIP architecture
+   * @param seed seed of the draws; the same seed gives the same weights
+   * @return a tensor for every key the config expects, float32 off-heap, in key order
+   */
   public static Map<String, Tensor> clip(ClipConfig cfg, long seed) {
     SplittableRandom rnd = new SplittableRandom(seed);
     Map<String, Tensor> m = new LinkedHashMap<>();
@@ -73,6 +85,13 @@ public final class RandomWeights {
    * A float32 tensor of N(mean, sd^2) values from {@code rnd}, off the Java heap as loaded weights
    * are ({@link Tensor#offHeap()}): written straight into a direct buffer, so a full-size model
    * leaves neither a heap copy nor garbage behind.
+   *
+   * @param shape the tensor shape; its element count times 4 must fit the direct buffer limits
+   * @param rnd the generator to draw from (advanced by one Gaussian draw per element)
+   * @param mean mean of the values
+   * @param sd standard deviation of the values
+   * @return a new off-heap float32 tensor
+   * @throws ArithmeticException when the element or byte count overflows a long
    */
   public static Tensor normal(long[] shape, SplittableRandom rnd, double mean, double sd) {
     return normal(shape, rnd, mean, sd, false);
@@ -91,7 +110,12 @@ public final class RandomWeights {
     return Tensor.wrap(DType.FLOAT, shape, b.flip());
   }
 
-  /** A standard normal draw (Box-Muller; SplittableRandom has no nextGaussian on Java 17). */
+  /**
+   * A standard normal draw (Box-Muller; SplittableRandom has no nextGaussian on Java 17).
+   *
+   * @param rnd the generator to draw from
+   * @return one N(0, 1) value
+   */
   public static double gaussian(SplittableRandom rnd) {
     return ai.vqclip.core.Gaussian.next(rnd);
   }

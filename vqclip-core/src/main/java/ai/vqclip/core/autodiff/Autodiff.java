@@ -27,7 +27,14 @@ import java.util.Set;
 public final class Autodiff {
   private Autodiff() {}
 
-  /** Differentiates with the built-in rules. */
+  /**
+   * Differentiates with the built-in rules.
+   *
+   * @param forward the forward graph, with static shapes
+   * @param request what to differentiate
+   * @return the gradient graph
+   * @throws IllegalArgumentException as {@link #differentiate(Graph, GradientRequest, VjpRegistry)}
+   */
   public static Graph differentiate(Graph forward, GradientRequest request) {
     return differentiate(forward, request, VjpRegistry.standard());
   }
@@ -35,6 +42,11 @@ public final class Autodiff {
   /**
    * Differentiates {@code forward} as {@code request} asks.
    *
+   * @param forward the forward graph, with static shapes
+   * @param request what to differentiate
+   * @param registry the gradient rules
+   * @return the gradient graph: the forward nodes, the backward nodes and the outputs {@link
+   *     GradientRequest#gradName}
    * @throws IllegalArgumentException for unknown names, non-floating targets, or when a gradient
    *     must flow through an op that has no rule (the message names the op type and the node)
    */

@@ -31,7 +31,15 @@ public final class GradientOverrides {
 
   private GradientOverrides() {}
 
-  /** Forward value of {@code value}, gradient routed to {@code gradientTarget}. */
+  /**
+   * Forward value of {@code value}, gradient routed to {@code gradientTarget}.
+   *
+   * @param b the builder
+   * @param value the value whose forward value is used
+   * @param gradientTarget the value that receives the gradient (same type and shape)
+   * @return the override node's output
+   * @throws IllegalArgumentException when the two differ in type or shape
+   */
   public static Value straightThrough(GraphBuilder b, Value value, Value gradientTarget) {
     if (value.dtype() != gradientTarget.dtype()) {
       throw new IllegalArgumentException("straight-through value " + value + " and target " + gradientTarget + " differ in type");
@@ -42,7 +50,16 @@ public final class GradientOverrides {
     return b.op(Graph.VQCLIP_DOMAIN, STRAIGHT_THROUGH).in(value, gradientTarget).out();
   }
 
-  /** Clamp to [min, max] with the clamp-with-gradient backward rule. */
+  /**
+   * Clamp to [min, max] with the clamp-with-gradient backward rule.
+   *
+   * @param b the builder
+   * @param x the value to clamp
+   * @param min lower bound
+   * @param max upper bound, at least {@code min}
+   * @return the clamped value
+   * @throws IllegalArgumentException when {@code min > max} or either is NaN
+   */
   public static Value clampWithGrad(GraphBuilder b, Value x, double min, double max) {
     if (!(min <= max)) {
       throw new IllegalArgumentException("clamp range must have min <= max, got [" + min + ", " + max + "]");
@@ -50,7 +67,11 @@ public final class GradientOverrides {
     return b.op(Graph.VQCLIP_DOMAIN, CLAMP_WITH_GRAD).in(x, b.scalarLike(min, x), b.scalarLike(max, x)).out();
   }
 
-  /** Defines the override ops (shape and gradient rules) in an op table. */
+  /**
+   * Defines the override ops (shape and gradient rules) in an op table.
+   *
+   * @param t the op table to define the ops in
+   */
   public static void define(OpTable t) {
     t.op(Graph.VQCLIP_DOMAIN + "." + STRAIGHT_THROUGH).shape(ShapeInference::same)
         .grad(c -> c.setGrad(1, c.unbroadcast(c.gradOutput(0), c.input(1))));
@@ -63,7 +84,12 @@ public final class GradientOverrides {
     });
   }
 
-  /** Replaces gradient-override ops by their forward meaning (Identity, Clip). */
+  /**
+   * Replaces gradient-override ops by their forward meaning (Identity, Clip).
+   *
+   * @param g a graph that may hold override ops
+   * @return a copy whose override nodes are replaced by Identity or Clip nodes
+   */
   public static Graph lower(Graph g) {
     return g.mapNodes(n -> {
       if (!n.domain().equals(Graph.VQCLIP_DOMAIN)) {

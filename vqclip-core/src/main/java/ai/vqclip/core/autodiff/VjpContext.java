@@ -33,54 +33,103 @@ public final class VjpContext {
     this.inputGrads = new Value[inputs.size()];
   }
 
-  /** The builder; backward nodes go here. */
+  /**
+   * The builder; backward nodes go here.
+   *
+   * @return the builder of the gradient graph
+   */
   public GraphBuilder b() {
     return builder;
   }
 
-  /** The forward node. */
+  /**
+   * The forward node.
+   *
+   * @return the node being differentiated
+   */
   public Node node() {
     return node;
   }
 
-  /** Forward input {@code i} (null when an optional input is omitted). */
+  /**
+   * Forward input {@code i} (null when an optional input is omitted).
+   *
+   * @param i input index, from 0
+   * @return the input value, or null
+   */
   public Value input(int i) {
     return i < inputs.size() ? inputs.get(i) : null;
   }
 
-  /** Number of inputs. */
+  /**
+   * Number of inputs.
+   *
+   * @return the node's input count, omitted optional inputs included
+   */
   public int inputCount() {
     return inputs.size();
   }
 
-  /** Forward output {@code i}. */
+  /**
+   * Forward output {@code i}.
+   *
+   * @param i output index, from 0
+   * @return the output value
+   */
   public Value output(int i) {
     return outputs.get(i);
   }
 
-  /** The gradient reaching output {@code i}, or null when none does. */
+  /**
+   * The gradient reaching output {@code i}, or null when none does.
+   *
+   * @param i output index, from 0
+   * @return the incoming gradient (same shape as the output), or null
+   */
   public Value gradOutput(int i) {
     return i < outputGrads.size() ? outputGrads.get(i) : null;
   }
 
-  /** The gradient reaching output {@code i}, or zeros of its shape when none does. */
+  /**
+   * The gradient reaching output {@code i}, or zeros of its shape when none does.
+   *
+   * @param i output index, from 0
+   * @return the incoming gradient, or a new zeros value of the output's shape
+   */
   public Value gradOutputOrZeros(int i) {
     Value g = gradOutput(i);
     return g != null ? g : builder.zerosLike(outputs.get(i));
   }
 
-  /** Whether input {@code i} needs a gradient. */
+  /**
+   * Whether input {@code i} needs a gradient.
+   *
+   * @param i input index, from 0
+   * @return true when some differentiated value depends on that input
+   */
   public boolean needsGrad(int i) {
     return i < needsGrad.length && needsGrad[i];
   }
 
-  /** The constant behind input {@code i}, or null. */
+  /**
+   * The constant behind input {@code i}, or null.
+   *
+   * @param i input index, from 0
+   * @return the constant tensor, or null when the input is computed or absent
+   */
   public Tensor constantInput(int i) {
     Value v = input(i);
     return v == null ? null : builder.constantValue(v);
   }
 
-  /** The constant behind input {@code i}; throws naming the node if it is not constant. */
+  /**
+   * The constant behind input {@code i}; throws naming the node if it is not constant.
+   *
+   * @param i input index, from 0
+   * @param what what the input is, for the message (e.g. {@code "axes"})
+   * @return the constant tensor
+   * @throws IllegalArgumentException naming the node when the input is not constant
+   */
   public Tensor requireConstantInput(int i, String what) {
     Tensor t = constantInput(i);
     if (t == null) {
@@ -89,7 +138,13 @@ public final class VjpContext {
     return t;
   }
 
-  /** Static shape of input {@code i}; throws naming the node if not static. */
+  /**
+   * Static shape of input {@code i}; throws naming the node if not static.
+   *
+   * @param v a value of the node
+   * @return a new array of its sizes
+   * @throws IllegalArgumentException naming the node when the shape is not static
+   */
   public long[] staticShape(Value v) {
     if (!v.shape().isStatic()) {
       throw fail("needs a static shape for " + v + " to differentiate");
@@ -97,7 +152,12 @@ public final class VjpContext {
     return v.shape().toArray();
   }
 
-  /** An exception naming the node. */
+  /**
+   * An exception naming the node.
+   *
+   * @param msg what is wrong
+   * @return an exception (not thrown) whose message names the node
+   */
   public IllegalArgumentException fail(String msg) {
     return new IllegalArgumentException("gradient of " + node.describe() + ": " + msg);
   }
@@ -105,6 +165,11 @@ public final class VjpContext {
   /**
    * Reports the gradient of input {@code i}. Ignored when the input needs none. Shapes are checked:
    * a gradient must have its input's shape.
+   *
+   * @param i input index, from 0
+   * @param grad the gradient with respect to that input; added to any gradient reported before
+   * @throws IllegalArgumentException naming the node when the gradient's type or shape differs from
+   *     the input's
    */
   public void setGrad(int i, Value grad) {
     if (!needsGrad(i) || grad == null) {
@@ -127,6 +192,10 @@ public final class VjpContext {
   /**
    * Sums a broadcast gradient back to {@code target}'s shape (numpy broadcasting rules).
    *
+   * @param grad a gradient of the broadcast result's shape
+   * @param target the operand that was broadcast
+   * @return the gradient summed (and reshaped) to {@code target}'s shape; {@code grad} itself when
+   *     the shapes match
    * @throws IllegalArgumentException when shapes are not known well enough to tell
    */
   public Value unbroadcast(Value grad, Value target) {
@@ -171,7 +240,13 @@ public final class VjpContext {
     return r;
   }
 
-  /** Whether two values have equal, fully static shapes. */
+  /**
+   * Whether two values have equal, fully static shapes.
+   *
+   * @param a a value
+   * @param b another value
+   * @return true when both shapes are static and equal
+   */
   public static boolean sameStatic(Value a, Value b) {
     return a.shape().isStatic() && b.shape().isStatic() && Arrays.equals(a.shape().toArray(), b.shape().toArray());
   }

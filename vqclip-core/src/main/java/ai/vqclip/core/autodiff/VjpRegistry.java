@@ -46,12 +46,22 @@ public final class VjpRegistry {
   /** An empty registry. */
   public VjpRegistry() {}
 
-  /** A new registry with all built-in rules: those of {@link OpTable#standard()}. */
+  /**
+   * A new registry with all built-in rules: those of {@link OpTable#standard()}.
+   *
+   * @return a new, mutable registry
+   */
   public static VjpRegistry standard() {
     return OpTable.standard().vjpRegistry();
   }
 
-  /** Adds or replaces the rule of an op type; returns this. */
+  /**
+   * Adds or replaces the rule of an op type; returns this.
+   *
+   * @param opKey the op type, or {@code "domain.Op"} outside the ONNX domain
+   * @param rule the rule (not null)
+   * @return this registry
+   */
   public VjpRegistry register(String opKey, VjpRule rule) {
     rules.put(opKey, Objects.requireNonNull(rule, "rule"));
     piecewiseConstant.remove(opKey);
@@ -62,6 +72,9 @@ public final class VjpRegistry {
   /**
    * Marks op types as carrying no gradient: their outputs are not functions of the input values
    * that a gradient could flow through (Shape, Size, comparisons, boolean logic, constants).
+   *
+   * @param opKeys op types
+   * @return this registry
    */
   public VjpRegistry registerNonDifferentiable(String... opKeys) {
     for (String k : opKeys) {
@@ -76,6 +89,9 @@ public final class VjpRegistry {
    * that reaches them is refused unless {@link #chooseGradient} says otherwise. For ops with an
    * integer output (ArgMax, ArgMin) the check is made where that integer turns into a float value
    * on the gradient's path ({@link Autodiff}); only ZERO can be chosen for them.
+   *
+   * @param opKeys op types
+   * @return this registry
    */
   public VjpRegistry registerPiecewiseConstant(String... opKeys) {
     for (String k : opKeys) {
@@ -90,6 +106,9 @@ public final class VjpRegistry {
    * Chooses the gradient of a piecewise-constant op type (see {@link #registerPiecewiseConstant});
    * returns this.
    *
+   * @param opKey an op type registered as piecewise constant
+   * @param choice what gradient to give it (not null)
+   * @return this registry
    * @throws IllegalArgumentException when the op is not registered as piecewise constant
    */
   public VjpRegistry chooseGradient(String opKey, FlatGradient choice) {
@@ -102,32 +121,61 @@ public final class VjpRegistry {
     return this;
   }
 
-  /** The gradient chosen for a piecewise-constant op type ({@link FlatGradient#REFUSE} unless chosen). */
+  /**
+   * The gradient chosen for a piecewise-constant op type ({@link FlatGradient#REFUSE} unless
+   * chosen).
+   *
+   * @param opKey an op type
+   * @return the choice
+   */
   public FlatGradient chosenGradient(String opKey) {
     return choices.getOrDefault(opKey, FlatGradient.REFUSE);
   }
 
-  /** Whether the op type is registered as piecewise constant (zero gradient almost everywhere). */
+  /**
+   * Whether the op type is registered as piecewise constant (zero gradient almost everywhere).
+   *
+   * @param opKey an op type
+   * @return true when registered as piecewise constant
+   */
   public boolean isPiecewiseConstant(String opKey) {
     return piecewiseConstant.contains(opKey);
   }
 
-  /** Whether the op type is registered as carrying no gradient at all. */
+  /**
+   * Whether the op type is registered as carrying no gradient at all.
+   *
+   * @param opKey an op type
+   * @return true when registered as non-differentiable
+   */
   public boolean isNonDifferentiable(String opKey) {
     return nonDifferentiable.contains(opKey);
   }
 
-  /** The rule of an op key. */
+  /**
+   * The rule of an op key.
+   *
+   * @param opKey the op type, or {@code "domain.Op"}
+   * @return the rule, or empty when the op has none
+   */
   public Optional<VjpRule> rule(String opKey) {
     return Optional.ofNullable(rules.get(opKey));
   }
 
-  /** The op keys that have rules (differentiable, non-differentiable and piecewise constant). */
+  /**
+   * The op keys that have rules (differentiable, non-differentiable and piecewise constant).
+   *
+   * @return the op keys, sorted (a new set)
+   */
   public Set<String> opKeys() {
     return new TreeSet<>(rules.keySet());
   }
 
-  /** The op keys with a real gradient rule: neither non-differentiable nor piecewise constant. */
+  /**
+   * The op keys with a real gradient rule: neither non-differentiable nor piecewise constant.
+   *
+   * @return the op keys, sorted (a new set)
+   */
   public Set<String> differentiableOpKeys() {
     Set<String> s = new TreeSet<>(rules.keySet());
     s.removeAll(nonDifferentiable);
@@ -135,7 +183,11 @@ public final class VjpRegistry {
     return s;
   }
 
-  /** A copy users can extend without touching this registry. */
+  /**
+   * A copy users can extend without touching this registry.
+   *
+   * @return a new registry with the same rules and choices
+   */
   public VjpRegistry copy() {
     VjpRegistry r = new VjpRegistry();
     r.rules.putAll(rules);

@@ -11,6 +11,11 @@ public interface VjpRule {
   /** For ops whose outputs carry no gradient to their inputs (Shape, ArgMax, comparisons, ...). */
   VjpRule NONE = ctx -> {};
 
-  /** Emits the backward nodes of {@code ctx.node()}. */
+  /**
+   * Emits the backward nodes of {@code ctx.node()}.
+   *
+   * @param ctx the forward node, its values, the incoming gradients and the builder; the rule
+   *     reports input gradients with {@link VjpContext#setGrad}
+   */
   void apply(VjpContext ctx);
 }

@@ -22,12 +22,36 @@ public record ExecutionOptions(
 
   /** Graph optimization levels, as ONNX Runtime names them. */
   public enum OptimizationLevel {
+    /**
+     * No graph optimizations.
+     */
     NONE,
+    /**
+     * Basic, semantics-preserving rewrites such as constant folding.
+     */
     BASIC,
+    /**
+     * Basic plus extended fusions.
+     */
     EXTENDED,
+    /**
+     * Every optimization the runtime has, layout changes included.
+     */
     ALL
   }
 
+  /**
+   * Checks the values.
+   *
+   * @param device where to run (not null)
+   * @param deviceId the GPU index, at least 0
+   * @param allowCpuFallback run on CPU when CUDA cannot load
+   * @param intraOpThreads threads inside an op, in [0, 1024]; 0 lets the runtime choose
+   * @param optimizationLevel graph optimization level (not null)
+   * @param deterministic request deterministic kernels
+   * @throws IllegalArgumentException for a negative device id or a thread count out of range
+   * @throws NullPointerException when {@code device} or {@code optimizationLevel} is null
+   */
   public ExecutionOptions {
     Objects.requireNonNull(device, "device");
     Objects.requireNonNull(optimizationLevel, "optimizationLevel");
@@ -39,32 +63,62 @@ public record ExecutionOptions(
     }
   }
 
-  /** CPU, runtime-chosen threads, all optimizations, deterministic. */
+  /**
+   * CPU, runtime-chosen threads, all optimizations, deterministic.
+   *
+   * @return CPU options
+   */
   public static ExecutionOptions cpu() {
     return new ExecutionOptions(Device.CPU, 0, false, 0, OptimizationLevel.ALL, true);
   }
 
-  /** CUDA device 0, no CPU fallback. */
+  /**
+   * CUDA device 0, no CPU fallback.
+   *
+   * @return CUDA options
+   */
   public static ExecutionOptions cuda() {
     return new ExecutionOptions(Device.CUDA, 0, false, 0, OptimizationLevel.ALL, false);
   }
 
-  /** A copy with another thread count. */
+  /**
+   * A copy with another thread count.
+   *
+   * @param threads threads inside an op, in [0, 1024]; 0 lets the runtime choose
+   * @return a copy with this thread count
+   * @throws IllegalArgumentException for a count out of range
+   */
   public ExecutionOptions withThreads(int threads) {
     return new ExecutionOptions(device, deviceId, allowCpuFallback, threads, optimizationLevel, deterministic);
   }
 
-  /** A copy on another GPU (its index, from 0), for {@link Device#CUDA}. */
+  /**
+   * A copy on another GPU (its index, from 0), for {@link Device#CUDA}.
+   *
+   * @param id the GPU index, at least 0
+   * @return a copy with this device id
+   * @throws IllegalArgumentException for a negative id
+   */
   public ExecutionOptions withDeviceId(int id) {
     return new ExecutionOptions(device, id, allowCpuFallback, intraOpThreads, optimizationLevel, deterministic);
   }
 
-  /** A copy with CPU fallback allowed or not. */
+  /**
+   * A copy with CPU fallback allowed or not.
+   *
+   * @param allow true to run on CPU when CUDA cannot load
+   * @return a copy with this setting
+   */
   public ExecutionOptions withCpuFallback(boolean allow) {
     return new ExecutionOptions(device, deviceId, allow, intraOpThreads, optimizationLevel, deterministic);
   }
 
-  /** A copy with another optimization level. */
+  /**
+   * A copy with another optimization level.
+   *
+   * @param level the optimization level (not null)
+   * @return a copy with this level
+   */
   public ExecutionOptions withOptimizationLevel(OptimizationLevel level) {
     return new ExecutionOptions(device, deviceId, allowCpuFallback, intraOpThreads, level, deterministic);
   }

@@ -36,12 +36,20 @@ public final class SharedExecutables {
       this.own = own;
     }
 
-    /** The compiled graph. */
+    /**
+     * The compiled graph.
+     *
+     * @return the executable this lease uses
+     */
     public Executable executable() {
       return own != null ? own : entry.exe;
     }
 
-    /** Whether this lease shares its executable with other current leases. */
+    /**
+     * Whether this lease shares its executable with other current leases.
+     *
+     * @return true when other current leases use the same executable
+     */
     public boolean shared() {
       synchronized (SharedExecutables.this) {
         return own == null && entry.users > 1;
@@ -90,6 +98,11 @@ public final class SharedExecutables {
   /**
    * A lease on {@code graph} compiled by {@code backend} with {@code options}: the executable of a
    * current lease on an identical graph (same backend class and options), or a fresh compile.
+   *
+   * @param backend the backend to compile with (not null)
+   * @param graph the graph (not null)
+   * @param options the execution options (not null)
+   * @return a lease; close it when the runs are done
    */
   public Lease acquire(Backend backend, Graph graph, ExecutionOptions options) {
     Objects.requireNonNull(backend, "backend");
@@ -132,7 +145,11 @@ public final class SharedExecutables {
     return new Lease(entry, null);
   }
 
-  /** How many distinct compiled graphs are held now. */
+  /**
+   * How many distinct compiled graphs are held now.
+   *
+   * @return the number of compiled graphs held
+   */
   public synchronized int size() {
     return entries.size();
   }

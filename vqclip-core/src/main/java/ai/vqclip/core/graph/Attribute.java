@@ -9,12 +9,33 @@ import java.util.Objects;
 public final class Attribute {
   /** The attribute kinds vqclip emits and imports. */
   public enum Kind {
+    /**
+     * A 64-bit integer.
+     */
     INT,
+    /**
+     * A 32-bit float.
+     */
     FLOAT,
+    /**
+     * A string.
+     */
     STRING,
+    /**
+     * A list of 64-bit integers.
+     */
     INTS,
+    /**
+     * A list of 32-bit floats.
+     */
     FLOATS,
+    /**
+     * A list of strings.
+     */
     STRINGS,
+    /**
+     * A tensor.
+     */
     TENSOR
   }
 
@@ -26,77 +47,151 @@ public final class Attribute {
     this.value = Objects.requireNonNull(value, "attribute value");
   }
 
-  /** An INT attribute. */
+  /**
+   * An INT attribute.
+   *
+   * @param v the value
+   * @return a new attribute
+   */
   public static Attribute of(long v) {
     return new Attribute(Kind.INT, v);
   }
 
-  /** A FLOAT attribute. */
+  /**
+   * A FLOAT attribute.
+   *
+   * @param v the value
+   * @return a new attribute
+   */
   public static Attribute of(float v) {
     return new Attribute(Kind.FLOAT, v);
   }
 
-  /** A STRING attribute. */
+  /**
+   * A STRING attribute.
+   *
+   * @param v the value
+   * @return a new attribute
+   */
   public static Attribute of(String v) {
     return new Attribute(Kind.STRING, v);
   }
 
-  /** A TENSOR attribute. */
+  /**
+   * A TENSOR attribute.
+   *
+   * @param v the value (kept, not copied)
+   * @return a new attribute
+   */
   public static Attribute of(Tensor v) {
     return new Attribute(Kind.TENSOR, v);
   }
 
-  /** An INTS attribute. */
+  /**
+   * An INTS attribute.
+   *
+   * @param v the values (copied)
+   * @return a new attribute
+   */
   public static Attribute ints(long... v) {
     return new Attribute(Kind.INTS, v.clone());
   }
 
-  /** A FLOATS attribute. */
+  /**
+   * A FLOATS attribute.
+   *
+   * @param v the values (copied)
+   * @return a new attribute
+   */
   public static Attribute floats(float... v) {
     return new Attribute(Kind.FLOATS, v.clone());
   }
 
-  /** A STRINGS attribute. */
+  /**
+   * A STRINGS attribute.
+   *
+   * @param v the values (copied)
+   * @return a new attribute
+   */
   public static Attribute strings(List<String> v) {
     return new Attribute(Kind.STRINGS, List.copyOf(v));
   }
 
-  /** The kind. */
+  /**
+   * The kind.
+   *
+   * @return the attribute's kind, which decides the {@code as*} getter that works
+   */
   public Kind kind() {
     return kind;
   }
 
-  /** INT value. */
+  /**
+   * INT value.
+   *
+   * @return the value
+   * @throws IllegalStateException when the attribute is of another kind
+   */
   public long asInt() {
     return (Long) require(Kind.INT);
   }
 
-  /** FLOAT value. */
+  /**
+   * FLOAT value.
+   *
+   * @return the value
+   * @throws IllegalStateException when the attribute is of another kind
+   */
   public float asFloat() {
     return (Float) require(Kind.FLOAT);
   }
 
-  /** STRING value. */
+  /**
+   * STRING value.
+   *
+   * @return the value
+   * @throws IllegalStateException when the attribute is of another kind
+   */
   public String asString() {
     return (String) require(Kind.STRING);
   }
 
-  /** TENSOR value. */
+  /**
+   * TENSOR value.
+   *
+   * @return the tensor (shared, do not modify)
+   * @throws IllegalStateException when the attribute is of another kind
+   */
   public Tensor asTensor() {
     return (Tensor) require(Kind.TENSOR);
   }
 
-  /** INTS value (a copy). */
+  /**
+   * INTS value (a copy).
+   *
+   * @return a copy of the values
+   * @throws IllegalStateException when the attribute is of another kind
+   */
   public long[] asInts() {
     return ((long[]) require(Kind.INTS)).clone();
   }
 
-  /** FLOATS value (a copy). */
+  /**
+   * FLOATS value (a copy).
+   *
+   * @return a copy of the values
+   * @throws IllegalStateException when the attribute is of another kind
+   */
   public float[] asFloats() {
     return ((float[]) require(Kind.FLOATS)).clone();
   }
 
-  /** STRINGS value. */
+  /**
+   * STRINGS value.
+   *
+   * @return the values (unmodifiable)
+   * @throws IllegalStateException when the attribute is of another kind
+   */
   @SuppressWarnings("unchecked")
   public List<String> asStrings() {
     return (List<String>) require(Kind.STRINGS);

@@ -2,14 +2,41 @@ package ai.vqclip.core.graph;
 
 /** Element types of graph values, with their ONNX {@code TensorProto.DataType} codes. */
 public enum DType {
+  /**
+   * 32-bit IEEE float (ONNX code 1).
+   */
   FLOAT(1, 4),
+  /**
+   * Unsigned 8-bit integer (ONNX code 2).
+   */
   UINT8(2, 1),
+  /**
+   * Signed 8-bit integer (ONNX code 3).
+   */
   INT8(3, 1),
+  /**
+   * Signed 32-bit integer (ONNX code 6).
+   */
   INT32(6, 4),
+  /**
+   * Signed 64-bit integer (ONNX code 7).
+   */
   INT64(7, 8),
+  /**
+   * Boolean, one byte per element (ONNX code 9).
+   */
   BOOL(9, 1),
+  /**
+   * 16-bit IEEE float (ONNX code 10).
+   */
   FLOAT16(10, 2),
+  /**
+   * 64-bit IEEE float (ONNX code 11).
+   */
   DOUBLE(11, 8),
+  /**
+   * bfloat16, the top half of a float32 (ONNX code 16).
+   */
   BFLOAT16(16, 2);
 
   private final int onnxCode;
@@ -20,17 +47,29 @@ public enum DType {
     this.byteSize = byteSize;
   }
 
-  /** The ONNX {@code TensorProto.DataType} code. */
+  /**
+   * The ONNX {@code TensorProto.DataType} code.
+   *
+   * @return the ONNX code
+   */
   public int onnxCode() {
     return onnxCode;
   }
 
-  /** Bytes per element. */
+  /**
+   * Bytes per element.
+   *
+   * @return the size of one element in bytes
+   */
   public int byteSize() {
     return byteSize;
   }
 
-  /** Whether gradients can flow through values of this type. */
+  /**
+   * Whether gradients can flow through values of this type.
+   *
+   * @return true for the floating types
+   */
   public boolean isFloating() {
     return this == FLOAT || this == DOUBLE || this == FLOAT16 || this == BFLOAT16;
   }
@@ -38,6 +77,8 @@ public enum DType {
   /**
    * The type for an ONNX code.
    *
+   * @param code an ONNX {@code TensorProto.DataType} code
+   * @return the matching type
    * @throws IllegalArgumentException if the code is not one vqclip supports
    */
   public static DType fromOnnx(int code) {

@@ -10,6 +10,14 @@ import java.util.Objects;
  * @param symbol the symbol name, or null when static
  */
 public record Dim(long size, String symbol) {
+  /**
+   * Checks that exactly one of a size and a symbol is given.
+   *
+   * @param size the static size (at least 0), or -1 when symbolic
+   * @param symbol the non-empty symbol name, or null when static
+   * @throws IllegalArgumentException for a negative static size, a symbol with a size other than
+   *     -1, or an empty symbol
+   */
   public Dim {
     if (symbol == null && size < 0) {
       throw new IllegalArgumentException("dimension size must be >= 0, got " + size);
@@ -22,17 +30,33 @@ public record Dim(long size, String symbol) {
     }
   }
 
-  /** A static dimension. */
+  /**
+   * A static dimension.
+   *
+   * @param size the size, at least 0
+   * @return the dim
+   * @throws IllegalArgumentException for a negative size
+   */
   public static Dim of(long size) {
     return new Dim(size, null);
   }
 
-  /** A symbolic dimension. */
+  /**
+   * A symbolic dimension.
+   *
+   * @param name the symbol, non-empty
+   * @return the dim
+   * @throws IllegalArgumentException for an empty name
+   */
   public static Dim symbol(String name) {
     return new Dim(-1, Objects.requireNonNull(name, "name"));
   }
 
-  /** Whether the size is known. */
+  /**
+   * Whether the size is known.
+   *
+   * @return true for a static dimension
+   */
   public boolean isStatic() {
     return symbol == null;
   }

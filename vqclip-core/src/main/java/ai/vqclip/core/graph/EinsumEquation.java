@@ -17,6 +17,12 @@ import java.util.TreeSet;
  * @param output the output's letters
  */
 public record EinsumEquation(List<String> inputs, String output) {
+  /**
+   * Copies the operand list.
+   *
+   * @param inputs one string per operand, one letter per axis
+   * @param output the output's letters
+   */
   public EinsumEquation {
     inputs = List.copyOf(inputs);
   }
@@ -24,6 +30,10 @@ public record EinsumEquation(List<String> inputs, String output) {
   /**
    * Parses {@code equation} for operands of the given ranks.
    *
+   * @param equation an einsum equation, explicit ({@code "ij,jk->ik"}) or implicit ({@code
+   *     "ij,jk"})
+   * @param ranks the rank of each operand
+   * @return the parsed equation in explicit form
    * @throws IllegalArgumentException naming the equation when it is malformed or does not fit the ranks
    */
   public static EinsumEquation parse(String equation, int[] ranks) {
@@ -116,7 +126,11 @@ public record EinsumEquation(List<String> inputs, String output) {
     return term.length() - dots;
   }
 
-  /** The explicit equation string, e.g. {@code "bij,bjk->bik"}. */
+  /**
+   * The explicit equation string, e.g. {@code "bij,bjk->bik"}.
+   *
+   * @return the equation with its output made explicit
+   */
   public String equation() {
     return String.join(",", inputs) + "->" + output;
   }
@@ -125,6 +139,8 @@ public record EinsumEquation(List<String> inputs, String output) {
    * The size of each letter from the operands' shapes (a static size wins over a symbolic one, and
    * a size other than 1 over 1, as broadcasting does).
    *
+   * @param shapes the operands' shapes, one per input
+   * @return letter to its size, in order of first appearance
    * @throws IllegalArgumentException when two static sizes of a letter differ and neither is 1
    */
   public Map<Character, Dim> sizes(List<Shape> shapes) {
@@ -145,7 +161,13 @@ public record EinsumEquation(List<String> inputs, String output) {
     return m;
   }
 
-  /** The output shape for operands of these shapes. */
+  /**
+   * The output shape for operands of these shapes.
+   *
+   * @param shapes the operands' shapes, one per input
+   * @return the output shape
+   * @throws IllegalArgumentException when two static sizes of a letter differ and neither is 1
+   */
   public Shape outputShape(List<Shape> shapes) {
     Map<Character, Dim> m = sizes(shapes);
     List<Dim> d = new ArrayList<>();

@@ -18,8 +18,11 @@ public final class FlopCounter {
   /**
    * FLOPs of one run of {@code g}.
    *
+   * @param g a graph with static shapes
+   * @return the total FLOPs
    * @throws IllegalArgumentException when a counted node's operands lack static shapes (the message
    *     names the node)
+   * @throws ArithmeticException when the total overflows a long
    */
   public static long count(Graph g) {
     long total = 0;
@@ -29,12 +32,28 @@ public final class FlopCounter {
     return total;
   }
 
-  /** FLOPs of one node of {@code g} (0 for ops that are not counted). */
+  /**
+   * FLOPs of one node of {@code g} (0 for ops that are not counted).
+   *
+   * @param g the graph holding the node
+   * @param n the node
+   * @return its FLOPs
+   * @throws IllegalArgumentException naming the node when a counted operand's shape is not static
+   */
   public static long count(Graph g, Node n) {
     return count(g, n, OpTable.standard());
   }
 
-  /** FLOPs of one node of {@code g} with the FLOP rules of {@code table} (0 for ops it does not count). */
+  /**
+   * FLOPs of one node of {@code g} with the FLOP rules of {@code table} (0 for ops it does not
+   * count).
+   *
+   * @param g the graph holding the node
+   * @param n the node
+   * @param table the op table whose FLOP rules to use
+   * @return its FLOPs
+   * @throws IllegalArgumentException naming the node when a counted operand's shape is not static
+   */
   public static long count(Graph g, Node n, OpTable table) {
     String key = n.domain().isEmpty() ? n.opType() : n.domain() + "." + n.opType();
     return table.flops(key).map(r -> r.count(g, n)).orElse(0L);
@@ -43,6 +62,10 @@ public final class FlopCounter {
   /**
    * The static shape of a node's operand, for FLOP rules.
    *
+   * @param g the graph holding the node
+   * @param n the node, for the error message
+   * @param valueName one of the node's inputs or outputs
+   * @return a new array of its sizes
    * @throws IllegalArgumentException naming the node when the operand's shape is not static
    */
   public static long[] staticShape(Graph g, Node n, String valueName) {
@@ -55,7 +78,14 @@ public final class FlopCounter {
     return s.toArray();
   }
 
-  /** The product of {@code dims[from..]}, overflow-checked. */
+  /**
+   * The product of {@code dims[from..]}, overflow-checked.
+   *
+   * @param dims the sizes
+   * @param from the first index to multiply
+   * @return the product (1 when {@code from} is past the end)
+   * @throws ArithmeticException on overflow
+   */
   public static long product(long[] dims, int from) {
     long p = 1;
     for (int i = from; i < dims.length; i++) {

@@ -89,37 +89,65 @@ public final class Graph {
     }
   }
 
-  /** The ONNX opset (default domain) whose op semantics the nodes follow. */
+  /**
+   * The ONNX opset (default domain) whose op semantics the nodes follow.
+   *
+   * @return the opset version
+   */
   public int opset() {
     return opset;
   }
 
-  /** Graph name. */
+  /**
+   * Graph name.
+   *
+   * @return the graph name
+   */
   public String name() {
     return name;
   }
 
-  /** Graph inputs (values fed at run time). */
+  /**
+   * Graph inputs (values fed at run time).
+   *
+   * @return the inputs, in declaration order (unmodifiable)
+   */
   public List<Value> inputs() {
     return inputs;
   }
 
-  /** Graph outputs. */
+  /**
+   * Graph outputs.
+   *
+   * @return the outputs, in declaration order (unmodifiable)
+   */
   public List<Value> outputs() {
     return outputs;
   }
 
-  /** Initializers by name (weights, constants). */
+  /**
+   * Initializers by name (weights, constants).
+   *
+   * @return initializer name to tensor (unmodifiable)
+   */
   public Map<String, Tensor> initializers() {
     return initializers;
   }
 
-  /** Nodes in topological order. */
+  /**
+   * Nodes in topological order.
+   *
+   * @return the nodes (unmodifiable)
+   */
   public List<Node> nodes() {
     return nodes;
   }
 
-  /** Type and shape of every value, by name. */
+  /**
+   * Type and shape of every value, by name.
+   *
+   * @return value name to value (unmodifiable)
+   */
   public Map<String, Value> values() {
     return values;
   }
@@ -127,6 +155,8 @@ public final class Graph {
   /**
    * The recorded value of a name.
    *
+   * @param valueName a value name
+   * @return the value (input, initializer or node output)
    * @throws IllegalArgumentException if the graph has no such value
    */
   public Value value(String valueName) {
@@ -137,7 +167,13 @@ public final class Graph {
     return v;
   }
 
-  /** The input of that name, or throws listing the inputs. */
+  /**
+   * The input of that name, or throws listing the inputs.
+   *
+   * @param inputName an input name
+   * @return the input value
+   * @throws IllegalArgumentException when there is no such input (the message lists the inputs)
+   */
   public Value input(String inputName) {
     for (Value v : inputs) {
       if (v.name().equals(inputName)) {
@@ -148,7 +184,13 @@ public final class Graph {
         "graph '" + name + "' has no input '" + inputName + "'; inputs: " + names(inputs));
   }
 
-  /** The output of that name, or throws listing the outputs. */
+  /**
+   * The output of that name, or throws listing the outputs.
+   *
+   * @param outputName an output name
+   * @return the output value
+   * @throws IllegalArgumentException when there is no such output (the message lists the outputs)
+   */
   public Value output(String outputName) {
     for (Value v : outputs) {
       if (v.name().equals(outputName)) {
@@ -159,7 +201,11 @@ public final class Graph {
         "graph '" + name + "' has no output '" + outputName + "'; outputs: " + names(outputs));
   }
 
-  /** The node producing each value. */
+  /**
+   * The node producing each value.
+   *
+   * @return value name to the node that computes it (a new map; inputs and initializers have none)
+   */
   public Map<String, Node> producers() {
     Map<String, Node> p = new HashMap<>();
     for (Node n : nodes) {
@@ -170,7 +216,11 @@ public final class Graph {
     return p;
   }
 
-  /** Distinct op types used, with their domains ("domain.Op" outside the ONNX domain). */
+  /**
+   * Distinct op types used, with their domains ("domain.Op" outside the ONNX domain).
+   *
+   * @return the op keys, sorted
+   */
   public Set<String> opTypes() {
     Set<String> s = new java.util.TreeSet<>();
     for (Node n : nodes) {
@@ -182,6 +232,9 @@ public final class Graph {
   /**
    * A copy without the nodes that no output depends on and without unused initializers and inputs
    * that are not listed in {@code keepInputs}.
+   *
+   * @param keepInputs names of inputs to keep even when unused
+   * @return the pruned graph
    */
   public Graph pruned(Set<String> keepInputs) {
     Set<String> live = new HashSet<>();
@@ -225,6 +278,10 @@ public final class Graph {
   /**
    * A copy whose nodes are replaced one by one (same order). The replacement must keep the node's
    * outputs and their types; used to lower custom ops to plain ONNX.
+   *
+   * @param f maps each node to its replacement
+   * @return the new graph
+   * @throws IllegalArgumentException when a replacement changes a node's outputs
    */
   public Graph mapNodes(java.util.function.UnaryOperator<Node> f) {
     List<Node> out = new ArrayList<>();
@@ -238,7 +295,15 @@ public final class Graph {
     return new Graph(name, inputs, outputs, initializers, out, values, opset);
   }
 
-  /** A copy with an initializer's value replaced (same type and shape). */
+  /**
+   * A copy with an initializer's value replaced (same type and shape).
+   *
+   * @param initName an initializer name
+   * @param t the new tensor, of the old one's type and shape
+   * @return the new graph
+   * @throws IllegalArgumentException when there is no such initializer or the tensor's type or
+   *     shape differs
+   */
   public Graph withInitializer(String initName, Tensor t) {
     Tensor old = initializers.get(initName);
     if (old == null) {
@@ -256,6 +321,8 @@ public final class Graph {
    * A copy in which the named initializers become graph inputs (same name, type and shape), for
    * training: the weights change every step, so they are fed instead of baked into the session.
    *
+   * @param names initializer names
+   * @return the new graph, the new inputs after the old ones
    * @throws IllegalArgumentException for a name that is not an initializer
    */
   public Graph withInitializersAsInputs(java.util.Collection<String> names) {
@@ -271,7 +338,11 @@ public final class Graph {
     return new Graph(name, ins, outputs, inits, nodes, values, opset);
   }
 
-  /** A copy with every input kept, pruned of dead nodes and unused initializers. */
+  /**
+   * A copy with every input kept, pruned of dead nodes and unused initializers.
+   *
+   * @return the pruned graph
+   */
   public Graph pruned() {
     Set<String> keep = new HashSet<>();
     inputs.forEach(v -> keep.add(v.name()));

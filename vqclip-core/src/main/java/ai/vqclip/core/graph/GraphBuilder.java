@@ -30,18 +30,33 @@ public final class GraphBuilder {
   private final ShapeInference shapes;
   private int opset = Graph.OPSET;
 
-  /** A builder for an empty graph. */
+  /**
+   * A builder for an empty graph.
+   *
+   * @param name the graph name (not null)
+   */
   public GraphBuilder(String name) {
     this(name, ShapeInference.standard());
   }
 
-  /** A builder with custom shape inference (for user ops). */
+  /**
+   * A builder with custom shape inference (for user ops).
+   *
+   * @param name the graph name (not null)
+   * @param shapes the shape rules nodes are checked and typed with (not null)
+   * @throws NullPointerException when either is null
+   */
   public GraphBuilder(String name, ShapeInference shapes) {
     this.name = Objects.requireNonNull(name, "name");
     this.shapes = Objects.requireNonNull(shapes, "shapes");
   }
 
-  /** A builder that starts with a copy of {@code g}: its inputs, initializers, nodes and outputs. */
+  /**
+   * A builder that starts with a copy of {@code g}: its inputs, initializers, nodes and outputs.
+   *
+   * @param g the graph to start from
+   * @return a new builder with the standard shape rules and {@code g}'s opset
+   */
   public static GraphBuilder from(Graph g) {
     GraphBuilder b = new GraphBuilder(g.name());
     b.inputs.addAll(g.inputs());
@@ -58,7 +73,13 @@ public final class GraphBuilder {
 
   // ---------------------------------------------------------------- names and scopes
 
-  /** Enters a name scope; returns this. */
+  /**
+   * Enters a name scope; returns this.
+   *
+   * @param scope a non-empty name without {@code /}
+   * @return this builder
+   * @throws IllegalArgumentException for a null or empty scope or one containing {@code /}
+   */
   public GraphBuilder pushScope(String scope) {
     if (scope == null || scope.isEmpty() || scope.contains("/")) {
       throw new IllegalArgumentException("scope must be a non-empty name without '/', got '" + scope + "'");
@@ -67,7 +88,12 @@ public final class GraphBuilder {
     return this;
   }
 
-  /** Leaves the innermost scope. */
+  /**
+   * Leaves the innermost scope.
+   *
+   * @return this builder
+   * @throws IllegalStateException when no scope is open
+   */
   public GraphBuilder popScope() {
     if (scopes.isEmpty()) {
       throw new IllegalStateException("no scope to pop");
@@ -80,7 +106,12 @@ public final class GraphBuilder {
     return scopes.isEmpty() ? base : String.join("/", scopes) + "/" + base;
   }
 
-  /** A new name, unique in this graph, built from {@code base} inside the current scope. */
+  /**
+   * A new name, unique in this graph, built from {@code base} inside the current scope.
+   *
+   * @param base the name's stem, e.g. an op type
+   * @return {@code scope/base} or {@code scope/base_k} for the k-th use, not yet taken by a value
+   */
   public String freshName(String base) {
     String s = scoped(base);
     int k = counters.merge(s, 1, Integer::sum);
@@ -104,7 +135,15 @@ public final class GraphBuilder {
 
   // ---------------------------------------------------------------- inputs, weights, constants
 
-  /** Declares a graph input. */
+  /**
+   * Declares a graph input.
+   *
+   * @param inputName the input name, new in this graph
+   * @param dtype element type
+   * @param shape shape; symbolic dims allowed
+   * @return the input value
+   * @throws IllegalArgumentException when the name is already taken
+   */
   public Value input(String inputName, DType dtype, Shape shape) {
     requireNewName(inputName);
     Value v = new Value(inputName, dtype, shape);
@@ -113,7 +152,14 @@ public final class GraphBuilder {
     return v;
   }
 
-  /** Adds a named initializer (a weight). */
+  /**
+   * Adds a named initializer (a weight).
+   *
+   * @param initName the initializer name, new in this graph
+   * @param t the tensor (kept, not copied)
+   * @return the initializer's value
+   * @throws IllegalArgumentException when the name is already taken
+   */
   public Value initializer(String initName, Tensor t) {
     requireNewName(initName);
     initializers.put(initName, t);
@@ -122,17 +168,33 @@ public final class GraphBuilder {
     return v;
   }
 
-  /** Adds an anonymous constant (an initializer with a fresh name). */
+  /**
+   * Adds an anonymous constant (an initializer with a fresh name).
+   *
+   * @param t the tensor (kept, not copied)
+   * @return the constant's value
+   */
   public Value constant(Tensor t) {
     return initializer(freshName("const"), t);
   }
 
-  /** A scalar constant of the given type. */
+  /**
+   * A scalar constant of the given type.
+   *
+   * @param v the value (rounded to the type)
+   * @param dtype element type
+   * @return a rank-0 constant
+   */
   public Value scalar(double v, DType dtype) {
     return constant(Tensor.scalar(dtype, v));
   }
 
-  /** A 1-D int64 constant (shapes, axes, pads). */
+  /**
+   * A 1-D int64 constant (shapes, axes, pads).
+   *
+   * @param v the elements
+   * @return a constant of shape [v.length]
+   */
   public Value ints(long... v) {
     return constant(Tensor.vector(v));
   }
@@ -144,7 +206,13 @@ public final class GraphBuilder {
     }
   }
 
-  /** The value of that name. */
+  /**
+   * The value of that name.
+   *
+   * @param valueName a value name
+   * @return the value (input, initializer or node output)
+   * @throws IllegalArgumentException when there is no such value
+   */
   public Value value(String valueName) {
     Value v = values.get(valueName);
     if (v == null) {
@@ -153,12 +221,22 @@ public final class GraphBuilder {
     return v;
   }
 
-  /** Whether a value of that name exists. */
+  /**
+   * Whether a value of that name exists.
+   *
+   * @param valueName a value name
+   * @return true when an input, initializer or node output has that name
+   */
   public boolean hasValue(String valueName) {
     return values.containsKey(valueName);
   }
 
-  /** The constant tensor behind a value (an initializer or a Constant node's output), or null. */
+  /**
+   * The constant tensor behind a value (an initializer or a Constant node's output), or null.
+   *
+   * @param v a value of this graph
+   * @return the constant tensor, or null when {@code v} is computed at run time
+   */
   public Tensor constantValue(Value v) {
     Tensor t = initializers.get(v.name());
     if (t != null) {
@@ -176,12 +254,23 @@ public final class GraphBuilder {
 
   // ---------------------------------------------------------------- nodes
 
-  /** Starts a node of an ONNX op type. */
+  /**
+   * Starts a node of an ONNX op type.
+   *
+   * @param opType the ONNX op type, e.g. {@code "Conv"}
+   * @return a node builder; finish it with {@link OpBuilder#out()} or {@link OpBuilder#outs(int)}
+   */
   public OpBuilder op(String opType) {
     return new OpBuilder(opType, "");
   }
 
-  /** Starts a node of an op type in another domain. */
+  /**
+   * Starts a node of an op type in another domain.
+   *
+   * @param domain the op's domain, e.g. {@code "com.microsoft"}
+   * @param opType the op type
+   * @return a node builder; finish it with {@link OpBuilder#out()} or {@link OpBuilder#outs(int)}
+   */
   public OpBuilder op(String domain, String opType) {
     return new OpBuilder(opType, domain);
   }
@@ -189,6 +278,12 @@ public final class GraphBuilder {
   /**
    * Adds a node and infers its outputs. {@code null} inputs mark omitted optional inputs.
    *
+   * @param opType the op type
+   * @param domain the op's domain, empty for ONNX
+   * @param nodeInputs the input values (null for an omitted optional input)
+   * @param attrs the attributes by name
+   * @param numOutputs the number of outputs to create
+   * @param nodeName the node name, or null for a fresh one from the op type
    * @return the output values
    * @throws IllegalArgumentException when the inputs do not fit the op (message names node and values)
    */
@@ -234,7 +329,14 @@ public final class GraphBuilder {
     return result;
   }
 
-  /** Adds an already-named node (used by importers and by {@link #include}), inferring outputs. */
+  /**
+   * Adds an already-named node (used by importers and by {@link #include}), inferring outputs.
+   *
+   * @param node a node whose inputs are values of this graph; its output names must be new
+   * @return the output values with inferred types and shapes
+   * @throws IllegalArgumentException when an input is unknown, an output name is taken or the
+   *     inputs do not fit the op
+   */
   public List<Value> addNamedNode(Node node) {
     List<Value> ins = new ArrayList<>();
     for (String in : node.inputs()) {
@@ -278,72 +380,142 @@ public final class GraphBuilder {
       this.domain = domain;
     }
 
-    /** Appends inputs; {@code null} marks an omitted optional input. */
+    /**
+     * Appends inputs; {@code null} marks an omitted optional input.
+     *
+     * @param values the input values, in order
+     * @return this node builder
+     */
     public OpBuilder in(Value... values) {
       in.addAll(Arrays.asList(values));
       return this;
     }
 
-    /** Sets the node name (default: a fresh name from the op type). */
+    /**
+     * Sets the node name (default: a fresh name from the op type).
+     *
+     * @param n the node name, unique in the graph
+     * @return this node builder
+     */
     public OpBuilder named(String n) {
       nodeName = n;
       return this;
     }
 
-    /** An INT attribute. */
+    /**
+     * An INT attribute.
+     *
+     * @param key attribute name
+     * @param v the value
+     * @return this node builder
+     */
     public OpBuilder attr(String key, long v) {
       attrs.put(key, Attribute.of(v));
       return this;
     }
 
-    /** A FLOAT attribute. */
+    /**
+     * A FLOAT attribute.
+     *
+     * @param key attribute name
+     * @param v the value
+     * @return this node builder
+     */
     public OpBuilder attr(String key, float v) {
       attrs.put(key, Attribute.of(v));
       return this;
     }
 
-    /** A STRING attribute. */
+    /**
+     * A STRING attribute.
+     *
+     * @param key attribute name
+     * @param v the value
+     * @return this node builder
+     */
     public OpBuilder attr(String key, String v) {
       attrs.put(key, Attribute.of(v));
       return this;
     }
 
-    /** A TENSOR attribute. */
+    /**
+     * A TENSOR attribute.
+     *
+     * @param key attribute name
+     * @param v the value
+     * @return this node builder
+     */
     public OpBuilder attr(String key, Tensor v) {
       attrs.put(key, Attribute.of(v));
       return this;
     }
 
-    /** Any attribute. */
+    /**
+     * Any attribute.
+     *
+     * @param key attribute name
+     * @param v the attribute
+     * @return this node builder
+     */
     public OpBuilder attr(String key, Attribute v) {
       attrs.put(key, v);
       return this;
     }
 
-    /** An INTS attribute. */
+    /**
+     * An INTS attribute.
+     *
+     * @param key attribute name
+     * @param v the values
+     * @return this node builder
+     */
     public OpBuilder ints(String key, long... v) {
       attrs.put(key, Attribute.ints(v));
       return this;
     }
 
-    /** A FLOATS attribute. */
+    /**
+     * A FLOATS attribute.
+     *
+     * @param key attribute name
+     * @param v the values
+     * @return this node builder
+     */
     public OpBuilder floats(String key, float... v) {
       attrs.put(key, Attribute.floats(v));
       return this;
     }
 
-    /** Copies every attribute from a map. */
+    /**
+     * Copies every attribute from a map.
+     *
+     * @param a attribute name to attribute
+     * @return this node builder
+     */
     public OpBuilder attrs(Map<String, Attribute> a) {
       attrs.putAll(a);
       return this;
     }
 
-    /** Adds the node; returns its single output. */
+    /**
+     * Adds the node; returns its single output.
+     *
+     * @return the node's only output
+     * @throws IllegalArgumentException when the inputs do not fit the op (the message names the
+     *     node and the values)
+     */
     public Value out() {
       return addNode(opType, domain, in, attrs, 1, nodeName).get(0);
     }
 
-    /** Adds the node; returns its {@code n} outputs. */
+    /**
+     * Adds the node; returns its {@code n} outputs.
+     *
+     * @param n the number of outputs
+     * @return the outputs, in order
+     * @throws IllegalArgumentException when the inputs do not fit the op (the message names the
+     *     node and the values)
+     */
     public List<Value> outs(int n) {
       return addNode(opType, domain, in, attrs, n, nodeName);
     }
@@ -351,7 +523,14 @@ public final class GraphBuilder {
 
   // ---------------------------------------------------------------- outputs, fragments, build
 
-  /** Marks a value as a graph output under its own name. */
+  /**
+   * Marks a value as a graph output under its own name.
+   *
+   * @param v a value of this graph
+   * @return this builder
+   * @throws IllegalArgumentException when {@code v} is not a value of this graph (already an
+   *     output: no change)
+   */
   public GraphBuilder output(Value v) {
     Value known = value(v.name());
     for (Value o : outputs) {
@@ -363,24 +542,42 @@ public final class GraphBuilder {
     return this;
   }
 
-  /** Marks a value as a graph output under {@code outputName} (adding an Identity if needed). */
+  /**
+   * Marks a value as a graph output under {@code outputName} (adding an Identity if needed).
+   *
+   * @param outputName the output name
+   * @param v a value of this graph
+   * @return the output value (an Identity of {@code v} when the names differ)
+   */
   public Value output(String outputName, Value v) {
     Value out = v.name().equals(outputName) ? value(v.name()) : op("Identity").in(v).named(outputName).out();
     output(out);
     return out;
   }
 
-  /** The outputs declared so far. */
+  /**
+   * The outputs declared so far.
+   *
+   * @return a copy of the output list
+   */
   public List<Value> outputs() {
     return List.copyOf(outputs);
   }
 
-  /** The inputs declared so far. */
+  /**
+   * The inputs declared so far.
+   *
+   * @return a copy of the input list
+   */
   public List<Value> inputs() {
     return List.copyOf(inputs);
   }
 
-  /** Removes every declared output (nodes stay). */
+  /**
+   * Removes every declared output (nodes stay).
+   *
+   * @return this builder
+   */
   public GraphBuilder clearOutputs() {
     outputs.clear();
     return this;
@@ -392,6 +589,11 @@ public final class GraphBuilder {
    * by their fragment names. Shapes are re-inferred for the actual wiring, so symbolic dimensions
    * of the fragment take the bound sizes.
    *
+   * @param fragment the graph to copy in
+   * @param scope name scope for the copied initializers and nodes
+   * @param bindings fragment input name to the value of this graph that feeds it; every input must
+   *     be bound
+   * @return fragment output name to the corresponding value of this graph
    * @throws IllegalArgumentException if an input is unbound, unknown, or does not fit (the message
    *     names the fragment input and the bound value)
    */
@@ -464,7 +666,13 @@ public final class GraphBuilder {
     return result;
   }
 
-  /** Sets the opset whose op semantics the nodes follow (importers use the model's). */
+  /**
+   * Sets the opset whose op semantics the nodes follow (importers use the model's).
+   *
+   * @param version the opset, in [13, 26]
+   * @return this builder
+   * @throws IllegalArgumentException for an opset outside [13, 26]
+   */
   public GraphBuilder opset(int version) {
     if (version < 13 || version > 26) {
       throw new IllegalArgumentException("opset must be in [13, 26], got " + version);
@@ -473,64 +681,151 @@ public final class GraphBuilder {
     return this;
   }
 
-  /** Builds the immutable graph (nodes in insertion order, which is topological). */
+  /**
+   * Builds the immutable graph (nodes in insertion order, which is topological).
+   *
+   * @return the graph
+   */
   public Graph build() {
     return new Graph(name, inputs, outputs, initializers, nodes, values, opset);
   }
 
   // ---------------------------------------------------------------- common ops
 
-  /** a + b (broadcasting). */
+  /**
+   * a + b (broadcasting).
+   *
+   * @param a left operand
+   * @param b right operand
+   * @return the output value
+   * @throws IllegalArgumentException when the inputs do not fit the op (the message names the node
+   *     and the values)
+   */
   public Value add(Value a, Value b) {
     return op("Add").in(a, b).out();
   }
 
-  /** a - b. */
+  /**
+   * a - b.
+   *
+   * @param a left operand
+   * @param b right operand
+   * @return the output value
+   * @throws IllegalArgumentException when the inputs do not fit the op (the message names the node
+   *     and the values)
+   */
   public Value sub(Value a, Value b) {
     return op("Sub").in(a, b).out();
   }
 
-  /** a * b. */
+  /**
+   * a * b.
+   *
+   * @param a left operand
+   * @param b right operand
+   * @return the output value
+   * @throws IllegalArgumentException when the inputs do not fit the op (the message names the node
+   *     and the values)
+   */
   public Value mul(Value a, Value b) {
     return op("Mul").in(a, b).out();
   }
 
-  /** a / b. */
+  /**
+   * a / b.
+   *
+   * @param a dividend
+   * @param b divisor
+   * @return the output value
+   * @throws IllegalArgumentException when the inputs do not fit the op (the message names the node
+   *     and the values)
+   */
   public Value div(Value a, Value b) {
     return op("Div").in(a, b).out();
   }
 
-  /** -a. */
+  /**
+   * -a.
+   *
+   * @param a the operand
+   * @return the output value
+   */
   public Value neg(Value a) {
     return op("Neg").in(a).out();
   }
 
-  /** Matrix product (numpy semantics). */
+  /**
+   * Matrix product (numpy semantics).
+   *
+   * @param a left matrix (batch dims broadcast)
+   * @param b right matrix
+   * @return the output value
+   * @throws IllegalArgumentException when the inputs do not fit the op (the message names the node
+   *     and the values)
+   */
   public Value matmul(Value a, Value b) {
     return op("MatMul").in(a, b).out();
   }
 
-  /** Transpose by a permutation. */
+  /**
+   * Transpose by a permutation.
+   *
+   * @param a the value to transpose
+   * @param perm output axis i takes input axis {@code perm[i]}
+   * @return the output value
+   * @throws IllegalArgumentException when the inputs do not fit the op (the message names the node
+   *     and the values)
+   */
   public Value transpose(Value a, long... perm) {
     return op("Transpose").in(a).ints("perm", perm).out();
   }
 
-  /** Reshape to a constant shape (0 copies, -1 infers). */
+  /**
+   * Reshape to a constant shape (0 copies, -1 infers).
+   *
+   * @param a the value to reshape
+   * @param shape the target shape
+   * @return the output value
+   * @throws IllegalArgumentException when the inputs do not fit the op (the message names the node
+   *     and the values)
+   */
   public Value reshape(Value a, long... shape) {
     return op("Reshape").in(a, ints(shape)).out();
   }
 
-  /** Reshape to a runtime shape. */
+  /**
+   * Reshape to a runtime shape.
+   *
+   * @param a the value to reshape
+   * @param shape a 1-D int64 value holding the target shape
+   * @return the output value
+   * @throws IllegalArgumentException when the inputs do not fit the op (the message names the node
+   *     and the values)
+   */
   public Value reshape(Value a, Value shape) {
     return op("Reshape").in(a, shape).out();
   }
 
-  /** The runtime shape of a value. */
+  /**
+   * The runtime shape of a value.
+   *
+   * @param a any value
+   * @return a 1-D int64 value holding {@code a}'s shape
+   */
   public Value shapeOf(Value a) {
     return op("Shape").in(a).out();
   }
 
-  /** Sum over axes (all axes when empty). */
+  /**
+   * Sum over axes (all axes when empty).
+   *
+   * @param a the value to reduce
+   * @param keepDims keep reduced axes with size 1
+   * @param axes the axes to sum over; none for all
+   * @return the output value
+   * @throws IllegalArgumentException when the inputs do not fit the op (the message names the node
+   *     and the values)
+   */
   public Value reduceSum(Value a, boolean keepDims, long... axes) {
     if (axes.length == 0) {
       return op("ReduceSum").in(a).attr("keepdims", keepDims ? 1 : 0).out();
@@ -538,7 +833,16 @@ public final class GraphBuilder {
     return op("ReduceSum").in(a, ints(axes)).attr("keepdims", keepDims ? 1 : 0).out();
   }
 
-  /** Mean over axes. */
+  /**
+   * Mean over axes.
+   *
+   * @param a the value to reduce
+   * @param keepDims keep reduced axes with size 1
+   * @param axes the axes to average over; none for all
+   * @return the output value
+   * @throws IllegalArgumentException when the inputs do not fit the op (the message names the node
+   *     and the values)
+   */
   public Value reduceMean(Value a, boolean keepDims, long... axes) {
     if (axes.length == 0) {
       return op("ReduceMean").in(a).attr("keepdims", keepDims ? 1 : 0).out();
@@ -546,37 +850,83 @@ public final class GraphBuilder {
     return op("ReduceMean").in(a, ints(axes)).attr("keepdims", keepDims ? 1 : 0).out();
   }
 
-  /** Adds size-1 axes. */
+  /**
+   * Adds size-1 axes.
+   *
+   * @param a the value
+   * @param axes the positions of the new axes in the output
+   * @return the output value
+   * @throws IllegalArgumentException when the inputs do not fit the op (the message names the node
+   *     and the values)
+   */
   public Value unsqueeze(Value a, long... axes) {
     return op("Unsqueeze").in(a, ints(axes)).out();
   }
 
-  /** Removes size-1 axes. */
+  /**
+   * Removes size-1 axes.
+   *
+   * @param a the value
+   * @param axes the size-1 axes to remove
+   * @return the output value
+   * @throws IllegalArgumentException when the inputs do not fit the op (the message names the node
+   *     and the values)
+   */
   public Value squeeze(Value a, long... axes) {
     return op("Squeeze").in(a, ints(axes)).out();
   }
 
-  /** Converts the element type. */
+  /**
+   * Converts the element type.
+   *
+   * @param a the value
+   * @param to the target element type
+   * @return the output value
+   */
   public Value cast(Value a, DType to) {
     return op("Cast").in(a).attr("to", (long) to.onnxCode()).out();
   }
 
-  /** Broadcasts to a runtime shape. */
+  /**
+   * Broadcasts to a runtime shape.
+   *
+   * @param a the value
+   * @param shape a 1-D int64 value holding the target shape
+   * @return the output value
+   * @throws IllegalArgumentException when the inputs do not fit the op (the message names the node
+   *     and the values)
+   */
   public Value expand(Value a, Value shape) {
     return op("Expand").in(a, shape).out();
   }
 
-  /** A scalar constant of {@code like}'s element type. */
+  /**
+   * A scalar constant of {@code like}'s element type.
+   *
+   * @param v the value
+   * @param like a value of the wanted element type
+   * @return a rank-0 constant
+   */
   public Value scalarLike(double v, Value like) {
     return scalar(v, like.dtype());
   }
 
-  /** Zeros with the runtime shape and type of {@code like}. */
+  /**
+   * Zeros with the runtime shape and type of {@code like}.
+   *
+   * @param like the value whose shape and type to take
+   * @return the zeros value
+   */
   public Value zerosLike(Value like) {
     return op("ConstantOfShape").in(shapeOf(like)).attr("value", Tensor.filled(like.dtype(), new long[] {1}, 0)).out();
   }
 
-  /** Ones with the runtime shape and type of {@code like}. */
+  /**
+   * Ones with the runtime shape and type of {@code like}.
+   *
+   * @param like the value whose shape and type to take
+   * @return the ones value
+   */
   public Value onesLike(Value like) {
     return op("ConstantOfShape").in(shapeOf(like)).attr("value", Tensor.filled(like.dtype(), new long[] {1}, 1)).out();
   }

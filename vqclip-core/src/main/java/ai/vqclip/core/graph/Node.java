@@ -23,6 +23,17 @@ public record Node(
     List<String> inputs,
     List<String> outputs,
     Map<String, Attribute> attributes) {
+  /**
+   * Checks the names and copies the lists and attributes; a null domain becomes "".
+   *
+   * @param name unique node name (not null)
+   * @param opType the op type (not null)
+   * @param domain the op domain; null or "" for ONNX
+   * @param inputs input value names ("" for an omitted optional input)
+   * @param outputs output value names
+   * @param attributes attributes by name
+   * @throws NullPointerException when {@code name} or {@code opType} is null
+   */
   public Node {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(opType, "opType");
@@ -32,41 +43,83 @@ public record Node(
     attributes = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(attributes));
   }
 
-  /** Input {@code i}, or "" when absent (including past the end). */
+  /**
+   * Input {@code i}, or "" when absent (including past the end).
+   *
+   * @param i the input index, from 0
+   * @return the input name, or ""
+   */
   public String input(int i) {
     return i < inputs.size() ? inputs.get(i) : "";
   }
 
-  /** Whether optional input {@code i} is present. */
+  /**
+   * Whether optional input {@code i} is present.
+   *
+   * @param i the input index, from 0
+   * @return true when the input is given
+   */
   public boolean hasInput(int i) {
     return !input(i).isEmpty();
   }
 
-  /** INT attribute or default. */
+  /**
+   * INT attribute or default.
+   *
+   * @param key attribute name
+   * @param dflt the value when the attribute is absent
+   * @return the attribute's value or {@code dflt}
+   * @throws IllegalStateException when the attribute has another kind
+   */
   public long attrInt(String key, long dflt) {
     Attribute a = attributes.get(key);
     return a == null ? dflt : a.asInt();
   }
 
-  /** FLOAT attribute or default. */
+  /**
+   * FLOAT attribute or default.
+   *
+   * @param key attribute name
+   * @param dflt the value when the attribute is absent
+   * @return the attribute's value or {@code dflt}
+   * @throws IllegalStateException when the attribute has another kind
+   */
   public float attrFloat(String key, float dflt) {
     Attribute a = attributes.get(key);
     return a == null ? dflt : a.asFloat();
   }
 
-  /** STRING attribute or default. */
+  /**
+   * STRING attribute or default.
+   *
+   * @param key attribute name
+   * @param dflt the value when the attribute is absent
+   * @return the attribute's value or {@code dflt}
+   * @throws IllegalStateException when the attribute has another kind
+   */
   public String attrString(String key, String dflt) {
     Attribute a = attributes.get(key);
     return a == null ? dflt : a.asString();
   }
 
-  /** INTS attribute or default (may be null). */
+  /**
+   * INTS attribute or default (may be null).
+   *
+   * @param key attribute name
+   * @param dflt the value when the attribute is absent (may be null)
+   * @return a copy of the attribute's values, or {@code dflt}
+   * @throws IllegalStateException when the attribute has another kind
+   */
   public long[] attrInts(String key, long[] dflt) {
     Attribute a = attributes.get(key);
     return a == null ? dflt : a.asInts();
   }
 
-  /** A description for error messages: op type and node name. */
+  /**
+   * A description for error messages: op type and node name.
+   *
+   * @return e.g. {@code Conv node 'conv_3'}
+   */
   public String describe() {
     return (domain.isEmpty() ? "" : domain + ".") + opType + " node '" + name + "'";
   }

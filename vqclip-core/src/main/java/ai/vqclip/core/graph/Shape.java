@@ -19,7 +19,12 @@ public final class Shape {
     this.dims = dims == null ? null : Collections.unmodifiableList(new ArrayList<>(dims));
   }
 
-  /** A static shape. */
+  /**
+   * A static shape.
+   *
+   * @param sizes the static sizes
+   * @return the shape
+   */
   public static Shape of(long... sizes) {
     List<Dim> d = new ArrayList<>(sizes.length);
     for (long s : sizes) {
@@ -28,7 +33,12 @@ public final class Shape {
     return new Shape(d);
   }
 
-  /** A shape from dims. */
+  /**
+   * A shape from dims.
+   *
+   * @param dims the dims (copied)
+   * @return the shape
+   */
   public static Shape of(List<Dim> dims) {
     return new Shape(List.copyOf(dims));
   }
@@ -36,6 +46,10 @@ public final class Shape {
   /**
    * A shape from a mixed list: {@link Long}/{@link Integer} entries are static, {@link String}
    * entries symbolic.
+   *
+   * @param dims numbers for static sizes, strings for symbols
+   * @return the shape
+   * @throws IllegalArgumentException for an entry that is neither
    */
   public static Shape parse(Object... dims) {
     List<Dim> d = new ArrayList<>();
@@ -51,35 +65,65 @@ public final class Shape {
     return new Shape(d);
   }
 
-  /** A scalar (rank 0) shape. */
+  /**
+   * A scalar (rank 0) shape.
+   *
+   * @return the rank-0 shape
+   */
   public static Shape scalar() {
     return new Shape(List.of());
   }
 
-  /** Whether the rank is known. */
+  /**
+   * Whether the rank is known.
+   *
+   * @return false only for {@link #UNKNOWN}
+   */
   public boolean hasRank() {
     return dims != null;
   }
 
-  /** The rank; throws if unknown. */
+  /**
+   * The rank; throws if unknown.
+   *
+   * @return the number of dims
+   * @throws IllegalStateException when the rank is unknown
+   */
   public int rank() {
     requireRank();
     return dims.size();
   }
 
-  /** The dims; throws if the rank is unknown. */
+  /**
+   * The dims; throws if the rank is unknown.
+   *
+   * @return the dims (unmodifiable)
+   * @throws IllegalStateException when the rank is unknown
+   */
   public List<Dim> dims() {
     requireRank();
     return dims;
   }
 
-  /** Dim {@code i}; negative indices count from the end. */
+  /**
+   * Dim {@code i}; negative indices count from the end.
+   *
+   * @param i the dim index, negative counting from the end
+   * @return the dim
+   * @throws IllegalStateException when the rank is unknown
+   */
   public Dim dim(int i) {
     requireRank();
     return dims.get(i < 0 ? i + dims.size() : i);
   }
 
-  /** Static size of dim {@code i}; throws if symbolic. */
+  /**
+   * Static size of dim {@code i}; throws if symbolic.
+   *
+   * @param i the dim index, negative counting from the end
+   * @return the size
+   * @throws IllegalStateException when the rank is unknown or the dim is symbolic
+   */
   public long size(int i) {
     Dim d = dim(i);
     if (!d.isStatic()) {
@@ -88,12 +132,21 @@ public final class Shape {
     return d.size();
   }
 
-  /** Whether every dim is known. */
+  /**
+   * Whether every dim is known.
+   *
+   * @return true when the rank and every size are known
+   */
   public boolean isStatic() {
     return dims != null && dims.stream().allMatch(Dim::isStatic);
   }
 
-  /** The static sizes; throws if any is unknown. */
+  /**
+   * The static sizes; throws if any is unknown.
+   *
+   * @return a new array of the sizes
+   * @throws IllegalStateException when the shape is not static
+   */
   public long[] toArray() {
     if (!isStatic()) {
       throw new IllegalStateException("shape " + this + " is not static");
@@ -101,7 +154,13 @@ public final class Shape {
     return dims.stream().mapToLong(Dim::size).toArray();
   }
 
-  /** Element count; throws if not static. */
+  /**
+   * Element count; throws if not static.
+   *
+   * @return the product of the sizes (1 for a scalar)
+   * @throws IllegalStateException when the shape is not static
+   * @throws ArithmeticException when the product overflows a long
+   */
   public long elementCount() {
     long n = 1;
     for (long s : toArray()) {
@@ -113,6 +172,9 @@ public final class Shape {
   /**
    * Whether a value of shape {@code actual} may be wired where this shape is expected: same rank,
    * and equal static sizes where both are static. Symbols match anything.
+   *
+   * @param actual the shape of the value to wire in
+   * @return true when it fits (always when either rank is unknown)
    */
   public boolean accepts(Shape actual) {
     if (!hasRank() || !actual.hasRank()) {

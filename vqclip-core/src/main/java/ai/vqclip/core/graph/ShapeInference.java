@@ -30,14 +30,31 @@ public final class ShapeInference {
     List<Value> infer(Context ctx);
   }
 
-  /** What a rule sees. */
+  /**
+   * What a rule sees.
+   *
+   * @param node the node being inferred
+   * @param inputs its input values (null for omitted optional inputs)
+   * @param constants the constant tensor of a value, or null when it is not constant
+   */
   public record Context(Node node, List<Value> inputs, Function<Value, Tensor> constants) {
-    /** Input {@code i}, or null when omitted. */
+    /**
+     * Input {@code i}, or null when omitted.
+     *
+     * @param i input index, from 0
+     * @return the input value, or null when the node has fewer inputs or this one is omitted
+     */
     public Value in(int i) {
       return i < inputs.size() ? inputs.get(i) : null;
     }
 
-    /** Input {@code i}, which must be present. */
+    /**
+     * Input {@code i}, which must be present.
+     *
+     * @param i input index, from 0
+     * @return the input value
+     * @throws IllegalArgumentException naming the node when the input is absent
+     */
     public Value required(int i) {
       Value v = in(i);
       if (v == null) {
@@ -46,18 +63,34 @@ public final class ShapeInference {
       return v;
     }
 
-    /** The constant value of input {@code i}, or null when not constant or absent. */
+    /**
+     * The constant value of input {@code i}, or null when not constant or absent.
+     *
+     * @param i input index, from 0
+     * @return the constant tensor, or null
+     */
     public Tensor constant(int i) {
       Value v = in(i);
       return v == null ? null : constants.apply(v);
     }
 
-    /** An exception naming this node. */
+    /**
+     * An exception naming this node.
+     *
+     * @param msg what is wrong
+     * @return an exception (not thrown) whose message starts with the node's description
+     */
     public IllegalArgumentException fail(String msg) {
       return new IllegalArgumentException(node.describe() + ": " + msg);
     }
 
-    /** An output value with the given type and shape (name filled by the builder). */
+    /**
+     * An output value with the given type and shape (name filled by the builder).
+     *
+     * @param t element type
+     * @param s shape
+     * @return a new value named {@code "_"}
+     */
     public Value out(DType t, Shape s) {
       return new Value("_", t, s);
     }
@@ -74,29 +107,57 @@ public final class ShapeInference {
     this.rules = Map.copyOf(rules);
   }
 
-  /** The built-in rules: the shape rules of {@link OpTable#standard()}. */
+  /**
+   * The built-in rules: the shape rules of {@link OpTable#standard()}.
+   *
+   * @return the shared standard rules
+   */
   public static ShapeInference standard() {
     return Standard.RULES;
   }
 
-  /** Inference with exactly these rules (keys: op type, or {@code "domain.Op"} for other domains). */
+  /**
+   * Inference with exactly these rules (keys: op type, or {@code "domain.Op"} for other domains).
+   *
+   * @param rules op key to rule
+   * @return inference with only these rules (copied)
+   */
   public static ShapeInference of(Map<String, Rule> rules) {
     return new ShapeInference(rules);
   }
 
-  /** The op keys that have a rule. */
+  /**
+   * The op keys that have a rule.
+   *
+   * @return the op keys with a rule, sorted
+   */
   public Set<String> opKeys() {
     return new java.util.TreeSet<>(rules.keySet());
   }
 
-  /** A copy with an added or replaced rule ({@code "domain.Op"} for non-ONNX domains). */
+  /**
+   * A copy with an added or replaced rule ({@code "domain.Op"} for non-ONNX domains).
+   *
+   * @param opKey the op type, or {@code "domain.Op"}
+   * @param rule the shape rule
+   * @return a new inference; this one is unchanged
+   */
   public ShapeInference with(String opKey, Rule rule) {
     Map<String, Rule> m = new HashMap<>(rules);
     m.put(opKey, rule);
     return new ShapeInference(m);
   }
 
-  /** Infers the outputs of a node. */
+  /**
+   * Infers the outputs of a node.
+   *
+   * @param node the node
+   * @param inputs its input values (null for omitted optional inputs)
+   * @param constants the constant tensor of a value, or null when it is not constant
+   * @return one value per node output, with inferred type and shape
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public List<Value> infer(Node node, List<Value> inputs, Function<Value, Tensor> constants) {
     String key = node.domain().isEmpty() ? node.opType() : node.domain() + "." + node.opType();
     Rule r = rules.get(key);
@@ -114,7 +175,16 @@ public final class ShapeInference {
 
   // ------------------------------------------------------------------ helpers
 
-  /** Numpy broadcasting of two shapes; throws naming both values when incompatible. */
+  /**
+   * Numpy broadcasting of two shapes; throws naming both values when incompatible.
+   *
+   * @param c the node, for the error message
+   * @param a the first input
+   * @param b the second input
+   * @return the broadcast shape (unknown rank when either rank is unknown)
+   * @throws IllegalArgumentException naming the node and both values when the shapes do not
+   *     broadcast
+   */
   public static Shape broadcast(Context c, Value a, Value b) {
     Shape sa = a.shape();
     Shape sb = b.shape();
@@ -149,14 +219,29 @@ public final class ShapeInference {
     return da.isStatic() ? da : db;
   }
 
-  /** Throws naming the node when two inputs differ in element type. */
+  /**
+   * Throws naming the node when two inputs differ in element type.
+   *
+   * @param c the node, for the error message
+   * @param a the first input
+   * @param b the second input
+   * @throws IllegalArgumentException naming the node and both values when their types differ
+   */
   public static void sameType(Context c, Value a, Value b) {
     if (a.dtype() != b.dtype()) {
       throw c.fail("input types differ: " + a + " vs " + b);
     }
   }
 
-  /** A possibly negative axis made non-negative; throws naming the node when out of range. */
+  /**
+   * A possibly negative axis made non-negative; throws naming the node when out of range.
+   *
+   * @param c the node, for the error message
+   * @param axis the axis, negative counting from the end
+   * @param rank the input rank
+   * @return the axis in [0, rank)
+   * @throws IllegalArgumentException naming the node when the axis is out of range
+   */
   public static int normAxis(Context c, long axis, int rank) {
     long a = axis < 0 ? axis + rank : axis;
     if (a < 0 || a >= rank) {
@@ -165,18 +250,38 @@ public final class ShapeInference {
     return (int) a;
   }
 
-  /** A single output of the given type and shape. */
+  /**
+   * A single output of the given type and shape.
+   *
+   * @param c the node
+   * @param t element type
+   * @param s shape
+   * @return a one-element list
+   */
   public static List<Value> one(Context c, DType t, Shape s) {
     return List.of(c.out(t, s));
   }
 
-  /** Shape rule of shape-preserving ops: the output has input 0's type and shape. */
+  /**
+   * Shape rule of shape-preserving ops: the output has input 0's type and shape.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> same(Context c) {
     Value x = c.required(0);
     return one(c, x.dtype(), x.shape());
   }
 
-  /** A dim times a constant (symbolic dims get a derived symbol). */
+  /**
+   * A dim times a constant (symbolic dims get a derived symbol).
+   *
+   * @param d the dim
+   * @param k the factor
+   * @return {@code d * k}, static when {@code d} is
+   */
   public static Dim mulDim(Dim d, long k) {
     return d.isStatic() ? Dim.of(d.size() * k) : (k == 1 ? d : Dim.symbol(d.symbol() + "*" + k));
   }
@@ -186,7 +291,14 @@ public final class ShapeInference {
   // ------------------------------------------------------------------ per-op rules
   // Registered with their gradient rules and FLOP counts by the op families of ai.vqclip.core.ops.
 
-  /** Shape rule of the binary arithmetic ops (Add, Sub, Mul, Div, Pow, Mod, PRelu): broadcasting. */
+  /**
+   * Shape rule of the binary arithmetic ops (Add, Sub, Mul, Div, Pow, Mod, PRelu): broadcasting.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> binary(Context c) {
     Value a = c.required(0);
     Value b = c.required(1);
@@ -196,7 +308,14 @@ public final class ShapeInference {
     return one(c, a.dtype(), broadcast(c, a, b));
   }
 
-  /** Shape rule of the variadic ops (Max, Min, Sum, Mean): broadcasting over all inputs. */
+  /**
+   * Shape rule of the variadic ops (Max, Min, Sum, Mean): broadcasting over all inputs.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> variadic(Context c) {
     Value a = c.required(0);
     Shape s = a.shape();
@@ -208,7 +327,14 @@ public final class ShapeInference {
     return one(c, a.dtype(), s);
   }
 
-  /** Shape rule of comparisons and boolean logic: broadcasting, BOOL output. */
+  /**
+   * Shape rule of comparisons and boolean logic: broadcasting, BOOL output.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> comparison(Context c) {
     Value a = c.required(0);
     Value b = c.required(1);
@@ -216,7 +342,14 @@ public final class ShapeInference {
     return one(c, DType.BOOL, broadcast(c, a, b));
   }
 
-  /** Shape rule of Dropout. */
+  /**
+   * Shape rule of Dropout.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> dropout(Context c) {
     Value x = c.required(0);
     List<Value> o = new ArrayList<>();
@@ -227,22 +360,50 @@ public final class ShapeInference {
     return o;
   }
 
-  /** Shape rule of Not. */
+  /**
+   * Shape rule of Not.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> not(Context c) {
     return one(c, DType.BOOL, c.required(0).shape());
   }
 
-  /** Shape rule of IsNaN. */
+  /**
+   * Shape rule of IsNaN.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> isNaN(Context c) {
     return one(c, DType.BOOL, c.required(0).shape());
   }
 
-  /** Shape rule of IsInf. */
+  /**
+   * Shape rule of IsInf.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> isInf(Context c) {
     return one(c, DType.BOOL, c.required(0).shape());
   }
 
-  /** Shape rule of Where. */
+  /**
+   * Shape rule of Where.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> where(Context c) {
     Value cond = c.required(0);
     Value a = c.required(1);
@@ -255,28 +416,63 @@ public final class ShapeInference {
     return one(c, a.dtype(), broadcast(c, cond, new Value(a.name(), a.dtype(), s)));
   }
 
-  /** Shape rule of Cast. */
+  /**
+   * Shape rule of Cast.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> cast(Context c) {
     return one(c, DType.fromOnnx((int) c.node().attrInt("to", -1)), c.required(0).shape());
   }
 
-  /** Shape rule of CastLike. */
+  /**
+   * Shape rule of CastLike.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> castLike(Context c) {
     return one(c, c.required(1).dtype(), c.required(0).shape());
   }
 
-  /** Shape rule of Shape. */
+  /**
+   * Shape rule of Shape.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> shape(Context c) {
     Shape s = c.required(0).shape();
     return one(c, DType.INT64, s.hasRank() ? Shape.of(s.rank()) : Shape.parse("rank"));
   }
 
-  /** Shape rule of Size. */
+  /**
+   * Shape rule of Size.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> size(Context c) {
     return one(c, DType.INT64, Shape.scalar());
   }
 
-  /** Shape rule of Constant. */
+  /**
+   * Shape rule of Constant.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> constant(Context c) {
     Attribute a = c.node().attributes().get("value");
     if (a == null) {
@@ -285,7 +481,14 @@ public final class ShapeInference {
     return one(c, a.asTensor().dtype(), a.asTensor().graphShape());
   }
 
-  /** Shape rule of ConstantOfShape. */
+  /**
+   * Shape rule of ConstantOfShape.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> constantOfShape(Context c) {
     Attribute a = c.node().attributes().get("value");
     DType t = a == null ? DType.FLOAT : a.asTensor().dtype();
@@ -293,7 +496,14 @@ public final class ShapeInference {
     return one(c, t, shape == null ? unknownRank(c.required(0)) : Shape.of(shape.toLongs()));
   }
 
-  /** Shape rule of Einsum. */
+  /**
+   * Shape rule of Einsum.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> einsum(Context c) {
     Value a = c.required(0);
     int[] ranks = new int[c.inputs().size()];
@@ -318,7 +528,14 @@ public final class ShapeInference {
     }
   }
 
-  /** Shape rule of GridSample. */
+  /**
+   * Shape rule of GridSample.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> gridSample(Context c) {
     Value x = c.required(0);
     Value g = c.required(1);
@@ -334,7 +551,14 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(List.of(x.shape().dim(0), x.shape().dim(1), g.shape().dim(1), g.shape().dim(2))));
   }
 
-  /** Shape rule of Transpose. */
+  /**
+   * Shape rule of Transpose.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> transpose(Context c) {
     Value x = c.required(0);
     if (!x.shape().hasRank()) {
@@ -364,7 +588,14 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
-  /** Shape rule of Concat. */
+  /**
+   * Shape rule of Concat.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> concat(Context c) {
     Value a = c.required(0);
     long axis = c.node().attrInt("axis", Long.MIN_VALUE);
@@ -404,7 +635,14 @@ public final class ShapeInference {
     return one(c, a.dtype(), Shape.of(d));
   }
 
-  /** Shape rule of Gather. */
+  /**
+   * Shape rule of Gather.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> gather(Context c) {
     Value x = c.required(0);
     Value idx = c.required(1);
@@ -421,12 +659,26 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
-  /** Shape rule of GatherElements. */
+  /**
+   * Shape rule of GatherElements.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> gatherElements(Context c) {
     return one(c, c.required(0).dtype(), c.required(1).shape());
   }
 
-  /** Shape rule of Unsqueeze. */
+  /**
+   * Shape rule of Unsqueeze.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> unsqueeze(Context c) {
     Value x = c.required(0);
     Tensor axesT = c.constant(1);
@@ -451,7 +703,14 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
-  /** Shape rule of Squeeze. */
+  /**
+   * Shape rule of Squeeze.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> squeeze(Context c) {
     Value x = c.required(0);
     if (!x.shape().hasRank()) {
@@ -490,7 +749,14 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
-  /** Shape rule of Flatten. */
+  /**
+   * Shape rule of Flatten.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> flatten(Context c) {
     Value x = c.required(0);
     if (!x.shape().hasRank()) {
@@ -504,7 +770,14 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(List.of(prod(x.shape().dims().subList(0, ax)), prod(x.shape().dims().subList(ax, x.rank())))));
   }
 
-  /** Shape rule of Expand. */
+  /**
+   * Shape rule of Expand.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> expand(Context c) {
     Value x = c.required(0);
     Tensor s = c.constant(1);
@@ -515,7 +788,14 @@ public final class ShapeInference {
     return one(c, x.dtype(), broadcast(c, x, target));
   }
 
-  /** Shape rule of Tile. */
+  /**
+   * Shape rule of Tile.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> tile(Context c) {
     Value x = c.required(0);
     Tensor rep = c.constant(1);
@@ -533,7 +813,14 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
-  /** Shape rule of Pad. */
+  /**
+   * Shape rule of Pad.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> pad(Context c) {
     Value x = c.required(0);
     Tensor pads = c.constant(1);
@@ -554,7 +841,14 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
-  /** Shape rule of LayerNormalization. */
+  /**
+   * Shape rule of LayerNormalization.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> layerNormalization(Context c) {
     Value x = c.required(0);
     List<Value> o = new ArrayList<>();
@@ -577,7 +871,14 @@ public final class ShapeInference {
     return o;
   }
 
-  /** Shape rule of TopK. */
+  /**
+   * Shape rule of TopK.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> topK(Context c) {
     Value x = c.required(0);
     Tensor k = c.constant(1);
@@ -589,7 +890,14 @@ public final class ShapeInference {
     return List.of(c.out(x.dtype(), Shape.of(d)), c.out(DType.INT64, Shape.of(d)));
   }
 
-  /** Shape rule of Range. */
+  /**
+   * Shape rule of Range.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> range(Context c) {
     Tensor s = c.constant(0);
     Tensor l = c.constant(1);
@@ -602,7 +910,12 @@ public final class ShapeInference {
     return one(c, t, Shape.of((long) Math.max(0, n)));
   }
 
-  /** The product of dims (a symbol when any is symbolic). */
+  /**
+   * The product of dims (a symbol when any is symbolic).
+   *
+   * @param ds the dims
+   * @return their product, or a symbol joining their names when any is symbolic
+   */
   public static Dim prod(List<Dim> ds) {
     long p = 1;
     for (Dim d : ds) {
@@ -614,7 +927,12 @@ public final class ShapeInference {
     return Dim.of(p);
   }
 
-  /** A shape of the given rank whose dims are all unknown symbols. */
+  /**
+   * A shape of the given rank whose dims are all unknown symbols.
+   *
+   * @param rank the rank
+   * @return a shape with dims {@code d0 .. d<rank-1>}
+   */
   public static Shape unknownDims(int rank) {
     List<Dim> d = new ArrayList<>();
     for (int i = 0; i < rank; i++) {
@@ -623,7 +941,13 @@ public final class ShapeInference {
     return Shape.of(d);
   }
 
-  /** The shape a 1-D shape vector of static length describes, with unknown dims. */
+  /**
+   * The shape a 1-D shape vector of static length describes, with unknown dims.
+   *
+   * @param shapeVector a value holding a shape (e.g. Reshape's second input)
+   * @return a shape with as many unknown dims as the vector's length, or {@link Shape#UNKNOWN} when
+   *     the length is not static
+   */
   public static Shape unknownRank(Value shapeVector) {
     if (shapeVector.shape().hasRank() && shapeVector.rank() == 1 && shapeVector.shape().dim(0).isStatic()) {
       return unknownDims((int) shapeVector.shape().size(0));
@@ -631,7 +955,14 @@ public final class ShapeInference {
     return Shape.UNKNOWN;
   }
 
-  /** Shape rule of MatMul (numpy matmul: vectors, batch broadcasting). */
+  /**
+   * Shape rule of MatMul (numpy matmul: vectors, batch broadcasting).
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> matmul(Context c) {
     Value a = c.required(0);
     Value b = c.required(1);
@@ -670,7 +1001,14 @@ public final class ShapeInference {
     return one(c, a.dtype(), Shape.of(out));
   }
 
-  /** Shape rule of Gemm (transA/transB, C broadcast to the result). */
+  /**
+   * Shape rule of Gemm (transA/transB, C broadcast to the result).
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> gemm(Context c) {
     Value a = c.required(0);
     Value b = c.required(1);
@@ -701,10 +1039,28 @@ public final class ShapeInference {
     return one(c, a.dtype(), s);
   }
 
-  /** Spatial attributes of Conv/ConvTranspose/pools, with defaults filled. */
+  /**
+   * Spatial attributes of Conv/ConvTranspose/pools, with defaults filled.
+   *
+   * @param kernel kernel size per spatial axis
+   * @param strides stride per spatial axis (default 1)
+   * @param pads padding, all begins then all ends (default 0)
+   * @param dilations dilation per spatial axis (default 1)
+   */
   public record Spatial(long[] kernel, long[] strides, long[] pads, long[] dilations) {}
 
-  /** Reads kernel_shape/strides/pads/dilations with ONNX defaults; rejects auto_pad other than NOTSET. */
+  /**
+   * Reads kernel_shape/strides/pads/dilations with ONNX defaults; rejects auto_pad other than
+   * NOTSET.
+   *
+   * @param n the node
+   * @param spatialRank number of spatial axes (input rank minus 2)
+   * @param kernelFromWeights the kernel size from the weight shape, or null to require {@code
+   *     kernel_shape}
+   * @return the attributes, each with {@code spatialRank} entries ({@code pads} with twice that)
+   * @throws IllegalArgumentException naming the node for auto_pad other than NOTSET or attributes
+   *     of the wrong length
+   */
   public static Spatial spatial(Node n, int spatialRank, long[] kernelFromWeights) {
     String autoPad = n.attrString("auto_pad", "NOTSET");
     if (!autoPad.equals("NOTSET")) {
@@ -729,7 +1085,14 @@ public final class ShapeInference {
     return a;
   }
 
-  /** Shape rule of Conv. */
+  /**
+   * Shape rule of Conv.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> conv(Context c) {
     Value x = c.required(0);
     Value w = c.required(1);
@@ -774,7 +1137,14 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
-  /** Shape rule of ConvTranspose. */
+  /**
+   * Shape rule of ConvTranspose.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> convTranspose(Context c) {
     Value x = c.required(0);
     Value w = c.required(1);
@@ -813,7 +1183,14 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
-  /** Shape rule of AveragePool and MaxPool. */
+  /**
+   * Shape rule of AveragePool and MaxPool.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> pool(Context c) {
     Value x = c.required(0);
     if (!x.shape().hasRank()) {
@@ -845,7 +1222,14 @@ public final class ShapeInference {
     return out;
   }
 
-  /** Shape rule of GlobalAveragePool and GlobalMaxPool: spatial dims become 1. */
+  /**
+   * Shape rule of GlobalAveragePool and GlobalMaxPool: spatial dims become 1.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> globalPool(Context c) {
     Value x = c.required(0);
     if (!x.shape().hasRank()) {
@@ -858,7 +1242,14 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
-  /** Shape rule of Resize (scales or sizes for every axis). */
+  /**
+   * Shape rule of Resize (scales or sizes for every axis).
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> resize(Context c) {
     Value x = c.required(0);
     Tensor scales = c.constant(2);
@@ -891,7 +1282,14 @@ public final class ShapeInference {
     return one(c, x.dtype(), unknownDims(x.rank()));
   }
 
-  /** Shape rule of Reshape (0 copies a dim, -1 infers one). */
+  /**
+   * Shape rule of Reshape (0 copies a dim, -1 infers one).
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> reshape(Context c) {
     Value x = c.required(0);
     Tensor s = c.constant(1);
@@ -942,7 +1340,14 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
-  /** Shape rule of Split. */
+  /**
+   * Shape rule of Split.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> split(Context c) {
     Value x = c.required(0);
     int n = c.node().outputs().size();
@@ -996,6 +1401,11 @@ public final class ShapeInference {
    * Pad's {@code pads} (and optional {@code axes}) as per-axis amounts: {@code [0][a]} before and
    * {@code [1][a]} after axis {@code a}.
    *
+   * @param n the node, for the error message
+   * @param rank the input rank
+   * @param pads Pad's pads input: all befores, then all afters
+   * @param axes Pad's axes input, or null for all axes
+   * @return a [2][rank] array of amounts
    * @throws IllegalArgumentException naming the node for a length mismatch or an axis out of range
    */
   public static long[][] padsPerAxis(Node n, int rank, long[] pads, long[] axes) {
@@ -1021,10 +1431,30 @@ public final class ShapeInference {
     return out;
   }
 
-  /** Normalized static slice parameters for one axis. */
+  /**
+   * Normalized static slice parameters for one axis.
+   *
+   * @param axis the axis, non-negative
+   * @param start first index taken, clamped
+   * @param end end index (exclusive for positive steps), clamped
+   * @param step the step, not 0
+   * @param count number of elements taken
+   */
   public record SliceAxis(int axis, long start, long end, long step, long count) {}
 
-  /** Resolves Slice's starts/ends/axes/steps against a static input shape, as ONNX clamps them. */
+  /**
+   * Resolves Slice's starts/ends/axes/steps against a static input shape, as ONNX clamps them.
+   *
+   * @param n the node, for the error message
+   * @param shape the static input shape
+   * @param starts Slice's starts
+   * @param ends Slice's ends
+   * @param axes Slice's axes, or null for 0 .. starts.length-1
+   * @param steps Slice's steps, or null for all 1
+   * @return one entry per sliced axis, start and end clamped as ONNX does
+   * @throws IllegalArgumentException naming the node for lengths that differ, an axis out of range
+   *     or a zero step
+   */
   public static List<SliceAxis> sliceAxes(Node n, long[] shape, long[] starts, long[] ends, long[] axes, long[] steps) {
     int r = shape.length;
     if (axes == null) {
@@ -1073,7 +1503,14 @@ public final class ShapeInference {
     return out;
   }
 
-  /** Shape rule of Slice. */
+  /**
+   * Shape rule of Slice.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> slice(Context c) {
     Value x = c.required(0);
     Tensor starts = c.constant(1);
@@ -1092,7 +1529,17 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(out));
   }
 
-  /** The axes a Reduce* node reduces (sorted, non-negative), or null for all; {@code axesInput} may be null. */
+  /**
+   * The axes a Reduce* node reduces (sorted, non-negative), or null for all; {@code axesInput} may
+   * be null.
+   *
+   * @param n the node
+   * @param rank the input rank
+   * @param axesInput the constant axes input (opset 18), or null to use the {@code axes} attribute
+   * @return the reduced axes; null for all; empty when no axes are given and {@code
+   *     noop_with_empty_axes} is set
+   * @throws IllegalArgumentException naming the node for an axis out of range
+   */
   public static long[] reduceAxes(Node n, int rank, Tensor axesInput) {
     long[] axes = n.attrInts("axes", null);
     if (axesInput != null) {
@@ -1112,7 +1559,14 @@ public final class ShapeInference {
     return a;
   }
 
-  /** Shape rule of the Reduce* ops (axes attribute or input, keepdims). */
+  /**
+   * Shape rule of the Reduce* ops (axes attribute or input, keepdims).
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> reduce(Context c) {
     Value x = c.required(0);
     if (!x.shape().hasRank() || (c.in(1) != null && c.constant(1) == null)) {
@@ -1133,7 +1587,14 @@ public final class ShapeInference {
     return one(c, x.dtype(), Shape.of(d));
   }
 
-  /** Shape rule of ArgMax and ArgMin: INT64 output. */
+  /**
+   * Shape rule of ArgMax and ArgMin: INT64 output.
+   *
+   * @param c the node, its input values and the constant values known for them
+   * @return the node's output values with inferred types and shapes, one per output
+   * @throws IllegalArgumentException naming the node when its inputs or attributes do not fit the
+   *     op
+   */
   public static List<Value> argReduce(Context c) {
     Value x = c.required(0);
     if (!x.shape().hasRank()) {

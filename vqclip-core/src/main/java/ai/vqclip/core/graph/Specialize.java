@@ -28,6 +28,9 @@ public final class Specialize {
    * Fixes each named symbolic dimension (for example {@code "batch" -> 2}) wherever it appears in
    * the graph's inputs, then folds.
    *
+   * @param g the graph
+   * @param dimSizes symbol to size, e.g. {@code "batch" -> 2}
+   * @return a new graph with static shapes
    * @throws IllegalArgumentException when an input dimension stays symbolic (naming the input and
    *     the symbol), a size is negative, or a value's shape cannot be made static (naming the value
    *     and the node that produces it)
@@ -40,12 +43,27 @@ public final class Specialize {
    * As {@link #apply(Graph, Map)}, keeping the initializers named in {@code variables} as they are:
    * nothing computed from them is folded, so they stay differentiable (for example weights to
    * train, or an embedding to differentiate with respect to).
+   *
+   * @param g the graph
+   * @param dimSizes symbol to size, e.g. {@code "batch" -> 2}
+   * @param variables names of initializers to keep unfolded
+   * @return a new graph with static shapes
+   * @throws IllegalArgumentException as {@link #apply(Graph, Map)}, and for a variable that is not
+   *     an initializer
    */
   public static Graph apply(Graph g, Map<String, Long> dimSizes, Set<String> variables) {
     return apply(g, dimSizes, Map.of(), variables, ShapeInference.standard());
   }
 
-  /** Fixes the named inputs' shapes (other inputs keep theirs; symbols must then be given in the other form), then folds. */
+  /**
+   * Fixes the named inputs' shapes (other inputs keep theirs; symbols must then be given in the
+   * other form), then folds.
+   *
+   * @param g the graph
+   * @param inputShapes input name to its static shape
+   * @return a new graph with static shapes
+   * @throws IllegalArgumentException for an unknown input, or when a shape cannot be made static
+   */
   public static Graph withInputShapes(Graph g, Map<String, long[]> inputShapes) {
     return apply(g, Map.of(), inputShapes, Set.of(), ShapeInference.standard());
   }
@@ -54,6 +72,15 @@ public final class Specialize {
    * The general form: {@code inputShapes} fixes whole inputs by name, {@code dimSizes} fixes the
    * remaining symbolic dims by symbol; {@code variables} names initializers that must not be folded
    * into anything; {@code shapes} is the shape inference to re-run (custom ops).
+   *
+   * @param g the graph (not null)
+   * @param dimSizes symbol to size
+   * @param inputShapes input name to its static shape
+   * @param variables names of initializers to keep unfolded
+   * @param shapes the shape inference to re-run
+   * @return a new graph with static shapes
+   * @throws IllegalArgumentException for an unknown input or variable, a negative size, or a shape
+   *     that cannot be made static
    */
   public static Graph apply(
       Graph g, Map<String, Long> dimSizes, Map<String, long[]> inputShapes, Set<String> variables, ShapeInference shapes) {
@@ -282,7 +309,13 @@ public final class Specialize {
     }
   }
 
-  /** Summary for logs: how many nodes and of which types a specialization removed. */
+  /**
+   * Summary for logs: how many nodes and of which types a specialization removed.
+   *
+   * @param before the graph before specialization
+   * @param after the graph after it
+   * @return op type to the number of nodes of that type removed, for types that lost nodes
+   */
   public static Map<String, Integer> removedOps(Graph before, Graph after) {
     Map<String, Integer> m = new LinkedHashMap<>();
     for (Node n : before.nodes()) {

@@ -10,6 +10,15 @@ import java.util.Objects;
  * @param shape the (possibly symbolic or unknown) shape
  */
 public record Value(String name, DType dtype, Shape shape) {
+  /**
+   * Checks that every component is given and the name is not empty.
+   *
+   * @param name the unique name within its graph
+   * @param dtype the element type
+   * @param shape the (possibly symbolic or unknown) shape
+   * @throws NullPointerException when a component is null
+   * @throws IllegalArgumentException when the name is empty
+   */
   public Value {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(dtype, "dtype");
@@ -19,7 +28,12 @@ public record Value(String name, DType dtype, Shape shape) {
     }
   }
 
-  /** Rank; throws if unknown. */
+  /**
+   * Rank; throws if unknown.
+   *
+   * @return the number of dims
+   * @throws IllegalStateException when the rank is unknown
+   */
   public int rank() {
     return shape.rank();
   }

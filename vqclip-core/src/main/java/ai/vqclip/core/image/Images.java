@@ -53,12 +53,30 @@ public final class Images {
 
   private Images() {}
 
-  /** Reads an image at its own size as [1, 3, H, W] (alpha is dropped). */
+  /**
+   * Reads an image at its own size as [1, 3, H, W] (alpha is dropped).
+   *
+   * @param path an image file (PNG, JPEG, GIF or BMP)
+   * @return the pixels, float32 [1, 3, H, W] in [0, 1]
+   * @throws ai.vqclip.core.ModelLoadException when the file is missing, not an image ImageIO reads,
+   *     or declares too many pixels
+   */
   public static Tensor read(Path path) {
     return toTensor(decode(path, 0, 0, 3 * Float.BYTES), 3);
   }
 
-  /** Reads an image and resizes it to {@code width} x {@code height} (area averaging down, bicubic up). */
+  /**
+   * Reads an image and resizes it to {@code width} x {@code height} (area averaging down, bicubic
+   * up).
+   *
+   * @param path an image file (PNG, JPEG, GIF or BMP)
+   * @param width target width in pixels
+   * @param height target height in pixels
+   * @return the pixels, float32 [1, 3, height, width] in [0, 1]
+   * @throws ai.vqclip.core.ModelLoadException when the file is missing, not an image ImageIO reads,
+   *     or declares too many pixels
+   * @throws IllegalArgumentException for a target size out of range
+   */
   public static Tensor read(Path path, int width, int height) {
     checkTarget(width, height);
     return toTensor(resize(decode(path, width, height, 3 * Float.BYTES), width, height), 3);
@@ -67,6 +85,14 @@ public final class Images {
   /**
    * Reads a mask as [1, 1, H, W] at {@code width} x {@code height}: the alpha channel when the image
    * has one, else the luminance; 1 marks the editable region.
+   *
+   * @param path an image file (PNG, JPEG, GIF or BMP)
+   * @param width target width in pixels
+   * @param height target height in pixels
+   * @return the mask, float32 [1, 1, height, width] in [0, 1]
+   * @throws ai.vqclip.core.ModelLoadException when the file is missing, not an image ImageIO reads,
+   *     or declares too many pixels
+   * @throws IllegalArgumentException for a target size out of range
    */
   public static Tensor readMask(Path path, int width, int height) {
     checkTarget(width, height);
@@ -153,7 +179,15 @@ public final class Images {
     return Math.max(1, (long) sm.getNumDataElements() * bits / 8);
   }
 
-  /** Resizes with area averaging when shrinking and bicubic interpolation when enlarging. */
+  /**
+   * Resizes with area averaging when shrinking and bicubic interpolation when enlarging.
+   *
+   * @param img the image
+   * @param width target width in pixels, at least 1
+   * @param height target height in pixels, at least 1
+   * @return a new image of that size (or {@code img} when it already has it)
+   * @throws IllegalArgumentException for a size below 1
+   */
   public static BufferedImage resize(BufferedImage img, int width, int height) {
     if (width < 1 || height < 1) {
       throw new IllegalArgumentException("target size must be positive, got " + width + "x" + height);
@@ -176,7 +210,13 @@ public final class Images {
     return out;
   }
 
-  /** A tensor [1, 3, H, W] (or [1, 1, H, W] for gray) in [0, 1] from an image. */
+  /**
+   * A tensor [1, 3, H, W] (or [1, 1, H, W] for gray) in [0, 1] from an image.
+   *
+   * @param img the image
+   * @param channels 3 for RGB, 1 for gray (luminance)
+   * @return the pixels, float32 [1, channels, H, W] in [0, 1]
+   */
   public static Tensor toTensor(BufferedImage img, int channels) {
     int w = img.getWidth();
     int h = img.getHeight();
@@ -195,6 +235,8 @@ public final class Images {
   /**
    * An 8-bit RGB image from [1, 3, H, W] in [0, 1] (values outside are clamped; NaN is rejected).
    *
+   * @param t the image, [1, 3, H, W] in [0, 1]
+   * @return a new 8-bit RGB image
    * @throws IllegalArgumentException for another shape or a NaN value
    */
   public static BufferedImage toImage(Tensor t) {
@@ -225,6 +267,12 @@ public final class Images {
   /**
    * Writes a PNG with tEXt chunks (e.g. the run manifest), atomically (temporary file, then rename),
    * so a reader never sees a half-written image.
+   *
+   * @param image the image, [1, 3, H, W] in [0, 1]
+   * @param path the PNG file to write; replaced if present
+   * @param text tEXt keyword to value (Latin-1), written in iteration order
+   * @throws IllegalArgumentException for an image of another shape or with a NaN value
+   * @throws java.io.UncheckedIOException when the file cannot be written
    */
   public static void writePng(Tensor image, Path path, Map<String, String> text) {
     BufferedImage img = toImage(image);
@@ -278,6 +326,8 @@ public final class Images {
    * walked by their headers: other chunks (pixels, zTXt, iTXt) are skipped unread, so nothing is
    * inflated, and the tEXt chunks together may hold at most {@link #MAX_PNG_TEXT_BYTES}.
    *
+   * @param path a PNG file
+   * @return keyword to value, in file order
    * @throws ModelLoadException when the file is missing, not a PNG, truncated, or its text is over the limit
    */
   public static Map<String, String> readPngText(Path path) {
@@ -342,7 +392,12 @@ public final class Images {
     }
   }
 
-  /** Gives a file the usual 0644 permissions where the file system is POSIX (temp files start as 0600). */
+  /**
+   * Gives a file the usual 0644 permissions where the file system is POSIX (temp files start as
+   * 0600).
+   *
+   * @param p the file; left as it is where permissions cannot be set
+   */
   public static void makeReadable(Path p) {
     try {
       java.nio.file.Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));

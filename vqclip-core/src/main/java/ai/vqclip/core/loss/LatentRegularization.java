@@ -14,7 +14,13 @@ public final class LatentRegularization {
 
   /** How the regularization weight changes with the iteration {@code i}. */
   public sealed interface Decay {
-    /** The weight at iteration {@code i} for a base weight. */
+    /**
+     * The weight at iteration {@code i} for a base weight.
+     *
+     * @param base the base weight
+     * @param i the iteration, from 0
+     * @return the weight to use at that iteration
+     */
     double weightAt(double base, int i);
 
     /** Constant weight. */
@@ -36,8 +42,18 @@ public final class LatentRegularization {
     /**
      * Linear steps: every {@code every} iterations the weight drops by {@code base/steps}, reaching
      * 0 after {@code steps} drops.
+     *
+     * @param every iterations between drops, at least 1
+     * @param steps number of drops until the weight is 0, at least 1
      */
     record LinearSteps(int every, int steps) implements Decay {
+      /**
+       * Checks the values.
+       *
+       * @param every iterations between drops, at least 1
+       * @param steps number of drops until the weight is 0, at least 1
+       * @throws IllegalArgumentException when either is below 1
+       */
       public LinearSteps {
         if (every <= 0 || steps <= 0) {
           throw new IllegalArgumentException("linear decay needs every > 0 and steps > 0, got every=" + every + ", steps=" + steps);
@@ -54,6 +70,8 @@ public final class LatentRegularization {
     /**
      * Parses {@code none|constant}, {@code harmonic} or {@code linear:EVERY:STEPS}.
      *
+     * @param s the decay text
+     * @return the decay
      * @throws IllegalArgumentException naming the accepted forms
      */
     static Decay parse(String s) {
@@ -77,7 +95,15 @@ public final class LatentRegularization {
     }
   }
 
-  /** {@code weight * mean((z - target)^2) / 2}, a scalar; {@code weight} is a scalar value. */
+  /**
+   * {@code weight * mean((z - target)^2) / 2}, a scalar; {@code weight} is a scalar value.
+   *
+   * @param b the builder
+   * @param z the latent
+   * @param target the latent's target (zeros or the initial latent), same shape
+   * @param weight the weight, a scalar value
+   * @return the loss, a scalar
+   */
   public static Value loss(GraphBuilder b, Value z, Value target, Value weight) {
     Value d = b.sub(z, target);
     Value mse = b.reduceMean(b.mul(d, d), false);

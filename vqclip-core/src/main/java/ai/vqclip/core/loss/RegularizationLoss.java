@@ -21,6 +21,12 @@ public record RegularizationLoss(Regularization regularization) implements Loss 
   /** The term's name. */
   public static final String NAME = "regularization";
 
+  /**
+   * Checks the settings.
+   *
+   * @param regularization the settings (not null)
+   * @throws NullPointerException when {@code regularization} is null
+   */
   public RegularizationLoss {
     Objects.requireNonNull(regularization, "regularization");
   }

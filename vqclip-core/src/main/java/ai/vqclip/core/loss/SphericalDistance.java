@@ -20,13 +20,27 @@ import ai.vqclip.core.graph.Value;
 public final class SphericalDistance {
   private SphericalDistance() {}
 
-  /** Row-wise L2 normalisation of [m, D] (no epsilon: CLIP embeddings are never zero). */
+  /**
+   * Row-wise L2 normalisation of [m, D] (no epsilon: CLIP embeddings are never zero).
+   *
+   * @param b the builder
+   * @param x rows to normalise, [m, D]
+   * @return the unit rows, [m, D]
+   */
   public static Value normalize(GraphBuilder b, Value x) {
     Value norm = b.op("Sqrt").in(b.op("ReduceSumSquare").in(x, b.ints(-1)).attr("keepdims", 1L).out()).out();
     return b.div(x, norm);
   }
 
-  /** {@code d} [n, k]: the squared spherical distances between rows of {@code u} and rows of {@code v}. */
+  /**
+   * {@code d} [n, k]: the squared spherical distances between rows of {@code u} and rows of {@code
+   * v}.
+   *
+   * @param b the builder
+   * @param u embeddings [n, D] (normalised inside)
+   * @param v embeddings [k, D] (normalised inside)
+   * @return the distances, [n, k]
+   */
   public static Value distances(GraphBuilder b, Value u, Value v) {
     Value un = b.unsqueeze(normalize(b, u), 1); // [n, 1, D]
     Value vn = b.unsqueeze(normalize(b, v), 0); // [1, k, D]
@@ -35,7 +49,15 @@ public final class SphericalDistance {
     return fromChord(b, b.sub(un, vn));
   }
 
-  /** {@code d_i} [n]: the squared spherical distance between row i of {@code u} and row i of {@code v} (both [n, D]). */
+  /**
+   * {@code d_i} [n]: the squared spherical distance between row i of {@code u} and row i of {@code
+   * v} (both [n, D]).
+   *
+   * @param b the builder
+   * @param u embeddings [n, D] (normalised inside)
+   * @param v embeddings [n, D] (normalised inside)
+   * @return the distances, [n]
+   */
   public static Value rowwise(GraphBuilder b, Value u, Value v) {
     Value diff = b.sub(normalize(b, u), normalize(b, v));
     return fromChord(b, diff);
@@ -58,6 +80,10 @@ public final class SphericalDistance {
    * asin(x) for x in [0, 1] from Sqrt, Mul and Add only: ONNX Runtime's CUDA provider has no Asin
    * (nor Acos/Atan) kernel, and a CPU fallback inside the step graph would copy tensors across the bus
    * every iteration. The approximation's error (2e-8) is below float32 resolution.
+   *
+   * @param b the builder
+   * @param x values in [0, 1]
+   * @return asin(x), same shape
    */
   public static Value asinOfNonNegative(GraphBuilder b, Value x) {
     Value poly = b.scalarLike(ASIN_COEFFS[ASIN_COEFFS.length - 1], x);
@@ -71,10 +97,12 @@ public final class SphericalDistance {
   /**
    * The weighted prompt loss, a scalar.
    *
+   * @param b the builder
    * @param u image embeddings [n, D]
    * @param v prompt embeddings [k, D]
    * @param weight scalar weight w (any sign; 0 disables the prompt)
    * @param stop scalar stop value (-inf: never stop)
+   * @return the loss, a scalar
    */
   public static Value loss(GraphBuilder b, Value u, Value v, Value weight, Value stop) {
     return weighted(b, distances(b, u, v), weight, stop);
@@ -83,6 +111,13 @@ public final class SphericalDistance {
   /**
    * The weighted loss over matched rows: row i of {@code u} against row i of {@code v} (both
    * [n, D]), as for an image prompt re-augmented in lockstep with the cutouts.
+   *
+   * @param b the builder
+   * @param u image embeddings [n, D]
+   * @param v prompt embeddings [n, D], one per cutout
+   * @param weight scalar weight w (any sign; 0 disables the prompt)
+   * @param stop scalar stop value (-inf: never stop)
+   * @return the loss, a scalar
    */
   public static Value pairedLoss(GraphBuilder b, Value u, Value v, Value weight, Value stop) {
     return weighted(b, rowwise(b, u, v), weight, stop);
@@ -92,6 +127,12 @@ public final class SphericalDistance {
    * The weighted loss of distances {@code d} (any shape): {@code |w| * mean(sign(w) * d)}, with the
    * gradient through {@code max(sign(w) * d, stop)} (METHOD.md B.6). Used with every {@link
    * ai.vqclip.core.PromptLoss}.
+   *
+   * @param b the builder
+   * @param d the distances
+   * @param weight scalar weight w (any sign; 0 disables the term)
+   * @param stop scalar stop value (-inf: never stop)
+   * @return the loss, a scalar
    */
   public static Value weighted(GraphBuilder b, Value d, Value weight, Value stop) {
     Value sign = b.op("Sign").in(weight).out();

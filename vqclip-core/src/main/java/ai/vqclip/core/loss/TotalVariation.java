@@ -11,7 +11,15 @@ import ai.vqclip.core.graph.Value;
 public final class TotalVariation {
   private TotalVariation() {}
 
-  /** The scalar loss; {@code weight} is a scalar value. */
+  /**
+   * The scalar loss; {@code weight} is a scalar value.
+   *
+   * @param b the builder
+   * @param image the image, static shape [N, C, H, W] with H and W at least 2
+   * @param weight the weight, a scalar value
+   * @return {@code weight * (sum dx^2 + sum dy^2) / (4 N C H W)}, a scalar
+   * @throws IllegalArgumentException for an image of another rank or smaller than 2 x 2
+   */
   public static Value loss(GraphBuilder b, Value image, Value weight) {
     long[] s = image.shape().toArray();
     if (s.length != 4 || s[2] < 2 || s[3] < 2) {

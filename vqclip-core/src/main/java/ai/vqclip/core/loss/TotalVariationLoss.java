@@ -14,6 +14,12 @@ public record TotalVariationLoss(double weight) implements Loss {
   /** The term's name. */
   public static final String NAME = "tv";
 
+  /**
+   * Checks the weight.
+   *
+   * @param weight the weight, finite and &gt; 0
+   * @throws IllegalArgumentException for a weight that is not finite and positive
+   */
   public TotalVariationLoss {
     if (!(weight > 0) || !Double.isFinite(weight)) {
       throw new IllegalArgumentException("tv weight must be a finite number > 0, got " + weight);

@@ -32,6 +32,19 @@ public record OpDef(String key, int since, ShapeInference.Rule shape, Gradient g
     PIECEWISE_CONSTANT
   }
 
+  /**
+   * Checks the definition.
+   *
+   * @param key the op type for the ONNX domain, {@code "domain.OpType"} otherwise (not null)
+   * @param since the first default-domain opset that has the op, at least 1
+   * @param shape the shape rule, or null
+   * @param gradient what the autodiff does with the op (not null)
+   * @param vjp the gradient rule, given exactly when {@code gradient} is {@link Gradient#RULE}
+   * @param flops the FLOP count, or null
+   * @throws IllegalArgumentException for {@code since} below 1 or a {@code vjp} that does not match
+   *     {@code gradient}
+   * @throws NullPointerException when {@code key} or {@code gradient} is null
+   */
   public OpDef {
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(gradient, "gradient");
@@ -43,7 +56,11 @@ public record OpDef(String key, int since, ShapeInference.Rule shape, Gradient g
     }
   }
 
-  /** The op's default domain-opset range accepted on import ({@code max(7, since)} to 26). */
+  /**
+   * The op's default domain-opset range accepted on import ({@code max(7, since)} to 26).
+   *
+   * @return the accepted opsets, e.g. {@code "13-26"}
+   */
   public String opsetRange() {
     return Math.max(OpTable.MIN_IMPORT_OPSET, since) + "-" + OpTable.MAX_OPSET;
   }

@@ -62,12 +62,20 @@ public final class OpTable {
   /** An empty table. */
   public OpTable() {}
 
-  /** The built-in table (read-only; {@link #copy()} it to extend). */
+  /**
+   * The built-in table (read-only; {@link #copy()} it to extend).
+   *
+   * @return the shared, read-only table of the ops vqclip supports
+   */
   public static OpTable standard() {
     return Standard.TABLE;
   }
 
-  /** A modifiable copy. */
+  /**
+   * A modifiable copy.
+   *
+   * @return a new table with the same definitions, open to changes
+   */
   public OpTable copy() {
     OpTable t = new OpTable();
     t.defs.putAll(defs);
@@ -78,6 +86,8 @@ public final class OpTable {
    * Starts (or continues) the definition of an op; each call on the returned entry updates the
    * table at once.
    *
+   * @param key the op type, or {@code "domain.OpType"} outside the ONNX domain
+   * @return the entry to define the op with (a new op starts with no shape, gradient or FLOP rule)
    * @throws IllegalStateException on the read-only standard table
    */
   public Entry op(String key) {
@@ -88,17 +98,30 @@ public final class OpTable {
     return new Entry(key);
   }
 
-  /** The definition of an op key. */
+  /**
+   * The definition of an op key.
+   *
+   * @param key the op type, or {@code "domain.OpType"}
+   * @return the definition, or empty when the op is not in the table
+   */
   public Optional<OpDef> def(String key) {
     return Optional.ofNullable(defs.get(key));
   }
 
-  /** All definitions, sorted by key. */
+  /**
+   * All definitions, sorted by key.
+   *
+   * @return every definition (unmodifiable)
+   */
   public Collection<OpDef> defs() {
     return Collections.unmodifiableCollection(defs.values());
   }
 
-  /** Shape inference with the table's shape rules. */
+  /**
+   * Shape inference with the table's shape rules.
+   *
+   * @return a new shape inference with every shape rule of the table
+   */
   public ShapeInference shapeInference() {
     Map<String, ShapeInference.Rule> m = new HashMap<>();
     for (OpDef d : defs.values()) {
@@ -109,7 +132,11 @@ public final class OpTable {
     return ShapeInference.of(m);
   }
 
-  /** A new gradient registry with the table's gradient rules. */
+  /**
+   * A new gradient registry with the table's gradient rules.
+   *
+   * @return a new registry with every gradient rule and marking of the table
+   */
   public VjpRegistry vjpRegistry() {
     VjpRegistry r = new VjpRegistry();
     for (OpDef d : defs.values()) {
@@ -123,7 +150,12 @@ public final class OpTable {
     return r;
   }
 
-  /** The FLOP rule of an op key, if it is counted. */
+  /**
+   * The FLOP rule of an op key, if it is counted.
+   *
+   * @param key the op type, or {@code "domain.OpType"}
+   * @return the FLOP rule, or empty when the op is unknown or not counted
+   */
   public Optional<FlopRule> flops(String key) {
     OpDef d = defs.get(key);
     return d == null ? Optional.empty() : Optional.ofNullable(d.flops());
@@ -146,37 +178,66 @@ public final class OpTable {
       return this;
     }
 
-    /** The first default-domain opset that has the op. */
+    /**
+     * The first default-domain opset that has the op.
+     *
+     * @param opset the opset, at least 1
+     * @return this entry
+     * @throws IllegalArgumentException for an opset below 1
+     */
     public Entry since(int opset) {
       OpDef d = get();
       return put(new OpDef(key, opset, d.shape(), d.gradient(), d.vjp(), d.flops()));
     }
 
-    /** The shape rule. */
+    /**
+     * The shape rule.
+     *
+     * @param rule the shape rule
+     * @return this entry
+     */
     public Entry shape(ShapeInference.Rule rule) {
       OpDef d = get();
       return put(new OpDef(key, d.since(), rule, d.gradient(), d.vjp(), d.flops()));
     }
 
-    /** The gradient rule. */
+    /**
+     * The gradient rule.
+     *
+     * @param rule the gradient rule
+     * @return this entry
+     */
     public Entry grad(VjpRule rule) {
       OpDef d = get();
       return put(new OpDef(key, d.since(), d.shape(), OpDef.Gradient.RULE, rule, d.flops()));
     }
 
-    /** Marks the op as carrying no gradient (integer, boolean or shape-only outputs). */
+    /**
+     * Marks the op as carrying no gradient (integer, boolean or shape-only outputs).
+     *
+     * @return this entry
+     */
     public Entry noGradient() {
       OpDef d = get();
       return put(new OpDef(key, d.since(), d.shape(), OpDef.Gradient.NONE, null, d.flops()));
     }
 
-    /** Marks the op as piecewise constant: its gradient is refused unless the caller chooses one. */
+    /**
+     * Marks the op as piecewise constant: its gradient is refused unless the caller chooses one.
+     *
+     * @return this entry
+     */
     public Entry piecewiseConstant() {
       OpDef d = get();
       return put(new OpDef(key, d.since(), d.shape(), OpDef.Gradient.PIECEWISE_CONSTANT, null, d.flops()));
     }
 
-    /** The FLOP count. */
+    /**
+     * The FLOP count.
+     *
+     * @param rule the FLOP count, or null for an op that is not counted
+     * @return this entry
+     */
     public Entry flops(FlopRule rule) {
       OpDef d = get();
       return put(new OpDef(key, d.since(), d.shape(), d.gradient(), d.vjp(), rule));

@@ -15,7 +15,12 @@ import java.nio.file.Path;
 public final class OpsDoc {
   private OpsDoc() {}
 
-  /** The markdown table of every op in {@code table}. */
+  /**
+   * The markdown table of every op in {@code table}.
+   *
+   * @param table the op table
+   * @return the markdown text (docs/ops.md)
+   */
   public static String markdown(OpTable table) {
     StringBuilder sb = new StringBuilder();
     sb.append("# Supported ops\n\n");
@@ -57,6 +62,7 @@ public final class OpsDoc {
   /**
    * Writes the list of the standard table to the file named by {@code args[0]}, or prints it.
    *
+   * @param args optionally the output file
    * @throws IOException when the file cannot be written
    */
   public static void main(String[] args) throws IOException {

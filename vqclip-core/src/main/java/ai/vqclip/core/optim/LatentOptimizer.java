@@ -32,6 +32,8 @@ public final class LatentOptimizer implements ai.vqclip.core.Optimizer.State {
   /**
    * An optimizer for {@code size} parameters.
    *
+   * @param config the update rule and its settings
+   * @param size the number of parameters, at least 1
    * @throws IllegalArgumentException if size is not positive
    */
   public LatentOptimizer(OptimizerConfig config, int size) {
@@ -50,6 +52,10 @@ public final class LatentOptimizer implements ai.vqclip.core.Optimizer.State {
   /**
    * The length of {@link #state()} for an optimizer of {@code config}'s kind over {@code size}
    * parameters (a checkpoint's optimizer state must have it).
+   *
+   * @param config the update rule and its settings
+   * @param size the number of parameters
+   * @return the number of state floats
    */
   public static long stateSize(OptimizerConfig config, int size) {
     return Math.max(1, updaterConfig(config).stateSize(size));
@@ -67,7 +73,11 @@ public final class LatentOptimizer implements ai.vqclip.core.Optimizer.State {
     };
   }
 
-  /** The current settings. */
+  /**
+   * The current settings.
+   *
+   * @return the configuration now in use (with the latest learning rate)
+   */
   public OptimizerConfig config() {
     return config;
   }
@@ -80,6 +90,9 @@ public final class LatentOptimizer implements ai.vqclip.core.Optimizer.State {
 
   /**
    * Changes the learning rate, keeping the moment estimates (learning-rate drops, story mode).
+   *
+   * @param lr the new learning rate, finite and &gt; 0
+   * @throws IllegalArgumentException for a learning rate that is not finite and positive
    */
   public void setLearningRate(double lr) {
     OptimizerConfig next = config.withLearningRate(lr);
@@ -90,6 +103,8 @@ public final class LatentOptimizer implements ai.vqclip.core.Optimizer.State {
   /**
    * One update: {@code params -= update(grad)} in place. SGD momentum uses Nesterov's form.
    *
+   * @param params the parameters, updated in place; {@code size} values
+   * @param grad the gradient of the loss with respect to {@code params}; {@code size} finite values
    * @throws IllegalArgumentException on a length mismatch or a non-finite gradient (naming the index)
    */
   public void step(float[] params, float[] grad) {
@@ -139,7 +154,11 @@ public final class LatentOptimizer implements ai.vqclip.core.Optimizer.State {
     return state();
   }
 
-  /** The updater state (moments), a copy. */
+  /**
+   * The updater state (moments), a copy.
+   *
+   * @return a new array of the updater state
+   */
   public float[] state() {
     return stateView.data().asFloat();
   }

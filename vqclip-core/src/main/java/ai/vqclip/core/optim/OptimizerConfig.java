@@ -18,18 +18,44 @@ public record OptimizerConfig(Kind kind, double learningRate, double beta1, doub
     implements ai.vqclip.core.Optimizer {
   /** Update rules. */
   public enum Kind {
+    /**
+     * Adam (Kingma and Ba, arXiv:1412.6980).
+     */
     ADAM,
+    /**
+     * AdamW: Adam with decoupled weight decay (Loshchilov and Hutter, arXiv:1711.05101).
+     */
     ADAMW,
+    /**
+     * Adagrad (Duchi, Hazan and Singer, JMLR 2011).
+     */
     ADAGRAD,
+    /**
+     * AdaMax, Adam's infinity-norm variant (from the Adam paper).
+     */
     ADAMAX,
+    /**
+     * RMSProp (Tieleman and Hinton, 2012).
+     */
     RMSPROP,
+    /**
+     * Nadam, Adam with Nesterov momentum (Dozat, 2016).
+     */
     NADAM,
+    /**
+     * AMSGrad, Adam with a non-decreasing second moment (Reddi, Kale and Kumar, 2018).
+     */
     AMSGRAD,
+    /**
+     * Stochastic gradient descent, with Nesterov momentum when {@code beta1} is above 0.
+     */
     SGD;
 
     /**
      * The kind for a case-insensitive name such as {@code "adamw"}.
      *
+     * @param name the kind's name in any case, e.g. {@code "adamw"}
+     * @return the kind
      * @throws IllegalArgumentException naming the accepted names
      */
     public static Kind parse(String name) {
@@ -43,6 +69,18 @@ public record OptimizerConfig(Kind kind, double learningRate, double beta1, doub
     }
   }
 
+  /**
+   * Checks the values.
+   *
+   * @param kind the update rule (not null)
+   * @param learningRate step size, finite and &gt; 0
+   * @param beta1 first-moment decay or SGD momentum, in [0, 1)
+   * @param beta2 second-moment decay or RMSProp decay, in [0, 1)
+   * @param epsilon denominator guard, &gt; 0
+   * @param weightDecay decoupled weight decay, finite and at least 0; non-zero only for {@link
+   *     Kind#ADAMW}
+   * @throws IllegalArgumentException naming the first value out of range
+   */
   public OptimizerConfig {
     Objects.requireNonNull(kind, "kind");
     if (!(learningRate > 0) || !Double.isFinite(learningRate)) {
@@ -65,7 +103,15 @@ public record OptimizerConfig(Kind kind, double learningRate, double beta1, doub
     }
   }
 
-  /** The defaults of a kind at a learning rate (Adam family 0.9/0.999/1e-8; RMSProp decay 0.95; SGD momentum 0.9). */
+  /**
+   * The defaults of a kind at a learning rate (Adam family 0.9/0.999/1e-8; RMSProp decay 0.95; SGD
+   * momentum 0.9).
+   *
+   * @param kind the update rule
+   * @param learningRate step size, finite and &gt; 0
+   * @return the configuration
+   * @throws IllegalArgumentException for a learning rate that is not finite and positive
+   */
   public static OptimizerConfig of(Kind kind, double learningRate) {
     return switch (kind) {
       case RMSPROP -> new OptimizerConfig(kind, learningRate, 0, 0.95, 1e-8, 0);
@@ -83,6 +129,9 @@ public record OptimizerConfig(Kind kind, double learningRate, double beta1, doub
    * rate with decay 0.95) and 10 for SGD, whose step is the rate times the raw gradient: CLIP-loss
    * gradients per latent value are around 1e-3 to 1e-2, so at Adam's 0.1 SGD barely moves.
    * docs/optimizers.md compares them on the demo models.
+   *
+   * @param kind the update rule
+   * @return the default learning rate
    */
   public static double defaultLearningRate(Kind kind) {
     return switch (kind) {
@@ -93,7 +142,12 @@ public record OptimizerConfig(Kind kind, double learningRate, double beta1, doub
     };
   }
 
-  /** A kind with its default settings and {@link #defaultLearningRate default learning rate}. */
+  /**
+   * A kind with its default settings and {@link #defaultLearningRate default learning rate}.
+   *
+   * @param kind the update rule
+   * @return the configuration
+   */
   public static OptimizerConfig of(Kind kind) {
     return of(kind, defaultLearningRate(kind));
   }
@@ -108,12 +162,24 @@ public record OptimizerConfig(Kind kind, double learningRate, double beta1, doub
     return kind.name().toLowerCase(Locale.ROOT) + "@" + learningRate;
   }
 
-  /** Adam, the default. */
+  /**
+   * Adam, the default.
+   *
+   * @param learningRate step size, finite and &gt; 0
+   * @return an Adam configuration with the default betas and epsilon
+   * @throws IllegalArgumentException for a learning rate that is not finite and positive
+   */
   public static OptimizerConfig adam(double learningRate) {
     return of(Kind.ADAM, learningRate);
   }
 
-  /** The same settings at another learning rate (learning-rate drops). */
+  /**
+   * The same settings at another learning rate (learning-rate drops).
+   *
+   * @param lr the new learning rate, finite and &gt; 0
+   * @return a copy with this learning rate
+   * @throws IllegalArgumentException for a learning rate that is not finite and positive
+   */
   public OptimizerConfig withLearningRate(double lr) {
     return new OptimizerConfig(kind, lr, beta1, beta2, epsilon, weightDecay);
   }

@@ -12,13 +12,30 @@ import java.util.Objects;
 public final class Schedules {
   private Schedules() {}
 
-  /** The base rate throughout. */
+  /**
+   * The base rate throughout.
+   *
+   * @return a schedule that leaves the rate unchanged
+   */
   public static LearningRateSchedule constant() {
     return new Constant();
   }
 
-  /** From iteration {@code at} on, the rate is {@code rate} (absolute; later drops win). */
+  /**
+   * From iteration {@code at} on, the rate is {@code rate} (absolute; later drops win).
+   *
+   * @param at the first iteration of the new rate, from 0
+   * @param rate the new rate, finite and &gt; 0
+   */
   public record Drop(int at, double rate) {
+    /**
+     * Checks the values.
+     *
+     * @param at the first iteration of the new rate, at least 0
+     * @param rate the new rate, finite and &gt; 0
+     * @throws IllegalArgumentException for a negative iteration or a rate that is not finite and
+     *     positive
+     */
     public Drop {
       if (at < 0) {
         throw new IllegalArgumentException("learning-rate drop iteration must be >= 0, got " + at);
@@ -27,12 +44,26 @@ public final class Schedules {
     }
   }
 
-  /** Absolute drops at given iterations, in increasing order (the request's {@code learningRateDrop}). */
+  /**
+   * Absolute drops at given iterations, in increasing order (the request's {@code
+   * learningRateDrop}).
+   *
+   * @param drops the drops, in strictly increasing iteration order
+   * @return a schedule that replaces the rate from each drop's iteration on
+   * @throws IllegalArgumentException when the drops are not in increasing order
+   */
   public static LearningRateSchedule drops(List<Drop> drops) {
     return new Drops(drops);
   }
 
-  /** Multiplies the rate by {@code gamma} every {@code every} iterations. */
+  /**
+   * Multiplies the rate by {@code gamma} every {@code every} iterations.
+   *
+   * @param every the interval in iterations, at least 1
+   * @param gamma the factor, in (0, 1]
+   * @return the schedule; iteration i gets {@code rate * gamma^(i / every)}
+   * @throws IllegalArgumentException for values out of range
+   */
   public static LearningRateSchedule stepDecay(int every, double gamma) {
     return new StepDecay(every, gamma);
   }
@@ -40,12 +71,23 @@ public final class Schedules {
   /**
    * Cosine annealing over {@code iterations}: the rate goes from the base rate to {@code
    * minFactor} times it, along half a cosine, and stays there after.
+   *
+   * @param iterations the length of the annealing, at least 1
+   * @param minFactor the final fraction of the rate, in [0, 1]
+   * @return the schedule
+   * @throws IllegalArgumentException for values out of range
    */
   public static LearningRateSchedule cosine(int iterations, double minFactor) {
     return new Cosine(iterations, minFactor);
   }
 
-  /** Linear warm-up: iteration i gets {@code (i + 1) / iterations} of the rate until it reaches 1. */
+  /**
+   * Linear warm-up: iteration i gets {@code (i + 1) / iterations} of the rate until it reaches 1.
+   *
+   * @param iterations the warm-up length, at least 1
+   * @return the schedule
+   * @throws IllegalArgumentException when {@code iterations} is below 1
+   */
   public static LearningRateSchedule warmup(int iterations) {
     return new Warmup(iterations);
   }
@@ -54,12 +96,25 @@ public final class Schedules {
    * Multiplies the rate by {@code factor} whenever the loss has not improved on its best by more
    * than {@code minDelta} for {@code patience} iterations (then waits another {@code patience}),
    * never below {@code minFactor} of the rate it gets.
+   *
+   * @param patience iterations without improvement before a reduction, at least 1
+   * @param factor the reduction factor, in (0, 1]
+   * @param minDelta the improvement that counts, finite and at least 0
+   * @param minFactor the floor as a fraction of the incoming rate, in [0, 1]
+   * @return the schedule (it keeps per-run state: best loss, wait and multiplier)
+   * @throws IllegalArgumentException for values out of range
    */
   public static LearningRateSchedule plateau(int patience, double factor, double minDelta, double minFactor) {
     return new Plateau(patience, factor, minDelta, minFactor);
   }
 
-  /** {@code first}, then {@code second} applied to its rate. */
+  /**
+   * {@code first}, then {@code second} applied to its rate.
+   *
+   * @param first the schedule applied first
+   * @param second the schedule applied to {@code first}'s rate
+   * @return the chained schedule
+   */
   public static LearningRateSchedule chain(LearningRateSchedule first, LearningRateSchedule second) {
     return new Chain(first, second);
   }
@@ -69,6 +124,9 @@ public final class Schedules {
    * run's iterations), {@code warmup:N}, {@code step:EVERY:GAMMA}, {@code plateau:PATIENCE:FACTOR},
    * joined with {@code +} to chain ({@code warmup:10+cosine:0.05}).
    *
+   * @param spec the schedule text
+   * @param iterations the run's iterations (the length of a cosine without its own)
+   * @return the schedule
    * @throws IllegalArgumentException naming the accepted forms
    */
   public static LearningRateSchedule parse(String spec, int iterations) {
@@ -115,8 +173,18 @@ public final class Schedules {
     }
   }
 
-  /** See {@link #drops(List)}. */
+  /**
+   * See {@link #drops(List)}.
+   *
+   * @param drops the drops, in strictly increasing iteration order
+   */
   public record Drops(List<Drop> drops) implements LearningRateSchedule {
+    /**
+     * Copies the drops and checks their order.
+     *
+     * @param drops the drops, in strictly increasing iteration order
+     * @throws IllegalArgumentException when the drops are not in increasing order
+     */
     public Drops {
       drops = List.copyOf(drops);
       for (int i = 1; i < drops.size(); i++) {
@@ -140,8 +208,20 @@ public final class Schedules {
     }
   }
 
-  /** See {@link #stepDecay(int, double)}. */
+  /**
+   * See {@link #stepDecay(int, double)}.
+   *
+   * @param every the interval in iterations, at least 1
+   * @param gamma the factor, in (0, 1]
+   */
   public record StepDecay(int every, double gamma) implements LearningRateSchedule {
+    /**
+     * Checks the values.
+     *
+     * @param every the interval in iterations, at least 1
+     * @param gamma the factor, in (0, 1]
+     * @throws IllegalArgumentException for values out of range
+     */
     public StepDecay {
       if (every < 1) {
         throw new IllegalArgumentException("step decay interval must be >= 1, got " + every);
@@ -155,8 +235,20 @@ public final class Schedules {
     }
   }
 
-  /** See {@link #cosine(int, double)}. */
+  /**
+   * See {@link #cosine(int, double)}.
+   *
+   * @param iterations the length of the annealing, at least 1
+   * @param minFactor the final fraction of the rate, in [0, 1]
+   */
   public record Cosine(int iterations, double minFactor) implements LearningRateSchedule {
+    /**
+     * Checks the values.
+     *
+     * @param iterations the length of the annealing, at least 1
+     * @param minFactor the final fraction of the rate, in [0, 1]
+     * @throws IllegalArgumentException for values out of range
+     */
     public Cosine {
       if (iterations < 1) {
         throw new IllegalArgumentException("cosine schedule iterations must be >= 1, got " + iterations);
@@ -170,8 +262,18 @@ public final class Schedules {
     }
   }
 
-  /** See {@link #warmup(int)}. */
+  /**
+   * See {@link #warmup(int)}.
+   *
+   * @param iterations the warm-up length, at least 1
+   */
   public record Warmup(int iterations) implements LearningRateSchedule {
+    /**
+     * Checks the value.
+     *
+     * @param iterations the warm-up length, at least 1
+     * @throws IllegalArgumentException when {@code iterations} is below 1
+     */
     public Warmup {
       if (iterations < 1) {
         throw new IllegalArgumentException("warm-up iterations must be >= 1, got " + iterations);
@@ -184,8 +286,24 @@ public final class Schedules {
     }
   }
 
-  /** See {@link #plateau(int, double, double, double)}. */
+  /**
+   * See {@link #plateau(int, double, double, double)}.
+   *
+   * @param patience iterations without improvement before a reduction, at least 1
+   * @param factor the reduction factor, in (0, 1]
+   * @param minDelta the improvement that counts, finite and at least 0
+   * @param minFactor the floor as a fraction of the incoming rate, in [0, 1]
+   */
   public record Plateau(int patience, double factor, double minDelta, double minFactor) implements LearningRateSchedule {
+    /**
+     * Checks the values.
+     *
+     * @param patience iterations without improvement before a reduction, at least 1
+     * @param factor the reduction factor, in (0, 1]
+     * @param minDelta the improvement that counts, finite and at least 0
+     * @param minFactor the floor as a fraction of the incoming rate, in [0, 1]
+     * @throws IllegalArgumentException for values out of range
+     */
     public Plateau {
       if (patience < 1) {
         throw new IllegalArgumentException("plateau patience must be >= 1, got " + patience);
@@ -239,8 +357,20 @@ public final class Schedules {
     }
   }
 
-  /** See {@link #chain}. */
+  /**
+   * See {@link #chain}.
+   *
+   * @param first the schedule applied first
+   * @param second the schedule applied to {@code first}'s rate
+   */
   public record Chain(LearningRateSchedule first, LearningRateSchedule second) implements LearningRateSchedule {
+    /**
+     * Checks the schedules.
+     *
+     * @param first the schedule applied first (not null)
+     * @param second the schedule applied to {@code first}'s rate (not null)
+     * @throws NullPointerException when either is null
+     */
     public Chain {
       Objects.requireNonNull(first, "first");
       Objects.requireNonNull(second, "second");

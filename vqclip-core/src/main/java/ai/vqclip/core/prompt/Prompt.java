@@ -14,6 +14,14 @@ import java.util.Objects;
  * @param stop the stop value; {@code Double.NEGATIVE_INFINITY} means never stop
  */
 public record Prompt(String text, double weight, double stop) {
+  /**
+   * Checks the values.
+   *
+   * @param text the prompt text, not blank
+   * @param weight finite, non-zero
+   * @param stop the stop value: a number or {@code Double.NEGATIVE_INFINITY}
+   * @throws IllegalArgumentException naming the prompt when a value is out of range
+   */
   public Prompt {
     Objects.requireNonNull(text, "text");
     if (text.isBlank()) {
@@ -27,7 +35,13 @@ public record Prompt(String text, double weight, double stop) {
     }
   }
 
-  /** A prompt with weight 1 and no stop. */
+  /**
+   * A prompt with weight 1 and no stop.
+   *
+   * @param text the prompt text, not blank
+   * @return the prompt
+   * @throws IllegalArgumentException when the text is blank
+   */
   public static Prompt of(String text) {
     return new Prompt(text, 1, Double.NEGATIVE_INFINITY);
   }
@@ -37,6 +51,8 @@ public record Prompt(String text, double weight, double stop) {
    * are not numbers only for http(s) URLs (so {@code https://host:8080/a.png:2} is a URL with weight
    * 2); anywhere else, a field after the last colon that is not a number is an error.
    *
+   * @param spec {@code text[:weight[:stop]]}
+   * @return the prompt
    * @throws IllegalArgumentException quoting the prompt and saying which field is malformed
    */
   public static Prompt parse(String spec) {
@@ -101,6 +117,8 @@ public record Prompt(String text, double weight, double stop) {
   /**
    * Parses {@code |}-separated prompts (prompt addition), e.g. {@code "a cat:1|blurry:-0.5"}.
    *
+   * @param specs prompts separated by {@code |}
+   * @return the prompts, in order
    * @throws IllegalArgumentException for an empty list or any malformed prompt
    */
   public static List<Prompt> parseAll(String specs) {

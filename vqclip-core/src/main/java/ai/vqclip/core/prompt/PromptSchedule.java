@@ -12,6 +12,14 @@ import java.util.Objects;
  * @param every iterations per set (> 0; ignored with a single set)
  */
 public record PromptSchedule(List<List<Prompt>> sets, int every) {
+  /**
+   * Copies the sets and checks them.
+   *
+   * @param sets the prompt sets, at least one, each non-empty
+   * @param every iterations per set, at least 1
+   * @throws IllegalArgumentException when there is no set, a set is empty or {@code every} is below
+   *     1
+   */
   public PromptSchedule {
     Objects.requireNonNull(sets, "sets");
     if (sets.isEmpty()) {
@@ -30,12 +38,25 @@ public record PromptSchedule(List<List<Prompt>> sets, int every) {
     }
   }
 
-  /** One fixed set. */
+  /**
+   * One fixed set.
+   *
+   * @param prompts the prompts, at least one
+   * @return a schedule that never changes
+   * @throws IllegalArgumentException when {@code prompts} is empty
+   */
   public static PromptSchedule of(List<Prompt> prompts) {
     return new PromptSchedule(List.of(prompts), Integer.MAX_VALUE);
   }
 
-  /** Parses sets separated by {@code ^}, each {@code |}-separated, e.g. {@code "a cat|b:0.5^a dog"}. */
+  /**
+   * Parses sets separated by {@code ^}, each {@code |}-separated, e.g. {@code "a cat|b:0.5^a dog"}.
+   *
+   * @param spec the prompt sets
+   * @param every iterations per set, at least 1
+   * @return the schedule
+   * @throws IllegalArgumentException for an empty set, a malformed prompt or {@code every} below 1
+   */
   public static PromptSchedule parse(String spec, int every) {
     Objects.requireNonNull(spec, "prompts");
     List<List<Prompt>> sets = new ArrayList<>();
@@ -45,7 +66,13 @@ public record PromptSchedule(List<List<Prompt>> sets, int every) {
     return new PromptSchedule(sets, sets.size() == 1 ? Integer.MAX_VALUE : every);
   }
 
-  /** The set active at an iteration (0-based). */
+  /**
+   * The set active at an iteration (0-based).
+   *
+   * @param iteration the iteration, from 0
+   * @return the prompts of set {@code iteration / every}, the last set once all have been used
+   * @throws IllegalArgumentException for a negative iteration
+   */
   public List<Prompt> at(int iteration) {
     if (iteration < 0) {
       throw new IllegalArgumentException("iteration must be >= 0, got " + iteration);
@@ -53,7 +80,11 @@ public record PromptSchedule(List<List<Prompt>> sets, int every) {
     return sets.get((int) Math.min(sets.size() - 1L, iteration / (long) every));
   }
 
-  /** The largest set size (the step graph has that many prompt slots). */
+  /**
+   * The largest set size (the step graph has that many prompt slots).
+   *
+   * @return the size of the largest set
+   */
   public int maxPrompts() {
     return sets.stream().mapToInt(List::size).max().orElseThrow();
   }

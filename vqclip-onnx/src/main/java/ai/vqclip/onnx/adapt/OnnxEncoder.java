@@ -51,7 +51,21 @@ public final class OnnxEncoder implements Encoder {
   public record Options(
       String imageInput, String embeddingOutput, int inputResolution, float[] mean, float[] std, Path textGraph, TextTokenizer tokenizer,
       Map<String, float[]> textEmbeddings) {
-    /** Checks the values. */
+    /**
+     * Checks the values.
+     *
+     * @param imageInput the image graph's input; null for its only input
+     * @param embeddingOutput the image graph's output; null for its only output
+     * @param inputResolution the image side S when the graph's is symbolic, in [1, 8192]; 0 reads
+     *     it from the graph
+     * @param mean per-channel mean (3 values), or null for raw [0, 1] pixels
+     * @param std per-channel deviation (3 finite values &gt; 0), given exactly when {@code mean} is
+     * @param textGraph a graph from int64 token ids [1, L] to [1, D], or null
+     * @param tokenizer turns texts into L ids for the text graph
+     * @param textEmbeddings fixed embeddings per text (D values each); null for none
+     * @throws IllegalArgumentException for an out-of-range resolution, or mean and std not given
+     *     together as 3 values with std finite and positive
+     */
     public Options {
       if (inputResolution < 0 || inputResolution > 8192) {
         throw new IllegalArgumentException("inputResolution must be 0 (from the graph) or in [1, 8192], got " + inputResolution);
@@ -74,37 +88,79 @@ public final class OnnxEncoder implements Encoder {
       textEmbeddings = textEmbeddings == null ? Map.of() : Map.copyOf(textEmbeddings);
     }
 
-    /** The image graph's only input and output, raw [0, 1] pixels, no text. */
+    /**
+     * The image graph's only input and output, raw [0, 1] pixels, no text.
+     *
+     * @return options for an image-only encoder taking raw [0, 1] pixels through its only input and
+     *     output
+     */
     public static Options imageOnly() {
       return new Options(null, null, 0, null, null, null, null, Map.of());
     }
 
-    /** With a text graph and its tokenizer. */
+    /**
+     * With a text graph and its tokenizer.
+     *
+     * @param textGraph a graph from int64 token ids [1, L] to [1, D]
+     * @param tokenizer turns texts into the L ids the text graph takes
+     * @return image-only defaults plus this text graph
+     */
     public static Options of(Path textGraph, TextTokenizer tokenizer) {
       return imageOnly().withText(textGraph, tokenizer);
     }
 
-    /** With a text graph and its tokenizer. */
+    /**
+     * With a text graph and its tokenizer.
+     *
+     * @param graph a graph from int64 token ids [1, L] to [1, D], or null for none
+     * @param tok turns texts into the L ids the text graph takes
+     * @return a copy with this text graph and tokenizer
+     */
     public Options withText(Path graph, TextTokenizer tok) {
       return new Options(imageInput, embeddingOutput, inputResolution, mean, std, graph, tok, textEmbeddings);
     }
 
-    /** With fixed text embeddings. */
+    /**
+     * With fixed text embeddings.
+     *
+     * @param embeddings text to its fixed embedding (D values each)
+     * @return a copy with these text embeddings
+     */
     public Options withTextEmbeddings(Map<String, float[]> embeddings) {
       return new Options(imageInput, embeddingOutput, inputResolution, mean, std, textGraph, tokenizer, embeddings);
     }
 
-    /** With per-channel normalisation (e.g. CLIP's mean and std). */
+    /**
+     * With per-channel normalisation (e.g. CLIP's mean and std).
+     *
+     * @param m per-channel mean (3 values), or null for raw pixels
+     * @param s per-channel deviation (3 positive values), null exactly when {@code m} is
+     * @return a copy with this normalisation
+     * @throws IllegalArgumentException when the values are not 3 each, or std is not positive and
+     *     finite
+     */
     public Options withNormalization(float[] m, float[] s) {
       return new Options(imageInput, embeddingOutput, inputResolution, m, s, textGraph, tokenizer, textEmbeddings);
     }
 
-    /** With named input and output. */
+    /**
+     * With named input and output.
+     *
+     * @param input name of the image graph's image input, or null for its only input
+     * @param output name of the image graph's embedding output, or null for its only output
+     * @return a copy with these names
+     */
     public Options withNames(String input, String output) {
       return new Options(input, output, inputResolution, mean, std, textGraph, tokenizer, textEmbeddings);
     }
 
-    /** With the image side for a graph whose side is symbolic. */
+    /**
+     * With the image side for a graph whose side is symbolic.
+     *
+     * @param side image side S in pixels, in [1, 8192]; 0 reads it from the graph
+     * @return a copy with this input resolution
+     * @throws IllegalArgumentException when {@code side} is out of range
+     */
     public Options withInputResolution(int side) {
       return new Options(imageInput, embeddingOutput, side, mean, std, textGraph, tokenizer, textEmbeddings);
     }
@@ -240,7 +296,15 @@ public final class OnnxEncoder implements Encoder {
     return 0;
   }
 
-  /** Reads the image graph (and the options' text graph), host-side work on CPU. */
+  /**
+   * Reads the image graph (and the options' text graph), host-side work on CPU.
+   *
+   * @param imageGraph ONNX file of the image encoder, images [N, 3, S, S] to embeddings [N, D]
+   * @param options names, normalisation and text source
+   * @return an open encoder; close it to free its sessions
+   * @throws ai.vqclip.core.ModelLoadException naming the file, the value, what was found and what
+   *     is expected
+   */
   public static OnnxEncoder fromFile(Path imageGraph, Options options) {
     return fromFile(imageGraph, options, ExecutionOptions.cpu());
   }
@@ -248,6 +312,10 @@ public final class OnnxEncoder implements Encoder {
   /**
    * Reads the image graph (and the options' text graph), checking names, ranks, dtypes and sizes.
    *
+   * @param imageGraph ONNX file of the image encoder, images [N, 3, S, S] to embeddings [N, D]
+   * @param options names, normalisation and text source
+   * @param exec where host-side graphs (text embedding) run
+   * @return an open encoder; close it to free its sessions
    * @throws ModelLoadException naming the file, the value, what was found and what is expected
    */
   public static OnnxEncoder fromFile(Path imageGraph, Options options, ExecutionOptions exec) {
@@ -268,7 +336,11 @@ public final class OnnxEncoder implements Encoder {
     return dim;
   }
 
-  /** The text graph's token count L (0 without a text graph). */
+  /**
+   * The text graph's token count L (0 without a text graph).
+   *
+   * @return the number of tokens L the text graph takes, or 0
+   */
   public int contextLength() {
     return context;
   }

@@ -75,7 +75,23 @@ public final class OnnxGenerator implements Generator {
   public record Options(
       String latentInput, String imageOutput, Range outputRange, Path encoder, Range encoderRange, Init init, double initCenter,
       double initScale, double latentMin, double latentMax) {
-    /** Checks the values. */
+    /**
+     * Checks the values.
+     *
+     * @param latentInput the decoder's latent input; null for its only input
+     * @param imageOutput the decoder's image output; null for its only output
+     * @param outputRange the decoder's pixel range (not null)
+     * @param encoder an optional graph from image to latent (null: none)
+     * @param encoderRange the pixel range the encoder graph takes (not null)
+     * @param init the distribution of {@link #randomLatent} (not null)
+     * @param initCenter its center, finite
+     * @param initScale its scale, finite and &gt; 0
+     * @param latentMin lower bound of every latent value
+     * @param latentMax upper bound of every latent value, greater than {@code latentMin}
+     * @throws NullPointerException when a range or {@code init} is null
+     * @throws IllegalArgumentException for a non-finite center, a scale that is not positive and
+     *     finite, or bounds that are NaN or not increasing
+     */
     public Options {
       Objects.requireNonNull(outputRange, "outputRange");
       Objects.requireNonNull(encoderRange, "encoderRange");
@@ -88,32 +104,70 @@ public final class OnnxGenerator implements Generator {
       }
     }
 
-    /** The graph's only input and output, a [0, 1] image, no encoder, standard normal latents, no bounds. */
+    /**
+     * The graph's only input and output, a [0, 1] image, no encoder, standard normal latents, no
+     * bounds.
+     *
+     * @return options for a [0, 1] decoder with one input and output, no encoder, N(0, 1) latents
+     *     and no bounds
+     */
     public static Options defaults() {
       return new Options(null, null, Range.UNIT, null, Range.UNIT, Init.NORMAL, 0, 1, -Float.MAX_VALUE, Float.MAX_VALUE);
     }
 
-    /** With another output range. */
+    /**
+     * With another output range.
+     *
+     * @param r the decoder's pixel range
+     * @return a copy with this output range
+     */
     public Options withOutputRange(Range r) {
       return new Options(latentInput, imageOutput, r, encoder, encoderRange, init, initCenter, initScale, latentMin, latentMax);
     }
 
-    /** With named input and output. */
+    /**
+     * With named input and output.
+     *
+     * @param latent name of the decoder's latent input, or null for its only input
+     * @param image name of the decoder's image output, or null for its only output
+     * @return a copy with these names
+     */
     public Options withNames(String latent, String image) {
       return new Options(latent, image, outputRange, encoder, encoderRange, init, initCenter, initScale, latentMin, latentMax);
     }
 
-    /** With an encoder graph taking images in {@code range}. */
+    /**
+     * With an encoder graph taking images in {@code range}.
+     *
+     * @param file ONNX file of a graph from image to latent, or null for none
+     * @param range the pixel range that graph takes
+     * @return a copy with this encoder
+     */
     public Options withEncoder(Path file, Range range) {
       return new Options(latentInput, imageOutput, outputRange, file, range, init, initCenter, initScale, latentMin, latentMax);
     }
 
-    /** With another initial distribution. */
+    /**
+     * With another initial distribution.
+     *
+     * @param kind the distribution (not null)
+     * @param center its center (mean or midpoint), finite
+     * @param scale its scale (deviation or half-width), finite and &gt; 0
+     * @return a copy with this initial distribution
+     * @throws IllegalArgumentException when {@code center} or {@code scale} is invalid
+     */
     public Options withInit(Init kind, double center, double scale) {
       return new Options(latentInput, imageOutput, outputRange, encoder, encoderRange, kind, center, scale, latentMin, latentMax);
     }
 
-    /** With latent bounds. */
+    /**
+     * With latent bounds.
+     *
+     * @param min lower bound of every latent value
+     * @param max upper bound of every latent value, greater than {@code min}
+     * @return a copy with these bounds
+     * @throws IllegalArgumentException when the bounds are NaN or not increasing
+     */
     public Options withBounds(double min, double max) {
       return new Options(latentInput, imageOutput, outputRange, encoder, encoderRange, init, initCenter, initScale, min, max);
     }
@@ -196,7 +250,15 @@ public final class OnnxGenerator implements Generator {
     return out;
   }
 
-  /** Reads a decoder graph (and the options' encoder graph) and runs host-side work on CPU. */
+  /**
+   * Reads a decoder graph (and the options' encoder graph) and runs host-side work on CPU.
+   *
+   * @param decoder ONNX file of the decoder, latent [1, C, h, w] to image [1, 3, H, W]
+   * @param options names, ranges, encoder and initial distribution
+   * @return an open generator; close it to free its sessions
+   * @throws ai.vqclip.core.ModelLoadException naming the file, the value, what was found and what
+   *     is expected
+   */
   public static OnnxGenerator fromFile(Path decoder, Options options) {
     return fromFile(decoder, options, ExecutionOptions.cpu());
   }
@@ -204,6 +266,10 @@ public final class OnnxGenerator implements Generator {
   /**
    * Reads a decoder graph (and the options' encoder graph), checks names, ranks, dtypes and sizes.
    *
+   * @param decoder ONNX file of the decoder, latent [1, C, h, w] to image [1, 3, H, W]
+   * @param options names, ranges, encoder and initial distribution
+   * @param exec where host-side graphs (encoding, decoding) run
+   * @return an open generator; close it to free its sessions
    * @throws ModelLoadException naming the file, the value, what was found and what is expected
    */
   public static OnnxGenerator fromFile(Path decoder, Options options, ExecutionOptions exec) {
@@ -214,17 +280,29 @@ public final class OnnxGenerator implements Generator {
     return new OnnxGenerator(d, e, options, exec);
   }
 
-  /** Latent channels C. */
+  /**
+   * Latent channels C.
+   *
+   * @return the number of latent channels C
+   */
   public int channels() {
     return channels;
   }
 
-  /** Whether an encoder graph was given ({@link #encode} works). */
+  /**
+   * Whether an encoder graph was given ({@link #encode} works).
+   *
+   * @return true when an encoder graph was given
+   */
   public boolean hasEncoder() {
     return encoder != null;
   }
 
-  /** The downsampling factor f (image side / latent side), or 0 for a decoder of one fixed size. */
+  /**
+   * The downsampling factor f (image side / latent side), or 0 for a decoder of one fixed size.
+   *
+   * @return the downsampling factor f, or 0 for a decoder of one fixed size
+   */
   public int factor() {
     return factor;
   }

@@ -90,7 +90,23 @@ public record ClipConfig(
   /** OpenAI RN50x4. */
   public static final ClipConfig RN50X4 = resNet(640, 288, 80, List.of(4, 6, 10, 6), 40, 77, 49408, 640, 12, 10);
 
-  /** A ViT CLIP (no ResNet stages). */
+  /**
+   * A ViT CLIP (no ResNet stages).
+   *
+   * @param embedDim joint embedding size D
+   * @param imageResolution side S of the square input images
+   * @param visionWidth width of the image transformer
+   * @param visionLayers residual attention blocks of the image transformer
+   * @param visionHeads attention heads of the image transformer (a divisor of {@code visionWidth})
+   * @param visionPatchSize side of the square patches (a divisor of {@code imageResolution})
+   * @param contextLength text tokens per sequence
+   * @param vocabSize token vocabulary size, at most {@link #MAX_VOCAB}
+   * @param textWidth width of the text transformer
+   * @param textLayers residual attention blocks of the text transformer
+   * @param textHeads attention heads of the text transformer (a divisor of {@code textWidth})
+   * @throws IllegalArgumentException for values out of range or that do not divide, naming the
+   *     parameter
+   */
   public ClipConfig(int embedDim, int imageResolution, int visionWidth, int visionLayers, int visionHeads, int visionPatchSize,
       int contextLength, int vocabSize, int textWidth, int textLayers, int textHeads) {
     this(embedDim, imageResolution, visionWidth, visionLayers, visionHeads, visionPatchSize, contextLength, vocabSize, textWidth,
@@ -100,10 +116,20 @@ public record ClipConfig(
   /**
    * A CLIP with OpenAI's ModifiedResNet image encoder.
    *
+   * @param embedDim joint embedding size D (RN50: 1024)
+   * @param imageResolution side S of the square input images, a multiple of 32 (RN50: 224)
    * @param width stem width (RN50: 64)
    * @param layers bottleneck blocks of the four stages (RN50: 3, 4, 6, 3)
    * @param heads attention-pooling heads (OpenAI: 32 * width / 64)
+   * @param contextLength text tokens per sequence (77)
+   * @param vocabSize token vocabulary size, at most {@link #MAX_VOCAB} (49408)
+   * @param textWidth width of the text transformer (RN50: 512)
+   * @param textLayers residual attention blocks of the text transformer (12)
+   * @param textHeads attention heads of the text transformer (RN50: 8)
+   * @return the configuration, with {@code visionLayers} the total block count and patch size
+   *     {@link #RESNET_DOWNSAMPLING}
    * @throws IllegalArgumentException for values out of range, naming the parameter
+   * @throws NullPointerException when {@code layers} is null
    */
   public static ClipConfig resNet(int embedDim, int imageResolution, int width, List<Integer> layers, int heads, int contextLength,
       int vocabSize, int textWidth, int textLayers, int textHeads) {
@@ -120,6 +146,25 @@ public record ClipConfig(
         textWidth, textLayers, textHeads, layers);
   }
 
+  /**
+   * Validates every component; a null {@code resnetLayers} (configs written before ResNet support)
+   * means a ViT.
+   *
+   * @param embedDim joint embedding size D
+   * @param imageResolution side S of the square input images
+   * @param visionWidth width of the image transformer, or the ResNet stem width (even)
+   * @param visionLayers blocks of the image encoder (for a ResNet the sum of {@code resnetLayers})
+   * @param visionHeads attention heads of the image transformer or the attention pooling
+   * @param visionPatchSize side of the square patches (a ResNet: {@link #RESNET_DOWNSAMPLING})
+   * @param contextLength text tokens per sequence
+   * @param vocabSize token vocabulary size, at most {@link #MAX_VOCAB}
+   * @param textWidth width of the text transformer
+   * @param textLayers residual attention blocks of the text transformer
+   * @param textHeads attention heads of the text transformer (a divisor of {@code textWidth})
+   * @param resnetLayers bottleneck blocks per ResNet stage (4 values), or empty or null for a ViT
+   * @throws IllegalArgumentException for a value out of range or inconsistent with another, naming
+   *     the parameter
+   */
   public ClipConfig {
     // null in configs read from JSON written before ResNet support: a ViT
     resnetLayers = resnetLayers == null ? List.of() : List.copyOf(resnetLayers);
@@ -178,6 +223,8 @@ public record ClipConfig(
   /**
    * Whether the image encoder is OpenAI's ModifiedResNet (else a ViT). Not named {@code isResNet}, so
    * that JSON mappers do not take it for a property of the record.
+   *
+   * @return true for a ModifiedResNet image encoder, false for a ViT
    */
   public boolean usesResNet() {
     return !resnetLayers.isEmpty();
@@ -186,12 +233,19 @@ public record ClipConfig(
   /**
    * Width of the features the image encoder's attention works on: the ViT width, or the ResNet's
    * final channel count 32 * {@code visionWidth} (2048 for RN50).
+   *
+   * @return the channel count the image attention works on
    */
   public int visionFeatureWidth() {
     return usesResNet() ? RESNET_FEATURE_FACTOR * visionWidth : visionWidth;
   }
 
-  /** Patches per image side (7 for ViT-B/32); for a ResNet the side of its final feature map (7 for RN50). */
+  /**
+   * Patches per image side (7 for ViT-B/32); for a ResNet the side of its final feature map (7 for
+   * RN50).
+   *
+   * @return the number of patches (or feature-map positions) per image side
+   */
   public int gridSize() {
     return imageResolution / visionPatchSize;
   }
@@ -199,6 +253,8 @@ public record ClipConfig(
   /**
    * Image tokens: one per patch plus the class token (50 for ViT-B/32); for a ResNet the tokens of
    * the attention pooling, one per feature-map position plus the mean token (50 for RN50).
+   *
+   * @return the image token count, {@code gridSize()^2 + 1}
    */
   public int visionTokens() {
     return gridSize() * gridSize() + 1;
@@ -213,6 +269,8 @@ public record ClipConfig(
    * stage from the block indices, resolution 32 times the attention pooling's grid, heads = 32 *
    * width / 64.
    *
+   * @param weights OpenAI or Hugging Face named tensors
+   * @return the inferred architecture
    * @throws ModelLoadException when the weights are not CLIP, lack a key the inference needs, or
    *     have shapes no configuration produces
    */
@@ -224,13 +282,26 @@ public record ClipConfig(
    * Infers the architecture with heads = width / {@code headDim} (for models whose widths are not
    * multiples of 64, e.g. small test models).
    *
+   * @param weights OpenAI or Hugging Face named tensors
+   * @param headDim the attention head width, at least 1
+   * @return the inferred architecture
    * @throws ModelLoadException as {@link #infer(StateDict)}
+   * @throws IllegalArgumentException when {@code headDim} is below 1
    */
   public static ClipConfig infer(StateDict weights, int headDim) {
     return infer(ClipWeights.of(weights), headDim);
   }
 
-  /** Infers the architecture of already mapped weights; see {@link #infer(StateDict, int)}. */
+  /**
+   * Infers the architecture of already mapped weights; see {@link #infer(StateDict, int)}.
+   *
+   * @param w weights already mapped to OpenAI names
+   * @param headDim the attention head width, at least 1
+   * @return the inferred architecture
+   * @throws IllegalArgumentException when {@code headDim} is below 1
+   * @throws ModelLoadException when the weights lack a key the inference needs or have shapes no
+   *     configuration produces
+   */
   public static ClipConfig infer(ClipWeights w, int headDim) {
     if (headDim < 1) {
       throw new IllegalArgumentException("headDim must be >= 1, got " + headDim);
@@ -336,6 +407,8 @@ public record ClipConfig(
    * Every weight this architecture needs, by OpenAI name, with its shape, in model order (for a
    * ResNet including the BatchNorm running statistics). {@code logit_scale} and BatchNorm's {@code
    * num_batches_tracked} are not needed and not listed.
+   *
+   * @return OpenAI key to shape, in model order (a new mutable map)
    */
   public Map<String, long[]> expectedShapes() {
     Map<String, long[]> m = new LinkedHashMap<>();
@@ -359,17 +432,33 @@ public record ClipConfig(
   /**
    * Stride of a ResNet stage (0-based): the first stage keeps the resolution, the others halve it
    * (by average pooling inside their first block).
+   *
+   * @param stage ResNet stage index, 0 to 3
+   * @return 1 for the first stage, else 2
    */
   public static int resNetStageStride(int stage) {
     return stage == 0 ? 1 : 2;
   }
 
-  /** Whether block {@code block} of ResNet stage {@code stage} has a downsample branch (conv + BN on the shortcut). */
+  /**
+   * Whether block {@code block} of ResNet stage {@code stage} has a downsample branch (conv + BN on
+   * the shortcut).
+   *
+   * @param stage ResNet stage index, 0 to 3
+   * @param block block index within the stage, from 0
+   * @return true for the first block of every stage
+   */
   public boolean resNetHasDownsample(int stage, int block) {
     return block == 0; // the first block changes the width (stage 0: width -> 4 width) or the stride
   }
 
-  /** Bottleneck width (planes) of a ResNet stage: width, 2 width, 4 width, 8 width; the block outputs 4 times that. */
+  /**
+   * Bottleneck width (planes) of a ResNet stage: width, 2 width, 4 width, 8 width; the block
+   * outputs 4 times that.
+   *
+   * @param stage ResNet stage index, 0 to 3
+   * @return the bottleneck width, {@code visionWidth * 2^stage}
+   */
   public int resNetPlanes(int stage) {
     return visionWidth << stage;
   }

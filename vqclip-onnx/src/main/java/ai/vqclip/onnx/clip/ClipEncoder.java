@@ -52,6 +52,7 @@ public final class ClipEncoder implements Encoder {
    * @param weights OpenAI or Hugging Face named tensors (any floating type; converted to float32)
    * @param tokenizer turns texts into ids for {@link #embedText}; null for an image-only encoder
    * @param options where and how the host-side graphs run
+   * @return an open encoder; close it to free its cached sessions
    * @throws ModelLoadException for weights that are not a CLIP, or that miss tensors, have
    *     unexpected ones, or have wrong shapes (all reported together)
    */
@@ -63,6 +64,11 @@ public final class ClipEncoder implements Encoder {
   /**
    * Loads a CLIP of a given architecture (e.g. one whose head width is not 64).
    *
+   * @param weights OpenAI or Hugging Face named tensors (any floating type; converted to float32)
+   * @param config the architecture the weights must fit
+   * @param tokenizer turns texts into ids for {@link #embedText}; null for an image-only encoder
+   * @param options where and how the host-side graphs run
+   * @return an open encoder; close it to free its cached sessions
    * @throws ModelLoadException when the weights do not fit {@code config} (every problem listed)
    */
   public static ClipEncoder load(StateDict weights, ClipConfig config, TextTokenizer tokenizer, ExecutionOptions options) {
@@ -75,7 +81,11 @@ public final class ClipEncoder implements Encoder {
     return new ClipEncoder(config, w, tokenizer, options);
   }
 
-  /** The architecture. */
+  /**
+   * The architecture.
+   *
+   * @return the architecture this encoder was built for
+   */
   public ClipConfig config() {
     return config;
   }
@@ -102,7 +112,14 @@ public final class ClipEncoder implements Encoder {
     return graphs.image(batch);
   }
 
-  /** The text graph {@link ClipGraphs#TOKENS} [batch, context] int64 to embeddings [batch, D]. */
+  /**
+   * The text graph {@link ClipGraphs#TOKENS} [batch, context] int64 to embeddings [batch, D].
+   *
+   * @param batch number of token sequences, in [1, {@link ClipGraphs#MAX_BATCH}]
+   * @return a new graph
+   * @throws IllegalStateException when the encoder is closed
+   * @throws IllegalArgumentException when {@code batch} is out of range
+   */
   public Graph textGraph(int batch) {
     checkOpen();
     return graphs.text(batch);
@@ -129,6 +146,7 @@ public final class ClipEncoder implements Encoder {
    * The embedding [1, D] of one token sequence.
    *
    * @param ids exactly {@code contextLength} ids in [0, vocabSize), the end token being the largest
+   * @return the embedding, float32 [1, D], not L2-normalised
    * @throws IllegalArgumentException for a wrong length or an id out of range
    */
   public Tensor embedTokens(int[] ids) {

@@ -51,13 +51,24 @@ public final class ClipGraphs {
   private Tensor posWithClass;
   private Tensor causalMask;
 
-  /** Graphs of {@code config} with these weights (validate them first: {@link ClipWeights#validate}). */
+  /**
+   * Graphs of {@code config} with these weights (validate them first: {@link
+   * ClipWeights#validate}).
+   *
+   * @param config the architecture
+   * @param weights weights that fit {@code config}
+   * @throws NullPointerException when either is null
+   */
   public ClipGraphs(ClipConfig config, ClipWeights weights) {
     this.config = Objects.requireNonNull(config, "config");
     this.weights = Objects.requireNonNull(weights, "weights");
   }
 
-  /** The architecture. */
+  /**
+   * The architecture.
+   *
+   * @return the architecture the graphs follow
+   */
   public ClipConfig config() {
     return config;
   }
@@ -75,6 +86,10 @@ public final class ClipGraphs {
   /**
    * The image encoder: {@link Encoder#IMAGES} [batch, 3, S, S] float32 in [0, 1] to {@link
    * #EMBEDDINGS} [batch, D] (not L2-normalised). The CLIP mean/std normalisation is the first op.
+   *
+   * @param batch number of images, in [1, {@link #MAX_BATCH}]
+   * @return a new graph with the weights as initializers
+   * @throws IllegalArgumentException when {@code batch} is out of range
    */
   public Graph image(int batch) {
     checkBatch(batch);
@@ -117,6 +132,10 @@ public final class ClipGraphs {
   /**
    * The text encoder: {@link #TOKENS} [batch, contextLength] int64 to {@link #EMBEDDINGS} [batch, D],
    * the features at the end token (the position of the largest id, as CLIP takes it).
+   *
+   * @param batch number of token sequences, in [1, {@link #MAX_BATCH}]
+   * @return a new graph with the weights as initializers
+   * @throws IllegalArgumentException when {@code batch} is out of range
    */
   public Graph text(int batch) {
     checkBatch(batch);

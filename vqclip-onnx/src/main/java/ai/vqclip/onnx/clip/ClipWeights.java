@@ -51,6 +51,8 @@ public final class ClipWeights {
   /**
    * Detects the naming scheme of a state dict.
    *
+   * @param dict the loaded tensors (not null)
+   * @return a view of {@code dict} under canonical (OpenAI) names
    * @throws ModelLoadException for weights in both schemes, or weights that are not CLIP at all
    */
   public static ClipWeights of(StateDict dict) {
@@ -84,12 +86,20 @@ public final class ClipWeights {
     return new ClipWeights(dict, openai ? Naming.OPENAI : Naming.HUGGING_FACE, resnet);
   }
 
-  /** Whether the image encoder is OpenAI's ModifiedResNet (RN50 family; OpenAI names only). */
+  /**
+   * Whether the image encoder is OpenAI's ModifiedResNet (RN50 family; OpenAI names only).
+   *
+   * @return true for a ModifiedResNet image encoder, false for a ViT
+   */
   public boolean isResNet() {
     return resnet;
   }
 
-  /** The naming scheme found. */
+  /**
+   * The naming scheme found.
+   *
+   * @return the naming scheme of the file's keys
+   */
   public Naming naming() {
     return naming;
   }
@@ -179,7 +189,13 @@ public final class ClipWeights {
         || key.endsWith(".position_ids") || (resnet && key.endsWith(".num_batches_tracked"));
   }
 
-  /** The file's name(s) behind a canonical key, for messages. */
+  /**
+   * The file's name(s) behind a canonical key, for messages.
+   *
+   * @param canonical an OpenAI-style key, e.g. {@code "visual.proj"}
+   * @return the file's key(s) with the canonical key in parentheses, or just the key for OpenAI
+   *     names
+   */
   public String sourceName(String canonical) {
     Source s = source(canonical);
     if (s == null || naming == Naming.OPENAI) {
@@ -189,7 +205,12 @@ public final class ClipWeights {
     return names + " (" + canonical + ")";
   }
 
-  /** Whether every file tensor behind a canonical key is present. */
+  /**
+   * Whether every file tensor behind a canonical key is present.
+   *
+   * @param canonical an OpenAI-style key
+   * @return true when every file tensor it is made from is present
+   */
   public boolean contains(String canonical) {
     Source s = source(canonical);
     if (s == null) {
@@ -206,6 +227,8 @@ public final class ClipWeights {
   /**
    * The shape of a canonical tensor, from the file's headers (no data read).
    *
+   * @param canonical an OpenAI-style key
+   * @return the canonical shape (transposed or stacked as the mapping makes it)
    * @throws ModelLoadException when it is missing, or a mapped tensor has a shape no mapping fits
    */
   public long[] shape(String canonical) {
@@ -252,6 +275,9 @@ public final class ClipWeights {
   /**
    * Residual attention blocks in the file: one more than the largest block index of the image
    * ({@code vision}) or text transformer; a gap shows up as missing keys in {@link #validate}.
+   *
+   * @param vision true for the image transformer, false for the text transformer
+   * @return the number of residual attention blocks, 0 if none
    */
   public int layerCount(boolean vision) {
     String prefix = switch (naming) {
@@ -264,6 +290,9 @@ public final class ClipWeights {
   /**
    * One more than the largest block index {@code <prefix><i>.*} in the file (0 if none), e.g. the
    * blocks of a ResNet stage under {@code visual.layer2.}.
+   *
+   * @param prefix key prefix of the blocks, ending with a dot
+   * @return the block count
    */
   public int blockCount(String prefix) {
     int max = -1;
@@ -287,6 +316,7 @@ public final class ClipWeights {
    * attention masks and {@code position_ids}). All problems are reported together, by the file's
    * names.
    *
+   * @param config the architecture the weights must fit
    * @throws ModelLoadException listing every problem
    */
   public void validate(ClipConfig config) {
@@ -355,6 +385,8 @@ public final class ClipWeights {
   /**
    * A canonical tensor in float32 (read, converted and mapped on first use, then cached).
    *
+   * @param canonical an OpenAI-style key
+   * @return the tensor, float32 off-heap; shared, do not modify
    * @throws ModelLoadException when it is missing or cannot be mapped
    */
   public synchronized Tensor tensor(String canonical) { // synchronized: encoders built from it are shared between threads

@@ -11,6 +11,8 @@ public interface TextTokenizer {
    * its features at the position of the largest id, so the end token must be the largest id in the
    * vocabulary (as {@code <|endoftext|>} = 49407 is).
    *
+   * @param text the prompt text (not null)
+   * @return exactly context-length token ids, padded with 0
    * @throws IllegalArgumentException when the text does not fit the context
    */
   int[] tokenize(String text);

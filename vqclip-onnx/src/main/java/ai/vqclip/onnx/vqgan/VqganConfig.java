@@ -66,6 +66,26 @@ public record VqganConfig(
   /** Largest {@code model.yaml} accepted (real ones are under 2 kB). */
   static final int MAX_YAML_CHARS = 1 << 20;
 
+  /**
+   * Validates the architecture (sizes bounded, lists non-null and copied, GroupNorm groups dividing
+   * every normalised channel count).
+   *
+   * @param ch base channel count, in [1, 8192]
+   * @param chMult channel multiplier per resolution level, 1 to 8 levels, each at least 1
+   * @param numResBlocks ResnetBlocks per encoder level
+   * @param attnResolutions nominal resolutions whose levels get attention, each positive
+   * @param zChannels encoder output / decoder input channels
+   * @param embedDim codebook vector width = latent channels
+   * @param nEmbed number of codes
+   * @param resolution nominal training resolution, a multiple of the downsampling factor
+   * @param inChannels image channels into the encoder
+   * @param outCh image channels out of the decoder
+   * @param doubleZ taming's KL-autoencoder flag; must be false
+   * @param gumbel whether this is a {@code GumbelVQ}
+   * @param numGroups GroupNorm group count, dividing every normalised channel count
+   * @throws IllegalArgumentException naming the first component that is null, out of range or
+   *     inconsistent
+   */
   public VqganConfig {
     chMult = List.copyOf(require(chMult, "chMult"));
     attnResolutions = List.copyOf(require(attnResolutions, "attnResolutions"));
@@ -126,39 +146,69 @@ public record VqganConfig(
 
   // ------------------------------------------------------------------ presets
 
-  /** {@code vqgan_imagenet_f16_16384}, VQGAN-CLIP's default model. */
+  /**
+   * {@code vqgan_imagenet_f16_16384}, VQGAN-CLIP's default model.
+   *
+   * @return the architecture of {@code vqgan_imagenet_f16_16384} (f = 16, 16384 codes of width 256)
+   */
   public static VqganConfig f16_16384() {
     return new VqganConfig(128, List.of(1, 1, 2, 2, 4), 2, List.of(16), 256, 256, 16384, 256, 3, 3, false, false, DEFAULT_GROUPS);
   }
 
-  /** {@code vqgan_imagenet_f16_1024}. */
+  /**
+   * {@code vqgan_imagenet_f16_1024}.
+   *
+   * @return the architecture of {@code vqgan_imagenet_f16_1024} (f = 16, 1024 codes of width 256)
+   */
   public static VqganConfig f16_1024() {
     return new VqganConfig(128, List.of(1, 1, 2, 2, 4), 2, List.of(16), 256, 256, 1024, 256, 3, 3, false, false, DEFAULT_GROUPS);
   }
 
-  /** {@code vqgan_gumbel_f8_8192} (OpenImages GumbelVQ). */
+  /**
+   * {@code vqgan_gumbel_f8_8192} (OpenImages GumbelVQ).
+   *
+   * @return the architecture of {@code vqgan_gumbel_f8_8192} (f = 8, 8192 codes of width 256)
+   */
   public static VqganConfig gumbelF8_8192() {
     return new VqganConfig(128, List.of(1, 1, 2, 4), 2, List.of(32), 256, 256, 8192, 256, 3, 3, false, true, DEFAULT_GROUPS);
   }
 
   // ------------------------------------------------------------------ derived
 
-  /** Number of resolution levels. */
+  /**
+   * Number of resolution levels.
+   *
+   * @return the number of resolution levels, {@code chMult.size()}
+   */
   public int numLevels() {
     return chMult.size();
   }
 
-  /** Downsampling factor {@code 2^(levels-1)}: image size / latent size. */
+  /**
+   * Downsampling factor {@code 2^(levels-1)}: image size / latent size.
+   *
+   * @return the downsampling factor f
+   */
   public int factor() {
     return 1 << (chMult.size() - 1);
   }
 
-  /** The state-dict key of the codebook [nEmbed, embedDim]. */
+  /**
+   * The state-dict key of the codebook [nEmbed, embedDim].
+   *
+   * @return {@code quantize.embed.weight} for a GumbelVQ, else {@code quantize.embedding.weight}
+   */
   public String codebookKey() {
     return gumbel ? "quantize.embed.weight" : "quantize.embedding.weight";
   }
 
-  /** A copy with another GroupNorm group count. */
+  /**
+   * A copy with another GroupNorm group count.
+   *
+   * @param groups GroupNorm group count, dividing every normalised channel count
+   * @return a copy with this group count
+   * @throws IllegalArgumentException when {@code groups} does not fit the channel counts
+   */
   public VqganConfig withNumGroups(int groups) {
     return new VqganConfig(ch, chMult, numResBlocks, attnResolutions, zChannels, embedDim, nEmbed, resolution, inChannels, outCh, doubleZ,
         gumbel, groups);
@@ -176,6 +226,8 @@ public record VqganConfig(
   /**
    * Reads a taming {@code model.yaml} (file size bounded).
    *
+   * @param file path of a taming {@code model.yaml}, at most 1 MiB
+   * @return the architecture, with 32 GroupNorm groups
    * @throws ModelLoadException when the file cannot be read or is not a taming VQGAN config
    */
   public static VqganConfig fromYaml(Path file) {
@@ -197,6 +249,8 @@ public record VqganConfig(
    * or {@code GumbelVQ}; the architecture comes from {@code model.params.ddconfig} with {@code
    * embed_dim} and {@code n_embed} from {@code model.params}. Uses 32 GroupNorm groups.
    *
+   * @param yaml the file's text, at most 1 Mi characters
+   * @return the architecture, with 32 GroupNorm groups
    * @throws ModelLoadException naming the missing or invalid field
    */
   public static VqganConfig fromYaml(String yaml) {
@@ -342,6 +396,9 @@ public record VqganConfig(
    * 256 (attention resolutions are derived from it, so the graph is the same whatever the true
    * value), and {@code numGroups} as given.
    *
+   * @param sd the loaded state dict (shapes only are read)
+   * @param numGroups GroupNorm group count (not visible in the shapes)
+   * @return the inferred architecture
    * @throws ModelLoadException naming the key that is missing or has an unexpected shape
    */
   public static VqganConfig inferFrom(StateDict sd, int numGroups) {
@@ -422,7 +479,13 @@ public record VqganConfig(
     }
   }
 
-  /** {@link #inferFrom(StateDict, int)} with taming's 32 groups. */
+  /**
+   * {@link #inferFrom(StateDict, int)} with taming's 32 groups.
+   *
+   * @param sd the loaded state dict (shapes only are read)
+   * @return the inferred architecture, with 32 GroupNorm groups
+   * @throws ModelLoadException naming the key that is missing or has an unexpected shape
+   */
   public static VqganConfig inferFrom(StateDict sd) {
     return inferFrom(sd, DEFAULT_GROUPS);
   }

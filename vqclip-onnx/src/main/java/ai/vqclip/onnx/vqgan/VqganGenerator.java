@@ -61,13 +61,26 @@ public final class VqganGenerator implements Generator {
    * A generator with every part (encoder, decoder, codebook) of {@code sd}, checked against {@code
    * config}.
    *
+   * @param sd the loaded state dict
+   * @param config the architecture the weights must fit
+   * @param options where and how host-side graphs (encode, decode) run
+   * @return an open generator; close it to free its cached sessions
    * @throws ai.vqclip.core.ModelLoadException listing every missing, unexpected or mis-shaped key
    */
   public static VqganGenerator load(StateDict sd, VqganConfig config, ExecutionOptions options) {
     return new VqganGenerator(VqganWeights.load(sd, config, EnumSet.allOf(VqganWeights.Part.class)), options);
   }
 
-  /** {@link #load(StateDict, VqganConfig, ExecutionOptions)} with the config inferred from the tensor shapes (32 groups). */
+  /**
+   * {@link #load(StateDict, VqganConfig, ExecutionOptions)} with the config inferred from the
+   * tensor shapes (32 groups).
+   *
+   * @param sd the loaded state dict
+   * @param options where and how host-side graphs (encode, decode) run
+   * @return an open generator; close it to free its cached sessions
+   * @throws ai.vqclip.core.ModelLoadException when the architecture cannot be inferred or the
+   *     weights do not fit it
+   */
   public static VqganGenerator load(StateDict sd, ExecutionOptions options) {
     return load(sd, VqganConfig.inferFrom(sd), options);
   }
@@ -75,12 +88,26 @@ public final class VqganGenerator implements Generator {
   /**
    * A generator without the encoder (for decode-only weight files): {@link #encode} then throws
    * {@link IllegalStateException}.
+   *
+   * @param sd the loaded state dict, with at least the decoder and quantizer
+   * @param config the architecture the weights must fit
+   * @param options where and how host-side graphs run
+   * @return an open generator without encoder
+   * @throws ai.vqclip.core.ModelLoadException listing every missing, unexpected or mis-shaped
+   *     decoder or quantizer key
    */
   public static VqganGenerator loadForSynthesis(StateDict sd, VqganConfig config, ExecutionOptions options) {
     return new VqganGenerator(VqganWeights.load(sd, config, EnumSet.of(VqganWeights.Part.DECODER, VqganWeights.Part.QUANTIZER)), options);
   }
 
-  /** A generator over already loaded weights (must include the decoder and the codebook). */
+  /**
+   * A generator over already loaded weights (must include the decoder and the codebook).
+   *
+   * @param weights loaded and checked weights (decoder and quantizer at least)
+   * @param options where and how host-side graphs run
+   * @return an open generator sharing {@code weights}
+   * @throws IllegalArgumentException when the decoder or quantizer weights are missing
+   */
   public static VqganGenerator of(VqganWeights weights, ExecutionOptions options) {
     if (!weights.has(VqganWeights.Part.DECODER) || !weights.has(VqganWeights.Part.QUANTIZER)) {
       throw new IllegalArgumentException("a VQGAN generator needs the DECODER and QUANTIZER weights, got " + weights.parts());
@@ -88,12 +115,20 @@ public final class VqganGenerator implements Generator {
     return new VqganGenerator(weights, options);
   }
 
-  /** The architecture. */
+  /**
+   * The architecture.
+   *
+   * @return the architecture
+   */
   public VqganConfig config() {
     return weights.config();
   }
 
-  /** The weights. */
+  /**
+   * The weights.
+   *
+   * @return the weights the graphs use (shared)
+   */
   public VqganWeights weights() {
     return weights;
   }

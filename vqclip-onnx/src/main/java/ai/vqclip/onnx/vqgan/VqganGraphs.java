@@ -45,6 +45,13 @@ public final class VqganGraphs {
 
   /**
    * post_quant_conv + decoder: {@value #Z} [n, embedDim, h, w] → {@value #X} [n, outCh, h*f, w*f].
+   *
+   * @param w the weights, with the decoder part
+   * @param n batch size
+   * @param h latent height
+   * @param width latent width
+   * @return a new graph with the weights as initializers
+   * @throws IllegalArgumentException when the decoder weights were not loaded
    */
   public static Graph decoder(VqganWeights w, int n, int h, int width) {
     require(w, VqganWeights.Part.DECODER);
@@ -57,6 +64,13 @@ public final class VqganGraphs {
   /**
    * encoder + quant_conv: {@value #X} [n, inChannels, H, W] (values in [-1, 1]) → {@value #Z} [n,
    * embedDim, H/f, W/f], before quantization.
+   *
+   * @param w the weights, with the encoder part
+   * @param n batch size
+   * @param height image height H, a multiple of f
+   * @param width image width W, a multiple of f
+   * @return a new graph with the weights as initializers
+   * @throws IllegalArgumentException when the encoder weights were not loaded
    */
   public static Graph encoder(VqganWeights w, int n, int height, int width) {
     require(w, VqganWeights.Part.ENCODER);
@@ -70,6 +84,13 @@ public final class VqganGraphs {
    * Nearest-code quantizer (taming's VectorQuantizer2, as VQGAN-CLIP re-implements it): {@value #Z}
    * [n, embedDim, h, w] → {@value #Z_Q} (same shape; the gradient with respect to {@code z} is the
    * gradient with respect to {@code z_q}, straight-through) and {@value #INDICES} [n*h*w] int64.
+   *
+   * @param w the weights, with the quantizer part
+   * @param n batch size
+   * @param h latent height
+   * @param width latent width
+   * @return a new graph with the codebook as initializer
+   * @throws IllegalArgumentException when the quantizer weights were not loaded
    */
   public static Graph quantizer(VqganWeights w, int n, int h, int width) {
     require(w, VqganWeights.Part.QUANTIZER);
@@ -85,6 +106,12 @@ public final class VqganGraphs {
    * The differentiable synthesis of VQGAN-CLIP (METHOD.md B.4): {@link Generator#LATENT} [1,
    * embedDim, h, w] → quantize (straight-through) → post_quant_conv → decoder → (x+1)/2 →
    * clamp-with-gradient to [0, 1] → {@link Generator#IMAGE} [1, outCh, h*f, w*f].
+   *
+   * @param w the weights, with the decoder and quantizer parts
+   * @param h latent height
+   * @param width latent width
+   * @return a new graph with the weights as initializers
+   * @throws IllegalArgumentException when the decoder or quantizer weights were not loaded
    */
   public static Graph synthesis(VqganWeights w, int h, int width) {
     return synthesis(w, 1, h, width);
@@ -95,6 +122,14 @@ public final class VqganGraphs {
    * → [n, outCh, h*f, w*f]. Every op works per image (convolutions, GroupNorm as
    * InstanceNormalization per (n, group), per-row quantizer), so each image is what the batch-1
    * graph makes of its latent.
+   *
+   * @param w the weights, with the decoder and quantizer parts
+   * @param n batch size, at least 1
+   * @param h latent height
+   * @param width latent width
+   * @return a new graph with the weights as initializers
+   * @throws IllegalArgumentException for a batch below 1, or when the decoder or quantizer weights
+   *     were not loaded
    */
   public static Graph synthesis(VqganWeights w, int n, int h, int width) {
     if (n < 1) {
@@ -116,6 +151,12 @@ public final class VqganGraphs {
    * → x*2-1 → encoder → quant_conv → quantize → {@value #Z_Q} [1, embedDim, H/f, W/f]. Nearest-code
    * models use the nearest code; Gumbel models take the most likely code of their logits
    * projection (the deterministic mode of taming's Gumbel sampling).
+   *
+   * @param w the weights, with the encoder and quantizer parts
+   * @param height image height H, a multiple of f
+   * @param width image width W, a multiple of f
+   * @return a new graph with the weights as initializers
+   * @throws IllegalArgumentException when the encoder or quantizer weights were not loaded
    */
   public static Graph encodeImage(VqganWeights w, int height, int width) {
     require(w, VqganWeights.Part.ENCODER);
@@ -138,6 +179,9 @@ public final class VqganGraphs {
    * output head. They hold most of the activation memory (at 400x400 each 128-channel tensor of the
    * finest level is 82 MB, and a resnet block keeps about ten), while recomputing them costs one
    * more forward pass of those blocks.
+   *
+   * @param cfg the architecture
+   * @return the scope names (as pushed while building the synthesis graph), finest level last
    */
   public static java.util.List<String> recomputeScopes(VqganConfig cfg) {
     java.util.List<String> s = new java.util.ArrayList<>();

@@ -48,17 +48,30 @@ public final class VqganWeights {
     this.tensors = Collections.unmodifiableMap(tensors);
   }
 
-  /** The architecture. */
+  /**
+   * The architecture.
+   *
+   * @return the architecture the weights were checked against
+   */
   public VqganConfig config() {
     return config;
   }
 
-  /** The loaded parts. */
+  /**
+   * The loaded parts.
+   *
+   * @return the parts that were loaded
+   */
   public Set<Part> parts() {
     return parts;
   }
 
-  /** Whether a part was loaded. */
+  /**
+   * Whether a part was loaded.
+   *
+   * @param p a part of the model
+   * @return true when its tensors were loaded
+   */
   public boolean has(Part p) {
     return parts.contains(p);
   }
@@ -66,6 +79,8 @@ public final class VqganWeights {
   /**
    * A float32 tensor by state-dict key.
    *
+   * @param key a taming state-dict key, e.g. {@code "decoder.conv_in.weight"}
+   * @return the tensor, float32; shared, do not modify
    * @throws IllegalArgumentException for a key that was not loaded
    */
   public Tensor get(String key) {
@@ -76,7 +91,11 @@ public final class VqganWeights {
     return t;
   }
 
-  /** The loaded keys, in model order. */
+  /**
+   * The loaded keys, in model order.
+   *
+   * @return the keys of every loaded tensor
+   */
   public Set<String> keys() {
     return tensors.keySet();
   }
@@ -87,9 +106,14 @@ public final class VqganWeights {
    * Validates {@code sd} against {@code config} and takes the tensors of {@code parts}. Keys of
    * parts not requested may be present; keys under {@code loss.} are ignored.
    *
+   * @param sd the loaded state dict (not null)
+   * @param config the architecture the tensors must fit (not null)
+   * @param parts the parts to take, at least one
+   * @return the checked float32 weights of those parts
    * @throws ModelLoadException listing, together, every missing key, unexpected key, mis-shaped
    *     and non-floating tensor, with the assumed config (and the config the shapes suggest, when
    *     it can be inferred and differs)
+   * @throws IllegalArgumentException when {@code parts} is null or empty
    */
   public static VqganWeights load(StateDict sd, VqganConfig config, Set<Part> parts) {
     Objects.requireNonNull(sd, "sd");
@@ -149,7 +173,14 @@ public final class VqganWeights {
     return new VqganWeights(config, parts, t);
   }
 
-  /** Loads every part. */
+  /**
+   * Loads every part.
+   *
+   * @param sd the loaded state dict (not null)
+   * @param config the architecture the tensors must fit (not null)
+   * @return the checked float32 weights of the encoder, decoder and codebook
+   * @throws ModelLoadException listing every missing, unexpected, mis-shaped or non-floating tensor
+   */
   public static VqganWeights load(StateDict sd, VqganConfig config) {
     return load(sd, config, EnumSet.allOf(Part.class));
   }
@@ -171,6 +202,10 @@ public final class VqganWeights {
 
   /**
    * The keys and shapes of {@code parts} of a taming VQGAN with this config, in module order.
+   *
+   * @param c the architecture
+   * @param parts the parts to list
+   * @return state-dict key to shape, in module order (a new mutable map)
    */
   public static Map<String, long[]> expectedShapes(VqganConfig c, Set<Part> parts) {
     Map<String, long[]> m = new LinkedHashMap<>();

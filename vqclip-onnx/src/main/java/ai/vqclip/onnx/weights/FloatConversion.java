@@ -13,7 +13,12 @@ import java.nio.ByteOrder;
 public final class FloatConversion {
   private FloatConversion() {}
 
-  /** An IEEE binary16 bit pattern as float32 (exact). */
+  /**
+   * An IEEE binary16 bit pattern as float32 (exact).
+   *
+   * @param half the binary16 bits
+   * @return the same value as a float (subnormals, infinities and NaN included)
+   */
   public static float halfToFloat(short half) {
     int h = half & 0xffff;
     int sign = (h & 0x8000) << 16;
@@ -39,7 +44,12 @@ public final class FloatConversion {
     return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
   }
 
-  /** A bfloat16 bit pattern as float32 (exact: bfloat16 is the top half of a float32). */
+  /**
+   * A bfloat16 bit pattern as float32 (exact: bfloat16 is the top half of a float32).
+   *
+   * @param bf16 the bfloat16 bits
+   * @return the same value as a float
+   */
   public static float bfloat16ToFloat(short bf16) {
     return Float.intBitsToFloat((bf16 & 0xffff) << 16);
   }
@@ -48,6 +58,9 @@ public final class FloatConversion {
    * A floating tensor as float32: returned as is when already float32, converted from FLOAT16,
    * BFLOAT16 (exactly) or DOUBLE (rounded to nearest).
    *
+   * @param t a tensor of a floating type
+   * @param name the tensor's name, for the error message
+   * @return {@code t} itself when float32, else a new float32 tensor of the same shape
    * @throws IllegalArgumentException for a non-floating tensor
    */
   public static Tensor toFloat(Tensor t, String name) {

@@ -63,6 +63,8 @@ public final class SafetensorsFile implements StateDict {
    * Opens and validates a safetensors file. The file stays open (mapped on demand) until {@link
    * #close}.
    *
+   * @param file path of a {@code .safetensors} file
+   * @return the open file; close it to release the channel and the mapped memory
    * @throws ModelLoadException if the file cannot be read or is not a valid safetensors file
    */
   public static SafetensorsFile open(Path file) {
@@ -256,7 +258,13 @@ public final class SafetensorsFile implements StateDict {
     return new TensorSpec(e.type.targetOrThrow("tensor '" + key + "' in " + file), e.shape);
   }
 
-  /** The element type as the file names it ({@code F16}, {@code I16}, ...), before any widening. */
+  /**
+   * The element type as the file names it ({@code F16}, {@code I16}, ...), before any widening.
+   *
+   * @param key a tensor name in the file
+   * @return the file's dtype string for it, e.g. {@code F16}
+   * @throws IllegalArgumentException when the file has no such tensor
+   */
   public String storedDtype(String key) {
     return entry(key).type.name();
   }
@@ -293,7 +301,11 @@ public final class SafetensorsFile implements StateDict {
     return metadata;
   }
 
-  /** The file this reads. */
+  /**
+   * The file this reads.
+   *
+   * @return the path this file was opened from
+   */
   public Path file() {
     return file;
   }

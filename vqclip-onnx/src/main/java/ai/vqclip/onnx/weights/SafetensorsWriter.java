@@ -29,6 +29,10 @@ public final class SafetensorsWriter {
    * Writes {@code tensors} (in iteration order) and optional string metadata to {@code file},
    * replacing it.
    *
+   * @param file the file to write; replaced if present
+   * @param tensors tensor name to tensor (not null), written in iteration order
+   * @param metadata string metadata for {@code __metadata__} (written sorted by key), or null for
+   *     none
    * @throws IllegalArgumentException for the reserved name {@code __metadata__}
    * @throws UncheckedIOException if the file cannot be written
    */

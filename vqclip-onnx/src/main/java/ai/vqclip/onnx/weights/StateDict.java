@@ -12,12 +12,18 @@ import java.util.function.Predicate;
  * state costs only the tensors used. May hold a file mapping: close it.
  */
 public interface StateDict extends AutoCloseable {
-  /** The tensor names, in file order. */
+  /**
+   * The tensor names, in file order.
+   *
+   * @return the tensor names (unmodifiable)
+   */
   Set<String> keys();
 
   /**
    * Type and shape of a tensor, without reading its data.
    *
+   * @param key a tensor name
+   * @return its stored type and shape
    * @throws IllegalArgumentException for an unknown key
    */
   TensorSpec spec(String key);
@@ -25,6 +31,9 @@ public interface StateDict extends AutoCloseable {
   /**
    * A tensor as stored (its own dtype).
    *
+   * @param key a tensor name
+   * @return the tensor in its stored dtype (read from the file on each call unless cached by the
+   *     implementation)
    * @throws IllegalArgumentException for an unknown key
    */
   Tensor tensor(String key);
@@ -34,6 +43,7 @@ public interface StateDict extends AutoCloseable {
    * view needs) without reading them, as {@link #tensor} would find out only when reading. Formats
    * whose offsets are checked when the file is opened (safetensors) have nothing left to check.
    *
+   * @param key a tensor name
    * @throws ai.vqclip.core.ModelLoadException naming the tensor and what is missing
    * @throws IllegalArgumentException for an unknown key
    */
@@ -41,17 +51,33 @@ public interface StateDict extends AutoCloseable {
     spec(key);
   }
 
-  /** A tensor converted to float32 (from F16 and BF16 exactly, from F64 rounded, F32 as is). */
+  /**
+   * A tensor converted to float32 (from F16 and BF16 exactly, from F64 rounded, F32 as is).
+   *
+   * @param key a tensor name
+   * @return the tensor as float32
+   * @throws IllegalArgumentException for an unknown key or a non-floating tensor
+   */
   default Tensor floatTensor(String key) {
     return FloatConversion.toFloat(tensor(key), key);
   }
 
-  /** Whether a key exists. */
+  /**
+   * Whether a key exists.
+   *
+   * @param key a tensor name
+   * @return true when the state dict holds it
+   */
   default boolean contains(String key) {
     return keys().contains(key);
   }
 
-  /** Free-form string metadata stored with the tensors (safetensors {@code __metadata__}); empty if none. */
+  /**
+   * Free-form string metadata stored with the tensors (safetensors {@code __metadata__}); empty if
+   * none.
+   *
+   * @return metadata key to value (unmodifiable)
+   */
   default Map<String, String> metadata() {
     return Map.of();
   }
@@ -59,6 +85,9 @@ public interface StateDict extends AutoCloseable {
   /**
    * A view holding only the keys {@code keep} accepts, in the same order (for example to drop a
    * checkpoint's {@code loss.*} tensors). Closing the view closes this state dict.
+   *
+   * @param keep accepts the keys to keep
+   * @return a view over this state dict
    */
   default StateDict filter(Predicate<String> keep) {
     return new StateDictView(this, keep, "");
@@ -68,6 +97,9 @@ public interface StateDict extends AutoCloseable {
    * A view holding the keys that start with {@code prefix}, with the prefix removed ({@code
    * stripPrefix("model.")} turns {@code model.conv.weight} into {@code conv.weight}). Closing the view
    * closes this state dict.
+   *
+   * @param prefix the key prefix to select and remove, e.g. {@code "model."}
+   * @return a view over this state dict
    */
   default StateDict stripPrefix(String prefix) {
     return new StateDictView(this, k -> k.startsWith(prefix), prefix);
@@ -76,7 +108,12 @@ public interface StateDict extends AutoCloseable {
   @Override
   void close();
 
-  /** An in-memory state dict (tests, models built in code). */
+  /**
+   * An in-memory state dict (tests, models built in code).
+   *
+   * @param tensors name to tensor (copied, in iteration order)
+   * @return a state dict over the given tensors; closing it does nothing
+   */
   static StateDict of(Map<String, Tensor> tensors) {
     Map<String, Tensor> m = new LinkedHashMap<>(tensors);
     return new StateDict() {

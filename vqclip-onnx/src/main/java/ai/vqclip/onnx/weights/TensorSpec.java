@@ -11,17 +11,34 @@ import java.util.Objects;
  * @param shape dimensions
  */
 public record TensorSpec(DType dtype, long[] shape) {
+  /**
+   * Checks the type and copies the shape.
+   *
+   * @param dtype element type as stored (not null)
+   * @param shape dimensions (copied)
+   * @throws NullPointerException when {@code dtype} is null
+   */
   public TensorSpec {
     Objects.requireNonNull(dtype, "dtype");
     shape = shape.clone();
   }
 
+  /**
+   * The dimensions.
+   *
+   * @return a copy of the dimensions
+   */
   @Override
   public long[] shape() {
     return shape.clone();
   }
 
-  /** Element count. */
+  /**
+   * Element count.
+   *
+   * @return the product of the dimensions
+   * @throws ArithmeticException when it overflows a long
+   */
   public long elementCount() {
     long n = 1;
     for (long s : shape) {

@@ -88,6 +88,8 @@ public final class TorchCheckpoint implements AutoCloseable {
   /**
    * Opens a checkpoint, detecting ZIP, TorchScript or legacy format.
    *
+   * @param file a {@code .pt}/{@code .ckpt}/{@code .pth} file
+   * @return the open checkpoint; close it to release the file
    * @throws ModelLoadException if the file cannot be read or is not a supported torch checkpoint
    */
   public static TorchCheckpoint open(Path file) {
@@ -365,12 +367,21 @@ public final class TorchCheckpoint implements AutoCloseable {
 
   // ---- selection -----------------------------------------------------------------------------
 
-  /** The container kind. */
+  /**
+   * The container kind.
+   *
+   * @return the container format the file was detected as
+   */
   public Kind kind() {
     return kind;
   }
 
-  /** The string keys of the top-level dict (for a Lightning checkpoint: epoch, state_dict, ...); empty otherwise. */
+  /**
+   * The string keys of the top-level dict (for a Lightning checkpoint: epoch, state_dict, ...);
+   * empty otherwise.
+   *
+   * @return the top-level string keys, in file order
+   */
   public Set<String> topLevelKeys() {
     Set<String> out = new LinkedHashSet<>();
     if (root instanceof Map<?, ?> m) {
@@ -391,6 +402,7 @@ public final class TorchCheckpoint implements AutoCloseable {
    * (a Lightning checkpoint) that entry; otherwise the top-level dict's tensors (nested dicts joined
    * with dots). Closing the result closes this checkpoint.
    *
+   * @return the model weights as a lazy state dict
    * @throws ModelLoadException if there are no tensors to return
    */
   public StateDict stateDict() {
@@ -414,6 +426,8 @@ public final class TorchCheckpoint implements AutoCloseable {
    * The tensors under one top-level dict entry (for example {@code "model"} or {@code "state_dict"}),
    * flattened to dotted names. Closing the result closes this checkpoint.
    *
+   * @param entry a top-level key of the checkpoint's dict
+   * @return the tensors under it as a lazy state dict
    * @throws ModelLoadException if the entry is missing or holds no tensors
    */
   public StateDict stateDict(String entry) {
@@ -492,6 +506,8 @@ public final class TorchCheckpoint implements AutoCloseable {
    * Tensors among a TorchScript archive's code constants ({@code constants.pkl}: for a traced model
    * the tensors its code captured, such as attention masks); 0 for other containers. They are
    * validated on open but never part of {@link #stateDict()}.
+   *
+   * @return the number of constant tensors
    */
   public int constantCount() {
     return constants.size();
@@ -502,7 +518,11 @@ public final class TorchCheckpoint implements AutoCloseable {
     return storageReads.get();
   }
 
-  /** The file. */
+  /**
+   * The file.
+   *
+   * @return the path this checkpoint was opened from
+   */
   public Path file() {
     return file;
   }

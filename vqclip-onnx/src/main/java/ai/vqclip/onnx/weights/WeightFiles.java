@@ -24,6 +24,8 @@ public final class WeightFiles {
   /**
    * Sniffs the format of {@code file} from its first bytes.
    *
+   * @param file the weight file
+   * @return its format
    * @throws ModelLoadException if the file cannot be read or matches no supported format
    */
   public static Format detect(Path file) {
@@ -58,6 +60,8 @@ public final class WeightFiles {
    * state_dict}, a TorchScript module flattened to dotted names, or a plain state dict). Close the
    * result to release the file.
    *
+   * @param file a safetensors file or torch checkpoint
+   * @return the model weights as a lazy state dict
    * @throws ModelLoadException if the file is unreadable, malformed or unsupported
    */
   public static StateDict open(Path file) {

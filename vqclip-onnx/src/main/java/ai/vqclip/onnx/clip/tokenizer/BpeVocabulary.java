@@ -134,6 +134,9 @@ public final class BpeVocabulary {
    * builds CLIP's vocabulary from its first {@value #CLIP_MERGES} merges (fewer if the file has
    * fewer).
    *
+   * @param mergesFile path of the merges file (not null)
+   * @return the vocabulary: 256 byte tokens, their word-end forms, the merges' tokens and the two
+   *     special tokens
    * @throws ModelLoadException when the file cannot be read or is not a merges file
    */
   public static BpeVocabulary readOpenAi(Path mergesFile) {
@@ -151,7 +154,10 @@ public final class BpeVocabulary {
    * Reads an OpenAI merges file from a stream (gzip or plain text), see {@link #readOpenAi(Path)}.
    * The stream is not closed.
    *
+   * @param in the merges file content, gzip or plain UTF-8 text (not null; not closed)
    * @param source a name for the stream in error messages
+   * @return the vocabulary built from the first merges
+   * @throws ModelLoadException when the stream cannot be read, is too large or is not a merges file
    */
   public static BpeVocabulary readOpenAi(InputStream in, String source) {
     Objects.requireNonNull(in, "in");
@@ -195,6 +201,9 @@ public final class BpeVocabulary {
    * Reads a Hugging Face tokenizer's {@code vocab.json} (a JSON object from token to id, ids
    * 0..n-1) and {@code merges.txt} (an optional {@code #version} header, then one merge per line).
    *
+   * @param vocabJson path of {@code vocab.json}
+   * @param mergesTxt path of {@code merges.txt}
+   * @return the vocabulary with the files' ids
    * @throws ModelLoadException when a file cannot be read or is not such a file
    */
   public static BpeVocabulary readHuggingFace(Path vocabJson, Path mergesTxt) {
@@ -215,8 +224,13 @@ public final class BpeVocabulary {
    * Reads Hugging Face {@code vocab.json} and {@code merges.txt} streams, see {@link
    * #readHuggingFace(Path, Path)}. The streams are not closed.
    *
+   * @param vocabJson the {@code vocab.json} content, UTF-8 (not null; not closed)
    * @param vocabSource a name for the vocab.json stream in error messages
+   * @param mergesTxt the {@code merges.txt} content, UTF-8 (not null; not closed)
    * @param mergesSource a name for the merges.txt stream in error messages
+   * @return the vocabulary with the files' ids
+   * @throws ModelLoadException when a stream cannot be read, is too large or malformed, or the two
+   *     do not agree
    */
   public static BpeVocabulary readHuggingFace(
       InputStream vocabJson, String vocabSource, InputStream mergesTxt, String mergesSource) {
@@ -423,27 +437,48 @@ public final class BpeVocabulary {
     return ((long) left << 32) | (right & 0xFFFFFFFFL);
   }
 
-  /** The number of tokens, special ones included (49408 for CLIP). */
+  /**
+   * The number of tokens, special ones included (49408 for CLIP).
+   *
+   * @return the vocabulary size
+   */
   public int size() {
     return tokens.length;
   }
 
-  /** The number of merges (48894 for CLIP). */
+  /**
+   * The number of merges (48894 for CLIP).
+   *
+   * @return the merge count
+   */
   public int mergeCount() {
     return mergeResults.length;
   }
 
-  /** The id of {@value #START_TOKEN} (49406 for CLIP). */
+  /**
+   * The id of {@value #START_TOKEN} (49406 for CLIP).
+   *
+   * @return the start token's id
+   */
   public int startTokenId() {
     return startId;
   }
 
-  /** The id of {@value #END_TOKEN} (49407 for CLIP). */
+  /**
+   * The id of {@value #END_TOKEN} (49407 for CLIP).
+   *
+   * @return the end token's id
+   */
   public int endTokenId() {
     return endId;
   }
 
-  /** The id of a token, or -1 where it is not in the vocabulary. */
+  /**
+   * The id of a token, or -1 where it is not in the vocabulary.
+   *
+   * @param token a token string in the vocabulary's byte-level form (e.g. {@code "a</w>"})
+   * @return its id, or -1
+   */
   public int id(String token) {
     Integer id = ids.get(token);
     return id == null ? -1 : id;
@@ -452,6 +487,8 @@ public final class BpeVocabulary {
   /**
    * The token of an id.
    *
+   * @param id a token id, in 0..size()-1
+   * @return the token string in the vocabulary's byte-level form
    * @throws IllegalArgumentException when id is not in 0..size()-1
    */
   public String token(int id) {

@@ -59,7 +59,15 @@ public final class ClipTokenizer implements TextTokenizer {
    * @param cacheCapacity how many words the BPE cache keeps, 0 (no cache)..1,000,000
    */
   public record Options(int contextLength, Overflow overflow, int cacheCapacity) {
-    /** Validates. */
+    /**
+     * Validates.
+     *
+     * @param contextLength the length of {@link #tokenize}'s result, 2..65536
+     * @param overflow what to do with a longer prompt (not null)
+     * @param cacheCapacity how many words the BPE cache keeps, 0..1,000,000
+     * @throws IllegalArgumentException for a context length or cache capacity out of range
+     * @throws NullPointerException when {@code overflow} is null
+     */
     public Options {
       if (contextLength < 2 || contextLength > 65536) {
         throw new IllegalArgumentException(
@@ -72,12 +80,21 @@ public final class ClipTokenizer implements TextTokenizer {
       }
     }
 
-    /** Context length 77, fail on overflow, a 10,000-word cache. */
+    /**
+     * Context length 77, fail on overflow, a 10,000-word cache.
+     *
+     * @return the default options (OpenAI CLIP's behaviour)
+     */
     public static Options defaults() {
       return new Options(CONTEXT_LENGTH, Overflow.FAIL, 10_000);
     }
 
-    /** These options with another overflow policy. */
+    /**
+     * These options with another overflow policy.
+     *
+     * @param overflow what to do with a longer prompt (not null)
+     * @return a copy with this overflow policy
+     */
     public Options withOverflow(Overflow overflow) {
       return new Options(contextLength, overflow, cacheCapacity);
     }
@@ -87,12 +104,22 @@ public final class ClipTokenizer implements TextTokenizer {
   private final Options options;
   private final Map<String, int[]> cache;
 
-  /** A tokenizer with {@link Options#defaults()}. */
+  /**
+   * A tokenizer with {@link Options#defaults()}.
+   *
+   * @param vocab the BPE vocabulary (not null)
+   */
   public ClipTokenizer(BpeVocabulary vocab) {
     this(vocab, Options.defaults());
   }
 
-  /** A tokenizer over a vocabulary. */
+  /**
+   * A tokenizer over a vocabulary.
+   *
+   * @param vocab the BPE vocabulary (not null)
+   * @param options context length, overflow policy and cache size (not null)
+   * @throws NullPointerException when either is null
+   */
   public ClipTokenizer(BpeVocabulary vocab, Options options) {
     this.vocab = Objects.requireNonNull(vocab, "vocab");
     this.options = Objects.requireNonNull(options, "options");
@@ -112,6 +139,8 @@ public final class ClipTokenizer implements TextTokenizer {
   /**
    * A tokenizer with default options over OpenAI's {@code bpe_simple_vocab_16e6.txt.gz}.
    *
+   * @param mergesFile path of {@code bpe_simple_vocab_16e6.txt.gz} (gzip or plain text)
+   * @return the tokenizer
    * @throws ai.vqclip.core.ModelLoadException when the file cannot be read or is not a merges file
    */
   public static ClipTokenizer openAi(Path mergesFile) {
@@ -121,23 +150,39 @@ public final class ClipTokenizer implements TextTokenizer {
   /**
    * A tokenizer with default options over Hugging Face {@code vocab.json} + {@code merges.txt}.
    *
+   * @param vocabJson path of {@code vocab.json}
+   * @param mergesTxt path of {@code merges.txt}
+   * @return the tokenizer
    * @throws ai.vqclip.core.ModelLoadException when a file cannot be read or is malformed
    */
   public static ClipTokenizer huggingFace(Path vocabJson, Path mergesTxt) {
     return new ClipTokenizer(BpeVocabulary.readHuggingFace(vocabJson, mergesTxt));
   }
 
-  /** A tokenizer over the same vocabulary with other options (and its own cache). */
+  /**
+   * A tokenizer over the same vocabulary with other options (and its own cache).
+   *
+   * @param options the new options (not null)
+   * @return a new tokenizer sharing this one's vocabulary
+   */
   public ClipTokenizer withOptions(Options options) {
     return new ClipTokenizer(vocab, options);
   }
 
-  /** The vocabulary. */
+  /**
+   * The vocabulary.
+   *
+   * @return the vocabulary tokens come from
+   */
   public BpeVocabulary vocabulary() {
     return vocab;
   }
 
-  /** The options. */
+  /**
+   * The options.
+   *
+   * @return this tokenizer's options
+   */
   public Options options() {
     return options;
   }
@@ -146,6 +191,9 @@ public final class ClipTokenizer implements TextTokenizer {
    * CLIP's text cleaning, as applied before splitting: lone surrogates to U+FFFD, typographic
    * quotes to ASCII ones, NFC, HTML character references decoded twice, whitespace runs to one
    * space and stripped, lower case ({@link java.util.Locale#ROOT}).
+   *
+   * @param text any text (not null)
+   * @return the cleaned text
    */
   public static String clean(String text) {
     return ClipTextCleaner.clean(Objects.requireNonNull(text, "text"));
@@ -179,12 +227,23 @@ public final class ClipTokenizer implements TextTokenizer {
     return out;
   }
 
-  /** The number of tokens of a prompt, start and end tokens included (compare with 77). */
+  /**
+   * The number of tokens of a prompt, start and end tokens included (compare with 77).
+   *
+   * @param text the prompt (not null)
+   * @return its token count including start and end tokens, whatever the overflow policy
+   */
   public int countTokens(String text) {
     return encode(text).size() + 2;
   }
 
-  /** The token ids of a text, without start and end tokens or padding. */
+  /**
+   * The token ids of a text, without start and end tokens or padding.
+   *
+   * @param text the text (not null); {@code <|startoftext|>} and {@code <|endoftext|>} in it become
+   *     the special tokens
+   * @return the ids in text order
+   */
   public List<Integer> encode(String text) {
     String cleaned = clean(text);
     List<Integer> ids = new ArrayList<>();
@@ -227,6 +286,8 @@ public final class ClipTokenizer implements TextTokenizer {
    * padded output decodes to its text. Byte sequences that are not valid UTF-8 (a multi-byte
    * character cut by truncation) become U+FFFD.
    *
+   * @param ids token ids
+   * @return the decoded text
    * @throws IllegalArgumentException for an id outside the vocabulary
    */
   public String decode(int[] ids) {
@@ -253,7 +314,13 @@ public final class ClipTokenizer implements TextTokenizer {
     return text.endsWith(" ") ? text.substring(0, text.length() - 1) : text;
   }
 
-  /** The text of token ids, see {@link #decode(int[])}. */
+  /**
+   * The text of token ids, see {@link #decode(int[])}.
+   *
+   * @param ids token ids (no nulls)
+   * @return the decoded text
+   * @throws IllegalArgumentException for an id outside the vocabulary
+   */
   public String decode(List<Integer> ids) {
     return decode(ids.stream().mapToInt(Integer::intValue).toArray());
   }

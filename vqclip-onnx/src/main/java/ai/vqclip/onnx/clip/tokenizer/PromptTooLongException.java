@@ -4,7 +4,13 @@ package ai.vqclip.onnx.clip.tokenizer;
 public class PromptTooLongException extends IllegalArgumentException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * The prompt's token count, start and end tokens included.
+   */
   private final int tokenCount;
+  /**
+   * The context length the prompt exceeds.
+   */
   private final int contextLength;
 
   /**
@@ -21,12 +27,20 @@ public class PromptTooLongException extends IllegalArgumentException {
     this.contextLength = contextLength;
   }
 
-  /** The prompt's tokens, start and end tokens included. */
+  /**
+   * The prompt's tokens, start and end tokens included.
+   *
+   * @return the prompt's token count, start and end tokens included
+   */
   public int tokenCount() {
     return tokenCount;
   }
 
-  /** The context length it exceeds. */
+  /**
+   * The context length it exceeds.
+   *
+   * @return the context length it exceeds (77 for OpenAI CLIP)
+   */
   public int contextLength() {
     return contextLength;
   }
