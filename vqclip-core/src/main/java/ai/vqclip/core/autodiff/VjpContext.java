@@ -55,6 +55,9 @@ public final class VjpContext {
    * The forward node that produces input {@code i}, or null for a graph input, an initializer or an
    * omitted input. Lets a rule recognise a small pattern around its node (e.g. {@code x *
    * Sigmoid(x)}) and emit one fused gradient for it.
+   *
+   * @param i the input's index
+   * @return the producing forward node, or null
    */
   public Node inputProducer(int i) {
     return i < node.inputs().size() ? producers.get(node.inputs().get(i)) : null;
