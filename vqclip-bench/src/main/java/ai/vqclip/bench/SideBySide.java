@@ -67,10 +67,10 @@ public final class SideBySide {
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
-        case "--peer" -> peer = Path.of(value(args, ++i, a));
-        case "--threads" -> threads = positive(a, value(args, ++i, a));
-        case "--out" -> out = Path.of(value(args, ++i, a));
-        case "--peer-steps" -> peerSteps = positive(a, value(args, ++i, a));
+        case "--peer" -> peer = Path.of(BenchMain.value(args, ++i, a));
+        case "--threads" -> threads = BenchMain.positive(a, BenchMain.value(args, ++i, a));
+        case "--out" -> out = Path.of(BenchMain.value(args, ++i, a));
+        case "--peer-steps" -> peerSteps = BenchMain.positive(a, BenchMain.value(args, ++i, a));
         case "--no-peak" -> peak = false;
         default -> throw new IllegalArgumentException("unknown argument '" + a
             + "'; allowed: --peer DIR, --threads N, --out DIR, --peer-steps N, --no-peak");
@@ -80,25 +80,6 @@ public final class SideBySide {
       throw new IllegalArgumentException("--peer must be the peer-bench folder with run.sh, got '" + peer.toAbsolutePath().normalize() + "'");
     }
     return new Settings(peer, threads, out, peerSteps, peak);
-  }
-
-  private static String value(String[] args, int i, String option) {
-    if (i >= args.length) {
-      throw new IllegalArgumentException(option + " needs a value");
-    }
-    return args[i];
-  }
-
-  private static int positive(String option, String v) {
-    try {
-      int n = Integer.parseInt(v);
-      if (n < 1) {
-        throw new IllegalArgumentException(option + " must be >= 1, got " + v);
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(option + " must be a positive integer, got '" + v + "'");
-    }
   }
 
   static int run(Settings s) throws IOException, InterruptedException {
