@@ -212,12 +212,7 @@ final class ConvRules {
       split[0] = group;
       split[1] = ws[0] / group;
       System.arraycopy(ws, 1, split, 2, rank - 1);
-      long[] perm = new long[rank + 1];
-      for (int i = 0; i <= rank; i++) {
-        perm[i] = i;
-      }
-      perm[1] = 2;
-      perm[2] = 1;
+      long[] perm = swapAxes(rank + 1, 1, 2);
       long[] merged = ws.clone();
       merged[0] = group * ws[1];
       merged[1] = ws[0] / group;
@@ -586,12 +581,17 @@ final class ConvRules {
   }
 
   private static long[] swap01(int rank) {
+    return swapAxes(rank, 0, 1);
+  }
+
+  /** The permutation of {@code rank} axes that swaps axes {@code a} and {@code b}. */
+  private static long[] swapAxes(int rank, int a, int b) {
     long[] p = new long[rank];
     for (int i = 0; i < rank; i++) {
       p[i] = i;
     }
-    p[0] = 1;
-    p[1] = 0;
+    p[a] = b;
+    p[b] = a;
     return p;
   }
 
