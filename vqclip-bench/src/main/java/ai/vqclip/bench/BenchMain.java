@@ -124,14 +124,16 @@ public final class BenchMain {
     return new Settings(threads, quick, scaling, sgemmN, convSize, out, only);
   }
 
-  private static String value(String[] args, int i, String option) {
+  /** Argument {@code i}, the value of {@code option}; a clear error when it is missing. */
+  static String value(String[] args, int i, String option) {
     if (i >= args.length) {
       throw new IllegalArgumentException(option + " needs a value");
     }
     return args[i];
   }
 
-  private static int positive(String option, String v) {
+  /** {@code v} as an integer >= 1; a clear error naming {@code option} otherwise. */
+  static int positive(String option, String v) {
     try {
       int n = Integer.parseInt(v);
       if (n < 1) {

@@ -172,7 +172,7 @@ public final class Autodiff {
       for (String o : n.outputs()) {
         outs.add(o.isEmpty() ? null : recomputed.getOrDefault(o, forward.value(o)));
       }
-      VjpContext ctx = new VjpContext(b, n, ins, outs, outGrads, needs);
+      VjpContext ctx = new VjpContext(b, n, ins, outs, outGrads, needs, producers);
       rule.apply(ctx);
       Value[] ig = ctx.inputGrads();
       for (int i = 0; i < ig.length; i++) {

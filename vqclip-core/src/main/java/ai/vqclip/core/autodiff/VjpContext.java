@@ -22,8 +22,11 @@ public final class VjpContext {
   private final List<Value> outputGrads;
   private final boolean[] needsGrad;
   private final Value[] inputGrads;
+  private final java.util.Map<String, Node> producers;
 
-  VjpContext(GraphBuilder builder, Node node, List<Value> inputs, List<Value> outputs, List<Value> outputGrads, boolean[] needsGrad) {
+  VjpContext(GraphBuilder builder, Node node, List<Value> inputs, List<Value> outputs, List<Value> outputGrads, boolean[] needsGrad,
+      java.util.Map<String, Node> producers) {
+    this.producers = producers;
     this.builder = builder;
     this.node = node;
     this.inputs = inputs;
@@ -59,6 +62,18 @@ public final class VjpContext {
    */
   public Value input(int i) {
     return i < inputs.size() ? inputs.get(i) : null;
+  }
+
+  /**
+   * The forward node that produces input {@code i}, or null for a graph input, an initializer or an
+   * omitted input. Lets a rule recognise a small pattern around its node (e.g. {@code x *
+   * Sigmoid(x)}) and emit one fused gradient for it.
+   *
+   * @param i the input's index
+   * @return the producing forward node, or null
+   */
+  public Node inputProducer(int i) {
+    return i < node.inputs().size() ? producers.get(node.inputs().get(i)) : null;
   }
 
   /**

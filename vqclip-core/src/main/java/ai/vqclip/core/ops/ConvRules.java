@@ -9,6 +9,8 @@ import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.ShapeInference.Spatial;
 import ai.vqclip.core.graph.Value;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -75,8 +77,13 @@ final class ConvRules {
     long[] pb = Arrays.copyOfRange(sp.pads(), 0, sr);
     long[] pe = Arrays.copyOfRange(sp.pads(), sr, 2 * sr);
     if (c.needsGrad(0)) {
-      // dX[i] = sum_{o,j: i = o*s + j*d - pb} dY[o] W[j]: a transposed convolution of dY with W.
-      c.setGrad(0, transposedConv(c, dy, w, group, sp.strides(), sp.dilations(), pb, pe, tail(ys), tail(xs)));
+      // dX[i] = sum_{o,j: i = o*s + j*d - pb} dY[o] W[j]: a transposed convolution of dY with W. At
+      // stride 1 it is also a plain Conv with the flipped, channel-swapped kernel, which ONNX Runtime
+      // runs with its blocked (NCHWc) kernels, about 1.5x faster than its ConvTranspose on the CPU.
+      Value dx = useFlippedConv(sp.strides(), sp.dilations(), kernel, pb, pe)
+          ? flippedConv(c, dy, w, ws, group, sp.dilations(), pb, pe)
+          : transposedConv(c, dy, w, group, sp.strides(), sp.dilations(), pb, pe, tail(ys), tail(xs));
+      c.setGrad(0, dx);
     }
     if (c.needsGrad(1)) {
       // dW[m,c,j] = sum_{n,o} dY[n,m,o] X[n,c,o*s + j*d - pb]: correlate X with dY, stride d, dilation s.
@@ -85,6 +92,139 @@ final class ConvRules {
     if (c.needsGrad(2)) {
       c.setGrad(2, b.reduceSum(dy, false, nonChannelAxes(xs.length)));
     }
+  }
+
+  /**
+   * System property that selects how the input gradient of a Conv is emitted: {@code flipped}
+   * (default: a Conv with the flipped kernel wherever the strides are 1) or {@code transpose}
+   * (always a ConvTranspose, the rule before issue 18). For comparisons and benchmarks; both give
+   * the same gradient to float rounding.
+   */
+  static final String INPUT_GRAD_PROPERTY = "vqclip.autodiff.convInputGrad";
+
+  /** Suffix of the initializer that holds a constant weight's flipped, channel-swapped kernel. */
+  static final String FLIPPED_SUFFIX = "/flipped_for_input_grad";
+
+  /**
+   * Whether the input gradient can be a Conv with the flipped kernel: all strides 1 and pads no
+   * larger than the dilated kernel extent (so the gradient Conv's pads are non-negative).
+   */
+  private static boolean useFlippedConv(long[] s, long[] d, long[] k, long[] pb, long[] pe) {
+    String mode = System.getProperty(INPUT_GRAD_PROPERTY, "flipped");
+    if (mode.equals("transpose")) {
+      return false;
+    }
+    if (!mode.equals("flipped")) {
+      throw new IllegalArgumentException("system property " + INPUT_GRAD_PROPERTY + " is '" + mode + "'; allowed: flipped, transpose");
+    }
+    for (int a = 0; a < s.length; a++) {
+      long extent = d[a] * (k[a] - 1);
+      if (s[a] != 1 || pb[a] > extent || pe[a] > extent) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The input gradient of a stride-1 Conv as a Conv: with j' = K-1-j, dX[i] = sum_j' dY[i - (K-1-j')d + pb]
+   * W[K-1-j'], i.e. dY correlated with the spatially flipped kernel, pads (K-1)d - pb at the begin and
+   * (K-1)d - pe at the end, the same dilation and group, and each group's in/out channels swapped:
+   * W'[g*Cg + c, m] = W[g*Mg + m, c]. A constant weight is transformed once, here, into an
+   * initializer (shared by every Conv that reads the same weight); a computed weight gets a
+   * Reshape/Transpose/Slice subgraph.
+   */
+  private static Value flippedConv(VjpContext c, Value dy, Value w, long[] ws, long group, long[] d, long[] pb, long[] pe) {
+    GraphBuilder b = c.b();
+    int sr = ws.length - 2;
+    long[] k = tail(ws);
+    long[] pads = new long[2 * sr];
+    for (int a = 0; a < sr; a++) {
+      pads[a] = d[a] * (k[a] - 1) - pb[a];
+      pads[a + sr] = d[a] * (k[a] - 1) - pe[a];
+    }
+    Value flipped;
+    Tensor constant = b.constantValue(w);
+    if (constant != null) {
+      String name = w.name() + FLIPPED_SUFFIX;
+      flipped = b.hasValue(name) ? b.value(name) : b.initializer(name, flipKernel(constant, group));
+    } else {
+      flipped = flipKernel(b, w, ws, group);
+    }
+    return b.op("Conv")
+        .in(dy, flipped)
+        .attr("group", group)
+        .ints("kernel_shape", k)
+        .ints("dilations", d)
+        .ints("pads", pads)
+        .out();
+  }
+
+  /** [M, Cg, k...] with M = group * Mg to [group * Cg, Mg, k...], channels swapped per group and every spatial axis reversed. */
+  static Tensor flipKernel(Tensor w, long group) {
+    long[] ws = w.shape();
+    long m = ws[0];
+    long mg = m / group;
+    long cg = ws[1];
+    long taps = product(tail(ws));
+    int es = w.dtype().byteSize();
+    ByteBuffer src = w.data();
+    long bytes = src.remaining();
+    ByteBuffer dst = w.isOffHeap() ? Tensor.allocateDirect(bytes) : ByteBuffer.allocate(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
+    for (long gi = 0; gi < group; gi++) {
+      for (long mi = 0; mi < mg; mi++) {
+        for (long ci = 0; ci < cg; ci++) {
+          long from = ((gi * mg + mi) * cg + ci) * taps;
+          long to = ((gi * cg + ci) * mg + mi) * taps;
+          // Reversing every spatial axis of a row-major block reverses its flat order.
+          for (long t = 0; t < taps; t++) {
+            int s0 = Math.toIntExact((from + t) * es);
+            int d0 = Math.toIntExact((to + taps - 1 - t) * es);
+            switch (es) {
+              case 8 -> dst.putLong(d0, src.getLong(s0));
+              case 4 -> dst.putInt(d0, src.getInt(s0));
+              case 2 -> dst.putShort(d0, src.getShort(s0));
+              default -> {
+                for (int e = 0; e < es; e++) {
+                  dst.put(d0 + e, src.get(s0 + e));
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    long[] out = ws.clone();
+    out[0] = group * cg;
+    out[1] = mg;
+    return Tensor.wrap(w.dtype(), out, dst);
+  }
+
+  /** The same transform as {@link #flipKernel(Tensor, long)} as graph nodes, for a weight that is not a constant. */
+  private static Value flipKernel(GraphBuilder b, Value w, long[] ws, long group) {
+    int rank = ws.length;
+    int sr = rank - 2;
+    Value swapped;
+    if (group == 1) {
+      swapped = b.transpose(w, swap01(rank));
+    } else {
+      long[] split = new long[rank + 1];
+      split[0] = group;
+      split[1] = ws[0] / group;
+      System.arraycopy(ws, 1, split, 2, rank - 1);
+      long[] perm = swapAxes(rank + 1, 1, 2);
+      long[] merged = ws.clone();
+      merged[0] = group * ws[1];
+      merged[1] = ws[0] / group;
+      swapped = b.reshape(b.transpose(b.reshape(w, split), perm), merged);
+    }
+    long[] starts = new long[sr];
+    long[] ends = new long[sr];
+    long[] steps = new long[sr];
+    Arrays.fill(starts, -1);
+    Arrays.fill(ends, Long.MIN_VALUE);
+    Arrays.fill(steps, -1);
+    return b.op("Slice").in(swapped, b.ints(starts), b.ints(ends), b.ints(spatialAxes(sr)), b.ints(steps)).out();
   }
 
   // ---------------------------------------------------------------- ConvTranspose
@@ -441,12 +581,17 @@ final class ConvRules {
   }
 
   private static long[] swap01(int rank) {
+    return swapAxes(rank, 0, 1);
+  }
+
+  /** The permutation of {@code rank} axes that swaps axes {@code a} and {@code b}. */
+  private static long[] swapAxes(int rank, int a, int b) {
     long[] p = new long[rank];
     for (int i = 0; i < rank; i++) {
       p[i] = i;
     }
-    p[0] = 1;
-    p[1] = 0;
+    p[a] = b;
+    p[b] = a;
     return p;
   }
 

@@ -3,6 +3,7 @@ package ai.vqclip.core.ops;
 import ai.vqclip.core.autodiff.VjpContext;
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.GraphBuilder;
+import ai.vqclip.core.graph.Node;
 import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.Value;
 
@@ -86,6 +87,9 @@ final class ElementwiseRules {
     t.op("Mul").shape(ShapeInference::binary).grad(c -> {
       GraphBuilder b = c.b();
       Value g = c.gradOutput(0);
+      if (swish(c)) {
+        return;
+      }
       if (c.needsGrad(0)) {
         c.setGrad(0, c.unbroadcast(b.mul(g, c.input(1)), c.input(0)));
       }
@@ -246,5 +250,30 @@ final class ElementwiseRules {
         c.setGrad(i, c.unbroadcast(b.mul(share, masks[i]), c.input(i)));
       }
     }
+  }
+
+  /**
+   * y = x * Sigmoid(x) (swish, SiLU) as one fused gradient: dy/dx = s + x s (1 - s) = s + y (1 - s)
+   * with s the forward Sigmoid output, four passes over the tensor instead of the six that the Mul
+   * and Sigmoid rules emit one by one. The Sigmoid node then receives no gradient from this Mul (its
+   * part is in dx already); gradients from its other consumers, if any, still reach x through it.
+   *
+   * @return whether the node was a swish and its gradient has been set
+   */
+  private static boolean swish(VjpContext c) {
+    for (int xi = 0; xi < 2; xi++) {
+      Node p = c.inputProducer(1 - xi);
+      Value x = c.input(xi);
+      if (p != null && p.opType().equals("Sigmoid") && p.domain().isEmpty() && p.inputs().get(0).equals(c.node().inputs().get(xi))
+          && VjpContext.sameStatic(x, c.output(0))) {
+        GraphBuilder b = c.b();
+        Value s = c.input(1 - xi);
+        Value y = c.output(0);
+        Value d = b.add(s, b.mul(y, b.sub(b.scalarLike(1, s), s)));
+        c.setGrad(xi, b.mul(c.gradOutput(0), d));
+        return true;
+      }
+    }
+    return false;
   }
 }

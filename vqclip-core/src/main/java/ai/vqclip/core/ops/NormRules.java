@@ -1,5 +1,6 @@
 package ai.vqclip.core.ops;
 
+import ai.vqclip.core.Tensor;
 import ai.vqclip.core.autodiff.VjpContext;
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.GraphBuilder;
@@ -68,14 +69,33 @@ final class NormRules {
    * recomputation of forward statistics (two reductions over x), accepted because the forward node
    * does not always keep them: InstanceNormalization has no statistics outputs, and
    * LayerNormalization's Mean/InvStdDev outputs are optional and may be in another type (stash_type).
+   * A known {@code xhat} (the forward output of a normalization without affine) is reused as is.
    */
-  private static Stats stats(GraphBuilder b, Value x, long[] axes, long count, double eps) {
+  private static Stats stats(GraphBuilder b, Value x, long[] axes, long count, double eps, Value xhat) {
     Value inv = b.scalarLike(1.0 / count, x);
     Value mean = b.mul(b.reduceSum(x, true, axes), inv);
     Value centered = b.sub(x, mean);
-    Value var = b.mul(b.reduceSum(b.mul(centered, centered), true, axes), inv);
+    // ReduceSumSquare: one read of the centered values instead of a Mul pass and a ReduceSum.
+    Value var = b.mul(b.op("ReduceSumSquare").in(centered, b.ints(axes)).attr("keepdims", 1L).out(), inv);
     Value invStd = b.op("Reciprocal").in(b.op("Sqrt").in(b.add(var, b.scalarLike(eps, x))).out()).out();
-    return new Stats(b.mul(centered, invStd), invStd);
+    return new Stats(xhat == null ? b.mul(centered, invStd) : xhat, invStd);
+  }
+
+  private static Stats stats(GraphBuilder b, Value x, long[] axes, long count, double eps) {
+    return stats(b, x, axes, count, eps, null);
+  }
+
+  /** Whether {@code t} is a constant whose every element equals {@code v}. */
+  private static boolean allEqual(Tensor t, double v) {
+    if (t == null) {
+      return false;
+    }
+    for (double e : t.toDoubles()) {
+      if (e != v) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** dL/dx from d = dL/dxhat: invStd * (d - mean(d) - xhat * mean(d * xhat)), means over {@code axes}. */
@@ -185,7 +205,10 @@ final class NormRules {
     long[] spatial = range(2, r);
     long count = count(c, x, spatial);
     Value g = c.gradOutput(0);
-    Stats st = stats(b, x, spatial, count, eps);
+    // Without affine (scale all ones, B all zeros: how GroupNorm is written, its affine per channel
+    // after a Reshape) the forward output is xhat itself: no recomputation of xhat, no multiply by scale.
+    boolean plain = allEqual(c.constantInput(1), 1) && allEqual(c.constantInput(2), 0);
+    Stats st = stats(b, x, spatial, count, eps, plain ? c.output(0) : null);
     // scale and B are [C]; axes of x other than C are summed out for their gradients
     long[] perChannel = new long[r - 1];
     perChannel[0] = 0;
@@ -201,8 +224,8 @@ final class NormRules {
       c.setGrad(2, b.reduceSum(g, false, perChannel));
     }
     if (c.needsGrad(0)) {
-      Value scale = b.reshape(c.input(1), channelShape);
-      c.setGrad(0, normBackward(b, b.mul(g, scale), st, spatial, count));
+      Value d = plain ? g : b.mul(g, b.reshape(c.input(1), channelShape));
+      c.setGrad(0, normBackward(b, d, st, spatial, count));
     }
   }
 
