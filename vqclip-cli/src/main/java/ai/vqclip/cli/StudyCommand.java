@@ -33,8 +33,8 @@ import picocli.CommandLine.Spec;
         + "initial latent, cutouts and augmentations, so only the optimizer differs.",
         "Writes study.csv (loss and wall time per iteration, setup time, final CLIP similarity), loss-vs-iteration.png, "
             + "loss-vs-time.png and report.md (the variants ranked by final loss) into the output folder.",
-        "The other options set the base run (size, iterations, cutouts, augmentations, models); --optimizer and --lr are replaced "
-            + "by --optimizers and --lrs."},
+        "The other options set the base run (size, iterations, cutouts, augmentations, models); --optimizer and --lr are "
+            + "aliases of --optimizers and --lrs (give one form of each, not both)."},
     footerHeading = "%nExamples:%n",
     footer = {
         "  vqclip study \"a red circle on a blue background\" --optimizers adam,adamw,rmsprop,sgd --seeds 0-1 -i 60 -o study/",
@@ -68,16 +68,48 @@ final class StudyCommand implements Callable<Integer> {
 
   @Mixin ModelOptions models;
 
+  /**
+   * The study's list for a grid option given in its plural form or its singular alias (the run
+   * option {@code --optimizer}/{@code --lr}, which a study would otherwise ignore), or null when
+   * neither was given.
+   *
+   * @throws UsageException when both forms were given
+   */
+  private String pluralOrAlias(String plural, String singular, Object aliasValue) {
+    picocli.CommandLine.ParseResult pr = spec.commandLine().getParseResult();
+    boolean hasPlural = pr.hasMatchedOption(plural);
+    boolean hasAlias = pr.hasMatchedOption(singular);
+    if (hasPlural && hasAlias) {
+      throw new UsageException("give either " + plural + " or its alias " + singular + " to a study, not both");
+    }
+    if (hasAlias) {
+      return String.valueOf(aliasValue);
+    }
+    return null;
+  }
+
   @Override
   public Integer call() {
     List<String> all = BatchPlan.prompts(prompts, morePrompts, null);
     List<Long> seedList = BatchPlan.seeds(seeds);
+    String optimizerOption = "--optimizers";
+    String optimizerAlias = pluralOrAlias(optimizerOption, "--optimizer", run.optimizer);
+    if (optimizerAlias != null) {
+      optimizers = optimizerAlias;
+      optimizerOption = "--optimizer";
+    }
+    String rateOption = "--lrs";
+    String rateAlias = pluralOrAlias(rateOption, "--lr", run.lr);
+    if (rateAlias != null) {
+      rates = rateAlias;
+      rateOption = "--lr";
+    }
     List<OptimizerConfig> opts = new ArrayList<>();
     for (String o : optimizers.split(",")) {
       try {
         opts.add(OptimizerConfig.of(OptimizerConfig.Kind.parse(o)));
       } catch (IllegalArgumentException e) {
-        throw new UsageException("--optimizers: " + e.getMessage(), e);
+        throw new UsageException(optimizerOption + ": " + e.getMessage(), e);
       }
     }
     List<Double> lrs = new ArrayList<>();
@@ -87,10 +119,10 @@ final class StudyCommand implements Callable<Integer> {
         try {
           v = Double.parseDouble(r.strip());
         } catch (NumberFormatException e) {
-          throw new UsageException("--lrs must be numbers separated by commas, got '" + r + "'", e);
+          throw new UsageException(rateOption + " must be numbers separated by commas, got '" + r + "'", e);
         }
         if (!(v > 0) || !Double.isFinite(v)) {
-          throw new UsageException("--lrs: a learning rate must be a finite number > 0, got " + v);
+          throw new UsageException(rateOption + ": a learning rate must be a finite number > 0, got " + v);
         }
         lrs.add(v);
       }

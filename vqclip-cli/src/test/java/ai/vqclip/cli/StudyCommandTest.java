@@ -30,6 +30,22 @@ class StudyCommandTest {
   }
 
   @Test
+  void singularOptimizerAndLrAreAliasesOfTheLists() throws Exception {
+    Path out = dir.resolve("alias");
+    Cli.Run r = Cli.run("study", "a red circle", "--optimizer", "sgd", "--lr", "5", "--seeds", "0", "-i", "2", "--cutouts", "2",
+        "-o", out.toString());
+    assertEquals(0, r.exit(), r.err() + r.out());
+    List<String> csv = Files.readAllLines(out.resolve("study.csv"));
+    assertEquals(1 + 2, csv.size(), csv.toString()); // one variant x one seed x 2 iterations
+    assertTrue(csv.get(1).contains("sgd@5.0") && csv.stream().noneMatch(l -> l.contains("adam")), csv.toString());
+    ErrorsTest.assertUsageError(Cli.run("study", "a cat", "--optimizer", "sgd", "--optimizers", "adam", "-o", dir.toString()),
+        "--optimizer");
+    ErrorsTest.assertUsageError(Cli.run("study", "a cat", "--lr", "0.1", "--lrs", "0.2", "-o", dir.toString()), "--lr");
+    ErrorsTest.assertUsageError(Cli.run("study", "a cat", "--lr=0", "-o", dir.toString()), "--lr: a learning rate");
+    ErrorsTest.assertUsageError(Cli.run("study", "a cat", "-opt", "lion", "-o", dir.toString()), "--optimizer: ");
+  }
+
+  @Test
   void badListsAreUsageErrors() {
     ErrorsTest.assertUsageError(Cli.run("study", "a cat", "--optimizers", "adam,lion", "-o", dir.toString()), "lion");
     ErrorsTest.assertUsageError(Cli.run("study", "a cat", "--lrs", "0.1,x", "-o", dir.toString()), "--lrs");

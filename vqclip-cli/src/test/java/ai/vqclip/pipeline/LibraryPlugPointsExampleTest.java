@@ -126,6 +126,26 @@ class LibraryPlugPointsExampleTest {
     return pipeline;
   }
 
+  static Pipeline yourOwnPromptTerm(Generator generator, Encoder encoder) {
+    Tensor target = encoder.embedText("a red circle");
+    Loss myPrompt = new Loss() {
+      public String name() { return "my-prompt"; }
+      public Value build(Loss.Context ctx) {
+        GraphBuilder b = ctx.builder();
+        Value t = b.input("my-prompt/target", DType.FLOAT, Shape.of(target.shape()));
+        return b.reduceMean(PromptLosses.COSINE.distances(b, ctx.embeddings().get(0), t), false); // mean over the cutouts
+      }
+      public Map<String, Tensor> stepInputs(int iteration) {
+        return Map.of("my-prompt/target", target);
+      }
+    };
+    Pipeline pipeline = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder)
+        .replaceLoss("text0", myPrompt) // the first text prompt slot, computed your way
+        .lossWeight("text0", 0.5) // and at half weight
+        .build();
+    return pipeline;
+  }
+
   static StudyResult study(Generator generator, Encoder encoder, Path out) {
     Pipeline pipeline = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).build();
     GenerationRequest base = GenerationRequest.builder(size, size, PromptSchedule.parse("a red circle", 1))
@@ -149,6 +169,14 @@ class LibraryPlugPointsExampleTest {
     yourOwnLosses(generator, encoder).run(GenerationRequest.builder(size, size, PromptSchedule.parse("a red circle", 1)).cutouts(cutouts)
         .iterations(2).tvWeight(0.5).build(), e -> terms.addAll(e.terms().keySet()) || true);
     assertTrue(terms.contains("loss:brightness") && !terms.contains("tv"), terms.toString());
+    List<Map<String, Double>> promptTerms = new java.util.ArrayList<>();
+    RunResult mine = yourOwnPromptTerm(generator, encoder).run(GenerationRequest.builder(size, size, PromptSchedule.parse("a red circle", 1))
+        .cutouts(cutouts).iterations(2).build(), e -> promptTerms.add(e.terms()) || true);
+    assertEquals(java.util.Set.of("a red circle"), promptTerms.get(0).keySet(), "the replaced slot keeps its label");
+    double cosine = promptTerms.get(0).get("a red circle");
+    assertTrue(cosine >= 0 && cosine <= 1, "half of a cosine distance in [0, 2]: " + cosine);
+    assertFalse(java.util.Arrays.equals(plain.run(GenerationRequest.builder(size, size, PromptSchedule.parse("a red circle", 1))
+        .cutouts(cutouts).iterations(2).build()).latent().toFloats(), mine.latent().toFloats()), "the replaced term changes the run");
     StudyResult r = study(generator, encoder, out);
     assertEquals(4, r.runs().size());
     assertTrue(Files.isRegularFile(out.resolve("loss-vs-iteration.png")));
@@ -170,6 +198,6 @@ class LibraryPlugPointsExampleTest {
       }
       blocks++;
     }
-    assertEquals(4, blocks);
+    assertEquals(5, blocks);
   }
 }

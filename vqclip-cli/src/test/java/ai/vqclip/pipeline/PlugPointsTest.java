@@ -17,6 +17,7 @@ import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.Shape;
 import ai.vqclip.core.graph.Value;
 import ai.vqclip.core.loss.PromptLosses;
+import ai.vqclip.core.loss.SphericalDistance;
 import ai.vqclip.core.loss.TotalVariation;
 import ai.vqclip.core.optim.OptimizerConfig;
 import ai.vqclip.core.optim.Schedules;
@@ -258,6 +259,55 @@ class PlugPointsTest extends WithTinyPipeline {
     assertEquals(builtIn.image(), user.image());
     assertArrayEquals(builtIn.latent().toFloats(), user.latent().toFloats());
     assertTrue(terms.get(0).containsKey("tv"), "the replaced term keeps its name: " + terms.get(0));
+  }
+
+  /**
+   * The text prompt term written by the user from public pieces, equivalent to the built-in slot
+   * "text0" for a one-prompt request: the squared spherical distance of the cutout embeddings to
+   * the prompt's text embedding, weighted with weight 1 and no stop.
+   */
+  record UserTextPrompt(Tensor target) implements Loss {
+    @Override
+    public String name() {
+      return "my-prompt";
+    }
+
+    @Override
+    public Value build(Context ctx) {
+      GraphBuilder b = ctx.builder();
+      Value weight = b.input("my-prompt/weight", DType.FLOAT, Shape.scalar());
+      Value stop = b.input("my-prompt/stop", DType.FLOAT, Shape.scalar());
+      Value t = b.input("my-prompt/target", DType.FLOAT, Shape.of(target.shape()));
+      return SphericalDistance.weighted(b, PromptLosses.SPHERICAL.distances(b, ctx.embeddings().get(0), t), weight, stop);
+    }
+
+    @Override
+    public Map<String, Tensor> stepInputs(int iteration) {
+      return Map.of("my-prompt/weight", Tensor.scalar(DType.FLOAT, 1), "my-prompt/stop", Tensor.scalar(DType.FLOAT, Double.NEGATIVE_INFINITY),
+          "my-prompt/target", target);
+    }
+  }
+
+  @Test
+  void replacingTheBuiltInPromptLossWithAnEquivalentUserLossGivesBitIdenticalPixels() {
+    GenerationRequest r = request().build();
+    List<Map<String, Double>> builtInTerms = new ArrayList<>();
+    RunResult builtIn = pipeline.run(r, e -> builtInTerms.add(e.terms()) || true);
+    Pipeline replaced = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(TinyModels.CPU)
+        .replaceLoss("text0", new UserTextPrompt(encoder.embedText("a red circle"))).build();
+    List<Map<String, Double>> terms = new ArrayList<>();
+    RunResult user = replaced.run(r, e -> terms.add(e.terms()) || true);
+    assertArrayEquals(builtIn.image().toFloats(), user.image().toFloats());
+    assertArrayEquals(builtIn.latent().toFloats(), user.latent().toFloats());
+    assertEquals(builtInTerms, terms, "the replaced slot keeps its label (the prompt) and gives the same values");
+    // Removing the slot instead leaves no loss term: refused with a clear message.
+    Pipeline none = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(TinyModels.CPU).replaceLoss("text0", null)
+        .build();
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> none.run(r));
+    assertTrue(e.getMessage().contains("no loss term"), e.getMessage());
+    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> Pipeline.builder(generator, new StandardCutouts()).replaceLoss("text", null));
+    assertTrue(e.getMessage().contains("text<N>"), e.getMessage());
   }
 
   @Test

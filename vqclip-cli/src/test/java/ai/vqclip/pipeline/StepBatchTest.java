@@ -191,8 +191,8 @@ class StepBatchTest extends WithTinyPipeline {
             return ctx.builder().scalar(0, ai.vqclip.core.graph.DType.FLOAT);
           }
         }).build();
-    assertTrue(StepBatch.whyNotBatchable(withLoss, a).contains("user loss terms [zero]"));
-    assertEquals(List.of(List.of(0), List.of(1)), StepBatch.plan(withLoss, List.of(a, b), 4));
+    assertNull(StepBatch.whyNotBatchable(withLoss, a), "user loss terms batch: each run's terms are built and fed per run");
+    assertEquals(List.of(List.of(0, 1)), StepBatch.plan(withLoss, List.of(a, b), 4));
 
     List<GenerationRequest> mixed = List.of(a, otherSize, edit, b, otherCuts, lockstep);
     assertEquals(List.of(List.of(0, 3), List.of(1), List.of(2), List.of(4), List.of(5)), StepBatch.plan(pipeline, mixed, 4));
@@ -202,6 +202,46 @@ class StepBatchTest extends WithTinyPipeline {
     List<StepBatch.Outcome> out = StepBatch.runAll(pipeline, some, 4);
     for (int i = 0; i < some.size(); i++) {
       assertArrayEquals(alone(some.get(i), iterations).result().image().toFloats(), out.get(i).get().image().toFloats(), "request " + i);
+    }
+  }
+
+  @Test
+  void userLossesLossWeightsAndAnotherPromptDistanceBatchBitIdentically() {
+    // A user term fed per step from the run's own state, a reweighted built-in term and the cosine distance:
+    // each run's terms are built by the lone run's code and fed under the run's own prefix.
+    ai.vqclip.core.Loss dark = new ai.vqclip.core.Loss() {
+      @Override
+      public String name() {
+        return "dark";
+      }
+
+      @Override
+      public ai.vqclip.core.graph.Value build(Context ctx) {
+        ai.vqclip.core.graph.GraphBuilder g = ctx.builder();
+        ai.vqclip.core.graph.Value w = g.input("dark/weight", ai.vqclip.core.graph.DType.FLOAT, ai.vqclip.core.graph.Shape.scalar());
+        return g.mul(g.reduceMean(ctx.image(), false), w);
+      }
+
+      @Override
+      public java.util.Map<String, ai.vqclip.core.Tensor> stepInputs(Step step) {
+        return java.util.Map.of("dark/weight", ai.vqclip.core.Tensor.scalar(ai.vqclip.core.graph.DType.FLOAT, 0.5 + 0.1 * step.iteration()));
+      }
+    };
+    Pipeline custom = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(TinyModels.CPU).loss(dark)
+        .lossWeight("text0", 2).promptLoss(ai.vqclip.core.loss.PromptLosses.COSINE).build();
+    List<GenerationRequest> rs = requests(ITERATIONS).subList(0, 2);
+    assertNull(StepBatch.whyNotBatchable(custom, rs.get(0)));
+    List<Traced> refs = new ArrayList<>();
+    for (GenerationRequest r : rs) {
+      List<StepEvent> events = new ArrayList<>();
+      refs.add(new Traced(custom.run(r, e -> events.add(e) || true), events));
+    }
+    List<List<StepEvent>> events = List.of(new ArrayList<>(), new ArrayList<>());
+    List<StepBatch.Outcome> out = StepBatch.run(custom,
+        List.of(StepBatch.Member.of(rs.get(0), e -> events.get(0).add(e)), StepBatch.Member.of(rs.get(1), e -> events.get(1).add(e))));
+    for (int i = 0; i < 2; i++) {
+      assertSame(refs.get(i), out.get(i).get(), events.get(i), "custom losses, request " + i);
+      assertTrue(events.get(i).get(0).terms().containsKey("loss:dark"), events.get(i).get(0).terms().toString());
     }
   }
 

@@ -7,11 +7,15 @@ import java.util.Map;
 
 /**
  * A loss term of the step graph (an extension point): add your own with {@code
- * Pipeline.Builder.loss}, replace a built-in one ({@code "tv"}: {@link
- * ai.vqclip.core.loss.TotalVariationLoss}, {@code "regularization"}: {@link
- * ai.vqclip.core.loss.RegularizationLoss}) with {@code Pipeline.Builder.replaceLoss}, or reweight
- * any term, built-in or yours, with {@code Pipeline.Builder.lossWeight}. The terms are summed and
- * differentiated together.
+ * Pipeline.Builder.loss}, replace or drop a built-in one with {@code Pipeline.Builder.replaceLoss},
+ * or reweight any term, built-in or yours, with {@code Pipeline.Builder.lossWeight}. Every built-in
+ * term is a {@code Loss}: the prompt slots {@code "text0"}, ..., {@code "image0"}, ..., {@code
+ * "noise0"}, ... ({@link ai.vqclip.core.loss.PromptTermLoss}, {@link
+ * ai.vqclip.core.loss.LockstepPromptLoss}), the edit terms {@code "direction"} ({@link
+ * ai.vqclip.core.loss.EditDirectionLoss}) and {@code "content"} ({@link
+ * ai.vqclip.core.loss.EditContentLoss}), {@code "regularization"} ({@link
+ * ai.vqclip.core.loss.RegularizationLoss}) and {@code "tv"} ({@link
+ * ai.vqclip.core.loss.TotalVariationLoss}). The terms are summed and differentiated together.
  *
  * <p><b>Contract.</b> {@link #build} adds graph nodes (ONNX ops with gradient rules) and returns a
  * FLOAT scalar (rank 0); the inputs it declares are named {@code name() + "/..."}, and {@link
@@ -86,8 +90,79 @@ public interface Loss {
    * @param image the generated image [1, 3, H, W] in [0, 1]
    * @param cutouts the cutouts [n, 3, S, S]
    * @param embeddings per encoder, the cutout embeddings [n, D]
+   * @param stages this step's cutout stage and encoders, for terms that cut or embed other images in
+   *     lockstep with the generated one ({@link #cutoutsOf}, {@link #embed}); null when the graph
+   *     offers none
    */
-  record Context(GraphBuilder builder, Value latent, Value image, Value cutouts, List<Value> embeddings) {}
+  record Context(GraphBuilder builder, Value latent, Value image, Value cutouts, List<Value> embeddings, Stages stages) {
+    /**
+     * A context without {@link Stages}: {@link #cutoutsOf} and {@link #embed} are refused.
+     *
+     * @param builder add nodes here
+     * @param latent z [1, C, h, w]
+     * @param image the generated image [1, 3, H, W]
+     * @param cutouts the cutouts [n, 3, S, S]
+     * @param embeddings per encoder, the cutout embeddings [n, D]
+     */
+    public Context(GraphBuilder builder, Value latent, Value image, Value cutouts, List<Value> embeddings) {
+      this(builder, latent, image, cutouts, embeddings, null);
+    }
+
+    /**
+     * Cuts another image [1, 3, H, W] (the run's size) with this step's own cutout parameters and
+     * augmentations, so that cutout i of it covers what cutout i of the generated image covers.
+     *
+     * @param otherImage an image value of the step graph (e.g. a {@code builder.constant})
+     * @param scope a name scope for the nodes added, unique in the graph
+     * @return the cutouts [n, 3, S, S]
+     * @throws IllegalStateException when this context has no stages
+     */
+    public Value cutoutsOf(Value otherImage, String scope) {
+      return requireStages().cutoutsOf(otherImage, scope);
+    }
+
+    /**
+     * Embeds images with one of the step's encoders (the graph includes its image fragment again).
+     *
+     * @param encoder the encoder's index, as in {@link #embeddings}
+     * @param images images [n, 3, S, S] (e.g. from {@link #cutoutsOf})
+     * @param scope a name scope for the nodes added, unique in the graph
+     * @return the embeddings [n, D]
+     * @throws IllegalStateException when this context has no stages
+     */
+    public Value embed(int encoder, Value images, String scope) {
+      return requireStages().embed(encoder, images, scope);
+    }
+
+    private Stages requireStages() {
+      if (stages == null) {
+        throw new IllegalStateException("this loss context offers no cutout stage or encoders (built without Loss.Stages)");
+      }
+      return stages;
+    }
+  }
+
+  /** The step's cutout stage and encoders, as {@link Context#cutoutsOf} and {@link Context#embed} use them. */
+  interface Stages {
+    /**
+     * Cuts an image with this step's cutout parameters.
+     *
+     * @param image the image [1, 3, H, W]
+     * @param scope a name scope, unique in the graph
+     * @return the cutouts [n, 3, S, S]
+     */
+    Value cutoutsOf(Value image, String scope);
+
+    /**
+     * Embeds images with encoder {@code encoder}.
+     *
+     * @param encoder the encoder's index
+     * @param images [n, 3, S, S]
+     * @param scope a name scope, unique in the graph
+     * @return the embeddings [n, D]
+     */
+    Value embed(int encoder, Value images, String scope);
+  }
 
   /**
    * One step of a run, as a loss sees it (do not change the arrays).

@@ -17,6 +17,11 @@ import java.util.Objects;
  *
  * <p>Names are scoped: inside {@link #pushScope(String)} every generated node and value name is
  * prefixed with the scope path, so fragments built by different components never collide.
+ *
+ * <p><b>Why one long class.</b> Besides names, inputs, fragments and the build, it holds the
+ * convenience methods for common ops ({@code add}, {@code matmul}, {@code reshape}, ...), each a
+ * one-liner over {@link #op}: they are the builder's API, and moving them elsewhere would only make
+ * graph code longer to write.
  */
 public final class GraphBuilder {
   private final String name;

@@ -11,6 +11,10 @@ import java.util.List;
  * {@code double} and are rounded once to their type, which for the ops folded here (+, -, *, /,
  * comparisons, copies) gives the same bits as computing in the type itself. Returns null for ops it
  * does not fold, so the node stays in the graph.
+ *
+ * <p><b>Why one long class.</b> It is one evaluator: a short case per folded op (elementwise, shape,
+ * slicing, gathering, concatenation, reductions) over the same dtype conversions, kept together so
+ * that the exact-rounding argument above covers every case in one place.
  */
 final class HostEval {
   /** Largest output (elements) folded; bigger results stay as nodes so graphs do not bloat. */

@@ -18,6 +18,11 @@ import java.util.function.Function;
  * <p>The built-in rules are registered per op, together with the op's gradient rule and FLOP count,
  * by the op families of {@link OpTable}; the rule implementations and the helpers they share live
  * here as public static methods, so users writing their own rules can reuse them.
+ *
+ * <p><b>Why one long class.</b> It is one table: a short rule per op (about 110 ops) and the
+ * broadcasting and attribute helpers they share. The rules are public so that user rules reuse
+ * them; spreading the table over several classes would make no rule simpler and would split the
+ * shared helpers from their users.
  */
 public final class ShapeInference {
   /** Infers output values (only dtype and shape are used) of a node. */

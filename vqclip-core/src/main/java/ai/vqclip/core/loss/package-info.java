@@ -1,5 +1,6 @@
 /**
- * Graph fragments of the built-in loss terms: spherical distance between embeddings, total
- * variation and latent regularization.
+ * The built-in loss terms, each a {@link ai.vqclip.core.Loss} (prompt slots, lockstep image prompts,
+ * the edit terms, latent regularization, total variation), and the graph fragments they are made
+ * of: spherical and cosine distance between embeddings, total variation, latent regularization.
  */
 package ai.vqclip.core.loss;

@@ -18,6 +18,11 @@ import java.util.List;
  * and Trilu. All of them move or copy elements, so their gradients move the incoming gradient back
  * (reshape, inverse permutation, slicing, padding with zeros) and sum it where one input element
  * fed several outputs (scatter-add, reductions).
+ *
+ * <p><b>Why one long class.</b> It is one op family's table ({@link OpTable}): for each of its 15
+ * ops a shape, gradient and FLOP rule, a short one each. The families are the split; splitting a
+ * family further would separate ops whose gradients mirror each other (Slice and Pad, Concat and
+ * Split, Gather and scatter-add).
  */
 final class TensorRules {
   private TensorRules() {}

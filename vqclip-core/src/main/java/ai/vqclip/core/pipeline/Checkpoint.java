@@ -65,6 +65,16 @@ public record Checkpoint(
    * optimizerSteps <= iteration <= MAX_ITERATION} (one optimizer step per iteration) and {@code 0 <=
    * bestIteration <= iteration}; {@code bestLoss} is finite or +infinity (no step yet).
    *
+   * @param iteration the next iteration to run
+   * @param latentShape shape of z
+   * @param latent z
+   * @param latentInit z at the start of the run
+   * @param optimizerState the optimizer's moments
+   * @param optimizerSteps the optimizer's step count
+   * @param bestLoss best total loss so far
+   * @param bestIteration iteration of the best loss
+   * @param request a description of the request
+   * @param scheduleState the learning-rate schedule's state
    * @throws IllegalArgumentException naming the first field that is wrong
    */
   public Checkpoint {
@@ -124,12 +134,26 @@ public record Checkpoint(
     }
   }
 
-  /** A checkpoint of a run whose learning-rate schedule keeps no state. */
+  /**
+   * A checkpoint of a run whose learning-rate schedule keeps no state.
+   *
+   * @param iteration iterations run
+   * @param latentShape the shape of z
+   * @param latent z
+   * @param latentInit z at the start of the run
+   * @param optimizerState the optimizer's saved state
+   * @param optimizerSteps the optimizer's step count
+   * @param bestLoss the best loss so far (+Infinity: none)
+   * @param bestIteration where the best loss was
+   * @param request the request's description
+   * @throws IllegalArgumentException as the canonical constructor
+   */
   public Checkpoint(int iteration, long[] latentShape, float[] latent, float[] latentInit, float[] optimizerState, int optimizerSteps,
       double bestLoss, int bestIteration, String request) {
     this(iteration, latentShape, latent, latentInit, optimizerState, optimizerSteps, bestLoss, bestIteration, request, new double[0]);
   }
 
+  /** @return the learning-rate schedule's state (a copy) */
   @Override
   public double[] scheduleState() {
     return scheduleState.clone();
@@ -143,32 +167,47 @@ public record Checkpoint(
     }
   }
 
+  /** @return shape of z (a copy) */
   @Override
   public long[] latentShape() {
     return latentShape.clone();
   }
 
+  /** @return z (a copy) */
   @Override
   public float[] latent() {
     return latent.clone();
   }
 
+  /** @return z at the start of the run (a copy) */
   @Override
   public float[] latentInit() {
     return latentInit.clone();
   }
 
+  /** @return the optimizer's moments (a copy) */
   @Override
   public float[] optimizerState() {
     return optimizerState.clone();
   }
 
-  /** The same state with another latent (continue from an edited image's encoding). */
+  /**
+   * The same state with another latent (continue from an edited image's encoding).
+   *
+   * @param z the latent, of the same shape
+   * @return the checkpoint
+   * @throws IllegalArgumentException for a latent of another size
+   */
   public Checkpoint withLatent(float[] z) {
     return new Checkpoint(iteration, latentShape, z, latentInit, optimizerState, optimizerSteps, bestLoss, bestIteration, request, scheduleState);
   }
 
-  /** Writes the checkpoint atomically (a temporary file in the same folder, then a rename). */
+  /**
+   * Writes the checkpoint atomically (a temporary file in the same folder, then a rename).
+   *
+   * @param path the file
+   * @throws java.io.UncheckedIOException when it cannot be written
+   */
   public void save(Path path) {
     ObjectNode o = JSON.createObjectNode();
     o.put("format", FORMAT);
@@ -210,6 +249,8 @@ public record Checkpoint(
    * Reads and validates a checkpoint (everything the constructor checks, and every field's JSON
    * type: a missing, fractional or out-of-range number is an error, never a default).
    *
+   * @param path the file
+   * @return the checkpoint
    * @throws ModelLoadException when the file is missing, too big, or not a valid vqclip checkpoint,
    *     naming the field
    */

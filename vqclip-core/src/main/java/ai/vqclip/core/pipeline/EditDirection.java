@@ -18,6 +18,17 @@ import java.util.Objects;
  * @param maskSamples crops scored for self-masking, in [16, 100000]
  */
 public record EditDirection(String from, String to, double scale, double contentWeight, int maskSamples) {
+  /**
+   * Validates.
+   *
+   * @param from the text describing the region to change
+   * @param to the text describing what it should become
+   * @param scale weight of the direction term (NB-SST: 1.25)
+   * @param contentWeight weight of the content-preservation term (0 disables it)
+   * @param maskSamples crops scored for self-masking, in [16, 100000]
+   * @throws IllegalArgumentException for a value out of range (the message names it)
+   * @throws NullPointerException for a null value that is required
+   */
   public EditDirection {
     Objects.requireNonNull(from, "from");
     Objects.requireNonNull(to, "to");
@@ -35,7 +46,13 @@ public record EditDirection(String from, String to, double scale, double content
     }
   }
 
-  /** NB-SST's settings with a CPU-friendly sample count. */
+  /**
+   * NB-SST's settings (scale 1.25, content weight 1) with a CPU-friendly sample count (1024).
+   *
+   * @param from the text describing the region to change
+   * @param to the text describing what it should become
+   * @return the edit
+   */
   public static EditDirection of(String from, String to) {
     return new EditDirection(from, to, 1.25, 1.0, 1024);
   }

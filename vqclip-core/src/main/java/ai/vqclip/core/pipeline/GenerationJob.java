@@ -58,22 +58,22 @@ public final class GenerationJob {
     });
   }
 
-  /** The service's number for this job (1, 2, ... in order of submission). */
+  /** @return the service's number for this job (1, 2, ... in order of submission) */
   public long id() {
     return id;
   }
 
-  /** The request. */
+  /** @return the request */
   public GenerationRequest request() {
     return request;
   }
 
-  /** The result, completed when the run ends (normally, also when cancelled while running). */
+  /** @return the result, completed when the run ends (normally, also when cancelled while running) */
   public CompletableFuture<RunResult> result() {
     return result;
   }
 
-  /** The state now. */
+  /** @return the state now */
   public State state() {
     return state.get();
   }
@@ -81,12 +81,14 @@ public final class GenerationJob {
   /**
    * How many jobs started together in this job's batched step ({@link
    * GenerationService.Builder#maxBatch}): 1 when it runs alone, 0 before it starts.
+   *
+   * @return the batch size
    */
   public int batchSize() {
     return batchSize;
   }
 
-  /** The latest step event, or null before the first step. */
+  /** @return the latest step event, or null before the first step */
   public StepEvent lastEvent() {
     return last;
   }
@@ -96,6 +98,7 @@ public final class GenerationJob {
    * iterations where the request saves one), on the thread running the job. A listener that throws
    * is logged and removed; it never breaks the run.
    *
+   * @param listener the listener
    * @return this job
    */
   public GenerationJob onProgress(Consumer<StepEvent> listener) {
@@ -118,7 +121,7 @@ public final class GenerationJob {
     return state.get() == State.RUNNING;
   }
 
-  /** Whether cancellation was requested. */
+  /** @return whether cancellation was requested */
   public boolean isCancelRequested() {
     return cancelRequested;
   }

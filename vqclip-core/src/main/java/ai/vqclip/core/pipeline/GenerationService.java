@@ -38,6 +38,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * step-graph shape together, one ONNX Runtime call per iteration for all ({@link StepBatch}); each
  * keeps its own progress and cancellation, and its pixels stay bit-identical to the request run
  * alone.
+ *
+ * <p>The file is over 400 lines with its {@link Builder} (a documented setter per setting) and the
+ * job queue's batching logic, which belong to the service.
  */
 public final class GenerationService implements AutoCloseable {
   private final Pipeline pipeline;
@@ -80,12 +83,24 @@ public final class GenerationService implements AutoCloseable {
     executor.prestartAllCoreThreads();
   }
 
-  /** A builder over a pipeline (its models stay the caller's: the service does not close them). */
+  /**
+   * A builder over a pipeline (its models stay the caller's: the service does not close them).
+   *
+   * @param pipeline the pipeline every job runs on
+   * @return the builder
+   */
   public static Builder builder(Pipeline pipeline) {
     return new Builder(pipeline);
   }
 
-  /** Submits a request to run from its start; see {@link #submit(GenerationRequest, Checkpoint, Pipeline.CheckpointSettings, List)}. */
+  /**
+   * Submits a request to run from its start; see {@link #submit(GenerationRequest, Checkpoint, Pipeline.CheckpointSettings, List)}.
+   *
+   * @param request the request
+   * @param listeners called on the run's thread after each step
+   * @return the job
+   * @throws RejectedExecutionException when the service is closed or its queue is full
+   */
   public GenerationJob submit(GenerationRequest request, StepListener... listeners) {
     return submit(request, null, Pipeline.CheckpointSettings.none(), List.of(listeners));
   }
@@ -93,9 +108,11 @@ public final class GenerationService implements AutoCloseable {
   /**
    * Submits a request.
    *
+   * @param request the request
    * @param resumeFrom a checkpoint of the same request to continue from, or null
    * @param checkpoints where the run writes checkpoints
    * @param listeners called on the run's thread after each step; one returning false stops the run (its result kept)
+   * @return the job
    * @throws RejectedExecutionException when the service is closed or {@code queueCapacity} jobs already wait
    */
   public GenerationJob submit(GenerationRequest request, Checkpoint resumeFrom, Pipeline.CheckpointSettings checkpoints,
@@ -261,17 +278,17 @@ public final class GenerationService implements AutoCloseable {
     }
   }
 
-  /** Runs at most this many at once. */
+  /** @return runs at most this many at once */
   public int maxConcurrent() {
     return maxConcurrent;
   }
 
-  /** Advances at most this many waiting jobs together in one batched step ({@link Builder#maxBatch}). */
+  /** @return advances at most this many waiting jobs together in one batched step ({@link Builder#maxBatch}) */
   public int maxBatch() {
     return maxBatch;
   }
 
-  /** Jobs accepted and not yet ended (queued or running). */
+  /** @return jobs accepted and not yet ended (queued or running) */
   public int pending() {
     return active.size();
   }
@@ -339,6 +356,10 @@ public final class GenerationService implements AutoCloseable {
      * How many runs go at once (default 1). Each holds its own activations (the weights are
      * shared); on a CPU, runs also share the cores, so more than the cores / intra-op threads
      * gains nothing.
+     *
+     * @param n in [1, 256]
+     * @return this builder
+     * @throws IllegalArgumentException for n out of range
      */
     public Builder maxConcurrent(int n) {
       if (n < 1 || n > 256) {
@@ -348,7 +369,13 @@ public final class GenerationService implements AutoCloseable {
       return this;
     }
 
-    /** How many jobs may wait for a slot (default 64; 0: none, a submit with every slot busy is rejected). */
+    /**
+     * How many jobs may wait for a slot (default 64; 0: none, a submit with every slot busy is rejected).
+     *
+     * @param n in [0, 1000000]
+     * @return this builder
+     * @throws IllegalArgumentException for n out of range
+     */
     public Builder queueCapacity(int n) {
       if (n < 0 || n > 1_000_000) {
         throw new IllegalArgumentException("queueCapacity must be in [0, 1000000], got " + n);
@@ -364,8 +391,12 @@ public final class GenerationService implements AutoCloseable {
      * first, and runs them in one batched step graph: one ONNX Runtime call per iteration for all.
      * Each job keeps its own seed, prompts, optimizer state, progress and cancellation, and its
      * pixels are bit-identical to the same request run alone. Jobs that cannot batch (from/to
-     * edits, lockstep image prompts, pipelines with user loss terms, generators without batched
-     * synthesis) run alone. A batch holds the activations of all its runs at once.
+     * edits, lockstep image prompts, generators without batched synthesis) run alone. A batch
+     * holds the activations of all its runs at once.
+     *
+     * @param n in [1, {@link StepBatch#MAX_BATCH}]
+     * @return this builder
+     * @throws IllegalArgumentException for n out of range
      */
     public Builder maxBatch(int n) {
       StepBatch.checkMaxBatch(n);
@@ -378,6 +409,10 @@ public final class GenerationService implements AutoCloseable {
      * (default 0: it takes what is waiting and starts). Only with {@link #maxBatch} above 1; at most
      * a minute. Worth a few hundred milliseconds when requests come in bursts, as from a web front
      * end or a command submitting many runs one after the other.
+     *
+     * @param d in [0, 1 minute]
+     * @return this builder
+     * @throws IllegalArgumentException for d out of range
      */
     public Builder batchWait(java.time.Duration d) {
       Objects.requireNonNull(d, "batchWait");
@@ -388,7 +423,11 @@ public final class GenerationService implements AutoCloseable {
       return this;
     }
 
-    /** Builds the service and starts its threads. */
+    /**
+     * Builds the service and starts its threads.
+     *
+     * @return the service
+     */
     public GenerationService build() {
       return new GenerationService(this);
     }

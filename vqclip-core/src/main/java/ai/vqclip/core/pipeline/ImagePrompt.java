@@ -13,6 +13,16 @@ import java.util.Objects;
  * @param stop stop value (-inf: never)
  */
 public record ImagePrompt(String name, Tensor image, double weight, double stop) {
+  /**
+   * Validates.
+   *
+   * @param name a label for step events and the manifest (e.g. the file name)
+   * @param image [1, 3, H, W] in [0, 1], any size of at least the encoder's input resolution
+   * @param weight finite, non-zero
+   * @param stop stop value (-inf: never)
+   * @throws IllegalArgumentException for a value out of range (the message names it)
+   * @throws NullPointerException for a null value that is required
+   */
   public ImagePrompt {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(image, "image");

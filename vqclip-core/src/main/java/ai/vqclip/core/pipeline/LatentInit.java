@@ -1,46 +1,17 @@
 package ai.vqclip.core.pipeline;
 
-import ai.vqclip.core.StepEvent;
-import ai.vqclip.core.StepListener;
 import ai.vqclip.core.CutoutSource;
-import ai.vqclip.core.CutoutFactory;
-import ai.vqclip.core.Loss;
 import ai.vqclip.core.Encoder;
-import ai.vqclip.core.Generator;
 import ai.vqclip.core.Tensor;
-import ai.vqclip.core.autodiff.Autodiff;
-import ai.vqclip.core.autodiff.GradientRequest;
-import ai.vqclip.core.autodiff.VjpRegistry;
-import ai.vqclip.core.backend.Backend;
 import ai.vqclip.core.backend.Executable;
-import ai.vqclip.core.backend.ExecutionOptions;
-import ai.vqclip.core.backend.SharedExecutables;
 import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.Graph;
-import ai.vqclip.core.graph.GraphBuilder;
-import ai.vqclip.core.graph.Shape;
-import ai.vqclip.core.graph.Value;
-import ai.vqclip.core.PromptLoss;
-import ai.vqclip.core.loss.PromptLosses;
-import ai.vqclip.core.loss.RegularizationLoss;
-import ai.vqclip.core.loss.SphericalDistance;
-import ai.vqclip.core.loss.TotalVariationLoss;
-import ai.vqclip.core.LearningRateSchedule;
-import ai.vqclip.core.Optimizer;
-import ai.vqclip.core.prompt.Prompt;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.SplittableRandom;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 /**
  * What a run computes once before its first step: the initial latent (random codes, an encoded
  * init image, noise or a gradient), the latent mask, the image prompts' and noise prompts' target

@@ -8,6 +8,13 @@ package ai.vqclip.core.pipeline;
  * @param weight finite, non-zero
  */
 public record NoisePrompt(long seed, double weight) {
+  /**
+   * Validates.
+   *
+   * @param seed the noise seed
+   * @param weight finite, non-zero
+   * @throws IllegalArgumentException for a value out of range (the message names it)
+   */
   public NoisePrompt {
     if (!Double.isFinite(weight) || weight == 0) {
       throw new IllegalArgumentException("noise prompt " + seed + " weight must be finite and non-zero, got " + weight);

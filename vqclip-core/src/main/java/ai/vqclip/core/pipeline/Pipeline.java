@@ -1,6 +1,5 @@
 package ai.vqclip.core.pipeline;
 
-import ai.vqclip.core.StepEvent;
 import ai.vqclip.core.StepListener;
 import ai.vqclip.core.CutoutSource;
 import ai.vqclip.core.CutoutFactory;
@@ -15,30 +14,18 @@ import ai.vqclip.core.backend.Backend;
 import ai.vqclip.core.backend.Executable;
 import ai.vqclip.core.backend.ExecutionOptions;
 import ai.vqclip.core.backend.SharedExecutables;
-import ai.vqclip.core.graph.DType;
 import ai.vqclip.core.graph.Graph;
-import ai.vqclip.core.graph.GraphBuilder;
-import ai.vqclip.core.graph.Shape;
-import ai.vqclip.core.graph.Value;
 import ai.vqclip.core.PromptLoss;
 import ai.vqclip.core.loss.PromptLosses;
 import ai.vqclip.core.loss.RegularizationLoss;
-import ai.vqclip.core.loss.SphericalDistance;
 import ai.vqclip.core.loss.TotalVariationLoss;
-import ai.vqclip.core.LearningRateSchedule;
-import ai.vqclip.core.Optimizer;
-import ai.vqclip.core.prompt.Prompt;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.SplittableRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,10 +53,11 @@ import org.slf4j.LoggerFactory;
  * depend on what else runs: a run is bit-identical to the same request run alone.
  *
  * <p><b>Code map.</b> This class holds the models and settings and the public API; its jobs are in
- * package-private classes: {@link StepGraphs} assembles the step graph, {@link StepFeeds} makes each
- * iteration's inputs, {@link LatentInit} the initial latent, mask and prompt targets, and {@link
- * RunLoop} runs the iterations ({@link StepBatch} runs several requests in one batched step).
- *
+ * package-private classes: {@link StepGraphs} assembles the step graph (with {@link BatchGraph} for
+ * batches), {@link LatentInit} makes the initial latent, mask and prompt targets, {@link RunLoop}
+ * runs the iterations of a lone run and {@link BatchRun} those of a batch ({@link StepBatch}), both
+ * with one {@link RunState} per run; {@link TextEmbeddings} caches text embeddings. The file is
+ * long because of its {@link Builder}: one documented setter per plug point and setting. *
  * <p><b>Stopping.</b> {@link Thread#interrupt()} of the running thread stops the run at the next
  * step boundary, like a listener returning false: the result keeps the last image and checkpoint,
  * its manifest says {@code "interrupted"}, and the thread's interrupt flag is set again on return.
@@ -98,13 +86,9 @@ public final class Pipeline {
   private final java.util.concurrent.Semaphore stepPermits;
   // The pipeline's jobs, each in its own class (package-private: RunLoop uses them).
   final StepGraphs graphs = new StepGraphs(this);
-  final StepFeeds feeds = new StepFeeds(this);
   final LatentInit init = new LatentInit(this);
-  /** Text embeddings by encoder and text, least recently used dropped first; guarded by itself. */
-  private final LinkedHashMap<String, Tensor> textCache = new LinkedHashMap<>(64, 0.75f, true);
-
-  /** How many text embeddings a pipeline keeps (a long-lived service sees unboundedly many texts). */
-  static final int TEXT_CACHE_SIZE = 4096;
+  /** Text embeddings by encoder and text (bounded: a long-lived service sees unboundedly many texts). */
+  private final TextEmbeddings texts;
 
   /**
    * Whether the step's backward pass recomputes the generator's large activations ({@link
@@ -125,7 +109,13 @@ public final class Pipeline {
     /** The image size (width x height) above which {@link #AUTO} recomputes. */
     public static final long AUTO_MIN_PIXELS = 256L * 256;
 
-    /** Whether a step for an image of that size recomputes. */
+    /**
+     * Whether a step for an image of that size recomputes.
+     *
+     * @param width the image width
+     * @param height the image height
+     * @return true when the step recomputes the generator's large activations
+     */
     public boolean recomputes(int width, int height) {
       return this == ON || (this == AUTO && (long) width * height > AUTO_MIN_PIXELS);
     }
@@ -137,6 +127,7 @@ public final class Pipeline {
       throw new IllegalArgumentException("a pipeline needs at least one encoder");
     }
     this.encoders = List.copyOf(b.encoders);
+    this.texts = new TextEmbeddings(encoders);
     int s = encoders.get(0).inputResolution();
     for (Encoder e : encoders) {
       if (e.inputResolution() != s) {
@@ -178,13 +169,32 @@ public final class Pipeline {
     }
   }
 
-  /** A builder for a pipeline over a generator, with the standard or a custom cutout stage. */
+  /**
+   * A builder for a pipeline over a generator, with the standard or a custom cutout stage.
+   *
+   * @param generator the generator (not closed by the pipeline)
+   * @param cutouts the cutout stage (e.g. {@code new StandardCutouts()} of vqclip-augment)
+   * @return the builder
+   */
   public static Builder builder(Generator generator, CutoutFactory cutouts) {
     return new Builder(generator, cutouts);
   }
 
-  /** Where and how often a run writes its checkpoint. */
+  /**
+   * Where and how often a run writes its checkpoint.
+   *
+   * @param path the checkpoint file (needed when {@code every} > 0)
+   * @param every write after every Nth iteration and after the last (0: never)
+   */
   public record CheckpointSettings(Path path, int every) {
+    /**
+     * Validates.
+     *
+     * @param path the checkpoint file (needed when {@code every} > 0)
+     * @param every write after every Nth iteration and after the last (0: never)
+     * @throws IllegalArgumentException for a value out of range (the message names it)
+     * @throws NullPointerException for a null value that is required
+     */
     public CheckpointSettings {
       if (every < 0) {
         throw new IllegalArgumentException("checkpoint interval must be >= 0, got " + every);
@@ -194,13 +204,20 @@ public final class Pipeline {
       }
     }
 
-    /** No checkpoints. */
+    /** @return settings that write no checkpoint */
     public static CheckpointSettings none() {
       return new CheckpointSettings(null, 0);
     }
   }
 
-  /** Runs a request from its start. */
+  /**
+   * Runs a request from its start.
+   *
+   * @param request the request
+   * @param listeners called after each step; one returning false stops the run
+   * @return the final image and latent, the last checkpoint and the manifest
+   * @throws DivergedException when the loss stops being finite
+   */
   public RunResult run(GenerationRequest request, StepListener... listeners) {
     return run(request, null, CheckpointSettings.none(), List.of(listeners));
   }
@@ -208,6 +225,12 @@ public final class Pipeline {
   /**
    * Runs a request, from its start or from a checkpoint of the same request.
    *
+   * @param request the request
+   * @param resumeFrom a checkpoint of the same request to continue from, or null
+   * @param checkpoints where and how often to write checkpoints
+   * @param listeners called after each step; one returning false stops the run
+   * @return the final image and latent, the last checkpoint and the manifest
+   * @throws IllegalArgumentException when the checkpoint does not fit the request
    * @throws DivergedException when the loss stops being finite (the checkpoint file keeps the last good state)
    */
   public RunResult run(GenerationRequest request, Checkpoint resumeFrom, CheckpointSettings checkpoints, List<StepListener> listeners) {
@@ -232,13 +255,21 @@ public final class Pipeline {
    */
   public record StepSnapshot(Graph graph, Map<String, Tensor> inputs) {}
 
-  /** The forward step graph of {@code request} and its inputs at {@code iteration} for latent {@code z}. */
+  /**
+   * The forward step graph of a request and its inputs at one iteration.
+   *
+   * @param request the request
+   * @param iteration the iteration whose inputs (cutouts, prompts, loss inputs) to draw
+   * @param z the latent (also the INIT regularization target)
+   * @return the graph and the inputs
+   */
   public StepSnapshot snapshot(GenerationRequest request, int iteration, Tensor z) {
     long[] zShape = generator.latentShape(request.width(), request.height());
     CutoutSource cuts = cutouts.create(request.cutouts(), encoders.get(0).inputResolution(), request.cutPow(), request.augmentations());
-    StepGraphs.StepGraph step = graphs.buildStepGraph(request, cuts, zShape, graphs.prepareEdit(request));
+    StepGraphs.StepGraph step = graphs.build(request, cuts, zShape);
     float[] zv = z.toFloats();
-    Map<String, Tensor> in = feeds.stepInputs(request, step, cuts, embedImagePrompts(request, cuts), noiseTargets(request), iteration, zv, zv, zShape);
+    Map<String, Tensor> in = new HashMap<>();
+    step.stepInputs(in, "", iteration, zv, zv, zShape);
     return new StepSnapshot(step.forward, in);
   }
 
@@ -246,6 +277,9 @@ public final class Pipeline {
    * How the step graph of {@code request} is differentiated: the gradient of {@code loss} with
    * respect to {@code z}, recomputing the generator's large activations when this pipeline's {@link
    * MemorySaving} says so for the request's size.
+   *
+   * @param request the request
+   * @return the gradient request of its step graph
    */
   public GradientRequest gradientRequest(GenerationRequest request) {
     GradientRequest g = GradientRequest.ofLoss("loss", "z");
@@ -256,61 +290,14 @@ public final class Pipeline {
     return g.withRecompute(generator.recomputeScopes(request.width(), request.height()).stream().map(x -> "generator/" + x).toList());
   }
 
-  static boolean allFinite(float[] v) {
-    for (float x : v) {
-      if (!Float.isFinite(x)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  static String describe(GenerationRequest r) {
-    return "size=" + r.width() + "x" + r.height() + ", prompts=" + r.prompts().sets() + ", every=" + r.prompts().every()
-        + ", imagePrompts=" + r.imagePrompts().stream().map(ImagePrompt::name).toList() + ", noisePrompts=" + r.noisePrompts()
-        + ", seed=" + r.seed() + ", iterations=" + r.iterations() + ", optimizer=" + r.optimizer() + ", schedule=" + r.schedule()
-        + ", plateau=" + r.plateau() + ", cutouts=" + r.cutouts() + ", cutPow=" + r.cutPow() + ", augmentations=" + r.augmentations()
-        + ", regularization=" + r.regularization() + ", tv=" + r.tvWeight() + ", init=" + r.init().getClass().getSimpleName()
-        + ", mask=" + (r.mask() != null) + ", saveEvery=" + r.saveEvery() + ", edit=" + r.edit()
-        + ", imagePromptsLockstep=" + r.imagePromptsLockstep();
-  }
-
+  /** A text's embedding by encoder {@code encoder}, from this pipeline's bounded cache. */
   Tensor textEmbedding(int encoder, String text) {
-    String key = encoder + "\u0000" + text;
-    synchronized (textCache) {
-      Tensor t = textCache.get(key);
-      if (t != null) {
-        return t;
-      }
-    }
-    // Embedded outside the lock (other threads go on); two threads may embed one text at once,
-    // which gives the same tensor.
-    Tensor t = encoders.get(encoder).embedText(text);
-    synchronized (textCache) {
-      textCache.put(key, t);
-      if (textCache.size() > TEXT_CACHE_SIZE) {
-        textCache.remove(textCache.keySet().iterator().next());
-      }
-    }
-    return t;
+    return texts.get(encoder, text);
   }
 
-  // Package-private for StepBatch, which prepares its runs the same way.
-  List<List<Tensor>> embedImagePrompts(GenerationRequest r, CutoutSource cuts) {
-    return init.embedImagePrompts(r, cuts);
-  }
-
-  List<List<Tensor>> noiseTargets(GenerationRequest r) {
-    return init.noiseTargets(r);
-  }
-
-  Tensor initialLatent(GenerationRequest r, long[] zShape) {
-    return init.initialLatent(r, zShape);
-  }
-
-  static float[] latentMask(Tensor mask, GenerationRequest r, long[] zShape) {
-    return LatentInit.latentMask(mask, r, zShape);
-  }
+  /** The names of the built-in loss terms ({@link Builder#replaceLoss}). */
+  private static final java.util.regex.Pattern BUILT_IN_TERM =
+      java.util.regex.Pattern.compile("(text|image|noise)(0|[1-9][0-9]{0,3})|direction|content|regularization|tv");
 
   /** Fluent builder. */
   public static final class Builder {
@@ -332,13 +319,23 @@ public final class Pipeline {
       this.cutouts = cutouts;
     }
 
-    /** Adds an encoder (several form an ensemble: their losses are summed). */
+    /**
+     * Adds an encoder (several form an ensemble: their losses are summed).
+     *
+     * @param e the encoder (not closed by the pipeline)
+     * @return this builder
+     */
     public Builder encoder(Encoder e) {
       encoders.add(Objects.requireNonNull(e, "encoder"));
       return this;
     }
 
-    /** Adds a user loss term. */
+    /**
+     * Adds a user loss term (labelled {@code "loss:" + name} in step events).
+     *
+     * @param l the term
+     * @return this builder
+     */
     public Builder loss(Loss l) {
       losses.add(Objects.requireNonNull(l, "loss"));
       return this;
@@ -347,6 +344,9 @@ public final class Pipeline {
     /**
      * How prompt terms measure distance (default {@link PromptLosses#SPHERICAL}; {@link
      * PromptLosses#COSINE} or your own): text, image and noise prompts and the edit terms.
+     *
+     * @param p the distance
+     * @return this builder
      */
     public Builder promptLoss(PromptLoss p) {
       promptLoss = Objects.requireNonNull(p, "promptLoss");
@@ -355,16 +355,28 @@ public final class Pipeline {
 
     /**
      * Replaces a built-in term by {@code replacement} wherever a request turns that term on, or
-     * removes it when {@code replacement} is null. Built-in {@link Loss} terms: {@code "tv"} ({@link
-     * TotalVariationLoss}, on when the request's tvWeight is > 0) and {@code "regularization"}
-     * ({@link RegularizationLoss}, on when its regularization weight is > 0). The term keeps its
-     * name in step events.
+     * removes it when {@code replacement} is null. The built-in terms, each a {@link Loss}: the
+     * prompt slots {@code "text0"}, {@code "text1"}, ... (one per prompt of the largest prompt set),
+     * {@code "image0"}, ... and {@code "noise0"}, ... ({@link ai.vqclip.core.loss.PromptTermLoss}, or
+     * {@link ai.vqclip.core.loss.LockstepPromptLoss} for lockstep image prompts), the edit terms
+     * {@code "direction"} ({@link ai.vqclip.core.loss.EditDirectionLoss}) and {@code "content"}
+     * ({@link ai.vqclip.core.loss.EditContentLoss}), {@code "regularization"} ({@link
+     * RegularizationLoss}, on when the request's regularization weight is > 0) and {@code "tv"}
+     * ({@link TotalVariationLoss}, on when its tvWeight is > 0). The term keeps its place in the sum
+     * and its label in step events (a text slot's label is its prompt, and a replaced slot is
+     * reported while the request has a prompt in it).
      *
-     * @throws IllegalArgumentException for another name
+     * @param builtIn the built-in term's name
+     * @param replacement the term to use instead (its inputs are fed by its own {@link
+     *     Loss#stepInputs(Loss.Step)}), or null to remove the term
+     * @return this builder
+     * @throws IllegalArgumentException for a name that is not a built-in term's
      */
     public Builder replaceLoss(String builtIn, Loss replacement) {
-      if (!List.of(TotalVariationLoss.NAME, RegularizationLoss.NAME).contains(builtIn)) {
-        throw new IllegalArgumentException("replaceLoss: built-in loss must be 'tv' or 'regularization', got '" + builtIn + "'");
+      Objects.requireNonNull(builtIn, "builtIn");
+      if (!BUILT_IN_TERM.matcher(builtIn).matches()) {
+        throw new IllegalArgumentException("replaceLoss: built-in loss must be one of text<N>, image<N>, noise<N>, direction, content, "
+            + "regularization, tv, got '" + builtIn + "'");
       }
       replacements.put(builtIn, java.util.Optional.ofNullable(replacement));
       return this;
@@ -375,6 +387,9 @@ public final class Pipeline {
      * text1}, ... for the text prompt slots, {@code image0}, {@code noise0}, ..., {@code direction},
      * {@code content}, {@code regularization}, {@code tv}) or a user loss by its name.
      *
+     * @param term the term's name
+     * @param factor the factor (finite; 0 switches the term off)
+     * @return this builder
      * @throws IllegalArgumentException for a factor that is not finite
      */
     public Builder lossWeight(String term, double factor) {
@@ -386,19 +401,34 @@ public final class Pipeline {
       return this;
     }
 
-    /** The backend (default: the first on the class path). */
+    /**
+     * The backend (default: the first on the class path).
+     *
+     * @param b the backend
+     * @return this builder
+     */
     public Builder backend(Backend b) {
       backend = b;
       return this;
     }
 
-    /** How the step graph runs (default: CPU). */
+    /**
+     * How the step graph runs (default: CPU).
+     *
+     * @param o the execution options
+     * @return this builder
+     */
     public Builder options(ExecutionOptions o) {
       options = Objects.requireNonNull(o, "options");
       return this;
     }
 
-    /** Whether the step recomputes the generator's large activations (default {@link MemorySaving#AUTO}). */
+    /**
+     * Whether the step recomputes the generator's large activations (default {@link MemorySaving#AUTO}).
+     *
+     * @param m the mode
+     * @return this builder
+     */
     public Builder memorySaving(MemorySaving m) {
       memorySaving = Objects.requireNonNull(m, "memorySaving");
       return this;
@@ -410,6 +440,9 @@ public final class Pipeline {
      * imported generator or encoder uses an op without a built-in rule, or {@code
      * chooseGradient(...)} for a piecewise-constant op. The registry is read while step graphs are
      * built; do not change it afterwards.
+     *
+     * @param r the registry
+     * @return this builder
      */
     public Builder vjpRegistry(VjpRegistry r) {
       vjpRegistry = Objects.requireNonNull(r, "vjpRegistry");
@@ -422,6 +455,10 @@ public final class Pipeline {
      * while the weights are shared, so with 1 concurrent runs take turns step by step and the
      * memory stays near one run's; on a CPU, where one step already uses every core, that costs
      * little throughput. Results are the same either way.
+     *
+     * @param n the bound, in [0, 1024] (0: none)
+     * @return this builder
+     * @throws IllegalArgumentException for n out of range
      */
     public Builder maxParallelSteps(int n) {
       if (n < 0 || n > 1024) {
@@ -431,7 +468,13 @@ public final class Pipeline {
       return this;
     }
 
-    /** Builds the pipeline. */
+    /**
+     * Builds the pipeline.
+     *
+     * @return the pipeline
+     * @throws IllegalArgumentException without an encoder, for encoders of different input
+     *     resolutions, or for two user losses of one name
+     */
     public Pipeline build() {
       return new Pipeline(this);
     }

@@ -17,6 +17,15 @@ public record Regularization(double weight, Target target, LatentRegularization.
     INIT
   }
 
+  /**
+   * Validates.
+   *
+   * @param weight base weight (>= 0; 0 disables it)
+   * @param target what z is pulled toward
+   * @param decay how the weight changes with the iteration
+   * @throws IllegalArgumentException for a value out of range (the message names it)
+   * @throws NullPointerException for a null value that is required
+   */
   public Regularization {
     if (!(weight >= 0) || !Double.isFinite(weight)) {
       throw new IllegalArgumentException("regularization weight must be a finite number >= 0, got " + weight);
@@ -25,7 +34,7 @@ public record Regularization(double weight, Target target, LatentRegularization.
     Objects.requireNonNull(decay, "decay");
   }
 
-  /** No regularization. */
+  /** @return no regularization */
   public static Regularization none() {
     return new Regularization(0, Target.ZERO, new LatentRegularization.Decay.Constant());
   }

@@ -43,7 +43,7 @@ public record RunManifest(
     long elapsedMillis) {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  /** The manifest as JSON. */
+  /** @return the manifest as JSON */
   public String toJson() {
     try {
       return JSON.writeValueAsString(this);

@@ -23,8 +23,12 @@ public final class SelfMask {
   /**
    * The saliency map [H * W] (row-major) of {@code text} in {@code image} [1, 3, H, W].
    *
+   * @param encoder scores the crops
+   * @param image the image [1, 3, H, W] in [0, 1]
+   * @param text what to look for
    * @param samples number of crops
    * @param seed crop positions and sizes
+   * @return the saliency, one value per pixel
    */
   public static float[] compute(Encoder encoder, Tensor image, String text, int samples, long seed) {
     long[] s = image.shape();
@@ -96,6 +100,11 @@ public final class SelfMask {
    * The binary edit region from a saliency map: pixels at or above the mean of the non-zero values
    * (METHOD.md §3 step 2, with the default inversion: the region CLIP ties to the text is editable),
    * as a [1, 1, H, W] mask.
+   *
+   * @param saliency the map [H * W] from {@link #compute}
+   * @param width W
+   * @param height H
+   * @return the region, 1 where the image may change
    */
   public static Tensor editRegion(float[] saliency, int width, int height) {
     double total = 0;
