@@ -4,6 +4,9 @@ import ai.vqclip.core.VqclipException;
 
 /** The loss became NaN or infinite; the run stopped at {@link #iteration()}. */
 public final class DivergedException extends VqclipException {
+  private static final long serialVersionUID = 1L;
+
+  /** The iteration whose loss was not finite. */
   private final int iteration;
 
   /**

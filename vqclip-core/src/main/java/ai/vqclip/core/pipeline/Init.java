@@ -14,6 +14,11 @@ public sealed interface Init {
    * @param image [1, 3, H, W] in [0, 1] at the run's size
    */
   record FromImage(Tensor image) implements Init {
+    /**
+     * Checks the image is given.
+     *
+     * @param image [1, 3, H, W] in [0, 1] at the run's size
+     */
     public FromImage {
       Objects.requireNonNull(image, "image");
     }

@@ -13,7 +13,9 @@ import java.util.Objects;
 public record Regularization(double weight, Target target, LatentRegularization.Decay decay) {
   /** Pull z toward zero or toward its initial value. */
   public enum Target {
+    /** Toward the zero latent. */
     ZERO,
+    /** Toward the run's initial latent. */
     INIT
   }
 
