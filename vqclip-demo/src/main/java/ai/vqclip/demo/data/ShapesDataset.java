@@ -117,12 +117,7 @@ public final class ShapesDataset {
     try {
       g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
       g.setRenderingHint(RenderingHints.KEY_STROKE_CONTROL, RenderingHints.VALUE_STROKE_PURE);
-      g.setColor(new Color(scene.background().rgb()));
-      g.fillRect(0, 0, size, size);
-      if (scene.twoTone()) {
-        g.setColor(new Color(scene.background2().rgb()));
-        g.fillRect(size / 2, 0, size - size / 2, size);
-      }
+      paintBackground(g, scene, size);
       for (Scene.Item it : scene.objects()) {
         g.setColor(new Color(it.color().rgb()));
         g.fill(it.shape().outline(it.cx() * size, it.cy() * size, it.radius() * size));
@@ -131,6 +126,23 @@ public final class ShapesDataset {
       g.dispose();
     }
     return img;
+  }
+
+  /**
+   * Paints a scene's background (plain, or two-tone split at the middle column) over a {@code
+   * size}x{@code size} picture.
+   *
+   * @param g where to paint
+   * @param scene the scene whose background colours are used
+   * @param size picture side in pixels
+   */
+  public static void paintBackground(Graphics2D g, Scene scene, int size) {
+    g.setColor(new Color(scene.background().rgb()));
+    g.fillRect(0, 0, size, size);
+    if (scene.twoTone()) {
+      g.setColor(new Color(scene.background2().rgb()));
+      g.fillRect(size / 2, 0, size - size / 2, size);
+    }
   }
 
   /**

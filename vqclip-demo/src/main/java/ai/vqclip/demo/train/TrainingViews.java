@@ -88,12 +88,7 @@ final class TrainingViews {
     Graphics2D g = img.createGraphics();
     try {
       g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-      g.setColor(new Color(scene.background().rgb()));
-      g.fillRect(0, 0, size, size);
-      if (scene.twoTone()) {
-        g.setColor(new Color(scene.background2().rgb()));
-        g.fillRect(size / 2, 0, size - size / 2, size);
-      }
+      ai.vqclip.demo.data.ShapesDataset.paintBackground(g, scene, size);
       for (Scene.Item it : scene.objects()) {
         g.setColor(new Color(it.color().rgb()));
         double cx = it.cx() * size;
