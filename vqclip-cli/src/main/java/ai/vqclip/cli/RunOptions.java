@@ -60,7 +60,7 @@ final class RunOptions {
   String optimizer;
 
   @Option(names = {"-lr", "--lr"}, paramLabel = "X", description = "Learning rate (default: the optimizer's: 0.1 for the Adam family, "
-      + "0.5 adagrad, 0.02 rmsprop, 10 sgd).")
+      + "0.5 adagrad, 0.05 rmsprop, 10 sgd).")
   Double lr;
 
   @Option(names = {"-ip", "--image-prompts"}, split = "\\|", splitSynopsisLabel = "|", paramLabel = "FILE[:W[:STOP]]", description = "Image prompts, separated by '|' "
