@@ -25,7 +25,8 @@ for m in vqclip-core vqclip-onnx vqclip-augment vqclip-demo; do
     f="$repo/ai/vqclip/$m/$version/$m-$version-$kind.jar"
     [[ -s "$f" ]] || { echo "missing $f" >&2; exit 1; }
   done
-  unzip -l "$repo/ai/vqclip/$m/$version/$m-$version-javadoc.jar" | grep -q "index.html" || { echo "$m javadoc jar has no index.html" >&2; exit 1; }
+  # grep reads the whole listing (no -q): with pipefail, -q's early exit fails unzip on SIGPIPE for big jars.
+  unzip -l "$repo/ai/vqclip/$m/$version/$m-$version-javadoc.jar" | grep "index.html" >/dev/null || { echo "$m javadoc jar has no index.html" >&2; exit 1; }
 done
 tr ':' '\n' < "$cp_file" | awk 'NF' > "$cp_file.list"
 jars="$(wc -l < "$cp_file.list")"
