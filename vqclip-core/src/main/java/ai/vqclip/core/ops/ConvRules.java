@@ -35,6 +35,10 @@ import java.util.Map;
  *       used; otherwise a second MaxPool with the same attributes and an Indices output re-reads the
  *       forward input, since a rule cannot add outputs to the forward node.
  * </ul>
+ *
+ * <p>Why one long class: the six ops' rules share the same spatial bookkeeping (pads, strides,
+ * dilations, output padding, the flipped-kernel and ConvTranspose input-gradient forms), and
+ * splitting them would spread that bookkeeping over several files that must change together.
  */
 final class ConvRules {
   private ConvRules() {}
