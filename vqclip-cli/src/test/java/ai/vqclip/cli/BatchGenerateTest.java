@@ -11,24 +11,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code vqclip generate} with several prompts and seeds in one process (one model load, the generation service). */
-class BatchGenerateTest {
+class BatchGenerateTest extends WithTinyModelFiles {
   static final ObjectMapper JSON = new ObjectMapper();
-
-  @TempDir static Path models;
-
-  static TinyModelFiles files;
-
-  @TempDir Path dir;
-
-  @BeforeAll
-  static void writeModels() {
-    files = TinyModelFiles.write(models);
-  }
 
   static float[] pixels(Path png) {
     return Images.read(png).toFloats();

@@ -12,23 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Every usage error: exit code 2, one line on stderr naming the problem, no stack trace (unless --verbose). */
-class ErrorsTest {
-  @TempDir static Path models;
-
-  static TinyModelFiles files;
-
-  @TempDir Path dir;
-
-  @BeforeAll
-  static void writeModels() {
-    files = TinyModelFiles.write(models);
-  }
-
+class ErrorsTest extends WithTinyModelFiles {
   /** Exit 2, exactly one line on stderr containing {@code expected}, nothing on stdout, no stack trace. */
   static void assertUsageError(Cli.Run r, String expected) {
     assertEquals(2, r.exit(), r.toString());

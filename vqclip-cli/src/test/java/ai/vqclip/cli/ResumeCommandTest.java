@@ -11,23 +11,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Ctrl-C (through the stop flag its signal handler sets) and {@code vqclip resume}. */
-class ResumeCommandTest {
-  @TempDir static Path models;
-
-  static TinyModelFiles files;
-
-  @TempDir Path dir;
-
-  @BeforeAll
-  static void writeModels() {
-    files = TinyModelFiles.write(models);
-  }
-
+class ResumeCommandTest extends WithTinyModelFiles {
   private Cli.Run generate(Path out, int iterations, int stopAfter, String... extra) {
     String[] base = files.args("generate", "a red circle|a cat:0.5", "-o", out.toString(), "-i", Integer.toString(iterations), "--seed", "9");
     String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(base), java.util.Arrays.stream(extra)).toArray(String[]::new);

@@ -11,23 +11,10 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code vqclip tokenize} and {@code vqclip inspect}. */
-class TokenizeAndInspectCommandTest {
-  @TempDir static Path models;
-
-  static TinyModelFiles files;
-
-  @TempDir Path dir;
-
-  @BeforeAll
-  static void writeModels() {
-    files = TinyModelFiles.write(models);
-  }
-
+class TokenizeAndInspectCommandTest extends WithTinyModelFiles {
   @Test
   void tokenizeWithOpenAisVocabularyPrintsClipsIds() {
     Path vocab = RealVocabulary.find();

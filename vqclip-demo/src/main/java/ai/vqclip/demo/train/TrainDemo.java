@@ -86,9 +86,11 @@ public final class TrainDemo {
   static void secondStage(Path dir, Consumer<String> progress) {
     Map<String, Tensor> weights = new java.util.LinkedHashMap<>();
     try (StateDict sd = WeightFiles.open(dir.resolve(DemoModels.CLIP_WEIGHTS))) {
-      for (String k : sd.keys()) {
-        weights.put(k, ai.vqclip.core.Tensor.ofFloats(sd.tensor(k).shape(), sd.tensor(k).toFloats()));
-      }
+      // Copies on the heap: the file is replaced below while these weights are still in use.
+      sd.keys().forEach(k -> {
+        Tensor t = sd.tensor(k);
+        weights.put(k, Tensor.ofFloats(t.shape(), t.toFloats()));
+      });
     }
     String merges;
     try (java.io.InputStream in = new java.util.zip.GZIPInputStream(java.nio.file.Files.newInputStream(dir.resolve(ClipTraining.MERGES_FILE)))) {
