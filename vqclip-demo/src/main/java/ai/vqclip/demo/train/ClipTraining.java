@@ -63,18 +63,43 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
    * @param augmentations geometric augmentation codes applied to every training picture, each with
    *     its own probability, as generation applies them to cutouts ("" for none)
    * @param blobs pictures per batch whose objects are shapeless blobs: negatives for every caption
+   * @param noise largest sigma of the Gaussian noise added to every picture (sigma drawn from U(0,
+   *     noise) per picture, in [0, 1] pixel units): generation's noise step, which the CLIP sees on
+   *     every cutout (0: none)
+   * @param adversarialL2 radius of an adversarial perturbation per picture (L2, [0, 1] pixel units;
+   *     0: none): each batch is first perturbed by one normalised gradient step of the loss from a
+   *     random start inside the ball (FGSM with random start; Wong et al. 2020) and the step trains
+   *     on the perturbed pictures. A CLIP that small changes cannot fool has input gradients that
+   *     change what a person sees (Santurkar et al. 2019), and generation follows those gradients.
+   * @param shapeVariants pictures per batch whose caption, with each other shape in place of the
+   *     object's, is added as a negative caption ({@link #shapeVariants}): a five-way choice of shape
+   *     in the picture's own colours, the part of a caption contrast alone teaches least
    */
-  public record Views(String augmentations, int blobs) {
+  public record Views(String augmentations, int blobs, double noise, double adversarialL2, int shapeVariants) {
     /** Clean pictures only (the first demo CLIPs). */
     public static final Views NONE = new Views("", 0);
 
-    /** Checks the codes and the count. */
+    /** Checks the codes, the count and the radii. */
     public Views {
       Objects.requireNonNull(augmentations, "augmentations");
       ai.vqclip.augment.AugmentCodes.parse(augmentations);
       if (blobs < 0) {
         throw new IllegalArgumentException("blobs must be >= 0, got " + blobs);
       }
+      if (!(noise >= 0 && noise <= 1)) {
+        throw new IllegalArgumentException("noise must be in [0, 1], got " + noise);
+      }
+      if (!(adversarialL2 >= 0 && Double.isFinite(adversarialL2))) {
+        throw new IllegalArgumentException("adversarialL2 must be finite and >= 0, got " + adversarialL2);
+      }
+      if (shapeVariants < 0) {
+        throw new IllegalArgumentException("shapeVariants must be >= 0, got " + shapeVariants);
+      }
+    }
+
+    /** Augmented pictures and blobs, without noise, adversarial perturbation or shape variants. */
+    public Views(String augmentations, int blobs) {
+      this(augmentations, blobs, 0, 0, 0);
     }
   }
 
@@ -126,6 +151,19 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
    */
   public static ClipTraining demoStage2() {
     return new ClipTraining(demoModel(1000), 64, 1200, 5e-4, 20240608L, 100, 300, new Views("Af Pe", 16));
+  }
+
+  /**
+   * The third stage's settings: from the second stage's weights, with a new round of generated
+   * negatives (made with the second-stage CLIP), generation's noise step (sigma up to 0.1, as
+   * {@code DemoGeneration}'s cutouts add) and adversarial views of L2 radius 0.5.
+   *
+   * <p>Chosen on the tuning prompts at seed 0 (docs/demo-models.md): radius 0.5 drew background and
+   * object colour right for 25/25 (stage 2: 24 and 21); radius 1.5 did the same but lowered clean
+   * zero-shot shape accuracy to 27%; noise alone gave 25 and 23; none of them drew shapes.
+   */
+  public static ClipTraining demoStage3() {
+    return new ClipTraining(demoModel(1000), 64, 1000, 5e-4, 20240609L, 100, 300, new Views("Af Pe", 16, 0.1, 0.5, 0));
   }
 
   /** Pictures generated for the second stage. */
@@ -186,7 +224,7 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
     String merges = start == null ? learnMerges() : start.merges();
     BpeVocabulary vocab = BpeLearner.vocabulary(merges);
     ClipConfig cfg = new ClipConfig(model.embedDim(), model.imageResolution(), model.visionWidth(), model.visionLayers(), model.visionHeads(),
-        model.visionPatchSize(), model.contextLength(), vocab.size(), model.textWidth(), model.textLayers(), model.textHeads());
+        model.visionPatchSize(), model.contextLength(), vocab.size(), model.textWidth(), model.textLayers(), model.textHeads(), model.resnetLayers());
     progress.accept("clip vocabulary: " + vocab.size() + " tokens (" + vocab.mergeCount() + " merges)");
     if (dir != null) {
       writeMerges(dir.resolve(MERGES_FILE), merges);
@@ -196,18 +234,22 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
     if (start == null) {
       init.put(LOGIT_SCALE, Tensor.ofFloats(new long[0], (float) Math.log(10)));
     }
-    Built g = build(cfg, init, batch + views.blobs(), batch);
+    int extraCaptions = Math.min(views.shapeVariants(), batch) * (ShapeKind.values().length - 1);
+    Built g = build(cfg, init, batch + views.blobs(), batch + extraCaptions, batch);
     ShapesDataset data = new ShapesDataset(cfg.imageResolution(), seed);
     List<Double> losses = new ArrayList<>();
     long t0 = System.nanoTime();
     double mean = 0;
     ExecutionOptions opts = ExecutionOptions.cpu();
-    try (Trainer t = new Trainer(g.graph, "loss", new ArrayList<>(g.keys.keySet()), List.of(), OptimizerConfig.adam(learningRate), opts)) {
+    List<String> inputGrads = views.adversarialL2() > 0 ? List.of(Encoder.IMAGES) : List.of();
+    try (Trainer t = new Trainer(g.graph, "loss", new ArrayList<>(g.keys.keySet()), List.of(), inputGrads, OptimizerConfig.adam(learningRate),
+        opts)) {
       t.clipGradientNorm(1.0);
       for (int s = 0; s < steps; s++) {
         List<ShapesDataset.Sample> samples = batchWithShapeTwins(data, (long) s * batch, batch);
         t.setLearningRate(schedule(s));
-        Trainer.Step st = t.step(inputs(samples, views(samples, data.size(), s, negatives), tok));
+        List<String> variants = shapeVariants(samples, views.shapeVariants());
+        Trainer.Step st = t.step(perturb(t, inputs(samples, views(samples, data.size(), s, negatives), variants, tok), s));
         mean += st.loss();
         if ((s + 1) % logEvery == 0) {
           losses.add(mean / logEvery);
@@ -217,7 +259,7 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
         }
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
-      Map<String, Tensor> weights = toStateDict(cfg, t.parameters(), g.keys);
+      Map<String, Tensor> weights = toStateDict(cfg, t.parameters(), g.keys, init);
       Map<String, Object> metrics = new LinkedHashMap<>(zeroShot(weights, cfg, tok, seed, evalPictures));
       Map<String, Object> settings = new LinkedHashMap<>();
       settings.put("config", cfg.toString());
@@ -227,6 +269,10 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
       settings.put("gradientClipNorm", 1.0);
       settings.put("augmentations", views.augmentations());
       settings.put("blobNegativesPerBatch", views.blobs());
+      settings.put("noise", views.noise());
+      settings.put("adversarialL2", views.adversarialL2());
+      settings.put("generatedNegatives", negatives.size());
+      settings.put("shapeVariantPictures", views.shapeVariants());
       settings.put("optimizer", "adam");
       TrainingManifest m = new TrainingManifest("clip", seed, steps, batch, learningRate, logEvery, losses, seconds, t.parameterCount(),
           settings, metrics, VqganTraining.runtime(opts));
@@ -252,6 +298,82 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
       out.add(views.augmentations().isEmpty() ? b : TrainingViews.augment(b, views.augmentations(), rnd));
     }
     return out;
+  }
+
+  /**
+   * The batch's pictures with {@link Views#noise} and the {@link Views#adversarialL2} perturbation
+   * applied (the batch itself when neither is on). The noise and the random start come from a
+   * generator seeded by (seed, step), apart from the one {@link #views} uses, so runs stay reproducible.
+   */
+  Map<String, Tensor> perturb(Trainer t, Map<String, Tensor> batch, int step) {
+    if (views.noise() == 0 && views.adversarialL2() == 0) {
+      return batch;
+    }
+    SplittableRandom rnd = new SplittableRandom(seed * 0x2545F4914F6CDD1DL + step + 1);
+    Tensor img = batch.get(Encoder.IMAGES);
+    float[] x = img.toFloats();
+    int m = Math.toIntExact(img.shape()[0]);
+    int d = x.length / m;
+    for (int i = 0; i < m; i++) {
+      double sigma = views.noise() * rnd.nextDouble();
+      for (int j = 0; j < d; j++) {
+        x[i * d + j] += (float) (sigma * rnd.nextGaussian());
+      }
+    }
+    if (views.adversarialL2() > 0) {
+      double eps = views.adversarialL2();
+      float[] delta = new float[x.length];
+      for (int i = 0; i < m; i++) {
+        for (int j = 0; j < d; j++) {
+          delta[i * d + j] = (float) rnd.nextGaussian();
+        }
+        scaleRow(delta, i, d, eps * rnd.nextDouble());
+      }
+      Map<String, Tensor> start = new LinkedHashMap<>(batch);
+      start.put(Encoder.IMAGES, Tensor.ofFloats(img.shape(), added(x, delta)));
+      float[] g = t.gradients(start, new float[t.parameterCount()]).get(ai.vqclip.core.autodiff.GradientRequest.gradName(Encoder.IMAGES)).toFloats();
+      for (int i = 0; i < m; i++) {
+        scaleRow(g, i, d, eps);
+        for (int j = i * d; j < (i + 1) * d; j++) {
+          delta[j] += g[j];
+        }
+        if (rowNorm(delta, i, d) > eps) {
+          scaleRow(delta, i, d, eps);
+        }
+      }
+      x = added(x, delta);
+    }
+    Map<String, Tensor> out = new LinkedHashMap<>(batch);
+    out.put(Encoder.IMAGES, Tensor.ofFloats(img.shape(), x));
+    return out;
+  }
+
+  private static float[] added(float[] a, float[] b) {
+    float[] out = new float[a.length];
+    for (int i = 0; i < a.length; i++) {
+      out[i] = a[i] + b[i];
+    }
+    return out;
+  }
+
+  private static double rowNorm(float[] v, int row, int d) {
+    double sq = 0;
+    for (int j = row * d; j < (row + 1) * d; j++) {
+      sq += (double) v[j] * v[j];
+    }
+    return Math.sqrt(sq);
+  }
+
+  /** Scales row {@code row} (of length d) to L2 norm {@code norm}; a zero row stays zero. */
+  private static void scaleRow(float[] v, int row, int d, double norm) {
+    double n = rowNorm(v, row, d);
+    if (n == 0) {
+      return;
+    }
+    float f = (float) (norm / n);
+    for (int j = row * d; j < (row + 1) * d; j++) {
+      v[j] *= f;
+    }
   }
 
   double schedule(int s) {
@@ -305,52 +427,88 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
    * that no caption describes.
    */
   static Map<String, Tensor> inputs(List<ShapesDataset.Sample> samples, List<BufferedImage> images, ClipTokenizer tok) {
+    return inputs(samples, images, List.of(), tok);
+  }
+
+  /**
+   * As {@link #inputs(List, List, ClipTokenizer)}, with {@code extraCaptions} after the samples'
+   * captions: each is a target of the pictures it describes (if any) and otherwise competes in the
+   * rows only (e.g. a sample's caption with its shapes swapped: a text-side hard negative).
+   */
+  static Map<String, Tensor> inputs(List<ShapesDataset.Sample> samples, List<BufferedImage> images, List<String> extraCaptions,
+      ClipTokenizer tok) {
     int n = samples.size();
     int m = images.size();
-    List<BufferedImage> imgs = images;
+    List<String> captions = new ArrayList<>();
+    samples.forEach(x -> captions.add(x.caption()));
+    captions.addAll(extraCaptions);
+    int k = captions.size();
     int len = tok.options().contextLength();
-    long[] ids = new long[n * len];
+    long[] ids = new long[k * len];
     List<CaptionParser.Claims> claims = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      int[] t = tok.tokenize(samples.get(i).caption());
-      for (int j = 0; j < len; j++) {
-        ids[i * len + j] = t[j];
+    for (int j = 0; j < k; j++) {
+      int[] t = tok.tokenize(captions.get(j));
+      for (int q = 0; q < len; q++) {
+        ids[j * len + q] = t[q];
       }
-      claims.add(CaptionParser.parse(samples.get(i).caption()));
+      claims.add(CaptionParser.parse(captions.get(j)));
     }
     // hit[i][j]: caption j describes picture i; negative pictures (i >= n) match no caption, so
     // their rows have no target and they only compete in the columns.
-    float[] hit = new float[m * n];
+    float[] hit = new float[m * k];
     for (int i = 0; i < n; i++) {
-      for (int j = 0; j < n; j++) {
-        hit[i * n + j] = claims.get(j).describes(samples.get(i).scene()) ? 1 : 0;
+      for (int j = 0; j < k; j++) {
+        hit[i * k + j] = claims.get(j).describes(samples.get(i).scene()) ? 1 : 0;
       }
     }
-    float[] rows = new float[m * n];
-    float[] cols = new float[m * n];
+    float[] rows = new float[m * k];
+    float[] cols = new float[m * k];
     for (int i = 0; i < n; i++) {
       float r = 0;
-      for (int j = 0; j < n; j++) {
-        r += hit[i * n + j];
+      for (int j = 0; j < k; j++) {
+        r += hit[i * k + j];
       }
-      for (int j = 0; j < n; j++) {
-        rows[i * n + j] = hit[i * n + j] / r;
+      for (int j = 0; j < k; j++) {
+        rows[i * k + j] = hit[i * k + j] / r;
       }
     }
-    for (int j = 0; j < n; j++) {
+    for (int j = 0; j < k; j++) {
       float c = 0;
       for (int i = 0; i < m; i++) {
-        c += hit[i * n + j];
+        c += hit[i * k + j];
       }
-      for (int i = 0; i < m; i++) {
-        cols[i * n + j] = hit[i * n + j] / c;
+      // A caption no picture shows has no column target: it only competes in the rows.
+      for (int i = 0; i < m && c > 0; i++) {
+        cols[i * k + j] = hit[i * k + j] / c;
       }
     }
     Map<String, Tensor> out = new LinkedHashMap<>();
-    out.put(Encoder.IMAGES, ShapesDataset.toTensor(imgs, false));
-    out.put(ClipGraphs.TOKENS, Tensor.ofLongs(new long[] {n, len}, ids));
-    out.put(TARGET_ROWS, Tensor.ofFloats(new long[] {m, n}, rows));
-    out.put(TARGET_COLS, Tensor.ofFloats(new long[] {m, n}, cols));
+    out.put(Encoder.IMAGES, ShapesDataset.toTensor(images, false));
+    out.put(ClipGraphs.TOKENS, Tensor.ofLongs(new long[] {k, len}, ids));
+    out.put(TARGET_ROWS, Tensor.ofFloats(new long[] {m, k}, rows));
+    out.put(TARGET_COLS, Tensor.ofFloats(new long[] {m, k}, cols));
+    return out;
+  }
+
+  /**
+   * Text-side hard negatives: for each of the first {@code pictures} samples, its caption with every
+   * object's shape shifted by 1 to 4 places in {@link ShapeKind} order (4 captions per sample), so
+   * that each of those pictures is told apart from all other shapes in its own colours and places.
+   */
+  static List<String> shapeVariants(List<ShapesDataset.Sample> samples, int pictures) {
+    List<String> out = new ArrayList<>();
+    int kinds = ShapeKind.values().length;
+    for (int i = 0; i < Math.min(pictures, samples.size()); i++) {
+      ShapesDataset.Sample x = samples.get(i);
+      for (int shift = 1; shift < kinds; shift++) {
+        String caption = x.caption();
+        for (Scene.Item it : x.scene().objects()) {
+          ShapeKind other = ShapeKind.values()[(it.shape().ordinal() + shift) % kinds];
+          caption = caption.replace(it.color().word() + " " + it.shape().word(), it.color().word() + " " + other.word());
+        }
+        out.add(caption);
+      }
+    }
     return out;
   }
 
@@ -367,6 +525,14 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
    * pictures after the n-th are negatives); the loss is normalised by {@code n}.
    */
   static Built build(ClipConfig cfg, Map<String, Tensor> weights, int m, int n) {
+    return build(cfg, weights, m, n, n);
+  }
+
+  /**
+   * Builds the contrastive training graph for {@code m} pictures and {@code n} captions, the loss
+   * normalised by {@code pairs} (the picture-caption pairs; extra negative captions do not dilute it).
+   */
+  static Built build(ClipConfig cfg, Map<String, Tensor> weights, int m, int n, int pairs) {
     ClipGraphs cg = new ClipGraphs(cfg, ClipWeights.of(StateDict.of(weights)));
     GraphBuilder b = new GraphBuilder("clip_train");
     Value images = b.input(Encoder.IMAGES, DType.FLOAT, Shape.of(m, 3, cfg.imageResolution(), cfg.imageResolution()));
@@ -379,12 +545,14 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
     Value logits = b.mul(b.matmul(normalize(b, ie), b.transpose(normalize(b, te), 1, 0)), b.op("Exp").in(ls).out());
     Value lossI = b.reduceSum(b.mul(rowT, b.op("LogSoftmax").in(logits).attr("axis", 1L).out()), false);
     Value lossT = b.reduceSum(b.mul(colT, b.op("LogSoftmax").in(logits).attr("axis", 0L).out()), false);
-    b.output("loss", b.mul(b.add(lossI, lossT), b.scalar(-0.5 / n, DType.FLOAT)));
+    b.output("loss", b.mul(b.add(lossI, lossT), b.scalar(-0.5 / pairs, DType.FLOAT)));
     Graph g = b.build();
     Map<String, String> keys = new LinkedHashMap<>();
     for (String name : g.initializers().keySet()) {
       String key = name.startsWith("img/") || name.startsWith("txt/") ? name.substring(4) : name;
-      if (weights.containsKey(key) || key.equals(POS_WITH_CLASS)) {
+      // BatchNorm's running statistics stay fixed (the graph normalises in inference form).
+      boolean runningStat = key.endsWith(".running_mean") || key.endsWith(".running_var");
+      if ((weights.containsKey(key) && !runningStat) || key.equals(POS_WITH_CLASS)) {
         keys.put(name, key);
       }
     }
@@ -397,7 +565,7 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
   }
 
   /** OpenAI-layout weights: the trained (positional + class) table becomes positional_embedding, with a zero class embedding. */
-  static Map<String, Tensor> toStateDict(ClipConfig cfg, Map<String, Tensor> params, Map<String, String> keys) {
+  static Map<String, Tensor> toStateDict(ClipConfig cfg, Map<String, Tensor> params, Map<String, String> keys, Map<String, Tensor> fixed) {
     Map<String, Tensor> byKey = new LinkedHashMap<>();
     params.forEach((name, t) -> byKey.put(keys.get(name), t));
     Map<String, Tensor> out = new LinkedHashMap<>();
@@ -409,7 +577,7 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
       } else if (k.equals("visual.class_embedding")) {
         t = Tensor.filled(DType.FLOAT, e.getValue(), 0);
       } else {
-        t = byKey.get(k);
+        t = byKey.containsKey(k) ? byKey.get(k) : fixed.get(k);
       }
       if (t == null) {
         throw new IllegalStateException("training produced no tensor for '" + k + "'");

@@ -35,8 +35,8 @@ public final class TrainDemo {
    * dir}; {@code progress} gets the progress lines (the CLI passes its own output writer).
    */
   public static void train(String which, Path dir, Consumer<String> progress) {
-    if (!List.of("vqgan", "clip", "clip2", "all", "configs", "metadata").contains(which)) {
-      throw new IllegalArgumentException("model must be vqgan, clip, clip2, all, configs or metadata, got '" + which + "'");
+    if (!List.of("vqgan", "clip", "clip1", "clip2", "clip3", "all", "configs", "metadata").contains(which)) {
+      throw new IllegalArgumentException("model must be vqgan, clip, clip1, clip2, clip3, all, configs or metadata, got '" + which + "'");
     }
     if (which.equals("metadata")) {
       // The weight files in dir rewritten with today's metadata, tensors unchanged (files written
@@ -65,7 +65,8 @@ public final class TrainDemo {
       DemoModels.writeJson(dir.resolve(DemoModels.VQGAN_CONFIG), run.model());
       progress.accept("vqgan done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
     }
-    if (which.equals("clip") || which.equals("all")) {
+    boolean everyClipStage = which.equals("clip") || which.equals("all");
+    if (everyClipStage || which.equals("clip1")) {
       ClipTraining run = ClipTraining.demo();
       ClipTraining.Result r = run.run(dir, progress);
       write(dir.resolve(DemoModels.CLIP_WEIGHTS), r.weights(), DemoModels.clipMetadata(r.config()));
@@ -73,17 +74,21 @@ public final class TrainDemo {
       DemoModels.writeJson(dir.resolve(DemoModels.CLIP_CONFIG), r.config());
       progress.accept("clip done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
     }
-    if (which.equals("clip2") || which.equals("all")) {
-      secondStage(dir, progress);
+    if (everyClipStage || which.equals("clip2")) {
+      laterStage(dir, progress, 2, ClipTraining.demoStage2());
+    }
+    if (everyClipStage || which.equals("clip3")) {
+      laterStage(dir, progress, 3, ClipTraining.demoStage3());
     }
   }
 
   /**
-   * The CLIP's second stage: pictures generated with the VQGAN and the first-stage CLIP in {@code
-   * dir} become negatives ({@link GeneratedNegatives}), and training continues from the first
-   * stage's weights. The first stage's files are kept beside as {@code clip-stage1.*}.
+   * A later CLIP stage (2 or 3): pictures generated with the VQGAN and the previous stage's CLIP in
+   * {@code dir} become negatives ({@link GeneratedNegatives}), and training continues from the
+   * previous stage's weights with {@code run}'s settings. The previous stage's files are kept beside
+   * as {@code clip-stage<N-1>.*}.
    */
-  static void secondStage(Path dir, Consumer<String> progress) {
+  static void laterStage(Path dir, Consumer<String> progress, int stage, ClipTraining run) {
     Map<String, Tensor> weights = new java.util.LinkedHashMap<>();
     try (StateDict sd = WeightFiles.open(dir.resolve(DemoModels.CLIP_WEIGHTS))) {
       // Copies on the heap: the file is replaced below while these weights are still in use.
@@ -95,23 +100,64 @@ public final class TrainDemo {
     String merges;
     try (java.io.InputStream in = new java.util.zip.GZIPInputStream(java.nio.file.Files.newInputStream(dir.resolve(ClipTraining.MERGES_FILE)))) {
       merges = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-      java.nio.file.Files.copy(dir.resolve(DemoModels.CLIP_WEIGHTS), dir.resolve("clip-stage1.safetensors"),
+      java.nio.file.Files.copy(dir.resolve(DemoModels.CLIP_WEIGHTS), dir.resolve("clip-stage" + (stage - 1) + ".safetensors"),
           java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      java.nio.file.Files.copy(dir.resolve("clip-training.json"), dir.resolve("clip-stage1-training.json"),
+      java.nio.file.Files.copy(dir.resolve("clip-training.json"), dir.resolve("clip-stage" + (stage - 1) + "-training.json"),
           java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot read the first stage in " + dir, e);
+      throw new java.io.UncheckedIOException("cannot read stage " + (stage - 1) + " in " + dir, e);
     }
     List<java.awt.image.BufferedImage> negatives;
-    try (DemoModels.Bundle m = DemoModels.load(dir)) {
-      negatives = GeneratedNegatives.generate(m, ClipTraining.STAGE2_NEGATIVES, ClipTraining.demoStage2().seed(),
-          ClipTraining.STAGE2_GENERATION, progress);
+    String cache = System.getProperty(NEGATIVES_CACHE);
+    negatives = cache == null ? null : readNegatives(Path.of(cache), ClipTraining.STAGE2_NEGATIVES);
+    if (negatives == null) {
+      try (DemoModels.Bundle m = DemoModels.load(dir)) {
+        negatives = GeneratedNegatives.generate(m, ClipTraining.STAGE2_NEGATIVES, run.seed(), ClipTraining.STAGE2_GENERATION, progress);
+      }
+      if (cache != null) {
+        writeNegatives(Path.of(cache), negatives);
+      }
+    } else {
+      progress.accept("negatives: " + negatives.size() + " read from " + cache);
     }
-    ClipTraining run = ClipTraining.demoStage2();
     ClipTraining.Result r = run.run(dir, progress, new ClipTraining.Start(weights, merges, negatives));
     write(dir.resolve(DemoModels.CLIP_WEIGHTS), r.weights(), DemoModels.clipMetadata(r.config()));
     r.manifest().write(dir.resolve("clip-training.json"));
-    progress.accept("clip stage 2 done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
+    progress.accept("clip stage " + stage + " done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
+  }
+
+  /**
+   * System property naming a folder where a later stage's generated negatives are saved (8-bit PNGs,
+   * as generated) and read back by the next run with the same models: for experiments with a
+   * stage's settings, which would otherwise regenerate the same pictures every time.
+   */
+  public static final String NEGATIVES_CACHE = "vqclip.demo.negatives";
+
+  private static List<java.awt.image.BufferedImage> readNegatives(Path folder, int count) {
+    List<java.awt.image.BufferedImage> out = new java.util.ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      Path f = folder.resolve(String.format("neg-%04d.png", i));
+      if (!java.nio.file.Files.isRegularFile(f)) {
+        return null;
+      }
+      try {
+        out.add(javax.imageio.ImageIO.read(f.toFile()));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("cannot read " + f, e);
+      }
+    }
+    return out;
+  }
+
+  private static void writeNegatives(Path folder, List<java.awt.image.BufferedImage> images) {
+    try {
+      java.nio.file.Files.createDirectories(folder);
+      for (int i = 0; i < images.size(); i++) {
+        javax.imageio.ImageIO.write(images.get(i), "png", folder.resolve(String.format("neg-%04d.png", i)).toFile());
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot write the negatives to " + folder, e);
+    }
   }
 
   private static void rewrite(Path file, Map<String, String> meta) {

@@ -60,6 +60,26 @@ public final class Trainer implements AutoCloseable {
    */
   public Trainer(Graph forward, String lossName, List<String> paramNames, List<String> extraOutputs, OptimizerConfig optimizer,
       ExecutionOptions options) {
+    this(forward, lossName, paramNames, extraOutputs, List.of(), optimizer, options);
+  }
+
+  /**
+   * A trainer that also returns the loss's gradient with respect to some graph inputs (e.g. the
+   * pictures, for adversarial training): {@link #gradients} returns them as {@code
+   * GradientRequest.gradName(input)}.
+   *
+   * @param forward a graph with a scalar float output {@code lossName}; the parameters are its
+   *     initializers, holding their initial values
+   * @param lossName the loss output
+   * @param paramNames the initializers to train (all float32)
+   * @param extraOutputs other forward outputs every step returns (e.g. code indices)
+   * @param inputGradients float inputs of {@code forward} whose gradients {@link #gradients} returns too
+   * @param optimizer the update rule
+   * @param options how to run the compiled step
+   * @throws IllegalArgumentException for an unknown or non-float32 parameter, or an unknown output or input
+   */
+  public Trainer(Graph forward, String lossName, List<String> paramNames, List<String> extraOutputs, List<String> inputGradients,
+      OptimizerConfig optimizer, ExecutionOptions options) {
     this.forward = Objects.requireNonNull(forward, "forward");
     this.loss = Objects.requireNonNull(lossName, "lossName");
     this.params = List.copyOf(paramNames);
@@ -87,10 +107,15 @@ public final class Trainer implements AutoCloseable {
       forward.initializers().get(params.get(i)).data().asFloatBuffer().get(flat, offsets[i], offsets[i + 1] - offsets[i]);
     }
     Graph trainable = forward.withInitializersAsInputs(params);
-    Graph grads = Autodiff.differentiate(trainable, GradientRequest.ofLoss(lossName, params.toArray(String[]::new)));
+    List<String> wrt = new ArrayList<>(params);
+    for (String in : inputGradients) {
+      forward.input(in);
+      wrt.add(in);
+    }
+    Graph grads = Autodiff.differentiate(trainable, GradientRequest.ofLoss(lossName, wrt.toArray(String[]::new)));
     fetch.add(lossName);
     fetch.addAll(extraOutputs);
-    for (String p : params) {
+    for (String p : wrt) {
       fetch.add(GradientRequest.gradName(p));
     }
     this.optimizer = new LatentOptimizer(optimizer, flat.length);

@@ -71,4 +71,134 @@ class ClipTrainingTest {
     }
     assertEquals(a.merges(), b.merges());
   }
+
+  @Test
+  void trainerReturnsThePicturesGradientAsFiniteDifferencesGiveIt() {
+    ClipTraining run = new ClipTraining(tiny(1000), 4, 1, 1e-3, 3, 1, 1);
+    ClipTokenizer tok = ClipTraining.tokenizer(run.learnMerges(), 20);
+    ClipConfig cfg = tiny(tok.vocabulary().size());
+    Map<String, Tensor> w = new LinkedHashMap<>(RandomWeights.clip(cfg, 4));
+    w.put(ClipTraining.LOGIT_SCALE, Tensor.ofFloats(new long[0], (float) Math.log(10)));
+    ClipTraining.Built g = ClipTraining.build(cfg, w, 4);
+    List<ShapesDataset.Sample> s = samples(new ShapesDataset(16, 2), 4);
+    Map<String, Tensor> in = ClipTraining.inputs(s, tok);
+    try (Trainer t = new Trainer(g.graph(), "loss", new ArrayList<>(g.keys().keySet()), List.of(), List.of(ai.vqclip.core.Encoder.IMAGES),
+        ai.vqclip.core.optim.OptimizerConfig.adam(1e-3), ai.vqclip.core.backend.ExecutionOptions.cpu())) {
+      float[] grad = t.gradients(in, new float[t.parameterCount()]).get("grad/" + ai.vqclip.core.Encoder.IMAGES).toFloats();
+      float[] x = in.get(ai.vqclip.core.Encoder.IMAGES).toFloats();
+      double h = 1e-2;
+      double worst = 0;
+      double scale = 0;
+      for (float v : grad) {
+        scale = Math.max(scale, Math.abs(v));
+      }
+      // Central differences of the loss at 12 pixels spread over the batch.
+      for (int k = 0; k < 12; k++) {
+        int i = (int) ((long) k * 977 % x.length);
+        double[] l = new double[2];
+        for (int side = 0; side < 2; side++) {
+          float[] xs = x.clone();
+          xs[i] += (float) (side == 0 ? h : -h);
+          Map<String, Tensor> m = new LinkedHashMap<>(in);
+          m.put(ai.vqclip.core.Encoder.IMAGES, Tensor.ofFloats(in.get(ai.vqclip.core.Encoder.IMAGES).shape(), xs));
+          l[side] = t.evaluate(m).get("loss").toDoubles()[0];
+        }
+        worst = Math.max(worst, Math.abs((l[0] - l[1]) / (2 * h) - grad[i]));
+      }
+      assertTrue(scale > 0, "the pictures' gradient is all zero");
+      assertTrue(worst <= 2e-2 * scale + 1e-5, "worst error " + worst + " against max |grad| " + scale);
+    }
+  }
+
+  @Test
+  void adversarialViewsStayInTheirBallRaiseTheLossAndAreReproducible() {
+    ClipTraining run = new ClipTraining(tiny(1000), 4, 1, 1e-3, 3, 1, 1, new ClipTraining.Views("", 0, 0.05, 0.5, 0));
+    ClipTokenizer tok = ClipTraining.tokenizer(run.learnMerges(), 20);
+    ClipConfig cfg = tiny(tok.vocabulary().size());
+    Map<String, Tensor> w = new LinkedHashMap<>(RandomWeights.clip(cfg, 4));
+    w.put(ClipTraining.LOGIT_SCALE, Tensor.ofFloats(new long[0], (float) Math.log(10)));
+    ClipTraining.Built g = ClipTraining.build(cfg, w, 4);
+    Map<String, Tensor> in = ClipTraining.inputs(samples(new ShapesDataset(16, 2), 4), tok);
+    ClipTraining noiseOnly = new ClipTraining(tiny(1000), 4, 1, 1e-3, 3, 1, 1, new ClipTraining.Views("", 0, 0.05, 0, 0));
+    try (Trainer t = new Trainer(g.graph(), "loss", new ArrayList<>(g.keys().keySet()), List.of(), List.of(ai.vqclip.core.Encoder.IMAGES),
+        ai.vqclip.core.optim.OptimizerConfig.adam(1e-3), ai.vqclip.core.backend.ExecutionOptions.cpu())) {
+      Map<String, Tensor> a = run.perturb(t, in, 7);
+      Map<String, Tensor> b = run.perturb(t, in, 7);
+      Map<String, Tensor> noisy = noiseOnly.perturb(t, in, 7);
+      float[] xa = a.get(ai.vqclip.core.Encoder.IMAGES).toFloats();
+      assertArrayEquals(xa, b.get(ai.vqclip.core.Encoder.IMAGES).toFloats(), "same seed and step, same views");
+      float[] xn = noisy.get(ai.vqclip.core.Encoder.IMAGES).toFloats();
+      float[] x = in.get(ai.vqclip.core.Encoder.IMAGES).toFloats();
+      int d = x.length / 4;
+      for (int i = 0; i < 4; i++) {
+        double adv = 0;
+        double noise = 0;
+        for (int j = i * d; j < (i + 1) * d; j++) {
+          adv += (xa[j] - xn[j]) * (double) (xa[j] - xn[j]);
+          noise += (xn[j] - x[j]) * (double) (xn[j] - x[j]);
+        }
+        // The same generator draws the noise first in both runs, so xa - xn is the adversarial part.
+        assertTrue(Math.sqrt(adv) <= 0.5 + 1e-4 && Math.sqrt(adv) > 0.25, "picture " + i + ": |delta| " + Math.sqrt(adv));
+        assertTrue(Math.sqrt(noise) <= 0.05 * Math.sqrt(d) * 1.5, "picture " + i + ": |noise| " + Math.sqrt(noise));
+      }
+      double clean = t.evaluate(noisy).get("loss").toDoubles()[0];
+      double attacked = t.evaluate(a).get("loss").toDoubles()[0];
+      assertTrue(attacked > clean, "the adversarial views should raise the loss: " + attacked + " vs " + clean);
+    }
+  }
+
+  @Test
+  void shapeVariantsAreNegativeCaptionsWithoutColumnTargets() {
+    ClipTraining run = new ClipTraining(tiny(1000), 4, 1, 1e-3, 3, 1, 1);
+    ClipTokenizer tok = ClipTraining.tokenizer(run.learnMerges(), 20);
+    List<ShapesDataset.Sample> s = samples(new ShapesDataset(16, 5), 4);
+    List<String> v = ClipTraining.shapeVariants(s, 2);
+    assertEquals(8, v.size());
+    for (int i = 0; i < 2; i++) {
+      for (int k = 0; k < 4; k++) {
+        String c = v.get(i * 4 + k);
+        assertTrue(!ai.vqclip.demo.data.CaptionParser.parse(c).describes(s.get(i).scene()), c + " should not describe " + s.get(i).caption());
+      }
+    }
+    Map<String, Tensor> in = ClipTraining.inputs(s, s.stream().map(ShapesDataset.Sample::image).toList(), v, tok);
+    assertEquals(12, in.get(ai.vqclip.demo.train.ClipTraining.TARGET_ROWS).shape()[1]);
+    float[] rows = in.get(ClipTraining.TARGET_ROWS).toFloats();
+    float[] cols = in.get(ClipTraining.TARGET_COLS).toFloats();
+    for (int i = 0; i < 4; i++) {
+      double r = 0;
+      for (int j = 0; j < 12; j++) {
+        r += rows[i * 12 + j];
+      }
+      assertEquals(1, r, 1e-6, "row " + i);
+    }
+    for (int j = 0; j < 12; j++) {
+      double c = 0;
+      boolean shown = false;
+      for (int i = 0; i < 4; i++) {
+        c += cols[i * 12 + j];
+        shown |= rows[i * 12 + j] > 0;
+      }
+      assertEquals(shown ? 1 : 0, c, 1e-6, "column " + j);
+    }
+  }
+
+  @Test
+  void aRunWithEveryViewIsBitIdenticalTwice() {
+    ClipTraining run = new ClipTraining(tiny(1000), 8, 6, 3e-3, 5, 3, 10, new ClipTraining.Views("Af Pe", 2, 0.1, 0.5, 2));
+    ClipTraining.Result a = run.run(null, x -> {});
+    ClipTraining.Result b = run.run(null, x -> {});
+    assertEquals(a.manifest().losses(), b.manifest().losses());
+    for (String k : a.weights().keySet()) {
+      assertArrayEquals(a.weights().get(k).toFloats(), b.weights().get(k).toFloats(), k);
+    }
+    assertEquals(0.5, a.manifest().settings().get("adversarialL2"));
+  }
+
+  private static List<ShapesDataset.Sample> samples(ShapesDataset d, int n) {
+    List<ShapesDataset.Sample> s = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      s.add(d.sample(i));
+    }
+    return s;
+  }
 }
