@@ -28,7 +28,9 @@ import picocli.CommandLine.Spec;
         "Writes the weights (vqgan.safetensors, clip.safetensors), their configs, the CLIP vocabulary (bpe-demo.txt.gz) and the training "
             + "manifests (vqgan-training.json, clip-training.json: seed, steps, loss curve, time, metrics) into DIR; a model's files are "
             + "written when its training ends.",
-        "Takes about 10 minutes on 2 CPU cores (about half for each model).",
+        "'clip' runs all three CLIP stages (contrastive training on drawn pictures; then twice: pictures generated with the models so "
+            + "far as negatives, and further training). Takes well over an hour on 2 CPU cores: the committed runs took 49 minutes for "
+            + "the VQGAN and about an hour for the CLIP on a shared machine; each manifest records its run's time.",
         "Use the result with --demo-models DIR on generate, edit and video. That needs both models in DIR: train 'all', or train one "
             + "and copy the other's files (from an earlier run) into DIR."},
     footerHeading = "%nExamples:%n",

@@ -16,8 +16,9 @@ import java.util.function.Consumer;
 /**
  * Trains the bundled demo models from their committed seeds and writes them where {@link
  * ai.vqclip.demo.DemoModels} reads them: {@code vqclip-demo/src/main/resources/ai/vqclip/demo/models}
- * by default. Usage: {@code TrainDemo [vqgan|clip|all|configs] [output-dir]}. The CLI's {@code train-demo}
- * command calls {@link #train}.
+ * by default. Usage: {@code TrainDemo [vqgan|clip|clip1|clip2|clip3|all|configs|metadata] [output-dir]}:
+ * {@code clip} runs the CLIP's three stages, {@code clipN} stage N alone (from the files of stage N-1
+ * in the folder). The CLI's {@code train-demo} command calls {@link #train}.
  */
 public final class TrainDemo {
   private TrainDemo() {}
@@ -25,14 +26,17 @@ public final class TrainDemo {
   /** Default output folder, relative to the repository root. */
   public static final Path DEFAULT_DIR = Path.of("vqclip-demo/src/main/resources/ai/vqclip/demo/models");
 
-  /** Trains {@code which} ("vqgan", "clip" or "all") into {@code dir}, printing progress. */
+  /** Trains {@code which} (see {@link #train(String, Path, Consumer)}) into {@code dir}, printing progress. */
   public static void train(String which, Path dir) {
     train(which, dir, System.out::println);
   }
 
   /**
-   * Trains {@code which} ("vqgan", "clip" or "all"; "configs" writes the configs only) into {@code
-   * dir}; {@code progress} gets the progress lines (the CLI passes its own output writer).
+   * Trains {@code which} into {@code dir}: "vqgan"; "clip" (the three CLIP stages; without a VQGAN in
+   * {@code dir} the later stages generate with the bundled one); "clip1", "clip2" or "clip3" (one
+   * stage, from the previous stage's files in {@code dir}); "all"; "configs" writes the configs only,
+   * "metadata" rewrites the weight files' metadata. {@code progress} gets the progress lines (the CLI
+   * passes its own output writer).
    */
   public static void train(String which, Path dir, Consumer<String> progress) {
     if (!List.of("vqgan", "clip", "clip1", "clip2", "clip3", "all", "configs", "metadata").contains(which)) {
@@ -111,7 +115,7 @@ public final class TrainDemo {
     String cache = System.getProperty(NEGATIVES_CACHE);
     negatives = cache == null ? null : readNegatives(Path.of(cache), ClipTraining.STAGE2_NEGATIVES);
     if (negatives == null) {
-      try (DemoModels.Bundle m = DemoModels.load(dir)) {
+      try (DemoModels.Bundle m = DemoModels.load(withVqgan(dir))) {
         negatives = GeneratedNegatives.generate(m, ClipTraining.STAGE2_NEGATIVES, run.seed(), ClipTraining.STAGE2_GENERATION, progress);
       }
       if (cache != null) {
@@ -157,6 +161,31 @@ public final class TrainDemo {
       }
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("cannot write the negatives to " + folder, e);
+    }
+  }
+
+  /**
+   * {@code dir} itself when it holds a VQGAN; otherwise (training the CLIP alone) a temporary folder
+   * with the bundled VQGAN and {@code dir}'s CLIP files, so that the later stages generate with the
+   * bundled VQGAN and {@code dir} keeps only what was asked for.
+   */
+  private static Path withVqgan(Path dir) {
+    if (java.nio.file.Files.isRegularFile(dir.resolve(DemoModels.VQGAN_WEIGHTS))
+        && java.nio.file.Files.isRegularFile(dir.resolve(DemoModels.VQGAN_CONFIG))) {
+      return dir;
+    }
+    try {
+      Path tmp = java.nio.file.Files.createTempDirectory("vqclip-demo-stage");
+      for (Path p : DemoModels.copyBundled(tmp)) {
+        p.toFile().deleteOnExit();
+      }
+      tmp.toFile().deleteOnExit();
+      for (String f : List.of(DemoModels.CLIP_WEIGHTS, DemoModels.CLIP_CONFIG, ClipTraining.MERGES_FILE)) {
+        java.nio.file.Files.copy(dir.resolve(f), tmp.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      return tmp;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot assemble the models for generating negatives", e);
     }
   }
 

@@ -24,17 +24,9 @@ class ClipTrainingTest {
 
   @Test
   void contrastiveLossGradientMatchesFiniteDifferences() {
-    ClipTraining run = new ClipTraining(tiny(1000), 4, 1, 1e-3, 3, 1, 1);
-    ClipTokenizer tok = ClipTraining.tokenizer(run.learnMerges(), 20);
-    ClipConfig cfg = tiny(tok.vocabulary().size());
-    Map<String, Tensor> w = new LinkedHashMap<>(RandomWeights.clip(cfg, 4));
-    ClipTraining.Built g = ClipTraining.build(cfg, w, 4);
-    ShapesDataset d = new ShapesDataset(16, 2);
-    List<ShapesDataset.Sample> s = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      s.add(d.sample(i));
-    }
-    Map<String, Tensor> in = ClipTraining.inputs(s, tok);
+    Tiny t = Tiny.make();
+    ClipTraining.Built g = t.graph();
+    Map<String, Tensor> in = t.batch();
     GradCheck.assertGradient(g.graph(), in, List.of(ClipTraining.LOGIT_SCALE, "img/visual.proj", "txt/text_projection"), 1e-2,
         GradCheck.TOL_F32, 7);
     GradCheck.assertGradient(g.graph(), in, List.of("img/visual.conv1.weight", "txt/token_embedding.weight"), 1e-3, GradCheck.TOL_F32, 8);
@@ -74,16 +66,9 @@ class ClipTrainingTest {
 
   @Test
   void trainerReturnsThePicturesGradientAsFiniteDifferencesGiveIt() {
-    ClipTraining run = new ClipTraining(tiny(1000), 4, 1, 1e-3, 3, 1, 1);
-    ClipTokenizer tok = ClipTraining.tokenizer(run.learnMerges(), 20);
-    ClipConfig cfg = tiny(tok.vocabulary().size());
-    Map<String, Tensor> w = new LinkedHashMap<>(RandomWeights.clip(cfg, 4));
-    w.put(ClipTraining.LOGIT_SCALE, Tensor.ofFloats(new long[0], (float) Math.log(10)));
-    ClipTraining.Built g = ClipTraining.build(cfg, w, 4);
-    List<ShapesDataset.Sample> s = samples(new ShapesDataset(16, 2), 4);
-    Map<String, Tensor> in = ClipTraining.inputs(s, tok);
-    try (Trainer t = new Trainer(g.graph(), "loss", new ArrayList<>(g.keys().keySet()), List.of(), List.of(ai.vqclip.core.Encoder.IMAGES),
-        ai.vqclip.core.optim.OptimizerConfig.adam(1e-3), ai.vqclip.core.backend.ExecutionOptions.cpu())) {
+    Tiny tiny = Tiny.make();
+    Map<String, Tensor> in = tiny.batch();
+    try (Trainer t = tiny.trainer()) {
       float[] grad = t.gradients(in, new float[t.parameterCount()]).get("grad/" + ai.vqclip.core.Encoder.IMAGES).toFloats();
       float[] x = in.get(ai.vqclip.core.Encoder.IMAGES).toFloats();
       double h = 1e-2;
@@ -113,15 +98,10 @@ class ClipTrainingTest {
   @Test
   void adversarialViewsStayInTheirBallRaiseTheLossAndAreReproducible() {
     ClipTraining run = new ClipTraining(tiny(1000), 4, 1, 1e-3, 3, 1, 1, new ClipTraining.Views("", 0, 0.05, 0.5, 0));
-    ClipTokenizer tok = ClipTraining.tokenizer(run.learnMerges(), 20);
-    ClipConfig cfg = tiny(tok.vocabulary().size());
-    Map<String, Tensor> w = new LinkedHashMap<>(RandomWeights.clip(cfg, 4));
-    w.put(ClipTraining.LOGIT_SCALE, Tensor.ofFloats(new long[0], (float) Math.log(10)));
-    ClipTraining.Built g = ClipTraining.build(cfg, w, 4);
-    Map<String, Tensor> in = ClipTraining.inputs(samples(new ShapesDataset(16, 2), 4), tok);
     ClipTraining noiseOnly = new ClipTraining(tiny(1000), 4, 1, 1e-3, 3, 1, 1, new ClipTraining.Views("", 0, 0.05, 0, 0));
-    try (Trainer t = new Trainer(g.graph(), "loss", new ArrayList<>(g.keys().keySet()), List.of(), List.of(ai.vqclip.core.Encoder.IMAGES),
-        ai.vqclip.core.optim.OptimizerConfig.adam(1e-3), ai.vqclip.core.backend.ExecutionOptions.cpu())) {
+    Tiny tiny = Tiny.make();
+    Map<String, Tensor> in = tiny.batch();
+    try (Trainer t = tiny.trainer()) {
       Map<String, Tensor> a = run.perturb(t, in, 7);
       Map<String, Tensor> b = run.perturb(t, in, 7);
       Map<String, Tensor> noisy = noiseOnly.perturb(t, in, 7);
@@ -192,6 +172,22 @@ class ClipTrainingTest {
       assertArrayEquals(a.weights().get(k).toFloats(), b.weights().get(k).toFloats(), k);
     }
     assertEquals(0.5, a.manifest().settings().get("adversarialL2"));
+  }
+
+  /** A tiny CLIP's training graph and a batch of 4 pictures of ShapesDataset(16, 2). */
+  private record Tiny(ClipTraining.Built graph, Map<String, Tensor> batch) {
+    static Tiny make() {
+      ClipTokenizer tok = ClipTraining.tokenizer(new ClipTraining(tiny(1000), 4, 1, 1e-3, 3, 1, 1).learnMerges(), 20);
+      ClipConfig cfg = tiny(tok.vocabulary().size());
+      Map<String, Tensor> w = new LinkedHashMap<>(RandomWeights.clip(cfg, 4));
+      return new Tiny(ClipTraining.build(cfg, w, 4), ClipTraining.inputs(samples(new ShapesDataset(16, 2), 4), tok));
+    }
+
+    /** A trainer of every weight that also returns the pictures' gradient. */
+    Trainer trainer() {
+      return new Trainer(graph.graph(), "loss", new ArrayList<>(graph.keys().keySet()), List.of(), List.of(ai.vqclip.core.Encoder.IMAGES),
+          ai.vqclip.core.optim.OptimizerConfig.adam(1e-3), ai.vqclip.core.backend.ExecutionOptions.cpu());
+    }
   }
 
   private static List<ShapesDataset.Sample> samples(ShapesDataset d, int n) {
