@@ -90,7 +90,8 @@ final class RssTrace implements AutoCloseable {
     for (long v : slices) {
       b.append(v >> 10).append(' ');
     }
-    System.out.printf("[rss] run %d: peak %d MB at %.0f %% of the run; MB per 5 %% slice: %s%n", run, peak[1] >> 10,
+    // Not worded "peak N MB": SideBySide reads the last such line of StepProfile as the process's VmHWM.
+    System.out.printf("[rss] run %d: highest sample %d MB at %.0f %% of the run; MB per 5 %% slice: %s%n", run, peak[1] >> 10,
         100.0 * (peak[0] - from) / (to - from), b.toString().trim());
   }
 
@@ -121,7 +122,7 @@ final class RssTrace implements AutoCloseable {
       return;
     }
     long peakUs = runStarts.get(last) + (peak[0] - span[0]) / 1000;
-    System.out.printf("[rss] nodes running within 50 ms of the last run's peak (%d MB):%n", peak[1] >> 10);
+    System.out.printf("[rss] nodes running within 50 ms of the last run's highest sample (%d MB):%n", peak[1] >> 10);
     for (JsonNode e : events) {
       if (!"Node".equals(e.path("cat").asText()) || !e.path("name").asText().endsWith("_kernel_time")) {
         continue;

@@ -172,10 +172,10 @@ public final class OrtExecutable implements Executable {
     // (256x256/8 cutouts: 8.2 GB peak with it, 6.2 GB without, no measurable time change;
     // docs/performance.md).
     so.setMemoryPatternOptimization(false);
-    // Weights (and their prepacked, reordered copies) allocated one by one at their size instead of
-    // from the arena, which grows in powers of two and would keep that slack for the session's
-    // lifetime: 0.7 GB less resident for the full 400x400 step (docs/performance.md). Allocation only,
-    // so results are bit-identical either way.
+    // Weights allocated one by one at their size instead of from the arena, which grows in powers of
+    // two and keeps its slack for the session's lifetime. Allocation only, so results are
+    // bit-identical either way; what it saves at full size is within the run-to-run spread of the
+    // JVM heap (docs/performance.md, Round 3).
     if (!Boolean.getBoolean(INITIALIZERS_IN_ARENA_PROPERTY)) {
       so.addConfigEntry(INITIALIZERS_OUT_OF_ARENA, "1");
     }
