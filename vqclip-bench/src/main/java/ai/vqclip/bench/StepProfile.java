@@ -16,7 +16,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -26,12 +28,12 @@ import java.util.TreeMap;
  * ONNX Runtime session with chosen options, runs it a few times and prints where the time and the
  * memory go: resident memory after each phase, and with {@code --ort-profile} the time per op type
  * from ONNX Runtime's profiler with the FLOPs of those op types. The defaults are a real run's:
- * the memory pattern off as in {@code OrtExecutable}, memory saving {@code auto} as in {@link
+ * the memory pattern off and the weights outside the arena as in {@code OrtExecutable}, memory saving {@code auto} as in {@link
  * Pipeline}, and the helper sessions released before the step's session is created.
  *
  * <pre>
  * java -cp vqclip-bench/target/benchmarks.jar ai.vqclip.bench.StepProfile [--size 256] [--cutouts 32]
- *     [--runs 3] [--threads N] [--ort-profile PREFIX] [--no-arena] [--mem-pattern] [--memory-saving auto|on|off]
+ *     [--runs 3] [--threads N] [--ort-profile PREFIX] [--no-arena] [--initializers-in-arena] [--mem-pattern] [--memory-saving auto|on|off]
  *     [--config KEY=VALUE] [--opt-level all|extended|basic|none]
  * </pre>
  */
@@ -46,6 +48,8 @@ public final class StepProfile {
     int threads = Runtime.getRuntime().availableProcessors();
     String profile = null;
     boolean arena = true;
+    // As OrtExecutable creates every session: weights outside the arena.
+    boolean initializersInArena = false;
     // Off by default, as OrtExecutable creates every session.
     boolean memPattern = false;
     Pipeline.MemorySaving memorySaving = Pipeline.MemorySaving.AUTO;
@@ -59,6 +63,7 @@ public final class StepProfile {
         case "--threads" -> threads = Integer.parseInt(args[++i]);
         case "--ort-profile" -> profile = args[++i];
         case "--no-arena" -> arena = false;
+        case "--initializers-in-arena" -> initializersInArena = true;
         case "--mem-pattern" -> memPattern = true;
         case "--no-mem-pattern" -> memPattern = false;
         case "--memory-saving" -> memorySaving = Pipeline.MemorySaving.valueOf(args[++i].toUpperCase(java.util.Locale.ROOT));
@@ -74,7 +79,7 @@ public final class StepProfile {
           default -> throw new IllegalArgumentException("--opt-level must be all, extended, basic or none, got " + args[i]);
         };
         default -> throw new IllegalArgumentException("unknown argument '" + args[i]
-            + "'; allowed: --size N, --cutouts N, --runs N, --threads N, --ort-profile PREFIX, --no-arena, --mem-pattern, --no-mem-pattern, --memory-saving auto|on|off, --config KEY=VALUE, --opt-level L");
+            + "'; allowed: --size N, --cutouts N, --runs N, --threads N, --ort-profile PREFIX, --no-arena, --initializers-in-arena, --mem-pattern, --no-mem-pattern, --memory-saving auto|on|off, --config KEY=VALUE, --opt-level L");
       }
     }
     phase("start");
@@ -106,6 +111,9 @@ public final class StepProfile {
       so.setInterOpNumThreads(1);
       so.setCPUArenaAllocator(arena);
       so.setMemoryPatternOptimization(memPattern);
+      if (!initializersInArena) {
+        so.addConfigEntry(ai.vqclip.onnx.OrtExecutable.INITIALIZERS_OUT_OF_ARENA, "1");
+      }
       for (Map.Entry<String, String> c : config.entrySet()) {
         so.addConfigEntry(c.getKey(), c.getValue());
       }
@@ -121,16 +129,24 @@ public final class StepProfile {
         for (Map.Entry<String, Tensor> e : step.inputs().entrySet()) {
           feed.put(e.getKey(), toOrt(env, e.getValue()));
         }
-        for (int r = 0; r < runs; r++) {
-          t0 = System.nanoTime();
-          try (OrtSession.Result res = session.run(feed, step.outputs())) {
-            System.out.printf("run %d: %.0f ms, loss %s%n", r, (System.nanoTime() - t0) / 1e6, res.get("loss").get().getValue());
+        List<long[]> runSpans = new ArrayList<>();
+        try (RssTrace trace = RssTrace.start()) {
+          for (int r = 0; r < runs; r++) {
+            t0 = System.nanoTime();
+            try (OrtSession.Result res = session.run(feed, step.outputs())) {
+              long t1 = System.nanoTime();
+              runSpans.add(new long[] {t0, t1});
+              System.out.printf("run %d: %.0f ms, loss %s%n", r, (t1 - t0) / 1e6, res.get("loss").get().getValue());
+            }
+            phase("after run " + r);
+            trace.printRun(r, t0, runSpans.get(r)[1]);
           }
-          phase("after run " + r);
-        }
-        feed.values().forEach(OnnxTensor::close);
-        if (profile != null) {
-          summarize(session.endProfiling(), g);
+          feed.values().forEach(OnnxTensor::close);
+          if (profile != null) {
+            String file = session.endProfiling();
+            summarize(file, g);
+            trace.printPeakNodes(file, runSpans);
+          }
         }
       }
     } finally {

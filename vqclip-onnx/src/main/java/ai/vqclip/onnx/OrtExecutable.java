@@ -45,6 +45,24 @@ import org.slf4j.LoggerFactory;
 public final class OrtExecutable implements Executable {
   private static final Logger LOG = LoggerFactory.getLogger(OrtExecutable.class);
 
+  /** ONNX Runtime's session config key that allocates initializers outside the arena. */
+  public static final String INITIALIZERS_OUT_OF_ARENA = "session.use_device_allocator_for_initializers";
+
+  /**
+   * System property: {@code true} puts the weights back into ONNX Runtime's arena (the setting
+   * before issue 18), for comparisons; results are bit-identical either way.
+   */
+  public static final String INITIALIZERS_IN_ARENA_PROPERTY = "vqclip.ort.initializersInArena";
+
+  /**
+   * System property, {@code on} (default) or {@code off}: whether CPU sessions allocate activations
+   * from ONNX Runtime's arena. Off, each tensor is allocated and freed on its own (with glibc, set
+   * {@code MALLOC_MMAP_THRESHOLD_=131072} in the environment so that freed tensors go back to the
+   * system): a lower peak for some cost in time (docs/performance.md). Results are bit-identical
+   * either way.
+   */
+  public static final String ARENA_PROPERTY = "vqclip.ort.arena";
+
   private final Graph graph;
   private final Device device;
   private final OrtEnvironment env;
@@ -154,6 +172,20 @@ public final class OrtExecutable implements Executable {
     // (256x256/8 cutouts: 8.2 GB peak with it, 6.2 GB without, no measurable time change;
     // docs/performance.md).
     so.setMemoryPatternOptimization(false);
+    // Weights allocated one by one at their size instead of from the arena, which grows in powers of
+    // two and keeps its slack for the session's lifetime. Allocation only, so results are
+    // bit-identical either way; what it saves at full size is within the run-to-run spread of the
+    // JVM heap (docs/performance.md, Round 3).
+    if (!Boolean.getBoolean(INITIALIZERS_IN_ARENA_PROPERTY)) {
+      so.addConfigEntry(INITIALIZERS_OUT_OF_ARENA, "1");
+    }
+    String arena = System.getProperty(ARENA_PROPERTY, "on");
+    if (!arena.equals("on") && !arena.equals("off")) {
+      throw new IllegalArgumentException("system property " + ARENA_PROPERTY + " is '" + arena + "'; allowed: on, off");
+    }
+    if (arena.equals("off")) {
+      so.setCPUArenaAllocator(false);
+    }
     so.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
     if (opts.deterministic()) {
       so.setDeterministicCompute(true);

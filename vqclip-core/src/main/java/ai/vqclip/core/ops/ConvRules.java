@@ -9,8 +9,6 @@ import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.ShapeInference;
 import ai.vqclip.core.graph.ShapeInference.Spatial;
 import ai.vqclip.core.graph.Value;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -106,7 +104,7 @@ final class ConvRules {
    */
   static final String INPUT_GRAD_PROPERTY = "vqclip.autodiff.convInputGrad";
 
-  /** Suffix of the initializer that holds a constant weight's flipped, channel-swapped kernel. */
+  /** Suffix of the value (a Slice node's output) that holds a constant weight's flipped, channel-swapped kernel. */
   static final String FLIPPED_SUFFIX = "/flipped_for_input_grad";
 
   /**
@@ -134,9 +132,9 @@ final class ConvRules {
    * The input gradient of a stride-1 Conv as a Conv: with j' = K-1-j, dX[i] = sum_j' dY[i - (K-1-j')d + pb]
    * W[K-1-j'], i.e. dY correlated with the spatially flipped kernel, pads (K-1)d - pb at the begin and
    * (K-1)d - pe at the end, the same dilation and group, and each group's in/out channels swapped:
-   * W'[g*Cg + c, m] = W[g*Mg + m, c]. A constant weight is transformed once, here, into an
-   * initializer (shared by every Conv that reads the same weight); a computed weight gets a
-   * Reshape/Transpose/Slice subgraph.
+   * W'[g*Cg + c, m] = W[g*Mg + m, c]. The transform is a Reshape/Transpose/Slice subgraph; over a
+   * constant weight it is emitted once per weight and ONNX Runtime folds it into an initializer at
+   * session creation.
    */
   private static Value flippedConv(VjpContext c, Value dy, Value w, long[] ws, long group, long[] d, long[] pb, long[] pe) {
     GraphBuilder b = c.b();
@@ -148,12 +146,15 @@ final class ConvRules {
       pads[a + sr] = d[a] * (k[a] - 1) - pe[a];
     }
     Value flipped;
-    Tensor constant = b.constantValue(w);
-    if (constant != null) {
+    if (b.constantValue(w) != null) {
+      // Emitted as nodes over the weight all the same: ONNX Runtime's constant folding turns them into
+      // its own initializer once, at session creation (then packs it for its NCHWc kernels), so no
+      // flipped copy is kept on the Java side for the session's lifetime (0.2 GB for the VQGAN decoder).
+      // Named after the weight, so every Conv that reads the same weight shares one.
       String name = w.name() + FLIPPED_SUFFIX;
-      flipped = b.hasValue(name) ? b.value(name) : b.initializer(name, flipKernel(constant, group));
+      flipped = b.hasValue(name) ? b.value(name) : flipKernel(b, w, ws, group, name);
     } else {
-      flipped = flipKernel(b, w, ws, group);
+      flipped = flipKernel(b, w, ws, group, null);
     }
     return b.op("Conv")
         .in(dy, flipped)
@@ -164,48 +165,11 @@ final class ConvRules {
         .out();
   }
 
-  /** [M, Cg, k...] with M = group * Mg to [group * Cg, Mg, k...], channels swapped per group and every spatial axis reversed. */
-  static Tensor flipKernel(Tensor w, long group) {
-    long[] ws = w.shape();
-    long m = ws[0];
-    long mg = m / group;
-    long cg = ws[1];
-    long taps = product(tail(ws));
-    int es = w.dtype().byteSize();
-    ByteBuffer src = w.data();
-    long bytes = src.remaining();
-    ByteBuffer dst = w.isOffHeap() ? Tensor.allocateDirect(bytes) : ByteBuffer.allocate(Math.toIntExact(bytes)).order(ByteOrder.LITTLE_ENDIAN);
-    for (long gi = 0; gi < group; gi++) {
-      for (long mi = 0; mi < mg; mi++) {
-        for (long ci = 0; ci < cg; ci++) {
-          long from = ((gi * mg + mi) * cg + ci) * taps;
-          long to = ((gi * cg + ci) * mg + mi) * taps;
-          // Reversing every spatial axis of a row-major block reverses its flat order.
-          for (long t = 0; t < taps; t++) {
-            int s0 = Math.toIntExact((from + t) * es);
-            int d0 = Math.toIntExact((to + taps - 1 - t) * es);
-            switch (es) {
-              case 8 -> dst.putLong(d0, src.getLong(s0));
-              case 4 -> dst.putInt(d0, src.getInt(s0));
-              case 2 -> dst.putShort(d0, src.getShort(s0));
-              default -> {
-                for (int e = 0; e < es; e++) {
-                  dst.put(d0 + e, src.get(s0 + e));
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-    long[] out = ws.clone();
-    out[0] = group * cg;
-    out[1] = mg;
-    return Tensor.wrap(w.dtype(), out, dst);
-  }
-
-  /** The same transform as {@link #flipKernel(Tensor, long)} as graph nodes, for a weight that is not a constant. */
-  private static Value flipKernel(GraphBuilder b, Value w, long[] ws, long group) {
+  /**
+   * [M, Cg, k...] with M = group * Mg to [group * Cg, Mg, k...], channels swapped per group and every
+   * spatial axis reversed, as graph nodes; {@code name} names the result (null: a fresh name).
+   */
+  private static Value flipKernel(GraphBuilder b, Value w, long[] ws, long group, String name) {
     int rank = ws.length;
     int sr = rank - 2;
     Value swapped;
@@ -228,7 +192,7 @@ final class ConvRules {
     Arrays.fill(starts, -1);
     Arrays.fill(ends, Long.MIN_VALUE);
     Arrays.fill(steps, -1);
-    return b.op("Slice").in(swapped, b.ints(starts), b.ints(ends), b.ints(spatialAxes(sr)), b.ints(steps)).out();
+    return b.op("Slice").in(swapped, b.ints(starts), b.ints(ends), b.ints(spatialAxes(sr)), b.ints(steps)).named(name).out();
   }
 
   // ---------------------------------------------------------------- ConvTranspose

@@ -2,6 +2,7 @@ package ai.vqclip.onnx.vqgan;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.vqclip.core.Generator;
@@ -182,7 +183,36 @@ class VqganGraphsTest {
         > kept.nodes().stream().filter(n -> n.opType().equals("Conv")).count(), "recomputation adds convolutions");
     Map<String, Tensor> in = Map.of(Generator.LATENT, z, GradientRequest.seedName(Generator.IMAGE), seed);
     String g = GradientRequest.gradName(Generator.LATENT);
-    assertEquals(run(kept, in).get(g), run(recomputed, in).get(g), "gradient differs with recomputation");
+    Tensor reference = run(kept, in).get(g);
+    assertEquals(reference, run(recomputed, in).get(g), "gradient differs with recomputation");
+    // The allocation settings (issue 18's memory options) change where tensors live, not their values.
+    assertEquals(reference, withProperty(OrtExecutable.ARENA_PROPERTY, "off", () -> run(recomputed, in).get(g)),
+        "gradient differs with the arena off");
+    assertEquals(reference, withProperty(OrtExecutable.INITIALIZERS_IN_ARENA_PROPERTY, "true", () -> run(recomputed, in).get(g)),
+        "gradient differs with the weights in the arena");
+    assertEquals(reference, withProperty(OrtExecutable.ARENA_PROPERTY, "off", () -> run(kept, in).get(g)),
+        "gradient differs without recomputation and with the arena off");
+  }
+
+  private static <T> T withProperty(String key, String value, java.util.function.Supplier<T> f) {
+    String before = System.getProperty(key);
+    System.setProperty(key, value);
+    try {
+      return f.get();
+    } finally {
+      if (before == null) {
+        System.clearProperty(key);
+      } else {
+        System.setProperty(key, before);
+      }
+    }
+  }
+
+  @Test
+  void badArenaSettingIsRejectedWithItsName() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> withProperty(OrtExecutable.ARENA_PROPERTY, "maybe",
+        () -> run(VqganGraphs.synthesis(W, H, WD), Map.of(Generator.LATENT, randomLatent(SEED)))));
+    assertTrue(e.getMessage().contains(OrtExecutable.ARENA_PROPERTY) && e.getMessage().contains("'maybe'"), e.getMessage());
   }
 
   @Test
