@@ -1,0 +1,105 @@
+package ai.vqclip.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.vqclip.core.backend.ExecutionOptions;
+import ai.vqclip.core.image.Images;
+import ai.vqclip.core.pipeline.RunResult;
+import ai.vqclip.demo.DemoModels;
+import ai.vqclip.demo.eval.DemoGeneration;
+import ai.vqclip.demo.eval.DemoPrompts;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.TaskContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * vqclip-spark on {@code local[2,3]} (two task threads, a task tried up to three times) with the
+ * bundled demo models at a few iterations and cutouts (the request's columns).
+ */
+class SparkGenerationTest {
+  static final int ITERATIONS = 3;
+  static final int CUTOUTS = 2;
+  /** One intra-op thread on both sides, so that runs are comparable bit for bit. */
+  static final ServiceSettings SETTINGS = new ServiceSettings("cpu", 1, 1, 4);
+
+  static SparkSession spark;
+  static final SparkGeneration GEN = new SparkGeneration(ModelSet.bundledDemo(), SETTINGS);
+
+  @BeforeAll
+  static void start() {
+    spark = SparkSessions.start("local[2,3]");
+  }
+
+  @AfterAll
+  static void stop() {
+    spark.stop();
+  }
+
+  /** prompts x seeds with the test's iterations and cutouts, in {@code partitions} partitions. */
+  static Dataset<Row> requests(List<String> prompts, List<Long> seeds, int partitions) {
+    List<Row> rows = new ArrayList<>();
+    for (String p : prompts) {
+      for (long s : seeds) {
+        rows.add(RowFactory.create(p, s, ITERATIONS, CUTOUTS));
+      }
+    }
+    var schema = new org.apache.spark.sql.types.StructType().add("prompt", "string").add("seed", "long").add("iterations", "int")
+        .add("cutouts", "int");
+    return spark.createDataFrame(rows, schema).repartition(partitions);
+  }
+
+  static List<Path> pngs(Path dir) throws Exception {
+    try (Stream<Path> s = Files.walk(dir)) {
+      return s.filter(p -> p.toString().endsWith(".png")).sorted().toList();
+    }
+  }
+
+  static int[] pixels(BufferedImage img) {
+    return img.getRGB(0, 0, img.getWidth(), img.getHeight(), null, 0, img.getWidth());
+  }
+
+  @Test
+  void picturesAreBitIdenticalToInProcessRuns(@TempDir Path out) throws Exception {
+    List<String> prompts = DemoPrompts.test().subList(0, 12);
+    List<Row> rows = GEN.generate(requests(prompts, List.of(0L, 1L), 2), out.toString()).collectAsList();
+    assertEquals(24, rows.size());
+    assertEquals(24, pngs(out).size(), "one picture per request");
+    DemoGeneration.Settings s = new DemoGeneration.Settings(ITERATIONS, CUTOUTS, DemoGeneration.CUT_POW, DemoGeneration.AUGMENTATIONS,
+        DemoGeneration.LEARNING_RATE, DemoModels.IMAGE_SIZE);
+    try (DemoModels.Bundle m = DemoModels.load(); DemoGeneration g = new DemoGeneration(m, ExecutionOptions.cpu().withThreads(1))) {
+      for (Row r : rows) {
+        assertEquals(Columns.GENERATED, r.getAs("status"), () -> "row " + r);
+        assertNull(r.getAs("error"));
+        RunResult in = g.run(DemoGeneration.request(r.getAs("prompt"), r.<Long>getAs("seed"), s).build());
+        BufferedImage expected = Images.toImage(in.image());
+        Path file = Path.of(java.net.URI.create(r.getAs("output")));
+        BufferedImage written = Images.toImage(Images.read(file));
+        assertArrayEquals(pixels(expected), pixels(written), () -> "pixels of " + file);
+        assertEquals(PartitionRun.pixelsSha256(expected), r.getAs("pixels_sha256"));
+        assertEquals(PartitionRun.sha256(Files.readAllBytes(file)), r.getAs("sha256"));
+        assertEquals(ITERATIONS, (int) r.<Integer>getAs("iterations"));
+        assertTrue(Double.isFinite(r.<Double>getAs("final_loss")));
+        Map<String, Double> terms = scala.jdk.javaapi.CollectionConverters.asJava(r.<scala.collection.Map<String, Double>>getAs("final_losses"));
+        assertTrue(!terms.isEmpty(), "loss terms by name");
+      }
+    }
+  }
+}
