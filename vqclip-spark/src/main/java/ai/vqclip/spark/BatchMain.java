@@ -93,8 +93,8 @@ public final class BatchMain implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "8", paramLabel = "N", description = "Runs of the same shape advanced together (default: ${DEFAULT-VALUE}).")
   int batch;
 
-  @Option(names = "--partitions", defaultValue = "0", paramLabel = "N", description = "Tasks the requests are split into (0: one per prompt, "
-      + "at most Spark's default parallelism x 4).")
+  @Option(names = "--partitions", defaultValue = "0", paramLabel = "N", description = "Tasks the requests are split into (0: as many as "
+      + "prompts, at most Spark's default parallelism x 4).")
   int partitions;
 
   /** Public for picocli. */
@@ -132,6 +132,8 @@ public final class BatchMain implements Callable<Integer> {
     } else if (System.getProperty("spark.master") == null) {
       b.master("local[*]");
     }
+    // Under spark-submit or in a test the session may exist already: then it is not ours to stop.
+    boolean own = SparkSession.getDefaultSession().isEmpty();
     SparkSession spark = b.getOrCreate();
     try {
       List<Row> rows = new ArrayList<>();
@@ -151,7 +153,9 @@ public final class BatchMain implements Callable<Integer> {
       }
       return results.filter("status = 'failed'").isEmpty() ? 0 : 1;
     } finally {
-      spark.stop();
+      if (own) {
+        spark.stop();
+      }
     }
   }
 }

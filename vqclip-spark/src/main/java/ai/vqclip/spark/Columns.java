@@ -43,8 +43,8 @@ public final class Columns {
    * {@code output} (the PNG's location); {@code sha256} (of the PNG file) and {@code pixels_sha256}
    * (of its 8-bit RGB pixels, row by row: equal for bit-identical pictures whatever their metadata);
    * {@code width}, {@code height}, {@code iterations} (run); {@code final_loss} and {@code
-   * final_losses} (each term by name) of the last step; the timings {@code model_load_ms} (this
-   * task's wait for the executor's models: 0 once loaded), {@code run_ms} (the run itself), {@code
+   * final_losses} (each term by name) of the last step; the timings {@code model_load_ms} (the
+   * task's wait for its executor's models, on one row of the task, 0 on the others and once loaded), {@code run_ms} (the run itself), {@code
    * write_ms} and {@code total_ms} (from the row's arrival to its output written); {@code manifest}
    * (the run manifest as JSON); {@code error} (why it failed, else null); {@code attempt} (Spark's
    * task attempt number) and {@code executor}.

@@ -102,8 +102,9 @@ final class OutputStore {
   }
 
   /**
-   * Writes {@code bytes} under {@code name} atomically, replacing what is there (for files that
-   * every run rewrites, such as contact sheets).
+   * Writes {@code bytes} under {@code name}, replacing what is there (for files that every run
+   * rewrites, such as contact sheets): the new file appears whole, but on file systems that refuse to
+   * rename onto a taken name the old one is deleted first, so the name is briefly absent.
    *
    * @param attempt names the writer in the temporary file
    */

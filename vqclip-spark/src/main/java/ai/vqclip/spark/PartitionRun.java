@@ -77,6 +77,7 @@ final class PartitionRun implements Iterator<Row> {
   private ExecutorModels.Loaded models;
   private OutputStore store;
   private long loadMillis;
+  private boolean loadReported;
 
   PartitionRun(Iterator<Row> input, JobSpec job) {
     this.input = input;
@@ -119,9 +120,7 @@ final class PartitionRun implements Iterator<Row> {
       window.add(admit(input.next()));
     }
     Pending p = window.poll();
-    Row r = p.done != null ? p.done : finish(p);
-    loadMillis = 0; // counted on the task's first row only
-    return r;
+    return p.done != null ? p.done : finish(p);
   }
 
   /** Reads a request: a bad one fails now, a finished one is skipped, the others are submitted. */
@@ -234,8 +233,10 @@ final class PartitionRun implements Iterator<Row> {
     String output = p.spec == null || Columns.FAILED.equals(status) ? null : store.location(p.spec.fileName());
     Integer w = p.spec == null ? null : p.spec.width();
     Integer h = p.spec == null ? null : p.spec.height();
+    long load = loadReported ? 0 : loadMillis; // on one row of the task, so that a sum over rows counts each wait once
+    loadReported = true;
     return RowFactory.create(prompt, seed, status, output, sha, pixels, w, h, iterations, loss,
-        terms == null ? null : CollectionConverters.asScala(terms), loadMillis, runMs, writeMs, (System.nanoTime() - p.arrivalNanos) / 1_000_000,
+        terms == null ? null : CollectionConverters.asScala(terms), load, runMs, writeMs, (System.nanoTime() - p.arrivalNanos) / 1_000_000,
         manifest, error, attempt, executor);
   }
 

@@ -80,6 +80,9 @@ record RequestSpec(String prompt, long seed, int width, int height, int iteratio
    * @throws IllegalArgumentException naming the first field out of range
    */
   GenerationRequest request() {
+    if (iterations < 1 || iterations > 1_000_000) {
+      throw new IllegalArgumentException("iterations must be in [1, 1000000], got " + iterations); // before the prompt schedule uses it
+    }
     return GenerationRequest.builder(width, height, PromptSchedule.parse(prompt, iterations)).seed(seed).iterations(iterations).cutouts(cutouts)
         .cutPow(cutPow).augmentations(augmentations).optimizer(OptimizerConfig.of(kind(optimizer), learningRate)).tvWeight(tvWeight).build();
   }

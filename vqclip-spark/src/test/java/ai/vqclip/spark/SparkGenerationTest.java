@@ -102,4 +102,102 @@ class SparkGenerationTest {
       }
     }
   }
+
+  /** Passes {@code n} rows on, then fails the task on its first attempt (Spark then retries it). */
+  static final class FailFirstAttemptAfter implements java.util.Iterator<Row> {
+    final java.util.Iterator<Row> in;
+    final int n;
+    int passed;
+
+    FailFirstAttemptAfter(java.util.Iterator<Row> in, int n) {
+      this.in = in;
+      this.n = n;
+    }
+
+    @Override
+    public boolean hasNext() {
+      return in.hasNext();
+    }
+
+    @Override
+    public Row next() {
+      if (passed == n && TaskContext.get().attemptNumber() == 0) {
+        throw new IllegalStateException("task failed on purpose after " + n + " outputs");
+      }
+      passed++;
+      return in.next();
+    }
+  }
+
+  @Test
+  void aTaskFailedMidPartitionIsRetriedAndEveryOutputIsWrittenOnce(@TempDir Path out) throws Exception {
+    Dataset<Row> requests = requests(DemoPrompts.test().subList(12, 16), List.of(0L, 1L), 2);
+    Dataset<Row> failing = GEN.generate(requests, out.toString())
+        .mapPartitions((MapPartitionsFunction<Row, Row>) rows -> new FailFirstAttemptAfter(rows, 2), Encoders.row(Columns.RESULT));
+    List<Row> rows = failing.collectAsList();
+    assertEquals(8, rows.size());
+    int skipped = 0;
+    for (Row r : rows) {
+      assertEquals(1, (int) r.<Integer>getAs("attempt"), () -> "every task was retried once: " + r);
+      assertTrue(List.of(Columns.GENERATED, Columns.SKIPPED).contains(r.<String>getAs("status")), () -> "row " + r);
+      Path file = Path.of(java.net.URI.create(r.getAs("output")));
+      assertEquals(PartitionRun.sha256(Files.readAllBytes(file)), r.getAs("sha256"));
+      skipped += Columns.SKIPPED.equals(r.getAs("status")) ? 1 : 0;
+    }
+    // The failed attempts committed two outputs each before failing; their retries found them.
+    assertEquals(4, skipped, "outputs of the failed attempts, skipped by the retries");
+    List<Path> files = pngs(out);
+    assertEquals(8, files.size(), "each output exactly once: " + files);
+    assertEquals(8, rows.stream().map(r -> r.<String>getAs("output")).distinct().count());
+    assertTrue(files.stream().noneMatch(f -> f.toString().contains(OutputStore.TEMPORARY)), "no temporary file left: " + files);
+
+    // A re-run skips everything and leaves the files as they were.
+    Map<Path, Long> times = new java.util.HashMap<>();
+    for (Path f : files) {
+      times.put(f, Files.getLastModifiedTime(f).toMillis());
+    }
+    List<Row> again = GEN.generate(requests, out.toString()).collectAsList();
+    assertEquals(8, again.size());
+    for (Row r : again) {
+      assertEquals(Columns.SKIPPED, r.getAs("status"), () -> "row " + r);
+      Row first = rows.stream().filter(x -> x.getAs("output").equals(r.getAs("output"))).findFirst().orElseThrow();
+      assertEquals(first.<String>getAs("sha256"), r.getAs("sha256"));
+      assertEquals(first.<String>getAs("pixels_sha256"), r.getAs("pixels_sha256"));
+      assertEquals(first.<Double>getAs("final_loss"), r.<Double>getAs("final_loss"), "losses read back from the picture");
+    }
+    assertEquals(files, pngs(out));
+    for (Path f : files) {
+      assertEquals(times.get(f), Files.getLastModifiedTime(f).toMillis(), "unchanged: " + f);
+    }
+  }
+
+  @Test
+  void badRequestsBecomeErrorRowsAndTheRestComplete(@TempDir Path out) throws Exception {
+    String p = "a red circle on a blue background";
+    List<Row> in = List.of(
+        RowFactory.create(p, 0L, null, null, ITERATIONS, CUTOUTS, null, null, null, null, null),
+        RowFactory.create("", 0L, null, null, ITERATIONS, CUTOUTS, null, null, null, null, null),
+        RowFactory.create(p, -1L, null, null, ITERATIONS, CUTOUTS, null, null, null, null, null),
+        RowFactory.create(p, 1L, 33, 32, ITERATIONS, CUTOUTS, null, null, null, null, null),
+        RowFactory.create(p, 2L, null, null, 0, CUTOUTS, null, null, null, null, null),
+        RowFactory.create(p, 3L, null, null, ITERATIONS, CUTOUTS, null, null, "nope", null, null),
+        RowFactory.create(p, 4L, null, null, ITERATIONS, 5000, null, null, null, null, null),
+        RowFactory.create(p, 5L, null, null, ITERATIONS, CUTOUTS, null, "Af,Xx", null, null, null),
+        RowFactory.create(p, 6L, null, null, ITERATIONS, CUTOUTS, null, null, null, null, null));
+    List<Row> rows = GEN.generate(spark.createDataFrame(in, Columns.REQUEST).coalesce(1), out.toString()).collectAsList();
+    assertEquals(in.size(), rows.size());
+    String[] mentions = {null, "prompt", "seed", "width", "iterations", "optimizer", "cutouts", "Xx", null};
+    for (int i = 0; i < rows.size(); i++) {
+      Row r = rows.get(i);
+      if (mentions[i] == null) {
+        assertEquals(Columns.GENERATED, r.getAs("status"), () -> "row " + r);
+      } else {
+        String m = mentions[i];
+        assertEquals(Columns.FAILED, r.getAs("status"), () -> "row " + r);
+        assertNull(r.getAs("output"));
+        assertTrue(r.<String>getAs("error").contains(m), () -> "error names " + m + ": " + r.getAs("error"));
+      }
+    }
+    assertEquals(2, pngs(out).size());
+  }
 }
