@@ -1,5 +1,7 @@
 package ai.vqclip.spark;
 
+import ai.vqclip.augment.AugmentCodes;
+import ai.vqclip.augment.StandardCutouts;
 import ai.vqclip.cli.OutputNames;
 import ai.vqclip.cli.models.RunDefaults;
 import ai.vqclip.core.optim.OptimizerConfig;
@@ -59,6 +61,12 @@ record RequestSpec(String prompt, long seed, int width, int height, int iteratio
     String augs = r.isNullAt(7) ? null : r.getString(7);
     List<String> codes = augs == null ? defaults.augments()
         : Arrays.stream(augs.split("[,\\s]+")).filter(s -> !s.isEmpty()).toList();
+    try {
+      // Only to refuse an unknown code now, by name (Border is StandardCutouts' padding switch, not a stage).
+      AugmentCodes.parse(String.join(" ", codes.stream().filter(c -> !c.equals(StandardCutouts.BORDER)).toList()), false);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("augmentations: " + e.getMessage(), e);
+    }
     String opt = r.isNullAt(8) ? "adam" : r.getString(8).strip().toLowerCase(Locale.ROOT);
     double lr = r.isNullAt(9) ? OptimizerConfig.defaultLearningRate(kind(opt)) : r.getDouble(9);
     return new RequestSpec(prompt, r.getLong(1), width, height, r.isNullAt(4) ? defaults.iterations() : r.getInt(4),

@@ -200,4 +200,39 @@ class SparkGenerationTest {
     }
     assertEquals(2, pngs(out).size());
   }
+
+  @Test
+  void batchCommandWritesPicturesTableAndSheetsAndARerunSkipsAll(@TempDir Path dir) throws Exception {
+    Path prompts = dir.resolve("prompts.txt");
+    Files.writeString(prompts, "# two prompts\na red circle on a blue background\n\na green star on a cyan background\n");
+    Path out = dir.resolve("out");
+    String[] args = {prompts.toString(), "--seeds", "0-1", "-o", out.toString(), "-i", "" + ITERATIONS, "--cutouts", "" + CUTOUTS,
+        "--threads", "1", "--batch", "4"};
+    java.io.StringWriter err = new java.io.StringWriter();
+    var cl = BatchMain.commandLine();
+    cl.setErr(new java.io.PrintWriter(err));
+    assertEquals(0, cl.execute(args), () -> "stderr: " + err);
+    assertEquals(4, pngs(out.resolve(BatchJob.IMAGES)).size());
+    assertEquals(2, pngs(out.resolve(BatchJob.SHEETS)).size(), "a contact sheet per prompt");
+    assertTrue(Files.notExists(out.resolve(BatchJob.IMAGES).resolve(OutputStore.TEMPORARY)));
+    Dataset<Row> table = spark.read().parquet(out.resolve(BatchJob.RESULTS_PARQUET).toString());
+    assertEquals(4, table.filter("status = 'generated'").count());
+    List<Path> csv;
+    try (Stream<Path> s = Files.list(out.resolve(BatchJob.RESULTS_CSV))) {
+      csv = s.filter(p -> p.toString().endsWith(".csv")).toList();
+    }
+    assertEquals(1, csv.size());
+    assertEquals(4, spark.read().option("header", "true").option("multiLine", "true").option("escape", "\"").csv(csv.get(0).toString())
+        .filter("status = 'generated'").count());
+
+    assertEquals(0, BatchMain.commandLine().execute(args));
+    assertEquals(4, spark.read().parquet(out.resolve(BatchJob.RESULTS_PARQUET).toString()).filter("status = 'skipped'").count());
+    assertEquals(4, pngs(out.resolve(BatchJob.IMAGES)).size());
+
+    java.io.StringWriter usage = new java.io.StringWriter();
+    var bad = BatchMain.commandLine();
+    bad.setErr(new java.io.PrintWriter(usage));
+    assertEquals(2, bad.execute(prompts.toString(), "--seeds", "3-1", "-o", out.toString()));
+    assertTrue(usage.toString().contains("--seeds"), usage::toString);
+  }
 }
