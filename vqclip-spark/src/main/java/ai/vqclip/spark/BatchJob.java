@@ -127,7 +127,12 @@ public record BatchJob(SparkGeneration generation, String outputDir, int partiti
     }
   }
 
-  /** @return a one-line summary of the results: how many were generated, skipped and failed */
+  /**
+   * A one-line summary of results.
+   *
+   * @param results rows of {@link Columns#RESULT}
+   * @return how many were generated, skipped and failed
+   */
   public static String summary(Dataset<Row> results) {
     Map<String, Long> n = new LinkedHashMap<>();
     for (String s : List.of(Columns.GENERATED, Columns.SKIPPED, Columns.FAILED)) {
