@@ -19,10 +19,7 @@ import org.apache.spark.sql.SparkSession;
  * Both go through the same loaded models and service ({@link ExecutorModels}), so the difference
  * is Spark's: scheduling, (de)serialization, the output checks and the PNG commits.
  *
- * <pre>
- * mvn -B -q -pl vqclip-spark -am test-compile
- * java $(cat vqclip-spark/target/spark-java-options) -cp ... ai.vqclip.spark.SparkThroughput [PROMPTS SEEDS ITERATIONS PARTITIONS]
- * </pre>
+ * <p>How to run it: docs/scale-out.md (Measured).
  */
 public final class SparkThroughput {
   private SparkThroughput() {}
