@@ -79,7 +79,9 @@ public record BatchJob(SparkGeneration generation, String outputDir, int partiti
     Map<String, String> conf = SparkGeneration.hadoopConf(spark);
     // Every task has ended: what is left in the temporary folder belongs to killed attempts.
     new OutputStore(images, conf).removeTemporary();
-    writeSheets(results, new OutputStore(base + SHEETS, conf), new OutputStore(images, conf));
+    OutputStore sheets = new OutputStore(base + SHEETS, conf);
+    writeSheets(results, sheets, new OutputStore(images, conf));
+    sheets.removeTemporary();
     return results;
   }
 

@@ -215,6 +215,7 @@ class SparkGenerationTest {
     assertEquals(4, pngs(out.resolve(BatchJob.IMAGES)).size());
     assertEquals(2, pngs(out.resolve(BatchJob.SHEETS)).size(), "a contact sheet per prompt");
     assertTrue(Files.notExists(out.resolve(BatchJob.IMAGES).resolve(OutputStore.TEMPORARY)));
+    assertTrue(Files.notExists(out.resolve(BatchJob.SHEETS).resolve(OutputStore.TEMPORARY)));
     Dataset<Row> table = spark.read().parquet(out.resolve(BatchJob.RESULTS_PARQUET).toString());
     assertEquals(4, table.filter("status = 'generated'").count());
     List<Path> csv;
