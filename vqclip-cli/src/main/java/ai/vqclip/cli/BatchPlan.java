@@ -11,8 +11,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
-/** What a batch of generate runs is made of: the prompts, the seeds, and a distinct output name per run. */
-final class BatchPlan {
+/**
+ * What a batch of generate runs is made of: the prompts, the seeds, and a distinct output name per
+ * run. Public for vqclip-spark's batch command (same prompt file and --seeds rules).
+ */
+public final class BatchPlan {
   /** Most runs one command makes. */
   static final int MAX_RUNS = 100_000;
 
@@ -25,7 +28,7 @@ final class BatchPlan {
   private BatchPlan() {}
 
   /** The runs' prompts: the positional words (one run, joined with spaces), then every -p, then the file's lines. */
-  static List<String> prompts(List<String> words, List<String> more, Path file) {
+  public static List<String> prompts(List<String> words, List<String> more, Path file) {
     List<String> all = new ArrayList<>();
     if (words != null && !words.isEmpty()) {
       all.add(String.join(" ", words));
@@ -68,7 +71,7 @@ final class BatchPlan {
    * The seeds of a list like {@code 0-7} or {@code 1,5,9-12}: non-negative numbers and inclusive
    * ranges, in the order given, duplicates dropped.
    */
-  static List<Long> seeds(String list) {
+  public static List<Long> seeds(String list) {
     Set<Long> out = new LinkedHashSet<>();
     for (String part : list.split(",", -1)) {
       String p = part.strip();

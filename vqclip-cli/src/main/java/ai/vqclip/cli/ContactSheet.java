@@ -16,14 +16,15 @@ import javax.imageio.ImageIO;
 
 /**
  * A contact sheet: pictures in a grid, each scaled to a common cell size (small pictures are
- * enlarged by whole pixels, so a 32x32 picture stays crisp) with its caption underneath.
+ * enlarged by whole pixels, so a 32x32 picture stays crisp) with its caption underneath. Public
+ * for vqclip-spark's per-prompt sheets.
  */
-final class ContactSheet {
+public final class ContactSheet {
   /** Longest side of a cell's picture in pixels. */
   static final int CELL = 192;
 
   /** Most cells in one sheet (a 100x100 grid of 192 px cells is already about 400 MB of pixels). */
-  static final int MAX_CELLS = 2_500;
+  public static final int MAX_CELLS = 2_500;
 
   private static final int PAD = 8;
   private static final int CAPTION_LINES = 3;
@@ -33,10 +34,19 @@ final class ContactSheet {
   private ContactSheet() {}
 
   /**
-   * One picture and its caption (null when the picture could not be read: the cell says "missing").
+   * One picture and its caption.
+   *
+   * @param image the picture, or null when it could not be read (the cell says "missing")
+   * @param caption the text under it
    */
-  record Cell(BufferedImage image, String caption) {
-    Cell {
+  public record Cell(BufferedImage image, String caption) {
+    /**
+     * Validates.
+     *
+     * @param image the picture, or null
+     * @param caption the text under it
+     */
+    public Cell {
       Objects.requireNonNull(caption, "caption");
     }
   }
@@ -46,7 +56,7 @@ final class ContactSheet {
    *
    * @throws IllegalArgumentException for no cells, too many, or columns outside [1, cells]
    */
-  static BufferedImage compose(List<Cell> cells, int columns) {
+  public static BufferedImage compose(List<Cell> cells, int columns) {
     if (cells.isEmpty() || cells.size() > MAX_CELLS) {
       throw new IllegalArgumentException("a contact sheet holds 1 to " + MAX_CELLS + " pictures, got " + cells.size());
     }

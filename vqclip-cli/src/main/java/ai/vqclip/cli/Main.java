@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
     description = "VQGAN-CLIP in Java: gradient-exporting ONNX graphs run by ONNX Runtime.",
     subcommands = {GenerateCommand.class, EditCommand.class, VideoCommand.class, ResumeCommand.class, StudyCommand.class, TokenizeCommand.class,
         InspectCommand.class, TrainDemoCommand.class, DemoCommand.class, SelfTestCommand.class,
-        ConfigCommand.class, CommandLine.HelpCommand.class, picocli.AutoComplete.GenerateCompletion.class},
+        ConfigCommand.class, BatchCommand.class, CommandLine.HelpCommand.class, picocli.AutoComplete.GenerateCompletion.class},
     footerHeading = "%nExamples:%n",
     footer = {
         "  vqclip generate \"a red circle on a blue background\" -o circle.png",

@@ -5,7 +5,7 @@ import java.text.Normalizer;
 import java.util.Locale;
 
 /** File names derived from prompts and from the output image. */
-final class OutputNames {
+public final class OutputNames {
   /** Longest name made from a prompt, before the extension. */
   static final int MAX_STEM = 60;
 
@@ -15,7 +15,7 @@ final class OutputNames {
    * A PNG name from the first prompt's text: {@code "A red circle:1.5|blue"} gives {@code
    * a-red-circle.png}; a prompt with no letters or digits gives {@code vqclip.png}.
    */
-  static String fromPrompt(String prompts) {
+  public static String fromPrompt(String prompts) {
     String first = prompts.split("[|^]", 2)[0];
     int colon = first.indexOf(':');
     if (colon >= 0 && !first.matches("(?i)^https?://.*")) {
