@@ -217,6 +217,20 @@ final class StudioRun {
   }
 
   private void onEnd(RunResult r, Throwable t) {
+    try {
+      settle(r, t);
+    } catch (RuntimeException | Error e) {
+      // whenComplete would swallow this silently and leave the page waiting: say so instead.
+      LOG.warn("studio run {}: ending failed", id, e);
+      synchronized (this) {
+        state = State.FAILED;
+        error = "ending the run failed: " + e;
+      }
+    }
+    broadcast("state", snapshot(false));
+  }
+
+  private void settle(RunResult r, Throwable t) {
     synchronized (this) {
       if (t != null) {
         Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
@@ -246,7 +260,6 @@ final class StudioRun {
         }
       }
     }
-    broadcast("state", snapshot(false));
   }
 
   private void writeFiles(RunResult r) {
