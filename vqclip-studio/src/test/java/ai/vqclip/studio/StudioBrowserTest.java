@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.vqclip.core.backend.ExecutionOptions;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.awt.image.BufferedImage;
@@ -47,7 +46,7 @@ class StudioBrowserTest {
 
   @BeforeAll
   static void start() {
-    models = StudioModels.demo(ExecutionOptions.cpu().withThreads(1));
+    models = SharedModels.get();
     studio = Studio.start(StudioConfig.defaults(tmp.resolve("data")).withPort(0).withMaxConcurrent(2), models.models());
     base = "http://127.0.0.1:" + studio.port() + "/";
   }
@@ -56,9 +55,6 @@ class StudioBrowserTest {
   static void stop() {
     if (studio != null) {
       studio.close();
-    }
-    if (models != null) {
-      models.close();
     }
   }
 
@@ -146,9 +142,9 @@ class StudioBrowserTest {
         d.get(base);
         waitFor("the model list", () -> !d.findElements(By.cssSelector("#model option")).isEmpty());
         setPrompt(d, "#prompt-rows", runs[i][0]);
-        set(d, "iterations", "40");
+        set(d, "iterations", "24");
         set(d, "seed", runs[i][1]);
-        set(d, "preview-every", "4");
+        set(d, "preview-every", "3");
       }
       a.findElement(By.id("start")).click();
       b.findElement(By.id("start")).click();

@@ -11,6 +11,7 @@ const view = {
   base: null,         // the paused picture before any paint (an offscreen canvas)
   paintedImage: false,
   paintedMask: false,
+  stateSeq: 0,        // orders the state events' picture draws
 };
 
 // Read by the browser tests (and handy in the console): previews drawn and their latency from the step's end.
@@ -155,7 +156,7 @@ function onState(s) {
   if (s.error) showError(s.error);
   const editable = s.state === 'paused' || s.state === 'finished';
   // A fresh pause or finish shows the result and starts a clean paint layer; a repeated state event keeps the paint.
-  if (s.image && (!editable || !wasPaused || first)) drawImage(s.image, null);
+  const shown = s.image && (!editable || !wasPaused || first) ? drawImage(s.image, null) : Promise.resolve();
   if (editable && (!wasPaused || first)) {
     clearMask();
     fillPrompts($('resume-rows'), s.prompts);
@@ -164,7 +165,9 @@ function onState(s) {
   $('paint-tools').disabled = !editable;
   $('resume-box').disabled = !editable;
   $('edit-box').disabled = !editable;
-  document.body.dataset.state = s.state;
+  // The body's data-state (which the tests wait for) changes once the state's picture is on the canvas.
+  const seq = ++view.stateSeq;
+  shown.then(() => { if (seq === view.stateSeq) document.body.dataset.state = s.state; });
   showDownloads(s);
   drawCurve();
   if (s.state === 'finished') loadGallery();
@@ -190,9 +193,14 @@ function sizeCanvases(w, h) {
   }
 }
 
-/** Draws a PNG data URL on the picture canvas; for a preview, counts it and its latency. */
+/** Draws a PNG data URL on the picture canvas; for a preview, counts it and its latency. Resolves once drawn. */
 function drawImage(url, step) {
+  return new Promise((resolve) => drawImageThen(url, step, resolve));
+}
+
+function drawImageThen(url, step, done) {
   const img = new Image();
+  img.onerror = () => done();
   img.onload = () => {
     const c = $('image');
     if (c.width !== img.width || c.height !== img.height) sizeCanvases(img.width, img.height);
@@ -211,6 +219,7 @@ function drawImage(url, step) {
       c.dataset.iteration = step.iteration;
       $('latency').textContent = ms + ' ms';
     }
+    done();
   };
   img.src = url;
 }
