@@ -111,7 +111,6 @@ public final class Studio implements AutoCloseable {
       c.jetty.port = config.port();
       c.http.maxRequestSize = config.maxUploadBytes();
       c.startup.showJavalinBanner = false;
-      c.jetty.modifyServer(server -> server.setErrorHandler(new UnresolvablePaths()));
       c.routes.before(ctx -> {
         securityHeaders(ctx);
         g[0].check(ctx);

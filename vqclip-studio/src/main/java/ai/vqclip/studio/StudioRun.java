@@ -181,15 +181,20 @@ final class StudioRun {
         preview = image;
       }
     }
+    boolean started = false;
     synchronized (this) {
       if (state == State.QUEUED) {
         state = State.RUNNING;
+        started = true;
       }
       iteration = e.iteration() + 1;
       loss = e.loss();
       if (losses.size() < 100_000) {
         losses.add(new double[] {e.iteration(), e.loss()});
       }
+    }
+    if (started) {
+      broadcast("state", snapshot(false));
     }
     ObjectNode o = json.createObjectNode();
     o.put("iteration", e.iteration() + 1);

@@ -132,17 +132,25 @@ class StudioSecurityTest {
     assertEquals(200, Http.get(port, "/api/runs/" + id + "/image.png").status()); // the file exists under the run's folder
     assertEquals(200, Http.get(port, "/static/studio.js").status());
     List<String> wrong = new java.util.ArrayList<>();
-    for (String path : List.of("/static/../../pom.xml", "/static/..%2f..%2fpom.xml", "/static/%2e%2e/%2e%2e/pom.xml",
-        "/static/..%5c..%5cpom.xml", "/api/runs/" + id + "/..%2f..%2f..%2fpom.xml", "/api/runs/" + id + "/%2e%2e",
-        "/api/runs/..%2f" + id + "/image.png", "/api/runs/" + id + "/run.ckpt/../../../../etc/passwd", "/static/studio.js%00.png",
-        "/static/index.html", "/static/Studio.class")) {
-      Http.Response r = Http.get(port, path);
-      if (r.status() != 404) {
-        wrong.add(path + " -> " + r.status());
-      }
-      assertFalse(r.text().contains("<project") || r.text().contains("root:"), path + " leaked a file");
+    // Paths that reach the studio name nothing it serves: 404.
+    for (String path : List.of("/static/..%2f..%2fpom.xml", "/static/..%5c..%5cpom.xml", "/api/runs/" + id + "/..%2f..%2f..%2fpom.xml",
+        "/api/runs/" + id + "/%2e%2e", "/api/runs/..%2f" + id + "/image.png", "/api/runs/" + id + "/run.ckpt/../../../../etc/passwd",
+        "/api/runs/" + id + "/../../../pom.xml", "/static/index.html", "/static/Studio.class", "/static/./studio.js/..%2f..%2fpom.xml")) {
+      check(path, 404, wrong);
     }
-    assertTrue(wrong.isEmpty(), "traversal paths must get 404: " + wrong);
+    // Paths that climb above the root, or carry encoded dot segments or a NUL, Jetty refuses itself before any route runs: 400.
+    for (String path : List.of("/static/../../pom.xml", "/static/%2e%2e/%2e%2e/pom.xml", "/static/studio.js%00.png")) {
+      check(path, 400, wrong);
+    }
+    assertTrue(wrong.isEmpty(), "traversal paths answered otherwise: " + wrong);
+  }
+
+  private static void check(String path, int status, List<String> wrong) throws Exception {
+    Http.Response r = Http.get(port, path);
+    if (r.status() != status) {
+      wrong.add(path + " -> " + r.status() + " (expected " + status + ")");
+    }
+    assertFalse(r.text().contains("<project") || r.text().contains("root:") || r.text().contains("vqclip studio"), path + " leaked a file");
   }
 
   @Test
