@@ -113,7 +113,7 @@ final class StudioCommand implements Callable<Integer> {
 
   /** Whether the options name real models (anything beyond the bundled demo models). */
   private static boolean configured(ModelSelection sel) {
-    return sel.vqgan() != null || !sel.clip().isEmpty() || sel.demoModels() != null || sel.onnx().any();
+    return sel.vqgan() != null || !sel.clip().isEmpty() || sel.demoModels() != null || (sel.onnx() != null && sel.onnx().any());
   }
 
   private static StudioModel realModel(Models m, RunDefaults d, ExecutionOptions options) {
