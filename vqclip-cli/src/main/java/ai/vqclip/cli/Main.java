@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
     description = "VQGAN-CLIP in Java: gradient-exporting ONNX graphs run by ONNX Runtime.",
     subcommands = {GenerateCommand.class, EditCommand.class, VideoCommand.class, ResumeCommand.class, StudyCommand.class, TokenizeCommand.class,
         InspectCommand.class, TrainDemoCommand.class, DemoCommand.class, SelfTestCommand.class,
-        ConfigCommand.class, BatchCommand.class, CommandLine.HelpCommand.class, picocli.AutoComplete.GenerateCompletion.class},
+        ConfigCommand.class, BatchCommand.class, StudioCommand.class, CommandLine.HelpCommand.class, picocli.AutoComplete.GenerateCompletion.class},
     footerHeading = "%nExamples:%n",
     footer = {
         "  vqclip generate \"a red circle on a blue background\" -o circle.png",
@@ -35,6 +35,7 @@ import picocli.CommandLine.Spec;
         "  vqclip tokenize \"a photo of a cat\" --vocab bpe_simple_vocab_16e6.txt.gz",
         "  vqclip inspect vqgan_imagenet_f16_16384.ckpt",
         "  vqclip train-demo -o demo-models",
+        "  vqclip studio                      # a local web page: watch, pause, paint, resume",
         "'vqclip COMMAND --help' describes each command."})
 public final class Main implements Callable<Integer> {
   /** Exit code for usage errors, as picocli's default. */

@@ -7,6 +7,7 @@ import ai.vqclip.cli.models.ModelSource;
 import ai.vqclip.cli.models.Models;
 import ai.vqclip.core.Tensor;
 import ai.vqclip.core.backend.ExecutionOptions;
+import ai.vqclip.core.image.GifSequence;
 import ai.vqclip.core.image.Images;
 import ai.vqclip.core.pipeline.GenerationRequest;
 import ai.vqclip.core.pipeline.Init;

@@ -1,4 +1,4 @@
-package ai.vqclip.cli;
+package ai.vqclip.core.image;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -18,9 +18,10 @@ import javax.imageio.stream.ImageOutputStream;
 /**
  * An animated GIF written frame by frame with the JDK's GIF writer (no ffmpeg): each frame is
  * quantized to its own palette, shown for a fixed delay, and the animation loops forever. The file
- * appears only when {@link #close()} completes.
+ * appears only when {@link #close()} completes. Shared by the command line's {@code video} and the
+ * studio's run animations.
  */
-final class GifSequence implements AutoCloseable {
+public final class GifSequence implements AutoCloseable {
   private static final String FORMAT = "javax_imageio_gif_image_1.0";
 
   private final Path target;
@@ -31,10 +32,17 @@ final class GifSequence implements AutoCloseable {
   private int frames;
 
   /**
+   * Opens a temporary file beside {@code target} for the frames.
+   *
    * @param target the GIF file
    * @param fps frames per second, in [1, 100]
+   * @throws UncheckedIOException when the file cannot be created
+   * @throws IllegalArgumentException for fps out of range
    */
-  GifSequence(Path target, int fps) {
+  public GifSequence(Path target, int fps) {
+    if (fps < 1 || fps > 100) {
+      throw new IllegalArgumentException("fps must be in [1, 100], got " + fps);
+    }
     this.target = target.toAbsolutePath();
     this.delayCentis = Math.max(1, Math.round(100f / fps));
     this.writer = ImageIO.getImageWritersByFormatName("gif").next();
@@ -49,8 +57,13 @@ final class GifSequence implements AutoCloseable {
     }
   }
 
-  /** Appends a frame. */
-  void add(BufferedImage image) {
+  /**
+   * Appends a frame.
+   *
+   * @param image the frame
+   * @throws UncheckedIOException when it cannot be written
+   */
+  public void add(BufferedImage image) {
     try {
       ImageWriteParam param = writer.getDefaultWriteParam();
       IIOMetadata meta = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(image), param);
@@ -77,8 +90,12 @@ final class GifSequence implements AutoCloseable {
     }
   }
 
-  /** Frames written so far. */
-  int frames() {
+  /**
+   * Frames written so far.
+   *
+   * @return the count
+   */
+  public int frames() {
     return frames;
   }
 
@@ -93,6 +110,11 @@ final class GifSequence implements AutoCloseable {
     return n;
   }
 
+  /**
+   * Finishes the file and moves it into place (nothing appears without frames).
+   *
+   * @throws UncheckedIOException when it cannot be finished
+   */
   @Override
   public void close() {
     try {
@@ -102,7 +124,7 @@ final class GifSequence implements AutoCloseable {
       stream.close();
       if (frames > 0) {
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        ai.vqclip.core.image.Images.makeReadable(target);
+        Images.makeReadable(target);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot finish GIF " + target + ": " + e.getMessage(), e);

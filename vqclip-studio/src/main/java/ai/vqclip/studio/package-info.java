@@ -1,0 +1,2 @@
+/** vqclip studio: a local web page over the generation service. */
+package ai.vqclip.studio;
