@@ -21,7 +21,7 @@ import java.util.TreeMap;
  * figure is the graph's, not the runtime's; it shows which activations a memory change must target.
  *
  * <pre>
- * java -cp vqclip-bench/target/benchmarks.jar ai.vqclip.bench.StepLiveness [--size 400] [--cutouts 32] [--memory-saving auto|on|off]
+ * java -cp vqclip-bench/target/benchmarks.jar ai.vqclip.bench.StepLiveness [--size 400] [--cutouts 32] [--memory-saving auto|on|max|off]
  * </pre>
  */
 public final class StepLiveness {
@@ -37,7 +37,7 @@ public final class StepLiveness {
         case "--size" -> size = Integer.parseInt(args[++i]);
         case "--cutouts" -> cutouts = Integer.parseInt(args[++i]);
         case "--memory-saving" -> ms = Pipeline.MemorySaving.valueOf(args[++i].toUpperCase(java.util.Locale.ROOT));
-        default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'; allowed: --size N, --cutouts N, --memory-saving auto|on|off");
+        default -> throw new IllegalArgumentException("unknown argument '" + args[i] + "'; allowed: --size N, --cutouts N, --memory-saving auto|on|max|off");
       }
     }
     FullModels m = FullModels.get(1);

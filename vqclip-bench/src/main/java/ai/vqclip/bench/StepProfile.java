@@ -28,12 +28,12 @@ import java.util.TreeMap;
  * ONNX Runtime session with chosen options, runs it a few times and prints where the time and the
  * memory go: resident memory after each phase, and with {@code --ort-profile} the time per op type
  * from ONNX Runtime's profiler with the FLOPs of those op types. The defaults are a real run's:
- * the memory pattern off and the weights outside the arena as in {@code OrtExecutable}, memory saving {@code auto} as in {@link
+ * the memory pattern off, the weights outside the arena and the matrix weights fed as inputs as in {@code OrtExecutable}, memory saving {@code auto} as in {@link
  * Pipeline}, and the helper sessions released before the step's session is created.
  *
  * <pre>
  * java -cp vqclip-bench/target/benchmarks.jar ai.vqclip.bench.StepProfile [--size 256] [--cutouts 32]
- *     [--runs 3] [--threads N] [--ort-profile PREFIX] [--no-arena] [--initializers-in-arena] [--mem-pattern] [--memory-saving auto|on|off]
+ *     [--runs 3] [--threads N] [--ort-profile PREFIX] [--no-arena] [--no-fed-weights] [--initializers-in-arena] [--mem-pattern] [--memory-saving auto|on|max|off]
  *     [--config KEY=VALUE] [--opt-level all|extended|basic|none]
  * </pre>
  */
@@ -48,6 +48,8 @@ public final class StepProfile {
     int threads = Runtime.getRuntime().availableProcessors();
     String profile = null;
     boolean arena = true;
+    // As OrtExecutable creates every CPU session (unless -Dvqclip.ort.fedWeights=off).
+    boolean fedWeights = ai.vqclip.onnx.OrtExecutable.fedWeights();
     // As OrtExecutable creates every session: weights outside the arena.
     boolean initializersInArena = false;
     // Off by default, as OrtExecutable creates every session.
@@ -63,6 +65,7 @@ public final class StepProfile {
         case "--threads" -> threads = Integer.parseInt(args[++i]);
         case "--ort-profile" -> profile = args[++i];
         case "--no-arena" -> arena = false;
+        case "--no-fed-weights" -> fedWeights = false;
         case "--initializers-in-arena" -> initializersInArena = true;
         case "--mem-pattern" -> memPattern = true;
         case "--no-mem-pattern" -> memPattern = false;
@@ -79,7 +82,7 @@ public final class StepProfile {
           default -> throw new IllegalArgumentException("--opt-level must be all, extended, basic or none, got " + args[i]);
         };
         default -> throw new IllegalArgumentException("unknown argument '" + args[i]
-            + "'; allowed: --size N, --cutouts N, --runs N, --threads N, --ort-profile PREFIX, --no-arena, --initializers-in-arena, --mem-pattern, --no-mem-pattern, --memory-saving auto|on|off, --config KEY=VALUE, --opt-level L");
+            + "'; allowed: --size N, --cutouts N, --runs N, --threads N, --ort-profile PREFIX, --no-arena, --no-fed-weights, --initializers-in-arena, --mem-pattern, --no-mem-pattern, --memory-saving auto|on|max|off, --config KEY=VALUE, --opt-level L");
       }
     }
     phase("start");
@@ -95,8 +98,14 @@ public final class StepProfile {
     phase("graph built");
     t0 = System.nanoTime();
     OnnxModel model = OnnxExport.export(g, OnnxExport.DEFAULT_EXTERNAL_THRESHOLD_BYTES);
-    System.out.printf("exported %d MB in %.1f s, %d initializers handed over from memory%n", model.bytes().length >> 20,
-        (System.nanoTime() - t0) / 1e9, model.externalInitializers().size());
+    Map<String, Tensor> fed = Map.of();
+    if (fedWeights) {
+      ai.vqclip.onnx.FedWeights.Split split = ai.vqclip.onnx.FedWeights.split(model);
+      model = split.model();
+      fed = split.fed();
+    }
+    System.out.printf("exported %d MB in %.1f s, %d initializers handed over from memory, %d weights fed as inputs%n", model.bytes().length >> 20,
+        (System.nanoTime() - t0) / 1e9, model.externalInitializers().size(), fed.size());
     phase("exported");
     OrtEnvironment env = ai.vqclip.onnx.OrtRuntime.environment();
     // As OrtExecutable does it: off-heap weights are used in place, the tensors must outlive the session.
@@ -114,6 +123,7 @@ public final class StepProfile {
       if (!initializersInArena) {
         so.addConfigEntry(ai.vqclip.onnx.OrtExecutable.INITIALIZERS_OUT_OF_ARENA, "1");
       }
+      so.addConfigEntry(ai.vqclip.onnx.OrtExecutable.DISABLE_OPTIMIZERS, ai.vqclip.onnx.OrtExecutable.DISABLED_OPTIMIZERS);
       for (Map.Entry<String, String> c : config.entrySet()) {
         so.addConfigEntry(c.getKey(), c.getValue());
       }
@@ -129,6 +139,9 @@ public final class StepProfile {
         for (Map.Entry<String, Tensor> e : step.inputs().entrySet()) {
           feed.put(e.getKey(), toOrt(env, e.getValue()));
         }
+        for (Map.Entry<String, Tensor> e : fed.entrySet()) {
+          feed.put(e.getKey(), toOrt(env, e.getValue()));
+        }
         List<long[]> runSpans = new ArrayList<>();
         try (RssTrace trace = RssTrace.start()) {
           for (int r = 0; r < runs; r++) {
@@ -136,7 +149,12 @@ public final class StepProfile {
             try (OrtSession.Result res = session.run(feed, step.outputs())) {
               long t1 = System.nanoTime();
               runSpans.add(new long[] {t0, t1});
-              System.out.printf("run %d: %.0f ms, loss %s%n", r, (t1 - t0) / 1e6, res.get("loss").get().getValue());
+              // The gradient's bytes, hashed: runs with different memory options must print the same.
+              java.nio.FloatBuffer grad = ((OnnxTensor) res.get(ai.vqclip.core.autodiff.GradientRequest.gradName("z")).get()).getFloatBuffer();
+              java.nio.ByteBuffer gb = java.nio.ByteBuffer.allocate(grad.remaining() * 4).order(ByteOrder.LITTLE_ENDIAN);
+              gb.asFloatBuffer().put(grad);
+              String sha = java.util.HexFormat.of().formatHex(sha256(gb.array()));
+              System.out.printf("run %d: %.0f ms, loss %s, dL/dz sha256 %s%n", r, (t1 - t0) / 1e6, res.get("loss").get().getValue(), sha.substring(0, 16));
             }
             phase("after run " + r);
             trace.printRun(r, t0, runSpans.get(r)[1]);
@@ -163,6 +181,14 @@ public final class StepProfile {
     }
     System.out.printf("[mem] %-16s rss %6.0f MB, peak %6.0f MB (JVM heap committed %5d MB, direct buffers %5d MB)%n", what,
         ProcMemory.rssMb(), ProcMemory.peakRssMb(), Runtime.getRuntime().totalMemory() >> 20, direct >> 20);
+  }
+
+  private static byte[] sha256(byte[] b) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(b);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static OnnxTensor toOrt(OrtEnvironment env, Tensor t) throws OrtException {

@@ -113,9 +113,10 @@ final class RunOptions {
       + "${DEFAULT-VALUE}).")
   int threads;
 
-  @Option(names = "--memory-saving", defaultValue = "auto", paramLabel = "MODE", description = "auto, on or off: recompute the "
+  @Option(names = "--memory-saving", defaultValue = "auto", paramLabel = "MODE", description = "auto, on, max or off: recompute the "
       + "VQGAN decoder's finest levels in the backward pass instead of keeping their activations (about 35%% less peak memory at "
-      + "400x400 for about 10%% more work); auto does so above 256x256 pixels (default: ${DEFAULT-VALUE}).")
+      + "400x400 for about 10%% more work); auto does so above 256x256 pixels; max recomputes CLIP's blocks as well (the least "
+      + "memory, for one more forward pass of CLIP over the cutouts) (default: ${DEFAULT-VALUE}).")
   String memorySaving;
 
   @Option(names = "--image-prompts-lockstep", description = "Cut image prompts with each step's own cutout parameters and compare "
@@ -166,8 +167,8 @@ final class RunOptions {
     }
     String dev = checkDevice(device);
     String saving = memorySaving.toLowerCase(Locale.ROOT);
-    if (!saving.equals("auto") && !saving.equals("on") && !saving.equals("off")) {
-      throw new UsageException("--memory-saving must be auto, on or off, got '" + memorySaving + "'");
+    if (!java.util.Set.of("auto", "on", "max", "off").contains(saving)) {
+      throw new UsageException("--memory-saving must be auto, on, max or off, got '" + memorySaving + "'");
     }
     Path init = initOverride != null ? initOverride : initImage;
     if (initOverride != null && initImage != null) {

@@ -228,7 +228,7 @@ record RunSettings(
     try {
       return Pipeline.MemorySaving.valueOf(memorySaving.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new UsageException("run settings: memorySaving must be auto, on or off, got '" + memorySaving + "'", e);
+      throw new UsageException("run settings: memorySaving must be auto, on, max or off, got '" + memorySaving + "'", e);
     }
   }
 

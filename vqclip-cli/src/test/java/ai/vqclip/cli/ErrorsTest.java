@@ -51,7 +51,7 @@ class ErrorsTest extends WithTinyModelFiles {
     assertUsageError(Cli.run(gen("a cat", "--init-target", "one")), "--init-target must be zero or init");
     assertUsageError(Cli.run(gen("a cat", "--init-noise", "perlin")), "perlin");
     assertUsageError(Cli.run(gen("a cat", "--device", "tpu")), "--device must be cpu, cuda or cuda:N (N a GPU index in [0, 63]), got 'tpu'");
-    assertUsageError(Cli.run(gen("a cat", "--memory-saving", "maybe")), "--memory-saving must be auto, on or off, got 'maybe'");
+    assertUsageError(Cli.run(gen("a cat", "--memory-saving", "maybe")), "--memory-saving must be auto, on, max or off, got 'maybe'");
     assertUsageError(Cli.run(gen("a cat", "--threads", "-1")), "--threads");
     assertUsageError(Cli.run(gen("a cat", "--save-every", "-2")), "--save-every");
     assertUsageError(Cli.run(gen("a cat", "--vqgan-groups", "0")), "--vqgan-groups");

@@ -175,6 +175,22 @@ class PipelineTest extends WithTinyPipeline {
   }
 
   @Test
+  void maxMemorySavingRecomputesTheEncoderBlocksWithBitIdenticalRuns() {
+    GenerationRequest r = request("a red circle").iterations(6).augmentations(List.of("Af", "Pe")).build();
+    Pipeline max = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(TinyModels.CPU)
+        .memorySaving(Pipeline.MemorySaving.MAX).build();
+    Pipeline off = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(TinyModels.CPU)
+        .memorySaving(Pipeline.MemorySaving.OFF).build();
+    List<String> scopes = max.gradientRequest(r).recompute();
+    assertTrue(scopes.contains("encoder0/visual/block0"), "MAX recomputes the CLIP blocks: " + scopes);
+    assertTrue(scopes.stream().anyMatch(x -> x.startsWith("generator/")), "MAX recomputes the decoder too: " + scopes);
+    RunResult a = max.run(r);
+    RunResult b = off.run(r);
+    assertArrayEquals(b.latent().toFloats(), a.latent().toFloats());
+    assertEquals(b.image(), a.image());
+  }
+
+  @Test
   void storyModeSwitchesPromptsKeepingTheLatent() {
     List<String> labels = new ArrayList<>();
     pipeline.run(request("a cat^a dog").iterations(14).build(), e -> labels.add(String.join(",", e.terms().keySet())) || true);

@@ -47,6 +47,17 @@ public interface Encoder extends AutoCloseable {
   Graph imageFragment(int batch);
 
   /**
+   * Name scopes of nodes in {@link #imageFragment} whose activations a memory-saving step may
+   * recompute in the backward pass instead of keeping them (e.g. a transformer's blocks: only each
+   * block's input is then kept). The default is none.
+   *
+   * @return the scope names; empty for none
+   */
+  default java.util.List<String> recomputeScopes() {
+    return java.util.List.of();
+  }
+
+  /**
    * The embedding [1, D] of a text.
    *
    * @param text the prompt text

@@ -45,6 +45,45 @@ import org.slf4j.LoggerFactory;
 public final class OrtExecutable implements Executable {
   private static final Logger LOG = LoggerFactory.getLogger(OrtExecutable.class);
 
+  /** ONNX Runtime's session config key naming graph transformers to skip (separated by ';'). */
+  public static final String DISABLE_OPTIMIZERS = "optimization.disable_specified_optimizers";
+
+  /**
+   * The fusions every session skips. Each applies only where the fused intermediate has no other
+   * reader, and computes differently from the unfused ops (QuickGelu: x * sigmoid(1.702 x) in one
+   * kernel; MatMulScaleFusion: a scale folded into the product). So whether they fire depended on
+   * whether the backward pass reads a block's activations, and a step that recomputes CLIP's blocks
+   * ({@code MemorySaving.MAX}) gave other low bits than one that keeps them. Skipped, the forward
+   * arithmetic is the same either way and gradients are bit-identical with and without
+   * recomputation ({@code PipelineTest}); each costs at most one elementwise pass where it would
+   * have fired.
+   */
+  public static final String DISABLED_OPTIMIZERS = "QuickGeluFusion;MatMulScaleFusion";
+
+  /**
+   * System property, {@code on} (default) or {@code off}: whether CPU sessions take the weights that
+   * only Gemm and MatMul read as inputs fed from vqclip's own buffers on every run ({@link
+   * FedWeights}) instead of initializers that ONNX Runtime copies and prepacks. On, a session of
+   * the full step holds 0.64 GB less (CLIP ViT-B/32's image tower: one packed copy for the forward
+   * product and one for the backward's); the step time did not change measurably
+   * (docs/performance.md). Results differ from the prepacked path's in the low bits.
+   */
+  public static final String FED_WEIGHTS_PROPERTY = "vqclip.ort.fedWeights";
+
+  /**
+   * Whether {@link #FED_WEIGHTS_PROPERTY} is on.
+   *
+   * @return true unless the property is {@code off}
+   * @throws IllegalArgumentException for a value other than {@code on} or {@code off}
+   */
+  public static boolean fedWeights() {
+    String v = System.getProperty(FED_WEIGHTS_PROPERTY, "on");
+    if (!v.equals("on") && !v.equals("off")) {
+      throw new IllegalArgumentException("system property " + FED_WEIGHTS_PROPERTY + " is '" + v + "'; allowed: on, off");
+    }
+    return v.equals("on");
+  }
+
   /** ONNX Runtime's session config key that allocates initializers outside the arena. */
   public static final String INITIALIZERS_OUT_OF_ARENA = "session.use_device_allocator_for_initializers";
 
@@ -69,19 +108,23 @@ public final class OrtExecutable implements Executable {
   private final OrtSession.SessionOptions options;
   private final OrtSession session;
   private final List<OnnxTensor> externalTensors;
+  /** Weights fed as inputs on every run ({@link FedWeights}), by input name; closed with {@link #externalTensors}. */
+  private final Map<String, OnnxTensor> fedTensors;
   /** Guards {@link #closed}, {@link #leases} and {@link #freed}; never held during a native call. */
   private final Object lock = new Object();
   private boolean closed;
   private int leases;
   private boolean freed;
 
-  private OrtExecutable(Graph graph, Device device, OrtEnvironment env, OrtSession.SessionOptions options, OrtSession session, List<OnnxTensor> ext) {
+  private OrtExecutable(Graph graph, Device device, OrtEnvironment env, OrtSession.SessionOptions options, OrtSession session, List<OnnxTensor> ext,
+      Map<String, OnnxTensor> fed) {
     this.graph = graph;
     this.device = device;
     this.env = env;
     this.options = options;
     this.session = session;
     this.externalTensors = ext;
+    this.fedTensors = fed;
   }
 
   /**
@@ -115,9 +158,20 @@ public final class OrtExecutable implements Executable {
     OnnxModel model = OnnxExport.export(graph, externalThresholdBytes);
     OrtEnvironment env = OrtRuntime.environment();
     List<OnnxTensor> ext = new ArrayList<>();
+    Map<String, OnnxTensor> fed = new LinkedHashMap<>();
     OrtSession.SessionOptions so = null;
     try {
       Device device = opts.device();
+      // On a GPU a fed weight would be copied to the device on every run; there it stays an initializer.
+      if (device == Device.CPU && fedWeights()) {
+        FedWeights.Split split = FedWeights.split(model);
+        model = split.model();
+        for (Map.Entry<String, Tensor> e : split.fed().entrySet()) {
+          OnnxTensor t = toOrt(env, e.getValue());
+          ext.add(t);
+          fed.put(e.getKey(), t);
+        }
+      }
       so = baseOptions(opts, env, model, ext);
       if (device == Device.CUDA) {
         try {
@@ -135,14 +189,16 @@ public final class OrtExecutable implements Executable {
           }
           LOG.warn("CUDA provider unavailable ({}); running graph '{}' on CPU as allowed", e.getMessage(), graph.name());
           closeQuietly(so);
+          ext.removeAll(fed.values());
           ext.forEach(OrtExecutable::closeQuietly);
           ext.clear();
+          ext.addAll(fed.values());
           so = baseOptions(opts, env, model, ext);
           device = Device.CPU;
         }
       }
       OrtSession session = OrtRuntime.createSession(model.bytes(), so);
-      return new OrtExecutable(graph, device, env, so, session, ext);
+      return new OrtExecutable(graph, device, env, so, session, ext, fed);
     } catch (OrtException e) {
       closeQuietly(so);
       ext.forEach(OrtExecutable::closeQuietly);
@@ -187,6 +243,7 @@ public final class OrtExecutable implements Executable {
       so.setCPUArenaAllocator(false);
     }
     so.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+    so.addConfigEntry(DISABLE_OPTIMIZERS, DISABLED_OPTIMIZERS);
     if (opts.deterministic()) {
       so.setDeterministicCompute(true);
     }
@@ -358,7 +415,12 @@ public final class OrtExecutable implements Executable {
       for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
         feed.put(e.getKey(), toOrt(env, e.getValue()));
       }
-      try (OrtSession.Result r = session.run(feed, new java.util.LinkedHashSet<>(wanted))) {
+      Map<String, OnnxTensor> all = feed;
+      if (!fedTensors.isEmpty()) {
+        all = new HashMap<>(feed);
+        all.putAll(fedTensors);
+      }
+      try (OrtSession.Result r = session.run(all, new java.util.LinkedHashSet<>(wanted))) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (String name : wanted) {
           OnnxValue v = r.get(name).orElseThrow(() -> new InferenceException("ONNX Runtime returned no output '" + name + "'", null));

@@ -82,21 +82,35 @@ final class LinalgRules {
     Value bb = c.input(1);
     Value g = c.gradOutput(0);
     Value ga = alpha == 1f ? g : b.mul(g, b.scalarLike(alpha, g));
+    // Y = A' B' with A' = op(A), B' = op(B). Each gradient is one Gemm whose trans flags do the
+    // transposes, so no Transpose node reads a weight: ONNX Runtime would fold it into a transposed
+    // copy of the weight held for the session's lifetime (0.34 GB for CLIP ViT-B/32's image tower).
     if (c.needsGrad(0)) {
-      // Y = A' B' with A' = op(A): dA' = g B'^T; dA = transA ? (dA')^T = B' g^T : dA'
-      Value bPrime = tb ? b.transpose(bb, 1, 0) : bb;
-      Value da = ta ? b.matmul(bPrime, b.transpose(ga, 1, 0)) : b.matmul(ga, b.transpose(bPrime, 1, 0));
+      // dA' = g B'^T; dA = transA ? (dA')^T = B' g^T : dA'
+      Value da = ta ? gemm(b, bb, tb, ga, true) : gemm(b, ga, false, bb, !tb);
       c.setGrad(0, da);
     }
     if (c.needsGrad(1)) {
-      Value aPrime = ta ? b.transpose(a, 1, 0) : a;
-      Value db = tb ? b.matmul(b.transpose(ga, 1, 0), aPrime) : b.matmul(b.transpose(aPrime, 1, 0), ga);
+      // dB' = A'^T g; dB = transB ? (dB')^T = g^T A' : dB'
+      Value db = tb ? gemm(b, ga, true, a, ta) : gemm(b, a, !ta, ga, false);
       c.setGrad(1, db);
     }
     if (c.needsGrad(2)) {
       Value gc = beta == 1f ? g : b.mul(g, b.scalarLike(beta, g));
       c.setGrad(2, c.unbroadcast(gc, c.input(2)));
     }
+  }
+
+  /** op(x) op(y) as one Gemm, op transposing where its flag is set. */
+  private static Value gemm(GraphBuilder b, Value x, boolean transX, Value y, boolean transY) {
+    GraphBuilder.OpBuilder op = b.op("Gemm").in(x, y);
+    if (transX) {
+      op.attr("transA", 1L);
+    }
+    if (transY) {
+      op.attr("transB", 1L);
+    }
+    return op.out();
   }
 
   /**

@@ -83,8 +83,9 @@ final class BatchGraph {
     }
     b.output("loss", total);
     GradientRequest gr = new GradientRequest(Map.of("loss", false), wrt, true);
-    if (pipe.memorySaving.recomputes(w, h)) {
-      gr = gr.withRecompute(pipe.generator.recomputeScopes(w, h).stream().map(x -> "generator/" + x).toList());
+    List<String> scopes = pipe.recomputeScopes(w, h);
+    if (!scopes.isEmpty()) {
+      gr = gr.withRecompute(scopes);
     }
     return Autodiff.differentiate(b.build(), gr, pipe.vjpRegistry);
   }

@@ -99,10 +99,15 @@ public final class Pipeline {
    * Results are bit-identical either way.
    */
   public enum MemorySaving {
-    /** Recompute for images of more than {@link #AUTO_MIN_PIXELS} pixels (the default). */
+    /** Recompute the generator's for images of more than {@link #AUTO_MIN_PIXELS} pixels (the default). */
     AUTO,
-    /** Always recompute. */
+    /** Always recompute the generator's. */
     ON,
+    /**
+     * Recompute the generator's and every encoder's ({@link Encoder#recomputeScopes}): the least
+     * memory, for one more forward pass of the encoders' blocks over all cutouts.
+     */
+    MAX,
     /** Never recompute: fastest, most memory. */
     OFF;
 
@@ -110,14 +115,23 @@ public final class Pipeline {
     public static final long AUTO_MIN_PIXELS = 256L * 256;
 
     /**
-     * Whether a step for an image of that size recomputes.
+     * Whether a step for an image of that size recomputes the generator's activations.
      *
      * @param width the image width
      * @param height the image height
      * @return true when the step recomputes the generator's large activations
      */
     public boolean recomputes(int width, int height) {
-      return this == ON || (this == AUTO && (long) width * height > AUTO_MIN_PIXELS);
+      return this == ON || this == MAX || (this == AUTO && (long) width * height > AUTO_MIN_PIXELS);
+    }
+
+    /**
+     * Whether the step also recomputes the encoders' activations.
+     *
+     * @return true for {@link #MAX}
+     */
+    public boolean recomputesEncoders() {
+      return this == MAX;
     }
   }
 
@@ -282,12 +296,29 @@ public final class Pipeline {
    * @return the gradient request of its step graph
    */
   public GradientRequest gradientRequest(GenerationRequest request) {
+    List<String> scopes = recomputeScopes(request.width(), request.height());
     GradientRequest g = GradientRequest.ofLoss("loss", "z");
-    if (!memorySaving.recomputes(request.width(), request.height())) {
-      return g;
+    return scopes.isEmpty() ? g : g.withRecompute(scopes);
+  }
+
+  /**
+   * The step graph's scopes to recompute at that size, as {@link MemorySaving} says: the
+   * generator's (included under scope {@code "generator"}) and, for {@link MemorySaving#MAX}, every
+   * encoder's (under {@code "encoder" + index}).
+   */
+  List<String> recomputeScopes(int width, int height) {
+    List<String> scopes = new java.util.ArrayList<>();
+    if (memorySaving.recomputes(width, height)) {
+      generator.recomputeScopes(width, height).forEach(x -> scopes.add("generator/" + x));
     }
-    // The synthesis fragment is included under the "generator" scope (buildStepGraph).
-    return g.withRecompute(generator.recomputeScopes(request.width(), request.height()).stream().map(x -> "generator/" + x).toList());
+    if (memorySaving.recomputesEncoders()) {
+      for (int e = 0; e < encoders.size(); e++) {
+        for (String x : encoders.get(e).recomputeScopes()) {
+          scopes.add("encoder" + e + "/" + x);
+        }
+      }
+    }
+    return scopes;
   }
 
   /** A text's embedding by encoder {@code encoder}, from this pipeline's bounded cache. */

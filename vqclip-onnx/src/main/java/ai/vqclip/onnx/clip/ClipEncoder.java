@@ -112,6 +112,12 @@ public final class ClipEncoder implements Encoder {
     return graphs.image(batch);
   }
 
+  /** {@inheritDoc} Every residual block of the image tower ({@link ClipGraphs#recomputeScopes}). */
+  @Override
+  public java.util.List<String> recomputeScopes() {
+    return ClipGraphs.recomputeScopes(config);
+  }
+
   /**
    * The text graph {@link ClipGraphs#TOKENS} [batch, context] int64 to embeddings [batch, D].
    *

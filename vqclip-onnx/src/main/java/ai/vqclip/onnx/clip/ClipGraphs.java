@@ -130,6 +130,32 @@ public final class ClipGraphs {
   }
 
   /**
+   * The name scopes of {@link #image} worth recomputing in the backward pass: every residual block
+   * of the image tower (the ViT's transformer blocks, or the ResNet's bottlenecks). Kept, a ViT-B/32
+   * block holds about 2 MB per cutout (the MLP's hidden activations are 4 times the stream's
+   * width); recomputed, only its input stays until the backward pass reaches it, for one more
+   * forward pass of the tower.
+   *
+   * @param c the architecture
+   * @return the scope names, as pushed while building {@link #image}, first block first
+   */
+  public static List<String> recomputeScopes(ClipConfig c) {
+    List<String> s = new java.util.ArrayList<>();
+    if (c.usesResNet()) {
+      for (int stage = 0; stage < 4; stage++) {
+        for (int i = 0; i < c.resnetLayers().get(stage); i++) {
+          s.add("visual/layer" + (stage + 1) + "." + i);
+        }
+      }
+    } else {
+      for (int i = 0; i < c.visionLayers(); i++) {
+        s.add("visual/block" + i);
+      }
+    }
+    return s;
+  }
+
+  /**
    * The text encoder: {@link #TOKENS} [batch, contextLength] int64 to {@link #EMBEDDINGS} [batch, D],
    * the features at the end token (the position of the largest id, as CLIP takes it).
    *

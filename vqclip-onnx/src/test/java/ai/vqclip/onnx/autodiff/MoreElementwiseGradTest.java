@@ -202,6 +202,24 @@ class MoreElementwiseGradTest {
     }
   }
 
+  @Test
+  void gemmGradientReadsAConstantWeightOnlyThroughGemm() {
+    // A Transpose reading a weight would be folded by ONNX Runtime into a transposed copy held for
+    // the session's lifetime, and would keep the weight from being fed in place (FedWeights).
+    for (int ta = 0; ta < 2; ta++) {
+      for (int tb = 0; tb < 2; tb++) {
+        GraphBuilder b = new GraphBuilder("gemmw");
+        Value a = b.input("a", DType.FLOAT, ta == 1 ? Shape.of(4, 3) : Shape.of(3, 4));
+        Value w = b.initializer("w", Tensor.filled(DType.FLOAT, tb == 1 ? new long[] {5, 4} : new long[] {4, 5}, 0.5));
+        Value y = b.op("Gemm").in(a, w).attr("transA", (long) ta).attr("transB", (long) tb).out();
+        b.output("loss", b.op("ReduceSum").in(b.mul(y, y)).attr("keepdims", 0L).out());
+        Graph g = ai.vqclip.core.autodiff.Autodiff.differentiate(b.build(), ai.vqclip.core.autodiff.GradientRequest.ofLoss("loss", "a"));
+        List<String> readers = g.nodes().stream().filter(n -> n.inputs().contains("w")).map(n -> n.opType()).toList();
+        org.junit.jupiter.api.Assertions.assertEquals(List.of("Gemm", "Gemm"), readers, "transA " + ta + ", transB " + tb);
+      }
+    }
+  }
+
   static Stream<Arguments> matmuls() {
     return Stream.of(
         Arguments.of(new long[] {4}, new long[] {4, 3}),
