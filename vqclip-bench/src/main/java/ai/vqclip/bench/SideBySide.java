@@ -22,8 +22,11 @@ import java.util.regex.Pattern;
  * with the ratio of vqclip's step time to the peer's best allocator variant. Each part runs in its
  * own process: vqclip's step through {@link BenchMain} {@code --quick} (the sgemm reference, then
  * the full step at 256x256 and 400x400 with 32 cutouts), then a {@link StepProfile} at 400x400/32
- * for the fresh-process peak resident memory; the peer with glibc malloc and, where the library is
- * installed, tcmalloc.
+ * with {@code --memory-saving max} for the fresh-process peak resident memory; the peer with glibc
+ * malloc, with PyTorch's transparent-huge-page allocator ({@code THP_MEM_ALLOC_ENABLE=1}) and, where
+ * the library is installed, tcmalloc. vqclip's processes get the glibc tunables that the
+ * {@code ./vqclip} launcher sets ({@link #LAUNCHER_GLIBC_TUNABLES}), so the peer's huge-page variant
+ * is the fair match.
  *
  * <pre>
  * java -cp vqclip-bench/target/benchmarks.jar ai.vqclip.bench.SideBySide [--peer DIR] [--threads N]
@@ -36,6 +39,17 @@ import java.util.regex.Pattern;
  */
 public final class SideBySide {
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * The environment's {@code GLIBC_TUNABLES} as the {@code ./vqclip} launcher sets it (keep the two
+   * equal): malloc'd blocks from 1 MB up are mapped on their own with transparent huge pages, so
+   * ONNX Runtime's large tensors fault in 2 MB pages and, with the arena off, go back to the system
+   * when freed (docs/performance.md, Round 4).
+   */
+  static final String LAUNCHER_GLIBC_TUNABLES = "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1048576";
+
+  /** The peer's variants besides its main glibc run, as its run.sh names them. */
+  static final List<String> PEER_VARIANTS = List.of("tcmalloc", "thp");
 
   /** Sides measured, each with 32 cutouts. */
   static final int[] SIDES = {256, 400};
@@ -86,6 +100,7 @@ public final class SideBySide {
     Files.createDirectories(s.out());
     List<Map<String, Double>> vq = new ArrayList<>();
     List<Double> peaks = new ArrayList<>();
+    List<Double> maxSteps = new ArrayList<>();
     JsonNode peer = null;
     for (String part : List.of("vqclip1", "peer", "vqclip2")) {
       if (part.equals("peer")) {
@@ -94,7 +109,7 @@ public final class SideBySide {
         ProcessBuilder pb = new ProcessBuilder("bash", "run.sh").directory(s.peer().toFile())
             .redirectOutput(stdout.toFile()).redirectError(log.toFile());
         pb.environment().putAll(Map.of("THREADS", Integer.toString(s.threads()), "STEPS", Integer.toString(s.peerSteps()), "WARMUP", "1",
-            "COMP_STEPS", "1", "BIG_STEPS", Integer.toString(Math.max(1, s.peerSteps() - 1)), "VARIANTS", "tcmalloc"));
+            "COMP_STEPS", "1", "BIG_STEPS", Integer.toString(Math.max(1, s.peerSteps() - 1)), "VARIANTS", String.join(" ", PEER_VARIANTS)));
         System.err.println("SideBySide: peer (" + s.peer() + "/run.sh), log " + log);
         int rc = pb.start().waitFor();
         peer = lastJson(Files.readString(stdout, StandardCharsets.UTF_8));
@@ -113,11 +128,14 @@ public final class SideBySide {
       }
       if (s.peak()) {
         String log = part + "-peak400.log";
-        child(s, log, StepProfile.class, "--size", "400", "--cutouts", "32", "--runs", "2", "--threads", Integer.toString(s.threads()));
-        peaks.add(lastPeakMb(Files.readString(s.out().resolve(log), StandardCharsets.UTF_8)));
+        child(s, log, StepProfile.class, "--size", "400", "--cutouts", "32", "--runs", "2", "--threads", Integer.toString(s.threads()),
+            "--memory-saving", "max");
+        String text = Files.readString(s.out().resolve(log), StandardCharsets.UTF_8);
+        peaks.add(lastPeakMb(text));
+        maxSteps.add(lastRunMs(text) / 1000);
       }
     }
-    Table t = new Table(vq, peaks, peer);
+    Table t = new Table(vq, peaks, maxSteps, peer);
     System.out.print(t.format());
     Files.writeString(s.out().resolve("side-by-side.json"), JSON.writeValueAsString(t.json()) + "\n", StandardCharsets.UTF_8);
     return t.complete() ? 0 : 1;
@@ -130,7 +148,9 @@ public final class SideBySide {
     cmd.addAll(List.of(args));
     Path l = s.out().resolve(log);
     System.err.println("SideBySide: " + main.getSimpleName() + " " + String.join(" ", args) + ", log " + l);
-    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(l.toFile()).start().waitFor();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(l.toFile());
+    pb.environment().putIfAbsent("GLIBC_TUNABLES", LAUNCHER_GLIBC_TUNABLES);
+    return pb.start().waitFor();
   }
 
   /** ms per step of the FullStep lines of a BenchMain summary, by side ("256", "400"), and the sgemm GFLOP/s. */
@@ -174,6 +194,18 @@ public final class SideBySide {
     return v;
   }
 
+  private static final Pattern RUN = Pattern.compile("run \\d+: ([0-9.]+) ms");
+
+  /** The last run's time that {@link StepProfile} printed, in ms; NaN when there is none. */
+  static double lastRunMs(String stepProfileLog) {
+    Matcher m = RUN.matcher(stepProfileLog);
+    double v = Double.NaN;
+    while (m.find()) {
+      v = Double.parseDouble(m.group(1));
+    }
+    return v;
+  }
+
   /** The last line of the peer's stdout that is a JSON object (run.sh prints one), or null. */
   static JsonNode lastJson(String stdout) {
     JsonNode found = null;
@@ -191,7 +223,7 @@ public final class SideBySide {
   }
 
   /** The figures of one side-by-side run. */
-  record Table(List<Map<String, Double>> vqclip, List<Double> peaksMb, JsonNode peer) {
+  record Table(List<Map<String, Double>> vqclip, List<Double> peaksMb, List<Double> maxStepsS, JsonNode peer) {
     private double peerStep(String variant, int side) {
       if (peer == null) {
         return Double.NaN;
@@ -203,9 +235,12 @@ public final class SideBySide {
 
     /** The peer's fastest variant at this side, in seconds (NaN when the peer gave none). */
     double peerBest(int side) {
-      double g = peerStep("glibc", side);
-      double t = peerStep("tcmalloc", side);
-      return Double.isNaN(t) ? g : Double.isNaN(g) ? t : Math.min(g, t);
+      double best = peerStep("glibc", side);
+      for (String v : PEER_VARIANTS) {
+        double t = peerStep(v, side);
+        best = Double.isNaN(best) || t < best ? t : best;
+      }
+      return best;
     }
 
     double vqclipStep(int run, int side) {
@@ -227,7 +262,9 @@ public final class SideBySide {
         return Double.NaN;
       }
       double best = Double.NaN;
-      for (JsonNode v : List.of(peer, peer.path("variant_tcmalloc"))) {
+      List<JsonNode> runs = new ArrayList<>(List.of(peer));
+      PEER_VARIANTS.forEach(v -> runs.add(peer.path("variant_" + v)));
+      for (JsonNode v : runs) {
         JsonNode p = v.path("process_peak_rss_mb");
         if (p.isNumber()) {
           best = Double.isNaN(best) ? p.asDouble() : Math.min(best, p.asDouble());
@@ -238,16 +275,16 @@ public final class SideBySide {
 
     String format() {
       StringBuilder sb = new StringBuilder();
-      sb.append("| step | vqclip run 1 | vqclip run 2 | libtorch glibc | libtorch tcmalloc | vqclip / libtorch best (run 1, run 2) |\n");
-      sb.append("|---|---:|---:|---:|---:|---:|\n");
+      sb.append("| step | vqclip run 1 | vqclip run 2 | libtorch glibc | libtorch tcmalloc | libtorch THP | vqclip / libtorch best (run 1, run 2) |\n");
+      sb.append("|---|---:|---:|---:|---:|---:|---:|\n");
       for (int side : SIDES) {
         double best = peerBest(side);
-        sb.append(String.format(Locale.ROOT, "| %dx%d/32 | %s | %s | %s | %s | %s, %s |%n", side, side, sec(vqclipStep(0, side)),
-            sec(vqclipStep(1, side)), sec(peerStep("glibc", side)), sec(peerStep("tcmalloc", side)), ratio(vqclipStep(0, side), best),
-            ratio(vqclipStep(1, side), best)));
+        sb.append(String.format(Locale.ROOT, "| %dx%d/32 | %s | %s | %s | %s | %s | %s, %s |%n", side, side, sec(vqclipStep(0, side)),
+            sec(vqclipStep(1, side)), sec(peerStep("glibc", side)), sec(peerStep("tcmalloc", side)), sec(peerStep("thp", side)),
+            ratio(vqclipStep(0, side), best), ratio(vqclipStep(1, side), best)));
       }
-      sb.append(String.format(Locale.ROOT, "| peak RSS | vqclip 400x400/32 fresh process: %s | | libtorch process peak (best variant): %s | | |%n",
-          peaksMb.stream().map(p -> gb(p)).toList(), gb(peerPeakMb())));
+      sb.append(String.format(Locale.ROOT, "| peak RSS | vqclip 400x400/32 --memory-saving max, fresh process: %s (step %s) | | libtorch process peak (lowest variant): %s | | | |%n",
+          peaksMb.stream().map(p -> gb(p)).toList(), maxStepsS.stream().map(Table::sec).toList(), gb(peerPeakMb())));
       return sb.toString();
     }
 
@@ -259,11 +296,14 @@ public final class SideBySide {
         r.put("vqclip_run2_s", vqclipStep(1, side));
         r.put("libtorch_glibc_s", peerStep("glibc", side));
         r.put("libtorch_tcmalloc_s", peerStep("tcmalloc", side));
+        r.put("libtorch_thp_s", peerStep("thp", side));
         r.put("ratio_run1", vqclipStep(0, side) / peerBest(side));
         r.put("ratio_run2", vqclipStep(1, side) / peerBest(side));
       }
       var p = o.putArray("vqclip_peak400_fresh_mb");
       peaksMb.forEach(p::add);
+      var ms = o.putArray("vqclip_max400_step_s");
+      maxStepsS.forEach(ms::add);
       o.put("libtorch_process_peak_mb", peerPeakMb());
       var sg = o.putArray("vqclip_sgemm_gflops");
       vqclip.forEach(m -> sg.add(m.getOrDefault("sgemm_gflops", Double.NaN)));

@@ -33,7 +33,7 @@ import java.util.TreeMap;
  *
  * <pre>
  * java -cp vqclip-bench/target/benchmarks.jar ai.vqclip.bench.StepProfile [--size 256] [--cutouts 32]
- *     [--runs 3] [--threads N] [--ort-profile PREFIX] [--no-arena] [--no-fed-weights] [--initializers-in-arena] [--mem-pattern] [--memory-saving auto|on|max|off]
+ *     [--runs 3] [--threads N] [--ort-profile PREFIX] [--arena|--no-arena] [--no-fed-weights] [--initializers-in-arena] [--mem-pattern] [--memory-saving auto|on|max|off]
  *     [--config KEY=VALUE] [--opt-level all|extended|basic|none]
  * </pre>
  */
@@ -47,7 +47,8 @@ public final class StepProfile {
     int runs = 3;
     int threads = Runtime.getRuntime().availableProcessors();
     String profile = null;
-    boolean arena = true;
+    // As Pipeline compiles the step: the arena off for --memory-saving max, on otherwise.
+    Boolean arenaFlag = null;
     // As OrtExecutable creates every CPU session (unless -Dvqclip.ort.fedWeights=off).
     boolean fedWeights = ai.vqclip.onnx.OrtExecutable.fedWeights();
     // As OrtExecutable creates every session: weights outside the arena.
@@ -64,7 +65,8 @@ public final class StepProfile {
         case "--runs" -> runs = Integer.parseInt(args[++i]);
         case "--threads" -> threads = Integer.parseInt(args[++i]);
         case "--ort-profile" -> profile = args[++i];
-        case "--no-arena" -> arena = false;
+        case "--no-arena" -> arenaFlag = false;
+        case "--arena" -> arenaFlag = true;
         case "--no-fed-weights" -> fedWeights = false;
         case "--initializers-in-arena" -> initializersInArena = true;
         case "--mem-pattern" -> memPattern = true;
@@ -82,9 +84,10 @@ public final class StepProfile {
           default -> throw new IllegalArgumentException("--opt-level must be all, extended, basic or none, got " + args[i]);
         };
         default -> throw new IllegalArgumentException("unknown argument '" + args[i]
-            + "'; allowed: --size N, --cutouts N, --runs N, --threads N, --ort-profile PREFIX, --no-arena, --no-fed-weights, --initializers-in-arena, --mem-pattern, --no-mem-pattern, --memory-saving auto|on|max|off, --config KEY=VALUE, --opt-level L");
+            + "'; allowed: --size N, --cutouts N, --runs N, --threads N, --ort-profile PREFIX, --arena, --no-arena, --no-fed-weights, --initializers-in-arena, --mem-pattern, --no-mem-pattern, --memory-saving auto|on|max|off, --config KEY=VALUE, --opt-level L");
       }
     }
+    boolean arena = arenaFlag != null ? arenaFlag : memorySaving != Pipeline.MemorySaving.MAX;
     phase("start");
     FullModels m = FullModels.get(threads);
     phase("models made");

@@ -94,11 +94,12 @@ public final class OrtExecutable implements Executable {
   public static final String INITIALIZERS_IN_ARENA_PROPERTY = "vqclip.ort.initializersInArena";
 
   /**
-   * System property, {@code on} (default) or {@code off}: whether CPU sessions allocate activations
-   * from ONNX Runtime's arena. Off, each tensor is allocated and freed on its own (with glibc, set
-   * {@code MALLOC_MMAP_THRESHOLD_=131072} in the environment so that freed tensors go back to the
-   * system): a lower peak for some cost in time (docs/performance.md). Results are bit-identical
-   * either way.
+   * System property, {@code on} or {@code off}, overriding {@link ExecutionOptions#activationArena()}
+   * for every session: whether CPU sessions allocate activations from ONNX Runtime's arena. Off,
+   * each tensor is allocated and freed on its own (with glibc, the {@code ./vqclip} launcher's
+   * {@code GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=1048576} makes freed
+   * tensors go straight back to the system and new ones use huge pages): a lower peak for some cost
+   * in time (docs/performance.md). Results are bit-identical either way.
    */
   public static final String ARENA_PROPERTY = "vqclip.ort.arena";
 
@@ -235,7 +236,7 @@ public final class OrtExecutable implements Executable {
     if (!Boolean.getBoolean(INITIALIZERS_IN_ARENA_PROPERTY)) {
       so.addConfigEntry(INITIALIZERS_OUT_OF_ARENA, "1");
     }
-    String arena = System.getProperty(ARENA_PROPERTY, "on");
+    String arena = System.getProperty(ARENA_PROPERTY, opts.activationArena() ? "on" : "off");
     if (!arena.equals("on") && !arena.equals("off")) {
       throw new IllegalArgumentException("system property " + ARENA_PROPERTY + " is '" + arena + "'; allowed: on, off");
     }

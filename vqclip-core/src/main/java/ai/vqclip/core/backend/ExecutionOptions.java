@@ -11,6 +11,9 @@ import java.util.Objects;
  * @param intraOpThreads threads inside an op; 0 lets the runtime choose
  * @param optimizationLevel graph optimization level
  * @param deterministic request deterministic kernels (bit-identical repeated runs)
+ * @param activationArena on CPU, allocate activations from the runtime's arena (fastest) rather
+ *     than one by one (lowest peak memory: the arena grows in powers of two and keeps its chunks);
+ *     results are bit-identical either way
  */
 public record ExecutionOptions(
     Device device,
@@ -18,7 +21,8 @@ public record ExecutionOptions(
     boolean allowCpuFallback,
     int intraOpThreads,
     OptimizationLevel optimizationLevel,
-    boolean deterministic) {
+    boolean deterministic,
+    boolean activationArena) {
 
   /** Graph optimization levels, as ONNX Runtime names them. */
   public enum OptimizationLevel {
@@ -49,6 +53,7 @@ public record ExecutionOptions(
    * @param intraOpThreads threads inside an op, in [0, 1024]; 0 lets the runtime choose
    * @param optimizationLevel graph optimization level (not null)
    * @param deterministic request deterministic kernels
+   * @param activationArena allocate CPU activations from the runtime's arena
    * @throws IllegalArgumentException for a negative device id or a thread count out of range
    * @throws NullPointerException when {@code device} or {@code optimizationLevel} is null
    */
@@ -61,6 +66,23 @@ public record ExecutionOptions(
     if (intraOpThreads < 0 || intraOpThreads > 1024) {
       throw new IllegalArgumentException("intraOpThreads must be in [0, 1024] (0 = runtime default), got " + intraOpThreads);
     }
+  }
+
+  /**
+   * Options with the activation arena on, as before {@code activationArena} existed.
+   *
+   * @param device where to run (not null)
+   * @param deviceId the GPU index, at least 0
+   * @param allowCpuFallback run on CPU when CUDA cannot load
+   * @param intraOpThreads threads inside an op, in [0, 1024]; 0 lets the runtime choose
+   * @param optimizationLevel graph optimization level (not null)
+   * @param deterministic request deterministic kernels
+   * @throws IllegalArgumentException for a negative device id or a thread count out of range
+   * @throws NullPointerException when {@code device} or {@code optimizationLevel} is null
+   */
+  public ExecutionOptions(Device device, int deviceId, boolean allowCpuFallback, int intraOpThreads, OptimizationLevel optimizationLevel,
+      boolean deterministic) {
+    this(device, deviceId, allowCpuFallback, intraOpThreads, optimizationLevel, deterministic, true);
   }
 
   /**
@@ -89,7 +111,7 @@ public record ExecutionOptions(
    * @throws IllegalArgumentException for a count out of range
    */
   public ExecutionOptions withThreads(int threads) {
-    return new ExecutionOptions(device, deviceId, allowCpuFallback, threads, optimizationLevel, deterministic);
+    return new ExecutionOptions(device, deviceId, allowCpuFallback, threads, optimizationLevel, deterministic, activationArena);
   }
 
   /**
@@ -100,7 +122,7 @@ public record ExecutionOptions(
    * @throws IllegalArgumentException for a negative id
    */
   public ExecutionOptions withDeviceId(int id) {
-    return new ExecutionOptions(device, id, allowCpuFallback, intraOpThreads, optimizationLevel, deterministic);
+    return new ExecutionOptions(device, id, allowCpuFallback, intraOpThreads, optimizationLevel, deterministic, activationArena);
   }
 
   /**
@@ -110,7 +132,7 @@ public record ExecutionOptions(
    * @return a copy with this setting
    */
   public ExecutionOptions withCpuFallback(boolean allow) {
-    return new ExecutionOptions(device, deviceId, allow, intraOpThreads, optimizationLevel, deterministic);
+    return new ExecutionOptions(device, deviceId, allow, intraOpThreads, optimizationLevel, deterministic, activationArena);
   }
 
   /**
@@ -120,6 +142,17 @@ public record ExecutionOptions(
    * @return a copy with this level
    */
   public ExecutionOptions withOptimizationLevel(OptimizationLevel level) {
-    return new ExecutionOptions(device, deviceId, allowCpuFallback, intraOpThreads, level, deterministic);
+    return new ExecutionOptions(device, deviceId, allowCpuFallback, intraOpThreads, level, deterministic, activationArena);
+  }
+
+  /**
+   * A copy with the CPU activation arena on or off.
+   *
+   * @param on true to allocate activations from the runtime's arena (fastest), false to allocate
+   *     them one by one (lowest peak memory)
+   * @return a copy with this setting
+   */
+  public ExecutionOptions withActivationArena(boolean on) {
+    return new ExecutionOptions(device, deviceId, allowCpuFallback, intraOpThreads, optimizationLevel, deterministic, on);
   }
 }

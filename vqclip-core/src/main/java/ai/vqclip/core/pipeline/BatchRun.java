@@ -104,7 +104,7 @@ final class BatchRun {
   /** Runs steps of {@code active} until one of them leaves; returns the samples still running. */
   private List<Sample> steps(List<Sample> active) {
     Graph graph = BatchGraph.build(p, active.stream().map(s -> s.step).toList(), zShape);
-    try (SharedExecutables.Lease lease = SharedExecutables.GLOBAL.acquire(p.backend, graph, p.options)) {
+    try (SharedExecutables.Lease lease = SharedExecutables.GLOBAL.acquire(p.backend, graph, p.stepOptions())) {
       Executable exec = lease.executable();
       while (true) {
         Map<String, Tensor> in = new HashMap<>();

@@ -104,8 +104,10 @@ public final class Pipeline {
     /** Always recompute the generator's. */
     ON,
     /**
-     * Recompute the generator's and every encoder's ({@link Encoder#recomputeScopes}): the least
-     * memory, for one more forward pass of the encoders' blocks over all cutouts.
+     * Recompute the generator's and every encoder's ({@link Encoder#recomputeScopes}), and allocate
+     * the step's activations one by one instead of from the runtime's arena
+     * ({@link ExecutionOptions#activationArena()}): the least memory, for one more forward pass of
+     * the encoders' blocks over all cutouts and slower allocation.
      */
     MAX,
     /** Never recompute: fastest, most memory. */
@@ -319,6 +321,15 @@ public final class Pipeline {
       }
     }
     return scopes;
+  }
+
+  /**
+   * The options the step's session is compiled with: the pipeline's, with the activation arena off
+   * for {@link MemorySaving#MAX}, whose point is the lowest peak (the arena's power-of-two chunks
+   * held 3.2 GB where the step needs 1.6 GB at 400x400; docs/performance.md, Round 4).
+   */
+  ExecutionOptions stepOptions() {
+    return memorySaving == MemorySaving.MAX ? options.withActivationArena(false) : options;
   }
 
   /** A text's embedding by encoder {@code encoder}, from this pipeline's bounded cache. */

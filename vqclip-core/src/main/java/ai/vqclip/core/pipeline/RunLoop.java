@@ -39,7 +39,7 @@ final class RunLoop {
     RunState run = new RunState(pipe, request, resumeFrom, zShape, step.edit == null ? null : step.edit.region, started);
     embedTextsAndReleaseHelpers(pipe, List.of(request));
     boolean interrupted = false;
-    try (SharedExecutables.Lease lease = SharedExecutables.GLOBAL.acquire(pipe.backend, step.graph, pipe.options)) {
+    try (SharedExecutables.Lease lease = SharedExecutables.GLOBAL.acquire(pipe.backend, step.graph, pipe.stepOptions())) {
       Executable exec = lease.executable();
       Duration setup = Duration.ofNanos(System.nanoTime() - run.started);
       while (run.hasNext()) {
