@@ -183,22 +183,21 @@ public final class SideBySide {
   }
 
   private static final Pattern PEAK = Pattern.compile("peak\\s+([0-9.]+) MB");
+  private static final Pattern RUN = Pattern.compile("run \\d+: ([0-9.]+) ms");
 
   /** The last "peak N MB" that {@link StepProfile} printed, in MB; NaN when there is none. */
   static double lastPeakMb(String stepProfileLog) {
-    Matcher m = PEAK.matcher(stepProfileLog);
-    double v = Double.NaN;
-    while (m.find()) {
-      v = Double.parseDouble(m.group(1));
-    }
-    return v;
+    return lastNumber(PEAK, stepProfileLog);
   }
-
-  private static final Pattern RUN = Pattern.compile("run \\d+: ([0-9.]+) ms");
 
   /** The last run's time that {@link StepProfile} printed, in ms; NaN when there is none. */
   static double lastRunMs(String stepProfileLog) {
-    Matcher m = RUN.matcher(stepProfileLog);
+    return lastNumber(RUN, stepProfileLog);
+  }
+
+  /** The number in group 1 of the pattern's last match in the text; NaN when there is none. */
+  private static double lastNumber(Pattern p, String text) {
+    Matcher m = p.matcher(text);
     double v = Double.NaN;
     while (m.find()) {
       v = Double.parseDouble(m.group(1));

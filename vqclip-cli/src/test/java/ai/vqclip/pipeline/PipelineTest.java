@@ -160,10 +160,8 @@ class PipelineTest extends WithTinyPipeline {
   @Test
   void memorySavingRecomputesTheDecoderWithBitIdenticalRuns() {
     GenerationRequest r = request("a red circle").iterations(6).augmentations(List.of("Af", "Pe")).build();
-    Pipeline on = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(TinyModels.CPU)
-        .memorySaving(Pipeline.MemorySaving.ON).build();
-    Pipeline off = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(TinyModels.CPU)
-        .memorySaving(Pipeline.MemorySaving.OFF).build();
+    Pipeline on = withMemorySaving(Pipeline.MemorySaving.ON);
+    Pipeline off = withMemorySaving(Pipeline.MemorySaving.OFF);
     assertFalse(on.gradientRequest(r).recompute().isEmpty(), "ON names segments to recompute");
     assertTrue(off.gradientRequest(r).recompute().isEmpty(), "OFF recomputes nothing");
     // AUTO leaves a small image alone: this pipeline's requests are 32x32.
@@ -177,10 +175,8 @@ class PipelineTest extends WithTinyPipeline {
   @Test
   void maxMemorySavingRecomputesTheEncoderBlocksWithBitIdenticalRuns() {
     GenerationRequest r = request("a red circle").iterations(6).augmentations(List.of("Af", "Pe")).build();
-    Pipeline max = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(TinyModels.CPU)
-        .memorySaving(Pipeline.MemorySaving.MAX).build();
-    Pipeline off = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(TinyModels.CPU)
-        .memorySaving(Pipeline.MemorySaving.OFF).build();
+    Pipeline max = withMemorySaving(Pipeline.MemorySaving.MAX);
+    Pipeline off = withMemorySaving(Pipeline.MemorySaving.OFF);
     List<String> scopes = max.gradientRequest(r).recompute();
     assertTrue(scopes.contains("encoder0/visual/block0"), "MAX recomputes the CLIP blocks: " + scopes);
     assertTrue(scopes.stream().anyMatch(x -> x.startsWith("generator/")), "MAX recomputes the decoder too: " + scopes);
@@ -188,6 +184,10 @@ class PipelineTest extends WithTinyPipeline {
     RunResult b = off.run(r);
     assertArrayEquals(b.latent().toFloats(), a.latent().toFloats());
     assertEquals(b.image(), a.image());
+  }
+
+  private Pipeline withMemorySaving(Pipeline.MemorySaving m) {
+    return Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(TinyModels.CPU).memorySaving(m).build();
   }
 
   @Test
