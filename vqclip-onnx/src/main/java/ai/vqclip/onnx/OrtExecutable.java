@@ -190,10 +190,9 @@ public final class OrtExecutable implements Executable {
           }
           LOG.warn("CUDA provider unavailable ({}); running graph '{}' on CPU as allowed", e.getMessage(), graph.name());
           closeQuietly(so);
-          ext.removeAll(fed.values());
+          // Nothing was fed (only CPU sessions feed weights): every tensor here is an initializer.
           ext.forEach(OrtExecutable::closeQuietly);
           ext.clear();
-          ext.addAll(fed.values());
           so = baseOptions(opts, env, model, ext);
           device = Device.CPU;
         }
