@@ -63,7 +63,7 @@ public final class StudioModels implements AutoCloseable {
       DemoGeneration.Settings d = DemoGeneration.defaults();
       StudioModel demo = new StudioModel(DEMO, "bundled demo models: coloured shapes, trained at 32x32", pipeline, generator,
           DemoModels.IMAGE_SIZE, 2, DEMO_MAX_SIZE, (prompts, w, h, iterations, seed) -> DemoGeneration.request(prompts, seed,
-              new DemoGeneration.Settings(iterations, d.cutouts(), d.cutPow(), d.augmentations(), d.learningRate(), w)).size(w, h));
+              d.with(iterations, w)).size(w, h));
       return new StudioModels(List.of(demo), res);
     } catch (RuntimeException e) {
       closeQuietly(res, e);

@@ -4,6 +4,7 @@ import ai.vqclip.augment.StandardCutouts;
 import ai.vqclip.core.backend.ExecutionOptions;
 import ai.vqclip.core.optim.OptimizerConfig;
 import ai.vqclip.core.pipeline.GenerationRequest;
+import ai.vqclip.core.pipeline.Init;
 import ai.vqclip.core.pipeline.Pipeline;
 import ai.vqclip.core.pipeline.RunResult;
 import ai.vqclip.core.prompt.PromptSchedule;
@@ -48,6 +49,14 @@ public final class DemoGeneration implements AutoCloseable {
   public static final double LEARNING_RATE = 0.1;
 
   /**
+   * How a default demo run starts: the encoding of a random smooth colour gradient (generate.py's
+   * {@code --init_noise gradient}). From random codes, the first steps paint the object's colour in
+   * pieces all over the picture and the pieces stay; from a smooth start one object grows (measured on
+   * the tuning prompts, docs/demo-models.md).
+   */
+  public static final Init INIT = new Init.NoiseGradient();
+
+  /**
    * Generation settings that fidelity studies vary.
    *
    * @param iterations optimizer steps
@@ -57,23 +66,42 @@ public final class DemoGeneration implements AutoCloseable {
    * @param learningRate Adam's learning rate
    * @param size picture side in pixels (a multiple of the VQGAN's factor 2; cutouts are resized to the CLIP's 32)
    * @param tvWeight weight of the total-variation term (0: none)
+   * @param init how the latent starts
    */
   public record Settings(int iterations, int cutouts, double cutPow, java.util.List<String> augmentations, double learningRate, int size,
-      double tvWeight) {
+      double tvWeight, Init init) {
     /** Copies the codes. */
     public Settings {
       augmentations = java.util.List.copyOf(augmentations);
+      java.util.Objects.requireNonNull(init, "init");
     }
 
-    /** Settings without a total-variation term. */
+    /** Settings starting from random codes (the demo's start before the shape-set CLIP stage). */
+    public Settings(int iterations, int cutouts, double cutPow, java.util.List<String> augmentations, double learningRate, int size,
+        double tvWeight) {
+      this(iterations, cutouts, cutPow, augmentations, learningRate, size, tvWeight, new Init.RandomCodes());
+    }
+
+    /** Settings without a total-variation term, starting from random codes. */
     public Settings(int iterations, int cutouts, double cutPow, java.util.List<String> augmentations, double learningRate, int size) {
       this(iterations, cutouts, cutPow, augmentations, learningRate, size, 0);
+    }
+
+    /**
+     * These settings with another number of iterations and picture side.
+     *
+     * @param iterations optimizer steps
+     * @param size picture side in pixels
+     * @return the changed copy
+     */
+    public Settings with(int iterations, int size) {
+      return new Settings(iterations, cutouts, cutPow, augmentations, learningRate, size, tvWeight, init);
     }
   }
 
   /** The default demo settings (the constants of this class). */
   public static Settings defaults() {
-    return new Settings(ITERATIONS, CUTOUTS, CUT_POW, AUGMENTATIONS, LEARNING_RATE, DemoModels.IMAGE_SIZE);
+    return new Settings(ITERATIONS, CUTOUTS, CUT_POW, AUGMENTATIONS, LEARNING_RATE, DemoModels.IMAGE_SIZE, 0, INIT);
   }
 
   /** The demo request for a prompt with the {@link #defaults()}. */
@@ -85,7 +113,7 @@ public final class DemoGeneration implements AutoCloseable {
   public static GenerationRequest.Builder request(String prompt, long seed, Settings s) {
     return GenerationRequest.builder(s.size(), s.size(), PromptSchedule.parse(prompt, s.iterations()))
         .iterations(s.iterations()).cutouts(s.cutouts()).cutPow(s.cutPow()).augmentations(s.augmentations()).seed(seed)
-        .optimizer(OptimizerConfig.adam(s.learningRate())).tvWeight(s.tvWeight());
+        .optimizer(OptimizerConfig.adam(s.learningRate())).tvWeight(s.tvWeight()).init(s.init());
   }
 
   /** Runs a request. */

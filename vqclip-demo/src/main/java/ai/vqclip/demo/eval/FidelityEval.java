@@ -65,6 +65,16 @@ public final class FidelityEval {
     return out;
   }
 
+  /** The start named {@code codes}, {@code gradient} or {@code pixels}. */
+  static ai.vqclip.core.pipeline.Init init(String name) {
+    return switch (name) {
+      case "codes" -> new ai.vqclip.core.pipeline.Init.RandomCodes();
+      case "gradient" -> new ai.vqclip.core.pipeline.Init.NoiseGradient();
+      case "pixels" -> new ai.vqclip.core.pipeline.Init.NoisePixels();
+      default -> throw new IllegalArgumentException("init must be codes, gradient or pixels, got '" + name + "'");
+    };
+  }
+
   /**
    * Judges pictures saved by an earlier run ({@code s<seed>-<index>.png} in {@code dir}, index into
    * the prompt set {@code set}) and prints the verdicts and the summary: a changed checker can be
@@ -266,13 +276,14 @@ public final class FidelityEval {
 
   /**
    * {@code FidelityEval SET SEEDS [key=value...]}: SET {@code test} or {@code tuning} (its first N prompts with {@code first=N}), SEEDS e.g.
-   * {@code 0,1,2}; keys {@code iterations, cutouts, cutpow, aug}, {@code size} (comma-separated codes), {@code lr},
+   * {@code 0,1,2}; keys {@code iterations, cutouts, cutpow, aug} (comma-separated codes), {@code size}, {@code lr}, {@code tv},
+   * {@code init} ({@code codes}, {@code gradient} or {@code pixels}),
    * {@code models} (a folder of retrained demo models; default: the bundled ones), {@code out} (a
    * folder for the pictures and {@code summary.md}). Prints every verdict and the summary.
    */
   public static void main(String[] args) throws InterruptedException {
     if (args.length < 2) {
-      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N models=DIR out=DIR]");
+      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels models=DIR out=DIR]");
     }
     if (args[0].equals("roundtrip")) {
       Path models = args.length > 2 && args[2].startsWith("models=") ? Path.of(args[2].substring(7)) : null;
@@ -308,7 +319,8 @@ public final class FidelityEval {
         kv.containsKey("aug") ? List.of(kv.get("aug").split(",")) : d.augmentations(),
         Double.parseDouble(kv.getOrDefault("lr", "" + d.learningRate())),
         Integer.parseInt(kv.getOrDefault("size", "" + d.size())),
-        Double.parseDouble(kv.getOrDefault("tv", "" + d.tvWeight())));
+        Double.parseDouble(kv.getOrDefault("tv", "" + d.tvWeight())),
+        kv.containsKey("init") ? init(kv.get("init")) : d.init());
     Path out = kv.containsKey("out") ? Path.of(kv.get("out")) : null;
     ai.vqclip.demo.train.TrainDemo.runWithLargeStack(() -> {
       try (DemoModels.Bundle m = kv.containsKey("models") ? DemoModels.load(Path.of(kv.get("models"))) : DemoModels.load();

@@ -39,8 +39,8 @@ public final class TrainDemo {
    * passes its own output writer).
    */
   public static void train(String which, Path dir, Consumer<String> progress) {
-    if (!List.of("vqgan", "clip", "clip1", "clip2", "clip3", "all", "configs", "metadata").contains(which)) {
-      throw new IllegalArgumentException("model must be vqgan, clip, clip1, clip2, clip3, all, configs or metadata, got '" + which + "'");
+    if (!List.of("vqgan", "clip", "clip1", "clip2", "clip3", "clip4", "clip5", "clip6", "all", "configs", "metadata").contains(which)) {
+      throw new IllegalArgumentException("model must be vqgan, clip, clip1, clip2, clip3, clip4, clip5, clip6, all, configs or metadata, got '" + which + "'");
     }
     if (which.equals("metadata")) {
       // The weight files in dir rewritten with today's metadata, tensors unchanged (files written
@@ -84,6 +84,15 @@ public final class TrainDemo {
     if (everyClipStage || which.equals("clip3")) {
       laterStage(dir, progress, 3, ClipTraining.demoStage3());
     }
+    if (everyClipStage || which.equals("clip4")) {
+      laterStage(dir, progress, 4, ClipTraining.demoStage4(), 0);
+    }
+    if (everyClipStage || which.equals("clip5")) {
+      laterStage(dir, progress, 5, ClipTraining.demoStage5());
+    }
+    if (everyClipStage || which.equals("clip6")) {
+      laterStage(dir, progress, 6, ClipTraining.demoStage6());
+    }
   }
 
   /**
@@ -93,6 +102,14 @@ public final class TrainDemo {
    * as {@code clip-stage<N-1>.*}.
    */
   static void laterStage(Path dir, Consumer<String> progress, int stage, ClipTraining run) {
+    laterStage(dir, progress, stage, run, ClipTraining.STAGE2_NEGATIVES);
+  }
+
+  /**
+   * A later CLIP stage with {@code generated} generated negatives (0: none, and nothing is
+   * generated: the stage trains on drawn pictures and its own negative views only).
+   */
+  static void laterStage(Path dir, Consumer<String> progress, int stage, ClipTraining run, int generated) {
     Map<String, Tensor> weights = new java.util.LinkedHashMap<>();
     try (StateDict sd = WeightFiles.open(dir.resolve(DemoModels.CLIP_WEIGHTS))) {
       // Copies on the heap: the file is replaced below while these weights are still in use.
@@ -113,15 +130,15 @@ public final class TrainDemo {
     }
     List<java.awt.image.BufferedImage> negatives;
     String cache = System.getProperty(NEGATIVES_CACHE);
-    negatives = cache == null ? null : readNegatives(Path.of(cache), ClipTraining.STAGE2_NEGATIVES);
+    negatives = generated == 0 ? List.of() : cache == null ? null : readNegatives(Path.of(cache), generated);
     if (negatives == null) {
       try (DemoModels.Bundle m = DemoModels.load(withVqgan(dir))) {
-        negatives = GeneratedNegatives.generate(m, ClipTraining.STAGE2_NEGATIVES, run.seed(), ClipTraining.STAGE2_GENERATION, progress);
+        negatives = GeneratedNegatives.generate(m, generated, run.seed(), ClipTraining.STAGE2_GENERATION, progress);
       }
       if (cache != null) {
         writeNegatives(Path.of(cache), negatives);
       }
-    } else {
+    } else if (generated > 0) {
       progress.accept("negatives: " + negatives.size() + " read from " + cache);
     }
     ClipTraining.Result r = run.run(dir, progress, new ClipTraining.Start(weights, merges, negatives));
@@ -207,7 +224,7 @@ public final class TrainDemo {
     }
   }
 
-  private static void write(Path file, Map<String, Tensor> weights, Map<String, String> meta) {
+  static void write(Path file, Map<String, Tensor> weights, Map<String, String> meta) {
     SafetensorsWriter.write(file, weights, meta);
   }
 

@@ -111,6 +111,31 @@ final class TrainingViews {
     return img;
   }
 
+  /**
+   * The scene with its objects drawn too big for the picture: each object's own shape, with a
+   * circumradius of 0.5 to 0.8 picture widths (drawn objects: at most 0.39), its centre moved at random
+   * by up to a quarter of the picture, so that most run off an edge. No caption describes such a
+   * picture (every object of this world is smaller and lies wholly inside it): generation grows the
+   * object past the edges unless the CLIP scores that lower than the object inside.
+   */
+  static BufferedImage oversized(Scene scene, int size, SplittableRandom rnd) {
+    BufferedImage img = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = img.createGraphics();
+    try {
+      g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+      ai.vqclip.demo.data.ShapesDataset.paintBackground(g, scene, size);
+      for (Scene.Item it : scene.objects()) {
+        g.setColor(new Color(it.color().rgb()));
+        double cx = (it.cx() + 0.5 * (rnd.nextDouble() - 0.5)) * size;
+        double cy = (it.cy() + 0.5 * (rnd.nextDouble() - 0.5)) * size;
+        g.fill(it.shape().outline(cx, cy, (0.5 + 0.3 * rnd.nextDouble()) * size));
+      }
+    } finally {
+      g.dispose();
+    }
+    return img;
+  }
+
   /** A closed outline r(t) = r (1 + sum of harmonics 1, 2 and 3 with random phases), the first or second strong. */
   private static Path2D wobbly(double cx, double cy, double r, SplittableRandom rnd) {
     double[] amp = new double[4];

@@ -2,6 +2,8 @@ package ai.vqclip.demo.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.vqclip.core.Tensor;
@@ -47,6 +49,43 @@ class ClipTrainingTest {
       assertTrue(ai.vqclip.demo.data.CaptionParser.parse(b.get(i + 4).caption()).describes(twin), b.get(i + 4).caption());
       assertTrue(!ai.vqclip.demo.data.CaptionParser.parse(b.get(i + 4).caption()).describes(base), b.get(i + 4).caption());
     }
+  }
+
+  /** Sets of five: one scene with every shape, nothing else changed; sets of three are cut short. */
+  @Test
+  void shapeSetsShowEachSceneWithEveryShape() {
+    ShapesDataset d = new ShapesDataset(16, 4);
+    List<ShapesDataset.Sample> b = ClipTraining.batchWithShapeSets(d, 100, 15, 5);
+    assertEquals(15, b.size());
+    for (int set = 0; set < 3; set++) {
+      ai.vqclip.demo.data.Scene base = b.get(set * 5).scene();
+      assertEquals(d.sample(100 + set).caption(), b.get(set * 5).caption(), "the first of a set is the sample as drawn");
+      java.util.Set<ai.vqclip.demo.data.ShapeKind> shapes = new java.util.HashSet<>();
+      for (int v = 0; v < 5; v++) {
+        ShapesDataset.Sample x = b.get(set * 5 + v);
+        assertEquals(base.background(), x.scene().background());
+        assertEquals(base.background2(), x.scene().background2());
+        for (int k = 0; k < base.objects().size(); k++) {
+          ai.vqclip.demo.data.Scene.Item o = base.objects().get(k);
+          ai.vqclip.demo.data.Scene.Item it = x.scene().objects().get(k);
+          assertEquals(List.of(o.color(), o.size(), o.cx(), o.cy(), o.radius()), List.of(it.color(), it.size(), it.cx(), it.cy(), it.radius()));
+        }
+        shapes.add(x.scene().objects().get(0).shape());
+        assertTrue(ai.vqclip.demo.data.CaptionParser.parse(x.caption()).describes(x.scene()), x.caption());
+        if (v > 0) {
+          assertFalse(ai.vqclip.demo.data.CaptionParser.parse(x.caption()).describes(base), x.caption());
+        }
+      }
+      assertEquals(5, shapes.size(), "every shape once in a set");
+    }
+    List<ShapesDataset.Sample> c = ClipTraining.batchWithShapeSets(d, 100, 8, 3);
+    assertEquals(8, c.size());
+    assertEquals(d.sample(102).caption(), c.get(6).caption());
+    assertEquals(b.stream().map(ShapesDataset.Sample::caption).toList(),
+        ClipTraining.batchWithShapeSets(d, 100, 15, 5).stream().map(ShapesDataset.Sample::caption).toList());
+    assertThrows(IllegalArgumentException.class, () -> new ClipTraining.Views("", 0, 0, 0, 0, 1, 0));
+    assertThrows(IllegalArgumentException.class, () -> new ClipTraining.Views("", 0, 0, 0, 0, 6, 0));
+    assertThrows(IllegalArgumentException.class, () -> new ClipTraining.Views("", 0, 0, 0, 0, 5, -1));
   }
 
   @Test

@@ -79,6 +79,41 @@ class TrainingViewsTest {
     assertTrue(shapeless >= 54, "blobs judged as the captioned shape: " + (60 - shapeless) + " of 60");
   }
 
+  /**
+   * Oversized objects keep their colour and the background but are bigger than any drawn object;
+   * most run off the picture, and the independent judge never reads those as the captioned scene.
+   */
+  @Test
+  void oversizedObjectsRunOffThePicture() {
+    ShapesDataset d = new ShapesDataset(32, 22);
+    SplittableRandom rnd = new SplittableRandom(6);
+    int n = 0;
+    int offEdge = 0;
+    for (long i = 0; n < 40; i++) {
+      ShapesDataset.Sample s = d.sample(i);
+      if (s.scene().twoTone() || s.scene().objects().size() != 1) {
+        continue;
+      }
+      n++;
+      BufferedImage b = TrainingViews.oversized(s.scene(), 32, rnd);
+      int ink = s.scene().objects().get(0).color().rgb() & 0xFFFFFF;
+      int edge = 0;
+      for (int k = 0; k < 32; k++) {
+        for (int[] p : new int[][] {{k, 0}, {k, 31}, {0, k}, {31, k}}) {
+          edge += (b.getRGB(p[0], p[1]) & 0xFFFFFF) == ink ? 1 : 0;
+        }
+      }
+      offEdge += edge >= 4 ? 1 : 0;
+      ShapeChecker.Verdict v = ShapeChecker.judge(s.caption(), ShapesDataset.toTensor(List.of(b), false).toFloats(), 32, 32);
+      if (edge >= 4) {
+        assertFalse(v.all(), s.caption() + " runs off the picture but is judged right: " + v.reason());
+      }
+    }
+    assertTrue(offEdge >= 30, "objects running off the picture: " + offEdge + " of 40");
+    assertArrayEquals(pixels(TrainingViews.oversized(d.sample(0).scene(), 32, new SplittableRandom(1))),
+        pixels(TrainingViews.oversized(d.sample(0).scene(), 32, new SplittableRandom(1))));
+  }
+
   @Test
   void negativePicturesCompeteOnlyAsNegativesAndTheGradientMatchesFiniteDifferences() {
     ClipTraining run = new ClipTraining(ClipTrainingTest.tiny(1000), 4, 1, 1e-3, 3, 1, 1, new ClipTraining.Views("Af Pe", 2));
