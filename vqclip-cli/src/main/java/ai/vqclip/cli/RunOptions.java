@@ -78,7 +78,7 @@ final class RunOptions {
   @Option(names = {"-ii", "--init-image"}, paramLabel = "FILE", description = "Start from this image (resized to the output size).")
   Path initImage;
 
-  @Option(names = {"-in", "--init-noise"}, paramLabel = "KIND", description = "Start from noise: pixels or gradient (default: random codes; with the demo models: gradient).")
+  @Option(names = {"-in", "--init-noise"}, paramLabel = "KIND", description = "Start from noise: pixels or gradient (default: random codes).")
   InitNoise initNoise;
 
   @Option(names = {"-iw", "--init-weight"}, defaultValue = "0", paramLabel = "X", description = "Weight of the latent regularization "
@@ -221,7 +221,7 @@ final class RunOptions {
     int h = size != null ? size[1] : initOverride != null ? 0 : d.size();
     RunSettings rs = new RunSettings(RunSettings.FORMAT, command, prompts, changePromptsEvery, w, h,
         iterations, s, cutouts, cutPow, augs, optimizer, rate, images, noise, RunSettings.str(ModelOptions.abs(init)),
-        initNoise != null ? initNoise.name() : init == null ? d.initNoise() : null, initWeight, initDecay, initTarget, RunSettings.str(ModelOptions.abs(mask)), saveEvery,
+        initNoise == null ? null : initNoise.name(), initWeight, initDecay, initTarget, RunSettings.str(ModelOptions.abs(mask)), saveEvery,
         checkpoint, ModelOptions.abs(out).toString(), RunSettings.str(ModelOptions.abs(manifest)),
         RunSettings.ModelFiles.of(selection), dev, threads, edit, imagePromptsLockstep, saving);
     RequestFactory.regularization(rs);

@@ -28,9 +28,10 @@ import picocli.CommandLine.Spec;
         "Writes the weights (vqgan.safetensors, clip.safetensors), their configs, the CLIP vocabulary (bpe-demo.txt.gz) and the training "
             + "manifests (vqgan-training.json, clip-training.json: seed, steps, loss curve, time, metrics) into DIR; a model's files are "
             + "written when its training ends.",
-        "'clip' runs all three CLIP stages (contrastive training on drawn pictures; then twice: pictures generated with the models so "
-            + "far as negatives, and further training). Takes well over an hour on 2 CPU cores: the committed runs took 49 minutes for "
-            + "the VQGAN and about an hour for the CLIP on a shared machine; each manifest records its run's time.",
+        "'clip' runs all five CLIP stages (contrastive training on drawn pictures; twice, pictures generated with the models so far "
+            + "as negatives; every scene drawn with all five shapes, with oversized objects as negatives; once more, generated pictures "
+            + "as negatives). Takes over an hour on 2 CPU cores (about 20 minutes for the VQGAN and 45 for the CLIP by the per-step "
+            + "figures of a quiet machine); each manifest records its run's time.",
         "Use the result with --demo-models DIR on generate, edit and video. That needs both models in DIR: train 'all', or train one "
             + "and copy the other's files (from an earlier run) into DIR."},
     footerHeading = "%nExamples:%n",

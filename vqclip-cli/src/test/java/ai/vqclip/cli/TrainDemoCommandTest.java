@@ -97,7 +97,7 @@ class TrainDemoCommandTest {
     Cli.Run r = Cli.run("train-demo", "--help");
     assertEquals(0, r.exit());
     String flat = r.out().replaceAll("\\s+", " "); // picocli wraps the description
-    assertTrue(flat.contains("well over an hour on 2 CPU cores") && flat.contains("'clip' runs all three CLIP stages")
+    assertTrue(flat.contains("over an hour on 2 CPU cores") && flat.contains("'clip' runs all five CLIP stages")
         && r.out().contains("--demo-models DIR")
         && r.out().contains("  vqclip train-demo clip -o my-demo-models"), r.out());
   }

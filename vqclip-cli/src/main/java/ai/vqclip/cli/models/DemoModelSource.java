@@ -46,20 +46,11 @@ final class DemoModelSource implements ModelSource {
     return new ClipModel(enc, b.tokenizer(), "demo CLIP (" + ModelFiles.describe(b.clipConfig()) + ")");
   }
 
-  /**
-   * The demo models' own settings ({@link DemoGeneration}): 32x32, 150 iterations, 16 cutouts, Af Pe
-   * with border padding, cut_pow 0.5, a start from a smooth colour gradient.
-   */
+  /** The demo models' own settings ({@link DemoGeneration}): 32x32, 150 iterations, 16 cutouts, Af Pe with border padding, cut_pow 0.5. */
   @Override
   public RunDefaults defaults() {
     return new RunDefaults(DemoModels.IMAGE_SIZE, DemoGeneration.ITERATIONS, DemoGeneration.CUTOUTS, DemoGeneration.AUGMENTATIONS,
-        DemoGeneration.CUT_POW, initNoise(DemoGeneration.INIT));
-  }
-
-  /** The {@code --init-noise} name of a start, or null for random codes. */
-  static String initNoise(ai.vqclip.core.pipeline.Init init) {
-    return init instanceof ai.vqclip.core.pipeline.Init.NoiseGradient ? "gradient"
-        : init instanceof ai.vqclip.core.pipeline.Init.NoisePixels ? "pixels" : null;
+        DemoGeneration.CUT_POW);
   }
 
   @Override

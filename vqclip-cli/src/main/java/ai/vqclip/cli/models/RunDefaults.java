@@ -10,29 +10,10 @@ import java.util.List;
  * @param cutouts cutouts per step
  * @param augments augmentation codes
  * @param cutPow crop-size exponent
- * @param initNoise how a run without an init image starts: {@code gradient}, {@code pixels}, or null
- *     for random codes
  */
-public record RunDefaults(int size, int iterations, int cutouts, List<String> augments, double cutPow, String initNoise) {
-  /** Copies the codes and checks the start. */
+public record RunDefaults(int size, int iterations, int cutouts, List<String> augments, double cutPow) {
   public RunDefaults {
     augments = List.copyOf(augments);
-    if (initNoise != null && !initNoise.equals("gradient") && !initNoise.equals("pixels")) {
-      throw new IllegalArgumentException("initNoise must be gradient, pixels or null, got '" + initNoise + "'");
-    }
-  }
-
-  /**
-   * Defaults that start from random codes.
-   *
-   * @param size output width and height
-   * @param iterations optimizer steps
-   * @param cutouts cutouts per step
-   * @param augments augmentation codes
-   * @param cutPow crop-size exponent
-   */
-  public RunDefaults(int size, int iterations, int cutouts, List<String> augments, double cutPow) {
-    this(size, iterations, cutouts, augments, cutPow, null);
   }
 
   /** nerdyrodent's generate.py defaults for real models on a CPU: 256 x 256, 500 iterations, 32 cutouts, Af Pe Ji Er, cut_pow 1. */

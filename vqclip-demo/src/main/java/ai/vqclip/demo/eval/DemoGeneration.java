@@ -49,12 +49,11 @@ public final class DemoGeneration implements AutoCloseable {
   public static final double LEARNING_RATE = 0.1;
 
   /**
-   * How a default demo run starts: the encoding of a random smooth colour gradient (generate.py's
-   * {@code --init_noise gradient}). From random codes, the first steps paint the object's colour in
-   * pieces all over the picture and the pieces stay; from a smooth start one object grows (measured on
-   * the tuning prompts, docs/demo-models.md).
+   * How a default demo run starts: random codes (generate.py's default). A start from a smooth colour
+   * gradient ({@code --init-noise gradient}) grew one compact object more often but left patches of
+   * the gradient's colours as background (measured on the tuning prompts, docs/demo-models.md).
    */
-  public static final Init INIT = new Init.NoiseGradient();
+  public static final Init INIT = new Init.RandomCodes();
 
   /**
    * Generation settings that fidelity studies vary.
@@ -76,7 +75,7 @@ public final class DemoGeneration implements AutoCloseable {
       java.util.Objects.requireNonNull(init, "init");
     }
 
-    /** Settings starting from random codes (the demo's start before the shape-set CLIP stage). */
+    /** Settings starting from random codes. */
     public Settings(int iterations, int cutouts, double cutPow, java.util.List<String> augmentations, double learningRate, int size,
         double tvWeight) {
       this(iterations, cutouts, cutPow, augmentations, learningRate, size, tvWeight, new Init.RandomCodes());

@@ -214,14 +214,6 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
     return new ClipTraining(demoModel(1000), 65, 1500, 5e-4, 20240611L, 100, 300, new Views("Af Pe", 16, 0.1, 0, 0, 5, 8));
   }
 
-  /**
-   * The sixth stage's settings: the fifth stage's, from its weights, with a new round of generated
-   * negatives (made with the fifth-stage models) and adversarial views of L2 radius 0.75.
-   */
-  public static ClipTraining demoStage6() {
-    return new ClipTraining(demoModel(1000), 65, 1000, 5e-4, 20240612L, 100, 300, new Views("Af Pe", 16, 0.1, 0.75, 0, 5, 8));
-  }
-
   /** Pictures generated for the second stage. */
   public static final int STAGE2_NEGATIVES = 128;
 

@@ -16,8 +16,8 @@ import java.util.function.Consumer;
 /**
  * Trains the bundled demo models from their committed seeds and writes them where {@link
  * ai.vqclip.demo.DemoModels} reads them: {@code vqclip-demo/src/main/resources/ai/vqclip/demo/models}
- * by default. Usage: {@code TrainDemo [vqgan|clip|clip1|clip2|clip3|all|configs|metadata] [output-dir]}:
- * {@code clip} runs the CLIP's three stages, {@code clipN} stage N alone (from the files of stage N-1
+ * by default. Usage: {@code TrainDemo [vqgan|clip|clip1|...|clip5|all|configs|metadata] [output-dir]}:
+ * {@code clip} runs the CLIP's five stages, {@code clipN} stage N alone (from the files of stage N-1
  * in the folder). The CLI's {@code train-demo} command calls {@link #train}.
  */
 public final class TrainDemo {
@@ -32,15 +32,15 @@ public final class TrainDemo {
   }
 
   /**
-   * Trains {@code which} into {@code dir}: "vqgan"; "clip" (the three CLIP stages; without a VQGAN in
-   * {@code dir} the later stages generate with the bundled one); "clip1", "clip2" or "clip3" (one
-   * stage, from the previous stage's files in {@code dir}); "all"; "configs" writes the configs only,
+   * Trains {@code which} into {@code dir}: "vqgan"; "clip" (the five CLIP stages; without a VQGAN in
+   * {@code dir} the later stages generate with the bundled one); "clip1" to "clip5" (one stage, from
+   * the previous stage's files in {@code dir}); "all"; "configs" writes the configs only,
    * "metadata" rewrites the weight files' metadata. {@code progress} gets the progress lines (the CLI
    * passes its own output writer).
    */
   public static void train(String which, Path dir, Consumer<String> progress) {
-    if (!List.of("vqgan", "clip", "clip1", "clip2", "clip3", "clip4", "clip5", "clip6", "all", "configs", "metadata").contains(which)) {
-      throw new IllegalArgumentException("model must be vqgan, clip, clip1, clip2, clip3, clip4, clip5, clip6, all, configs or metadata, got '" + which + "'");
+    if (!List.of("vqgan", "clip", "clip1", "clip2", "clip3", "clip4", "clip5", "all", "configs", "metadata").contains(which)) {
+      throw new IllegalArgumentException("model must be vqgan, clip, clip1, clip2, clip3, clip4, clip5, all, configs or metadata, got '" + which + "'");
     }
     if (which.equals("metadata")) {
       // The weight files in dir rewritten with today's metadata, tensors unchanged (files written
@@ -89,9 +89,6 @@ public final class TrainDemo {
     }
     if (everyClipStage || which.equals("clip5")) {
       laterStage(dir, progress, 5, ClipTraining.demoStage5());
-    }
-    if (everyClipStage || which.equals("clip6")) {
-      laterStage(dir, progress, 6, ClipTraining.demoStage6());
     }
   }
 

@@ -16,7 +16,9 @@ import org.junit.jupiter.api.Test;
  * (background, object colour, shape). 11.1 s per prompt measured here in a clean-clone CI run (2
  * cores; 150 iterations of 16 cutouts), so about 2.8 minutes.
  *
- * <p>Measured here with the third CLIP stage (noise and adversarial views): background 15, object
+ * <p>With the fifth CLIP stage (shape sets): background 14, object colour 13, all three 2 of 15
+ * (judged from saved pictures; the whole test set at seeds 0-2: 149, 139 and 19 of 150); the bounds
+ * below were lowered to 12 and 11 for that. Before, with the third CLIP stage (noise and adversarial views): background 15, object
  * colour 15, shape 0 of 15 (judged from the saved 8-bit pictures; the whole test set at seeds 0-2:
  * 150, 147 and 1 of 150). Before that stage: 14, 14, 0. The bounds are the measured figures less a
  * margin for other CPUs' rounding (in effect another draw). Shapes get no bound: the bundled models
@@ -29,10 +31,10 @@ class PromptFidelityTest {
   static final int PROMPTS = 15;
 
   /** Least number with the background right (measured: 15). */
-  static final int BACKGROUND = 13;
+  static final int BACKGROUND = 12;
 
   /** Least number with the object colour right (measured: 15). */
-  static final int COLOR = 13;
+  static final int COLOR = 11;
 
   @Test
   void bundledModelsDrawWhatTheTestPromptsSay() {
