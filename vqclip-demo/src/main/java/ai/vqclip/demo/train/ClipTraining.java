@@ -456,20 +456,9 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
       out.add(data.sample(first + i));
     }
     for (int i = 0; i < half; i++) {
-      ShapesDataset.Sample base = out.get(i);
       // The shift per object comes from the sample index, so twins are reproducible.
       long h = first + i;
-      List<Scene.Item> items = new ArrayList<>();
-      String caption = base.caption();
-      for (int k = 0; k < base.scene().objects().size(); k++) {
-        Scene.Item it = base.scene().objects().get(k);
-        int shift = 1 + (int) Math.floorMod(h * 7 + k * 3, ShapeKind.values().length - 1);
-        ShapeKind other = ShapeKind.values()[(it.shape().ordinal() + shift) % ShapeKind.values().length];
-        items.add(new Scene.Item(other, it.color(), it.size(), it.cx(), it.cy(), it.radius()));
-        caption = caption.replace(it.color().word() + " " + it.shape().word(), it.color().word() + " " + other.word());
-      }
-      Scene twin = new Scene(base.scene().background(), base.scene().background2(), items);
-      out.add(new ShapesDataset.Sample(ShapesDataset.render(twin, data.size()), caption, twin));
+      out.add(reshaped(out.get(i), k -> 1 + (int) Math.floorMod(h * 7 + k * 3, ShapeKind.values().length - 1), data.size()));
     }
     return out;
   }
@@ -483,23 +472,34 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
    */
   static List<ShapesDataset.Sample> batchWithShapeSets(ShapesDataset data, long first, int n, int k) {
     List<ShapesDataset.Sample> out = new ArrayList<>();
-    int kinds = ShapeKind.values().length;
     for (long i = 0; out.size() < n; i++) {
       ShapesDataset.Sample base = data.sample(first + i);
       out.add(base);
       for (int shift = 1; shift < k && out.size() < n; shift++) {
-        List<Scene.Item> items = new ArrayList<>();
-        String caption = base.caption();
-        for (Scene.Item it : base.scene().objects()) {
-          ShapeKind other = ShapeKind.values()[(it.shape().ordinal() + shift) % kinds];
-          items.add(new Scene.Item(other, it.color(), it.size(), it.cx(), it.cy(), it.radius()));
-          caption = caption.replace(it.color().word() + " " + it.shape().word(), it.color().word() + " " + other.word());
-        }
-        Scene variant = new Scene(base.scene().background(), base.scene().background2(), items);
-        out.add(new ShapesDataset.Sample(ShapesDataset.render(variant, data.size()), caption, variant));
+        int by = shift;
+        out.add(reshaped(base, obj -> by, data.size()));
       }
     }
     return out;
+  }
+
+  /**
+   * {@code base}'s scene with object {@code k}'s shape moved {@code shift.applyAsInt(k)} places on in
+   * {@link ShapeKind} order (colours, sizes, places and background kept), drawn at {@code size}, with
+   * the caption's shape words swapped.
+   */
+  private static ShapesDataset.Sample reshaped(ShapesDataset.Sample base, java.util.function.IntUnaryOperator shift, int size) {
+    int kinds = ShapeKind.values().length;
+    List<Scene.Item> items = new ArrayList<>();
+    String caption = base.caption();
+    for (int k = 0; k < base.scene().objects().size(); k++) {
+      Scene.Item it = base.scene().objects().get(k);
+      ShapeKind other = ShapeKind.values()[(it.shape().ordinal() + shift.applyAsInt(k)) % kinds];
+      items.add(new Scene.Item(other, it.color(), it.size(), it.cx(), it.cy(), it.radius()));
+      caption = caption.replace(it.color().word() + " " + it.shape().word(), it.color().word() + " " + other.word());
+    }
+    Scene scene = new Scene(base.scene().background(), base.scene().background2(), items);
+    return new ShapesDataset.Sample(ShapesDataset.render(scene, size), caption, scene);
   }
 
   /** Pictures, tokens and soft targets of a batch of clean pictures. */

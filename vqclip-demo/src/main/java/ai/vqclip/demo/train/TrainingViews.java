@@ -84,31 +84,21 @@ final class TrainingViews {
    * area broken into two to four separate spots.
    */
   static BufferedImage blob(Scene scene, int size, SplittableRandom rnd) {
-    BufferedImage img = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = img.createGraphics();
-    try {
-      g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-      ai.vqclip.demo.data.ShapesDataset.paintBackground(g, scene, size);
-      for (Scene.Item it : scene.objects()) {
-        g.setColor(new Color(it.color().rgb()));
-        double cx = it.cx() * size;
-        double cy = it.cy() * size;
-        double r = it.radius() * size;
-        if (rnd.nextInt(3) == 0) {
-          int pieces = 2 + rnd.nextInt(3);
-          for (int k = 0; k < pieces; k++) {
-            double a = rnd.nextDouble() * 2 * Math.PI;
-            double d = r * (0.4 + 0.6 * rnd.nextDouble());
-            g.fill(wobbly(cx + d * Math.cos(a), cy + d * Math.sin(a), r * (0.25 + 0.2 * rnd.nextDouble()), rnd));
-          }
-        } else {
-          g.fill(wobbly(cx, cy, r * (0.75 + 0.25 * rnd.nextDouble()), rnd));
+    return drawn(scene, size, (g, it) -> {
+      double cx = it.cx() * size;
+      double cy = it.cy() * size;
+      double r = it.radius() * size;
+      if (rnd.nextInt(3) == 0) {
+        int pieces = 2 + rnd.nextInt(3);
+        for (int k = 0; k < pieces; k++) {
+          double a = rnd.nextDouble() * 2 * Math.PI;
+          double d = r * (0.4 + 0.6 * rnd.nextDouble());
+          g.fill(wobbly(cx + d * Math.cos(a), cy + d * Math.sin(a), r * (0.25 + 0.2 * rnd.nextDouble()), rnd));
         }
+      } else {
+        g.fill(wobbly(cx, cy, r * (0.75 + 0.25 * rnd.nextDouble()), rnd));
       }
-    } finally {
-      g.dispose();
-    }
-    return img;
+    });
   }
 
   /**
@@ -119,6 +109,18 @@ final class TrainingViews {
    * object past the edges unless the CLIP scores that lower than the object inside.
    */
   static BufferedImage oversized(Scene scene, int size, SplittableRandom rnd) {
+    return drawn(scene, size, (g, it) -> {
+      double cx = (it.cx() + 0.5 * (rnd.nextDouble() - 0.5)) * size;
+      double cy = (it.cy() + 0.5 * (rnd.nextDouble() - 0.5)) * size;
+      g.fill(it.shape().outline(cx, cy, (0.5 + 0.3 * rnd.nextDouble()) * size));
+    });
+  }
+
+  /**
+   * The scene's background (antialiased drawing), then {@code object} called for each object in order
+   * with the object's colour set.
+   */
+  private static BufferedImage drawn(Scene scene, int size, java.util.function.BiConsumer<Graphics2D, Scene.Item> object) {
     BufferedImage img = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = img.createGraphics();
     try {
@@ -126,9 +128,7 @@ final class TrainingViews {
       ai.vqclip.demo.data.ShapesDataset.paintBackground(g, scene, size);
       for (Scene.Item it : scene.objects()) {
         g.setColor(new Color(it.color().rgb()));
-        double cx = (it.cx() + 0.5 * (rnd.nextDouble() - 0.5)) * size;
-        double cy = (it.cy() + 0.5 * (rnd.nextDouble() - 0.5)) * size;
-        g.fill(it.shape().outline(cx, cy, (0.5 + 0.3 * rnd.nextDouble()) * size));
+        object.accept(g, it);
       }
     } finally {
       g.dispose();

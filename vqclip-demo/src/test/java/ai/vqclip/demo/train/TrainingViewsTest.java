@@ -63,13 +63,7 @@ class TrainingViewsTest {
     ShapesDataset d = new ShapesDataset(32, 21);
     SplittableRandom rnd = new SplittableRandom(5);
     int shapeless = 0;
-    int n = 0;
-    for (long i = 0; n < 60; i++) {
-      ShapesDataset.Sample s = d.sample(i);
-      if (s.scene().twoTone() || s.scene().objects().size() != 1) {
-        continue;
-      }
-      n++;
+    for (ShapesDataset.Sample s : onePlainObject(d, 60)) {
       BufferedImage b = TrainingViews.blob(s.scene(), 32, rnd);
       float[] chw = ShapesDataset.toTensor(List.of(b), false).toFloats();
       ShapeChecker.Verdict v = ShapeChecker.judge(s.caption(), chw, 32, 32);
@@ -87,14 +81,8 @@ class TrainingViewsTest {
   void oversizedObjectsRunOffThePicture() {
     ShapesDataset d = new ShapesDataset(32, 22);
     SplittableRandom rnd = new SplittableRandom(6);
-    int n = 0;
     int offEdge = 0;
-    for (long i = 0; n < 40; i++) {
-      ShapesDataset.Sample s = d.sample(i);
-      if (s.scene().twoTone() || s.scene().objects().size() != 1) {
-        continue;
-      }
-      n++;
+    for (ShapesDataset.Sample s : onePlainObject(d, 40)) {
       BufferedImage b = TrainingViews.oversized(s.scene(), 32, rnd);
       int ink = s.scene().objects().get(0).color().rgb() & 0xFFFFFF;
       int edge = 0;
@@ -112,6 +100,18 @@ class TrainingViewsTest {
     assertTrue(offEdge >= 30, "objects running off the picture: " + offEdge + " of 40");
     assertArrayEquals(pixels(TrainingViews.oversized(d.sample(0).scene(), 32, new SplittableRandom(1))),
         pixels(TrainingViews.oversized(d.sample(0).scene(), 32, new SplittableRandom(1))));
+  }
+
+  /** The first {@code n} samples of {@code d} with one object on a plain background. */
+  private static List<ShapesDataset.Sample> onePlainObject(ShapesDataset d, int n) {
+    List<ShapesDataset.Sample> out = new ArrayList<>();
+    for (long i = 0; out.size() < n; i++) {
+      ShapesDataset.Sample s = d.sample(i);
+      if (!s.scene().twoTone() && s.scene().objects().size() == 1) {
+        out.add(s);
+      }
+    }
+    return out;
   }
 
   @Test
