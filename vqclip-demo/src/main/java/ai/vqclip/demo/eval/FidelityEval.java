@@ -65,14 +65,25 @@ public final class FidelityEval {
     return out;
   }
 
-  /** The start named {@code codes}, {@code gradient} or {@code pixels}. */
-  static ai.vqclip.core.pipeline.Init init(String name) {
+  /**
+   * The start named {@code codes}, {@code gradient}, {@code pixels} or {@code gray} (the encoding of a
+   * uniform mid-grey picture of side {@code size}).
+   */
+  static ai.vqclip.core.pipeline.Init init(String name, int size) {
     return switch (name) {
+      case "gray" -> new ai.vqclip.core.pipeline.Init.FromImage(
+          ai.vqclip.core.Tensor.ofFloats(new long[] {1, 3, size, size}, filled(3 * size * size, 0.5f)));
       case "codes" -> new ai.vqclip.core.pipeline.Init.RandomCodes();
       case "gradient" -> new ai.vqclip.core.pipeline.Init.NoiseGradient();
       case "pixels" -> new ai.vqclip.core.pipeline.Init.NoisePixels();
-      default -> throw new IllegalArgumentException("init must be codes, gradient or pixels, got '" + name + "'");
+      default -> throw new IllegalArgumentException("init must be codes, gradient, pixels or gray, got '" + name + "'");
     };
+  }
+
+  private static float[] filled(int n, float v) {
+    float[] a = new float[n];
+    java.util.Arrays.fill(a, v);
+    return a;
   }
 
   /**
@@ -283,7 +294,7 @@ public final class FidelityEval {
    */
   public static void main(String[] args) throws InterruptedException {
     if (args.length < 2) {
-      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels models=DIR out=DIR]");
+      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray models=DIR out=DIR]");
     }
     if (args[0].equals("roundtrip")) {
       Path models = args.length > 2 && args[2].startsWith("models=") ? Path.of(args[2].substring(7)) : null;
@@ -320,7 +331,7 @@ public final class FidelityEval {
         Double.parseDouble(kv.getOrDefault("lr", "" + d.learningRate())),
         Integer.parseInt(kv.getOrDefault("size", "" + d.size())),
         Double.parseDouble(kv.getOrDefault("tv", "" + d.tvWeight())),
-        kv.containsKey("init") ? init(kv.get("init")) : d.init());
+        kv.containsKey("init") ? init(kv.get("init"), Integer.parseInt(kv.getOrDefault("size", "" + d.size()))) : d.init());
     Path out = kv.containsKey("out") ? Path.of(kv.get("out")) : null;
     ai.vqclip.demo.train.TrainDemo.runWithLargeStack(() -> {
       try (DemoModels.Bundle m = kv.containsKey("models") ? DemoModels.load(Path.of(kv.get("models"))) : DemoModels.load();

@@ -82,9 +82,16 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
    *     picture ({@link TrainingViews#oversized}): negatives for every caption, since in this world every
    *     object lies wholly inside the picture; generation otherwise grows the object until it runs off
    *     the picture's edges (measured: the most common failure once shapes were drawn)
+   * @param nearMisses pictures per batch, after the oversized ones, whose objects are near misses of a
+   *     shape ({@link TrainingViews#nearMiss}: open arcs, uneven spiky outlines, pentagons and
+   *     long rectangles, duplicated or hollow shapes): negatives for every caption, the outlines
+   *     generation drew when asked for a shape it did not draw
+   * @param selfNegatives pictures per batch, last, from a persistent buffer of {@link SelfNegatives}
+   *     (eight times as many) that each step moves up the CLIP's own loss: negatives for every caption,
+   *     the pictures the CLIP's gradient grows, as generation's does
    */
   public record Views(String augmentations, int blobs, double noise, double adversarialL2, int shapeVariants, int shapeSet,
-      int oversized) {
+      int oversized, int nearMisses, int selfNegatives) {
     /** Clean pictures only (the first demo CLIPs). */
     public static final Views NONE = new Views("", 0);
 
@@ -110,6 +117,23 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
       if (oversized < 0) {
         throw new IllegalArgumentException("oversized must be >= 0, got " + oversized);
       }
+      if (nearMisses < 0) {
+        throw new IllegalArgumentException("nearMisses must be >= 0, got " + nearMisses);
+      }
+      if (selfNegatives < 0) {
+        throw new IllegalArgumentException("selfNegatives must be >= 0, got " + selfNegatives);
+      }
+    }
+
+    /** Views without self-made negatives. */
+    public Views(String augmentations, int blobs, double noise, double adversarialL2, int shapeVariants, int shapeSet, int oversized,
+        int nearMisses) {
+      this(augmentations, blobs, noise, adversarialL2, shapeVariants, shapeSet, oversized, nearMisses, 0);
+    }
+
+    /** Views without near-miss negatives. */
+    public Views(String augmentations, int blobs, double noise, double adversarialL2, int shapeVariants, int shapeSet, int oversized) {
+      this(augmentations, blobs, noise, adversarialL2, shapeVariants, shapeSet, oversized, 0, 0);
     }
 
     /** Views with shape twins (a shape set of 2) and no oversized negatives. */
@@ -117,9 +141,9 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
       this(augmentations, blobs, noise, adversarialL2, shapeVariants, 2, 0);
     }
 
-    /** Negative pictures per batch: blobs, then oversized objects. */
+    /** Negative pictures per batch: blobs, then oversized objects, near misses and self-made ones. */
     int negatives() {
-      return blobs + oversized;
+      return blobs + oversized + nearMisses + selfNegatives;
     }
 
     /** Augmented pictures and blobs, without noise, adversarial perturbation or shape variants. */
@@ -214,6 +238,30 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
     return new ClipTraining(demoModel(1000), 65, 1500, 5e-4, 20240611L, 100, 300, new Views("Af Pe", 16, 0.1, 0, 0, 5, 8));
   }
 
+  /**
+   * The sixth stage's settings: the fifth stage's views plus 16 near-miss negatives a step
+   * ({@link TrainingViews#nearMiss}), from its weights, at its rate, with no generated pictures.
+   * Generation with the fifth-stage models drew triangles but turned rings into strokes, stars into
+   * spiky blots and circles into pairs of discs or octagons, which that CLIP had never seen rejected.
+   */
+  public static ClipTraining demoStage6() {
+    return new ClipTraining(demoModel(1000), 65, 2000, 5e-4, 20240612L, 100, 300, new Views("Af Pe", 16, 0.1, 0, 0, 5, 8, 16));
+  }
+
+  /** L2 length of a self-made negative's move up the loss per update ([0, 1] pixel units). */
+  static final double SELF_NEGATIVE_STEP = 1.5;
+
+  /** Probability per update that a self-made negative starts afresh. */
+  static final double SELF_NEGATIVE_RESTART = 0.02;
+
+  /**
+   * The seventh stage's settings: the sixth's, with 16 self-made negatives a step ({@link
+   * SelfNegatives}), from the sixth stage's weights.
+   */
+  public static ClipTraining demoStage7() {
+    return new ClipTraining(demoModel(1000), 65, 2000, 5e-4, 20240613L, 100, 300, new Views("Af Pe", 16, 0.1, 0, 0, 5, 8, 16, 16));
+  }
+
   /** Pictures generated for the second stage. */
   public static final int STAGE2_NEGATIVES = 128;
 
@@ -289,7 +337,9 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
     long t0 = System.nanoTime();
     double mean = 0;
     ExecutionOptions opts = ExecutionOptions.cpu();
-    List<String> inputGrads = views.adversarialL2() > 0 ? List.of(Encoder.IMAGES) : List.of();
+    List<String> inputGrads = views.adversarialL2() > 0 || views.selfNegatives() > 0 ? List.of(Encoder.IMAGES) : List.of();
+    SelfNegatives self = views.selfNegatives() == 0 ? null
+        : new SelfNegatives(8 * views.selfNegatives(), cfg.imageResolution(), SELF_NEGATIVE_STEP, SELF_NEGATIVE_RESTART, seed + 1);
     try (Trainer t = new Trainer(g.graph, "loss", new ArrayList<>(g.keys.keySet()), List.of(), inputGrads, OptimizerConfig.adam(learningRate),
         opts)) {
       t.clipGradientNorm(1.0);
@@ -298,7 +348,14 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
             : batchWithShapeSets(data, (long) s * batch, batch, views.shapeSet());
         t.setLearningRate(schedule(s));
         List<String> variants = shapeVariants(samples, views.shapeVariants());
-        Trainer.Step st = t.step(perturb(t, inputs(samples, views(samples, data.size(), s, negatives), variants, tok), s));
+        Map<String, Tensor> in = inputs(samples, views(samples, data.size(), s, negatives), variants, tok);
+        if (self != null) {
+          in.put(Encoder.IMAGES, self.show(in.get(Encoder.IMAGES), views.selfNegatives()));
+        }
+        Trainer.Step st = t.step(perturb(t, in, s));
+        if (self != null) {
+          self.update(st.outputs().get(ai.vqclip.core.autodiff.GradientRequest.gradName(Encoder.IMAGES)));
+        }
         mean += st.loss();
         if ((s + 1) % logEvery == 0) {
           losses.add(mean / logEvery);
@@ -319,6 +376,13 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
       settings.put("augmentations", views.augmentations());
       settings.put("blobNegativesPerBatch", views.blobs());
       settings.put("oversizedNegativesPerBatch", views.oversized());
+      settings.put("nearMissNegativesPerBatch", views.nearMisses());
+      settings.put("selfNegativesPerBatch", views.selfNegatives());
+      if (self != null) {
+        settings.put("selfNegativeBuffer", 8 * views.selfNegatives());
+        settings.put("selfNegativeStepL2", SELF_NEGATIVE_STEP);
+        settings.put("selfNegativeRestart", SELF_NEGATIVE_RESTART);
+      }
       settings.put("noise", views.noise());
       settings.put("adversarialL2", views.adversarialL2());
       settings.put("generatedNegatives", negatives.size());
@@ -354,6 +418,13 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
     for (int i = 0; i < views.oversized(); i++) {
       BufferedImage b = TrainingViews.oversized(samples.get((i * stride + 1) % samples.size()).scene(), size, rnd);
       out.add(views.augmentations().isEmpty() ? b : TrainingViews.augment(b, views.augmentations(), rnd));
+    }
+    for (int i = 0; i < views.nearMisses(); i++) {
+      BufferedImage b = TrainingViews.nearMiss(samples.get((i * stride + 2) % samples.size()).scene(), size, rnd);
+      out.add(views.augmentations().isEmpty() ? b : TrainingViews.augment(b, views.augmentations(), rnd));
+    }
+    for (int i = 0; i < views.selfNegatives(); i++) {
+      out.add(new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB)); // replaced by SelfNegatives.show
     }
     return out;
   }

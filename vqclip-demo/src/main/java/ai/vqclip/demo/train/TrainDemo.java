@@ -39,8 +39,8 @@ public final class TrainDemo {
    * passes its own output writer).
    */
   public static void train(String which, Path dir, Consumer<String> progress) {
-    if (!List.of("vqgan", "clip", "clip1", "clip2", "clip3", "clip4", "clip5", "all", "configs", "metadata").contains(which)) {
-      throw new IllegalArgumentException("model must be vqgan, clip, clip1, clip2, clip3, clip4, clip5, all, configs or metadata, got '" + which + "'");
+    if (!List.of("vqgan", "clip", "clip1", "clip2", "clip3", "clip4", "clip5", "clip6", "clip7", "all", "configs", "metadata").contains(which)) {
+      throw new IllegalArgumentException("model must be vqgan, clip, clip1, clip2, clip3, clip4, clip5, clip6, clip7, all, configs or metadata, got '" + which + "'");
     }
     if (which.equals("metadata")) {
       // The weight files in dir rewritten with today's metadata, tensors unchanged (files written
@@ -89,6 +89,12 @@ public final class TrainDemo {
     }
     if (everyClipStage || which.equals("clip5")) {
       laterStage(dir, progress, 5, ClipTraining.demoStage5());
+    }
+    if (everyClipStage || which.equals("clip6")) {
+      laterStage(dir, progress, 6, ClipTraining.demoStage6(), 0);
+    }
+    if (which.equals("clip7")) {
+      laterStage(dir, progress, 7, ClipTraining.demoStage7(), 0);
     }
   }
 

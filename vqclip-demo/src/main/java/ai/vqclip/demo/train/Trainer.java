@@ -40,10 +40,14 @@ public final class Trainer implements AutoCloseable {
   private final LatentOptimizer optimizer;
   private final Executable exec;
   private final Set<String> fetch = new HashSet<>();
+  private final Set<String> inputGradientNames = new HashSet<>();
   private double clipNorm = Double.POSITIVE_INFINITY;
   private double lastGradNorm;
 
-  /** The outcome of one step: the loss before the update and any extra outputs asked for. */
+  /**
+   * The outcome of one step: the loss before the update, and the extra outputs and input gradients
+   * (as {@code GradientRequest.gradName(input)}) asked for.
+   */
   public record Step(double loss, double gradNorm, Map<String, Tensor> outputs) {}
 
   /**
@@ -111,6 +115,7 @@ public final class Trainer implements AutoCloseable {
     for (String in : inputGradients) {
       forward.input(in);
       wrt.add(in);
+      inputGradientNames.add(GradientRequest.gradName(in));
     }
     Graph grads = Autodiff.differentiate(trainable, GradientRequest.ofLoss(lossName, wrt.toArray(String[]::new)));
     fetch.add(lossName);
@@ -175,7 +180,7 @@ public final class Trainer implements AutoCloseable {
     optimizer.step(flat, g);
     Map<String, Tensor> extra = new LinkedHashMap<>();
     for (String k : fetch) {
-      if (!k.equals(loss) && !k.startsWith("grad/")) {
+      if (!k.equals(loss) && (!k.startsWith("grad/") || inputGradientNames.contains(k))) {
         extra.put(k, out.get(k));
       }
     }

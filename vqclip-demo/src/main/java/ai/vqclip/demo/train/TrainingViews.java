@@ -4,6 +4,7 @@ import ai.vqclip.augment.AugmentCodes;
 import ai.vqclip.augment.Homography;
 import ai.vqclip.core.GeometricAugmentation;
 import ai.vqclip.demo.data.Scene;
+import ai.vqclip.demo.data.ShapeKind;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
@@ -117,6 +118,118 @@ final class TrainingViews {
   }
 
   /**
+   * The scene with each object drawn as a near miss of a shape: the outlines generation drew when it
+   * was asked for one and did not draw it (docs/demo-models.md, the contact sheet), each of the
+   * object's colour, at its place and size:
+   *
+   * <ul>
+   *   <li>a thick open arc or bent stroke (what "ring" became);
+   *   <li>a spiky outline with 4, 6 or 7 uneven points (what "star" became);
+   *   <li>a pentagon, hexagon or trapezoid (not for small objects), or a rectangle or ellipse longer than wide (the shields,
+   *       trapezoids and octagons drawn for "square" and "circle");
+   *   <li>the object's own shape two or three times, smaller (the pairs of discs drawn for one circle);
+   *   <li>the hollow outline of a square or triangle (a ring of the wrong shape).
+   * </ul>
+   *
+   * <p>None of these is a picture of this world, so it is a negative for every caption: "a red star"
+   * must score a drawn red star above a red blot with six points.
+   */
+  static BufferedImage nearMiss(Scene scene, int size, SplittableRandom rnd) {
+    return drawn(scene, size, (g, it) -> {
+      double cx = it.cx() * size;
+      double cy = it.cy() * size;
+      double r = it.radius() * size;
+      double turn = rnd.nextDouble() * 2 * Math.PI;
+      switch (rnd.nextInt(5)) {
+        case 0 -> {
+          float width = (float) (r * (0.3 + 0.15 * rnd.nextDouble()));
+          double rr = r * (0.65 + 0.2 * rnd.nextDouble());
+          java.awt.Shape line = rnd.nextBoolean()
+              ? new java.awt.geom.Arc2D.Double(cx - rr, cy - rr, 2 * rr, 2 * rr, Math.toDegrees(turn), 100 + 180 * rnd.nextDouble(),
+                  java.awt.geom.Arc2D.OPEN)
+              : new java.awt.geom.CubicCurve2D.Double(cx - rr, cy + rr * (rnd.nextDouble() - 0.5), cx - rr / 3, cy - rr, cx + rr / 3,
+                  cy + rr, cx + rr, cy + rr * (rnd.nextDouble() - 0.5));
+          g.fill(rotated(new java.awt.BasicStroke(width, java.awt.BasicStroke.CAP_ROUND, java.awt.BasicStroke.JOIN_ROUND)
+              .createStrokedShape(line), turn, cx, cy));
+        }
+        case 1 -> {
+          // No 3 or 4 points at a mild depth: those are a turned triangle or square.
+          int[] counts = {4, 6, 7};
+          int points = counts[rnd.nextInt(counts.length)];
+          double inner = 0.25 + 0.2 * rnd.nextDouble();
+          Path2D.Double p = new Path2D.Double();
+          for (int i = 0; i < 2 * points; i++) {
+            double rad = i % 2 == 1 ? r * inner : r * (0.6 + 0.4 * rnd.nextDouble());
+            double a = turn + Math.PI * i / points;
+            lineOrMove(p, i, cx + rad * Math.cos(a), cy + rad * Math.sin(a));
+          }
+          p.closePath();
+          g.fill(p);
+        }
+        case 2 -> {
+          // A small hexagon or pentagon is a circle at this resolution: only long shapes then.
+          int kind = it.size() == Scene.Size.SMALL ? 2 + rnd.nextInt(2) : rnd.nextInt(4);
+          if (kind == 0) {
+            int sides = 5 + rnd.nextInt(2);
+            Path2D.Double p = new Path2D.Double();
+            for (int i = 0; i < sides; i++) {
+              double a = turn + 2 * Math.PI * i / sides;
+              lineOrMove(p, i, cx + r * 0.9 * Math.cos(a), cy + r * 0.9 * Math.sin(a));
+            }
+            p.closePath();
+            g.fill(p);
+          } else if (kind == 1) {
+            double top = 0.35 + 0.3 * rnd.nextDouble();
+            Path2D.Double p = new Path2D.Double();
+            p.moveTo(cx - r * 0.9, cy + r * 0.7);
+            p.lineTo(cx + r * 0.9, cy + r * 0.7);
+            p.lineTo(cx + r * 0.9 * top, cy - r * 0.7);
+            p.lineTo(cx - r * 0.9 * top, cy - r * 0.7);
+            p.closePath();
+            g.fill(rotated(p, turn, cx, cy));
+          } else {
+            double aspect = 1.6 + 0.9 * rnd.nextDouble();
+            double w = r * 1.6 / Math.sqrt(aspect);
+            double h = w * aspect;
+            java.awt.Shape s = kind == 2 ? new java.awt.geom.Rectangle2D.Double(cx - w / 2, cy - h / 2, w, h)
+                : new java.awt.geom.Ellipse2D.Double(cx - w / 2, cy - h / 2, w, h);
+            g.fill(rotated(s, turn, cx, cy));
+          }
+        }
+        case 3 -> {
+          int copies = 2 + rnd.nextInt(2);
+          double small = r * (0.45 + 0.2 * rnd.nextDouble());
+          for (int k = 0; k < copies; k++) {
+            double a = turn + 2 * Math.PI * k / copies;
+            double x = Math.max(small, Math.min(size - small, cx + r * Math.cos(a)));
+            double y = Math.max(small, Math.min(size - small, cy + r * Math.sin(a)));
+            g.fill(it.shape().outline(x, y, small));
+          }
+        }
+        default -> {
+          // Not a star: its thick outline leaves only a sliver of hole, a star with a scratch.
+          ShapeKind[] hollow = {ShapeKind.SQUARE, ShapeKind.TRIANGLE};
+          java.awt.Shape outline = hollow[rnd.nextInt(hollow.length)].outline(cx, cy, r);
+          g.fill(new java.awt.BasicStroke((float) (r * (0.25 + 0.1 * rnd.nextDouble())), java.awt.BasicStroke.CAP_BUTT,
+              java.awt.BasicStroke.JOIN_MITER).createStrokedShape(outline));
+        }
+      }
+    });
+  }
+
+  private static java.awt.Shape rotated(java.awt.Shape s, double angle, double cx, double cy) {
+    return java.awt.geom.AffineTransform.getRotateInstance(angle, cx, cy).createTransformedShape(s);
+  }
+
+  private static void lineOrMove(Path2D p, int i, double x, double y) {
+    if (i == 0) {
+      p.moveTo(x, y);
+    } else {
+      p.lineTo(x, y);
+    }
+  }
+
+  /**
    * The scene's background (antialiased drawing), then {@code object} called for each object in order
    * with the object's colour set.
    */
@@ -156,11 +269,7 @@ final class TrainingViews {
       }
       double x = cx + r * Math.max(0.2, rr) * Math.cos(t);
       double y = cy + r * Math.max(0.2, rr) * Math.sin(t);
-      if (i == 0) {
-        p.moveTo(x, y);
-      } else {
-        p.lineTo(x, y);
-      }
+      lineOrMove(p, i, x, y);
     }
     p.closePath();
     return p;

@@ -213,6 +213,62 @@ class ClipTrainingTest {
     assertEquals(0.5, a.manifest().settings().get("adversarialL2"));
   }
 
+  /**
+   * Near misses and self-made negatives (shape sets, oversized objects): two runs give the same
+   * bits, and the manifest records the new negatives.
+   */
+  @Test
+  void aRunWithNearMissesAndSelfMadeNegativesIsBitIdenticalTwice() {
+    ClipTraining run = new ClipTraining(tiny(1000), 10, 5, 3e-3, 6, 5, 10, new ClipTraining.Views("Af Pe", 2, 0.1, 0, 0, 5, 1, 2, 2));
+    ClipTraining.Result a = run.run(null, x -> {});
+    ClipTraining.Result b = run.run(null, x -> {});
+    assertEquals(a.manifest().losses(), b.manifest().losses());
+    for (String k : a.weights().keySet()) {
+      assertArrayEquals(a.weights().get(k).toFloats(), b.weights().get(k).toFloats(), k);
+    }
+    assertEquals(2, a.manifest().settings().get("nearMissNegativesPerBatch"));
+    assertEquals(2, a.manifest().settings().get("selfNegativesPerBatch"));
+    assertEquals(16, a.manifest().settings().get("selfNegativeBuffer"));
+  }
+
+  /**
+   * A self-made negative is shown in the batch's last rows, and an update moves it by the step's L2
+   * length along the gradient (clamped to [0, 1]); the pictures shown next are the buffer's next ones.
+   */
+  @Test
+  void selfMadeNegativesMoveAlongTheGradientByTheirStep() {
+    int size = 16;
+    int d = 3 * size * size;
+    SelfNegatives buf = new SelfNegatives(3, size, 0.5, 0, 9);
+    Tensor batch = Tensor.ofFloats(new long[] {4, 3, size, size}, new float[4 * d]);
+    float[] first = buf.show(batch, 2).toFloats();
+    float[] g = new float[4 * d];
+    java.util.SplittableRandom r = new java.util.SplittableRandom(1);
+    for (int j = 0; j < g.length; j++) {
+      g[j] = (float) r.nextGaussian();
+    }
+    buf.update(Tensor.ofFloats(new long[] {4, 3, size, size}, g));
+    // The buffer's third picture comes next, then the first, moved.
+    float[] next = buf.show(batch, 2).toFloats();
+    double moved = 0;
+    double gn = 0;
+    for (int j = 0; j < d; j++) {
+      float before = first[2 * d + j];
+      float after = next[3 * d + j];
+      assertTrue(after >= 0 && after <= 1);
+      if (before > 0.01 && before < 0.99) {
+        assertEquals(Math.signum(g[2 * d + j]), Math.signum(after - before), 0, "pixel " + j + " moves along the gradient");
+      }
+      moved += (after - before) * (after - before);
+      gn += g[2 * d + j] * g[2 * d + j];
+    }
+    assertTrue(Math.sqrt(moved) <= 0.5 + 1e-4 && Math.sqrt(moved) > 0.1, "moved " + Math.sqrt(moved));
+    for (int j = 0; j < 2 * d; j++) {
+      assertEquals(0f, next[j], "the batch's own rows stay");
+    }
+    assertThrows(IllegalArgumentException.class, () -> new SelfNegatives(0, size, 0.5, 0, 1));
+  }
+
   /** A tiny CLIP's training graph and a batch of 4 pictures of ShapesDataset(16, 2). */
   private record Tiny(ClipTraining.Built graph, Map<String, Tensor> batch) {
     static Tiny make() {

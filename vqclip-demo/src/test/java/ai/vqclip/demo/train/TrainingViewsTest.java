@@ -74,6 +74,28 @@ class TrainingViewsTest {
   }
 
   /**
+   * Near misses keep the background and the object's colour, and the independent judge does not
+   * read the captioned shape in them (a duplicated shape, an arc or a spiky outline is not one object of
+   * that shape); the same generator draws the same picture.
+   */
+  @Test
+  void nearMissesKeepColoursButAreNotTheCaptionedShape() {
+    ShapesDataset d = new ShapesDataset(32, 23);
+    SplittableRandom rnd = new SplittableRandom(7);
+    int notTheShape = 0;
+    for (ShapesDataset.Sample s : onePlainObject(d, 80)) {
+      BufferedImage b = TrainingViews.nearMiss(s.scene(), 32, rnd);
+      ShapeChecker.Verdict v = ShapeChecker.judge(s.caption(), ShapesDataset.toTensor(List.of(b), false).toFloats(), 32, 32);
+      assertTrue(v.background(), s.caption() + ": " + v.reason());
+      notTheShape += v.all() ? 0 : 1;
+    }
+    assertTrue(notTheShape >= 68, "near misses judged as the captioned scene: " + (80 - notTheShape) + " of 80");
+    assertArrayEquals(pixels(TrainingViews.nearMiss(d.sample(3).scene(), 32, new SplittableRandom(2))),
+        pixels(TrainingViews.nearMiss(d.sample(3).scene(), 32, new SplittableRandom(2))));
+    assertThrows(IllegalArgumentException.class, () -> new ClipTraining.Views("", 0, 0, 0, 0, 2, 0, -1));
+  }
+
+  /**
    * Oversized objects keep their colour and the background but are bigger than any drawn object;
    * most run off the picture, and the independent judge never reads those as the captioned scene.
    */
