@@ -11,6 +11,7 @@ import ai.vqclip.core.prompt.PromptSchedule;
 import ai.vqclip.demo.DemoModels;
 import ai.vqclip.onnx.clip.ClipEncoder;
 import ai.vqclip.onnx.vqgan.VqganGenerator;
+import java.util.List;
 
 /**
  * Text-to-image generation with the demo models through the standard {@link Pipeline}, with
@@ -37,12 +38,14 @@ public final class DemoGeneration implements AutoCloseable {
   private final VqganGenerator generator;
   private final ClipEncoder encoder;
   private final Pipeline pipeline;
+  private final ExecutionOptions options;
 
   /** A generator over loaded demo models (the bundle must stay open while this is used). */
   public DemoGeneration(DemoModels.Bundle models, ExecutionOptions options) {
     this.generator = VqganGenerator.load(models.vqgan(), models.vqganConfig(), options);
     this.encoder = ClipEncoder.load(models.clip(), models.clipConfig(), models.tokenizer(), options);
     this.pipeline = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(options).build();
+    this.options = options;
   }
 
   /** Adam's learning rate. */
@@ -115,9 +118,74 @@ public final class DemoGeneration implements AutoCloseable {
         .optimizer(OptimizerConfig.adam(s.learningRate())).tvWeight(s.tvWeight()).init(s.init());
   }
 
+  /**
+   * The caption as a prompt with its shape contrasted: the caption itself, and for each of its
+   * objects the caption with that object's shape changed to each other shape, at weight {@code
+   * -weight} (a negative prompt pushes the picture away from it). The picture is then asked to be
+   * this shape rather than another in the same colours, which a cosine to the caption alone barely
+   * asks (the colours carry most of it). A caption that names no shape is returned as it is.
+   *
+   * @param caption a caption of the demo grammar
+   * @param weight weight of each contrasted caption, positive
+   * @return the prompt spec ({@code |}-separated, {@link PromptSchedule#parse})
+   */
+  public static String withShapeContrast(String caption, double weight) {
+    StringBuilder sb = new StringBuilder(caption);
+    for (ai.vqclip.demo.data.CaptionParser.ObjectClaim o : ai.vqclip.demo.data.CaptionParser.parse(caption).objects()) {
+      if (o.shape() == null || o.color() == null) {
+        continue;
+      }
+      String own = o.color().word() + " " + o.shape().word();
+      for (ai.vqclip.demo.data.ShapeKind k : ai.vqclip.demo.data.ShapeKind.values()) {
+        if (k != o.shape()) {
+          sb.append('|').append(caption.replace(own, o.color().word() + " " + k.word())).append(':')
+              .append(java.math.BigDecimal.valueOf(-weight).toPlainString());
+        }
+      }
+    }
+    return sb.toString();
+  }
+
   /** Runs a request. */
   public RunResult run(GenerationRequest request) {
     return pipeline.run(request);
+  }
+
+  /**
+   * Runs a request with a {@link ShapeContrastLoss} for {@code caption} added at {@code weight} (0:
+   * none, the plain {@link #run(GenerationRequest)}); a caption of which no object names a colour and
+   * a shape gets none either.
+   */
+  public RunResult run(GenerationRequest request, String caption, double weight) {
+    List<float[][]> groups = weight > 0 ? contrastGroups(caption) : List.of();
+    if (groups.isEmpty()) {
+      return run(request);
+    }
+    return Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(options)
+        .loss(new ShapeContrastLoss(groups, weight, CONTRAST_SCALE)).build().run(request);
+  }
+
+  /** Logit scale of the shape contrast: a cosine margin of 0.1 (the demo CLIP's) is 2 nats. */
+  public static final double CONTRAST_SCALE = 20;
+
+  /** Per object naming a colour and a shape: the caption's text embedding, then each other shape's. */
+  private List<float[][]> contrastGroups(String caption) {
+    List<float[][]> groups = new java.util.ArrayList<>();
+    for (ai.vqclip.demo.data.CaptionParser.ObjectClaim o : ai.vqclip.demo.data.CaptionParser.parse(caption).objects()) {
+      if (o.shape() == null || o.color() == null) {
+        continue;
+      }
+      String own = o.color().word() + " " + o.shape().word();
+      List<float[]> texts = new java.util.ArrayList<>();
+      texts.add(encoder.embedText(caption).toFloats());
+      for (ai.vqclip.demo.data.ShapeKind k : ai.vqclip.demo.data.ShapeKind.values()) {
+        if (k != o.shape()) {
+          texts.add(encoder.embedText(caption.replace(own, o.color().word() + " " + k.word())).toFloats());
+        }
+      }
+      groups.add(texts.toArray(float[][]::new));
+    }
+    return groups;
   }
 
   @Override

@@ -52,8 +52,10 @@ public final class FidelityEval {
           out.add(new Outcome(p, seed, ShapeChecker.judge(p, px, side, side)));
           continue;
         }
-        GenerationRequest request = DemoGeneration.request(p, seed, settings).build();
-        RunResult r = gen.run(request);
+        double contrast = Double.parseDouble(System.getProperty("vqclip.demo.contrast", "0"));
+        GenerationRequest request = DemoGeneration.request(contrast > 0 ? DemoGeneration.withShapeContrast(p, contrast) : p, seed, settings).build();
+        double shapeContrast = Double.parseDouble(System.getProperty("vqclip.demo.shapecontrast", "0"));
+        RunResult r = gen.run(request, p, shapeContrast);
         long[] sh = r.image().shape();
         float[] px = r.image().toFloats();
         if (save != null) {
@@ -294,7 +296,7 @@ public final class FidelityEval {
    */
   public static void main(String[] args) throws InterruptedException {
     if (args.length < 2) {
-      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray models=DIR out=DIR]");
+      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray models=DIR out=DIR]; system properties vqclip.demo.contrast=W (negative prompts for the other shapes) and vqclip.demo.shapecontrast=W (ShapeContrastLoss)");
     }
     if (args[0].equals("roundtrip")) {
       Path models = args.length > 2 && args[2].startsWith("models=") ? Path.of(args[2].substring(7)) : null;

@@ -90,7 +90,8 @@ public final class TrainDemo {
     if (everyClipStage || which.equals("clip5")) {
       laterStage(dir, progress, 5, ClipTraining.demoStage5());
     }
-    if (everyClipStage || which.equals("clip6")) {
+    // Stages 6 and 7 are experiments (not bundled, not part of "clip" or "all"): docs/demo-models.md.
+    if (which.equals("clip6")) {
       laterStage(dir, progress, 6, ClipTraining.demoStage6(), 0);
     }
     if (which.equals("clip7")) {

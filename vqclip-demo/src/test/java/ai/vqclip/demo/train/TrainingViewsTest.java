@@ -167,5 +167,18 @@ class TrainingViewsTest {
     ClipTraining.Built g = ClipTraining.build(cfg, w, 6, 4);
     GradCheck.assertGradient(g.graph(), in, List.of(ClipTraining.LOGIT_SCALE, "img/visual.proj", "txt/text_projection"), 1e-2,
         GradCheck.TOL_F32, 7);
+    // The negatives' margin term: negative rows 4 and 5 against pictures 0 and 1 on their captions.
+    Map<String, Tensor> pin = new LinkedHashMap<>(in);
+    pin.putAll(ClipTraining.pairInputs(new int[] {0, 1}, 4, 6, 4));
+    ClipTraining.Built gp = ClipTraining.build(cfg, w, 6, 4, 4, 2, 0.1);
+    // A smaller step than the contrastive check's: the term's scale of 50 makes it sharply curved.
+    GradCheck.assertGradient(gp.graph(), pin, List.of("img/visual.proj", "txt/text_projection"), 1e-3, GradCheck.TOL_F32, 9);
+    GradCheck.assertGradient(gp.graph(), pin, List.of("img/visual.conv1.weight"), 1e-3, GradCheck.TOL_F32, 10);
+    float[] pw = pin.get(ClipTraining.PAIR_WEIGHTS).toFloats();
+    assertEquals(0.5f, pw[0]);
+    assertEquals(0.5f, pw[1]);
+    float[] none = ClipTraining.pairInputs(new int[] {-1, 2}, 4, 6, 4).get(ClipTraining.PAIR_WEIGHTS).toFloats();
+    assertEquals(0f, none[0], "a negative drawn from no picture has no pair");
+    assertEquals(1f, none[1]);
   }
 }
