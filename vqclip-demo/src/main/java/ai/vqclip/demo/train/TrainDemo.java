@@ -16,7 +16,7 @@ import java.util.function.Consumer;
 /**
  * Trains the bundled demo models from their committed seeds and writes them where {@link
  * ai.vqclip.demo.DemoModels} reads them: {@code vqclip-demo/src/main/resources/ai/vqclip/demo/models}
- * by default. Usage: {@code TrainDemo [vqgan|clip|clip1|...|clip5|all|configs|metadata] [output-dir]}:
+ * by default. Usage: {@code TrainDemo [vqgan|clip|clip1|...|clip7|all|configs|metadata] [output-dir]}:
  * {@code clip} runs the CLIP's five stages, {@code clipN} stage N alone (from the files of stage N-1
  * in the folder). The CLI's {@code train-demo} command calls {@link #train}.
  */
