@@ -135,15 +135,18 @@ public final class DemoGeneration implements AutoCloseable {
       if (o.shape() == null || o.color() == null) {
         continue;
       }
-      String own = o.color().word() + " " + o.shape().word();
       for (ai.vqclip.demo.data.ShapeKind k : ai.vqclip.demo.data.ShapeKind.values()) {
         if (k != o.shape()) {
-          sb.append('|').append(caption.replace(own, o.color().word() + " " + k.word())).append(':')
-              .append(java.math.BigDecimal.valueOf(-weight).toPlainString());
+          sb.append('|').append(reshaped(caption, o, k)).append(':').append(java.math.BigDecimal.valueOf(-weight).toPlainString());
         }
       }
     }
     return sb.toString();
+  }
+
+  /** The caption with object {@code o}'s shape word changed to {@code k} (its colour word stays). */
+  private static String reshaped(String caption, ai.vqclip.demo.data.CaptionParser.ObjectClaim o, ai.vqclip.demo.data.ShapeKind k) {
+    return caption.replace(o.color().word() + " " + o.shape().word(), o.color().word() + " " + k.word());
   }
 
   /** Runs a request. */
@@ -171,16 +174,17 @@ public final class DemoGeneration implements AutoCloseable {
   /** Per object naming a colour and a shape: the caption's text embedding, then each other shape's. */
   private List<float[][]> contrastGroups(String caption) {
     List<float[][]> groups = new java.util.ArrayList<>();
+    float[] own = null; // embedded once, shared by every object's group
     for (ai.vqclip.demo.data.CaptionParser.ObjectClaim o : ai.vqclip.demo.data.CaptionParser.parse(caption).objects()) {
       if (o.shape() == null || o.color() == null) {
         continue;
       }
-      String own = o.color().word() + " " + o.shape().word();
+      own = own == null ? encoder.embedText(caption).toFloats() : own;
       List<float[]> texts = new java.util.ArrayList<>();
-      texts.add(encoder.embedText(caption).toFloats());
+      texts.add(own);
       for (ai.vqclip.demo.data.ShapeKind k : ai.vqclip.demo.data.ShapeKind.values()) {
         if (k != o.shape()) {
-          texts.add(encoder.embedText(caption.replace(own, o.color().word() + " " + k.word())).toFloats());
+          texts.add(encoder.embedText(reshaped(caption, o, k)).toFloats());
         }
       }
       groups.add(texts.toArray(float[][]::new));
