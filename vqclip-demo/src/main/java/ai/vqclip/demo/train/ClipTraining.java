@@ -346,8 +346,11 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
       init.put(LOGIT_SCALE, Tensor.ofFloats(new long[0], (float) Math.log(10)));
     }
     int extraCaptions = Math.min(views.shapeVariants(), batch) * (ShapeKind.values().length - 1);
-    Built g = build(cfg, init, batch + views.negatives(), batch + extraCaptions, batch, views.negativeMargin() > 0 ? views.negatives() : 0,
-        views.negativeMargin());
+    // With a margin and generated negatives, each generated one is paired with a drawn picture of the
+    // caption it was generated for: that picture and caption come as extra rows and columns.
+    int sourced = sourcedPairs(negatives);
+    Built g = build(cfg, init, batch + views.negatives() + sourced, batch + extraCaptions + sourced, batch,
+        views.negativeMargin() > 0 ? views.negatives() : 0, views.negativeMargin());
     ShapesDataset data = new ShapesDataset(cfg.imageResolution(), seed);
     List<Double> losses = new ArrayList<>();
     long t0 = System.nanoTime();
@@ -363,11 +366,7 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
         List<ShapesDataset.Sample> samples = views.shapeSet() == 2 ? batchWithShapeTwins(data, (long) s * batch, batch)
             : batchWithShapeSets(data, (long) s * batch, batch, views.shapeSet());
         t.setLearningRate(schedule(s));
-        List<String> variants = shapeVariants(samples, views.shapeVariants());
-        Map<String, Tensor> in = inputs(samples, views(samples, data.size(), s, negatives), variants, tok);
-        if (views.negativeMargin() > 0) {
-          in.putAll(pairInputs(negativeSources(samples.size(), !negatives.isEmpty()), batch, batch + views.negatives(), batch + extraCaptions));
-        }
+        Map<String, Tensor> in = stepInputs(samples, data, s, negatives, tok);
         if (self != null) {
           in.put(Encoder.IMAGES, self.show(in.get(Encoder.IMAGES), views.selfNegatives()));
         }
@@ -398,6 +397,7 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
       settings.put("nearMissNegativesPerBatch", views.nearMisses());
       settings.put("selfNegativesPerBatch", views.selfNegatives());
       settings.put("negativeMargin", views.negativeMargin());
+      settings.put("generatedNegativesPaired", sourced > 0);
       if (self != null) {
         settings.put("selfNegativeBuffer", 8 * views.selfNegatives());
         settings.put("selfNegativeStepL2", SELF_NEGATIVE_STEP);
@@ -416,12 +416,64 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
   }
 
   /**
+   * Generated negatives paired with a drawn picture of their caption per step: with a margin, one per
+   * generated slot (every other blob slot); otherwise none.
+   */
+  int sourcedPairs(List<BufferedImage> negatives) {
+    return views.negativeMargin() > 0 && !negatives.isEmpty() ? views.blobs() / 2 : 0;
+  }
+
+  /**
+   * One step's inputs: {@link #inputs} of the samples' views and negatives (with the shape-variant
+   * captions), plus, with a margin, the margin term's pairs. A generated negative (picture {@code k}
+   * of {@code negatives}, made for the caption of sample {@link GeneratedNegatives#FIRST} + k) is
+   * paired with that sample's drawn picture, shown augmented as an extra row after the negatives,
+   * on its caption, an extra column after the others: generation's output must score a margin below
+   * a drawn picture of what it was asked for.
+   */
+  Map<String, Tensor> stepInputs(List<ShapesDataset.Sample> samples, ShapesDataset data, int step, List<BufferedImage> negatives,
+      ClipTokenizer tok) {
+    int[] picks = new int[views.blobs()];
+    List<BufferedImage> shown = new ArrayList<>(views(samples, data.size(), step, negatives, picks));
+    List<String> captions = new ArrayList<>(shapeVariants(samples, views.shapeVariants()));
+    int rows = shown.size();
+    int columns = samples.size() + captions.size();
+    int[] positives = negativeSources(samples.size(), !negatives.isEmpty());
+    int[] judged = positives.clone();
+    if (sourcedPairs(negatives) > 0) {
+      SplittableRandom rnd = new SplittableRandom(seed * 0x632BE59BD9B4E019L + step);
+      for (int i = 0, k = 0; i < picks.length; i++) {
+        if (picks[i] >= 0) {
+          ShapesDataset.Sample x = data.sample(GeneratedNegatives.FIRST + picks[i]);
+          shown.add(views.augmentations().isEmpty() ? x.image() : TrainingViews.augment(x.image(), views.augmentations(), rnd));
+          captions.add(x.caption());
+          positives[i] = rows + k;
+          judged[i] = columns + k++;
+        }
+      }
+    }
+    Map<String, Tensor> in = inputs(samples, shown, captions, tok);
+    if (views.negativeMargin() > 0) {
+      in.putAll(pairInputs(positives, judged, samples.size(), shown.size(), samples.size() + captions.size()));
+    }
+    return in;
+  }
+
+  /**
    * The pictures the CLIP sees for a batch: each sample's picture (augmented when {@link
    * #views} asks), then {@code views.blobs()} negatives: blobs of the first samples' scenes, every
    * other one replaced by a random picture of {@code negatives} when there are any. Drawn from a
    * generator seeded by (seed, step), so the run is reproducible.
    */
   List<BufferedImage> views(List<ShapesDataset.Sample> samples, int size, int step, List<BufferedImage> negatives) {
+    return views(samples, size, step, negatives, null);
+  }
+
+  /**
+   * As {@link #views(List, int, int, List)}; {@code picks} (null, or one entry per blob slot) gets,
+   * per blob slot, the index in {@code negatives} of the generated picture shown there, or -1.
+   */
+  List<BufferedImage> views(List<ShapesDataset.Sample> samples, int size, int step, List<BufferedImage> negatives, int[] picks) {
     SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + step);
     List<BufferedImage> out = new ArrayList<>();
     for (ShapesDataset.Sample x : samples) {
@@ -431,8 +483,11 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
     // as many scenes as they can (twins keep the first demo CLIPs' order).
     int stride = views.shapeSet() == 2 ? 1 : views.shapeSet();
     for (int i = 0; i < views.blobs(); i++) {
-      BufferedImage b = !negatives.isEmpty() && i % 2 == 1 ? negatives.get(rnd.nextInt(negatives.size()))
-          : TrainingViews.blob(samples.get(i * stride % samples.size()).scene(), size, rnd);
+      int pick = !negatives.isEmpty() && i % 2 == 1 ? rnd.nextInt(negatives.size()) : -1;
+      if (picks != null) {
+        picks[i] = pick;
+      }
+      BufferedImage b = pick >= 0 ? negatives.get(pick) : TrainingViews.blob(samples.get(i * stride % samples.size()).scene(), size, rnd);
       out.add(views.augmentations().isEmpty() ? b : TrainingViews.augment(b, views.augmentations(), rnd));
     }
     for (int i = 0; i < views.oversized(); i++) {
@@ -478,21 +533,29 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
    * source weigh 0, the others share 1.
    */
   static Map<String, Tensor> pairInputs(int[] sources, int first, int m, int n) {
-    int q = sources.length;
+    return pairInputs(sources, sources, first, m, n);
+  }
+
+  /**
+   * The margin term's inputs: pair p compares negative row {@code first + p} with row {@code
+   * positives[p]} on caption {@code captions[p]}; pairs with a negative entry weigh 0, the others share 1.
+   */
+  static Map<String, Tensor> pairInputs(int[] positives, int[] captions, int first, int m, int n) {
+    int q = positives.length;
     float[] rows = new float[q * m];
     float[] caps = new float[q * n];
     float[] w = new float[q];
     int counted = 0;
-    for (int src : sources) {
-      counted += src >= 0 ? 1 : 0;
+    for (int pos : positives) {
+      counted += pos >= 0 ? 1 : 0;
     }
     for (int p = 0; p < q; p++) {
-      if (sources[p] < 0) {
+      if (positives[p] < 0) {
         continue;
       }
-      rows[p * m + sources[p]] = 1;
+      rows[p * m + positives[p]] = 1;
       rows[p * m + first + p] = -1;
-      caps[p * n + sources[p]] = 1;
+      caps[p * n + captions[p]] = 1;
       w[p] = 1f / counted;
     }
     return Map.of(PAIR_ROWS, Tensor.ofFloats(new long[] {q, m}, rows), PAIR_CAPTIONS, Tensor.ofFloats(new long[] {q, n}, caps),

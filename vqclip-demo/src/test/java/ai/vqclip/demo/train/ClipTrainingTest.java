@@ -292,4 +292,66 @@ class ClipTrainingTest {
     }
     return s;
   }
+
+  /**
+   * With a margin, a generated negative is paired with a drawn picture of the caption it was
+   * generated for: that picture comes as an extra row after the negatives and its caption as an extra
+   * column, the pair's rows and caption point there, and two runs give the same bits.
+   */
+  @Test
+  void generatedNegativesArePairedWithADrawnPictureOfTheirCaption() {
+    int size = 16;
+    ClipTraining.Views v = new ClipTraining.Views("Af Pe", 4, 0.1, 0, 0, 5, 1, 1, 0, 0.1);
+    ClipTraining run = new ClipTraining(tiny(1000), 10, 3, 3e-3, 6, 3, 10, v);
+    List<java.awt.image.BufferedImage> generated = new ArrayList<>();
+    java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+    for (int k = 0; k < 3; k++) {
+      java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(size, size, java.awt.image.BufferedImage.TYPE_INT_RGB);
+      for (int y = 0; y < size; y++) {
+        for (int x = 0; x < size; x++) {
+          img.setRGB(x, y, r.nextInt(1 << 24));
+        }
+      }
+      generated.add(img);
+    }
+    ShapesDataset data = new ShapesDataset(size, 6);
+    List<ShapesDataset.Sample> samples = ClipTraining.batchWithShapeSets(data, 0, 10, 5);
+    String merges = run.learnMerges();
+    ClipTokenizer tok = ClipTraining.tokenizer(merges, 20);
+    Map<String, Tensor> in = run.stepInputs(samples, data, 0, generated, tok);
+    // 10 pictures, 6 negatives (4 blob slots, 1 oversized, 1 near miss), 2 drawn sources; 10 + 2 captions.
+    assertEquals(List.of(18L, 3L, 16L, 16L), java.util.Arrays.stream(in.get(ai.vqclip.core.Encoder.IMAGES).shape()).boxed().toList());
+    assertEquals(12, in.get(ai.vqclip.demo.train.ClipTraining.TARGET_ROWS).shape()[1]);
+    float[] rows = in.get(ClipTraining.PAIR_ROWS).toFloats();
+    float[] caps = in.get(ClipTraining.PAIR_CAPTIONS).toFloats();
+    int[] picks = new int[4];
+    run.views(samples, size, 0, generated, picks);
+    for (int i = 0; i < 4; i++) {
+      assertEquals(i % 2 == 1, picks[i] >= 0, "every other blob slot shows a generated picture, slot " + i);
+    }
+    for (int p = 0; p < 6; p++) {
+      boolean gen = p == 1 || p == 3;
+      assertEquals(-1f, rows[p * 18 + 10 + p], "the negative's row, pair " + p);
+      // Blobs come from every shape set's first picture (stride 5), the oversized and near-miss
+      // negatives from pictures 1 and 2; generated ones from the extra rows 16 and 17.
+      int positive = gen ? 16 + p / 2 : p < 4 ? p * 5 % 10 : p - 3;
+      assertEquals(1f, rows[p * 18 + positive], "the positive's row, pair " + p);
+      assertEquals(1f, caps[p * 12 + (gen ? 10 + p / 2 : positive)], "the caption, pair " + p);
+    }
+    // The extra column is the caption of the sample the negative was generated for.
+    long[] ids = in.get(ai.vqclip.onnx.clip.ClipGraphs.TOKENS).toLongs();
+    int[] want = tok.tokenize(data.sample(GeneratedNegatives.FIRST + picks[1]).caption());
+    for (int q = 0; q < 20; q++) {
+      assertEquals(want[q], ids[10 * 20 + q], "token " + q);
+    }
+    ClipTraining.Result first = new ClipTraining(tiny(1000), 10, 2, 3e-3, 6, 2, 10, new ClipTraining.Views("Af Pe", 2)).run(null, x -> {});
+    ClipTraining.Start start = new ClipTraining.Start(first.weights(), first.merges(), generated);
+    ClipTraining.Result a = run.run(null, x -> {}, start);
+    ClipTraining.Result b = run.run(null, x -> {}, start);
+    assertEquals(a.manifest().losses(), b.manifest().losses());
+    for (String k : a.weights().keySet()) {
+      assertArrayEquals(a.weights().get(k).toFloats(), b.weights().get(k).toFloats(), k);
+    }
+    assertEquals(true, a.manifest().settings().get("generatedNegativesPaired"));
+  }
 }
