@@ -16,8 +16,8 @@ import java.util.function.Consumer;
 /**
  * Trains the bundled demo models from their committed seeds and writes them where {@link
  * ai.vqclip.demo.DemoModels} reads them: {@code vqclip-demo/src/main/resources/ai/vqclip/demo/models}
- * by default. Usage: {@code TrainDemo [vqgan|clip|clip1|...|clip7|all|configs|metadata] [output-dir]}:
- * {@code clip} runs the CLIP's five stages, {@code clipN} stage N alone (from the files of stage N-1
+ * by default. Usage: {@code TrainDemo [vqgan|clip|clip1|...|clipN|all|configs|metadata] [output-dir]}:
+ * {@code clip} runs the CLIP's five bundled stages, {@code clipN} stage N alone (from the files of stage N-1
  * in the folder). The CLI's {@code train-demo} command calls {@link #train}.
  */
 public final class TrainDemo {
@@ -32,15 +32,20 @@ public final class TrainDemo {
   }
 
   /**
-   * Trains {@code which} into {@code dir}: "vqgan"; "clip" (the five CLIP stages; without a VQGAN in
-   * {@code dir} the later stages generate with the bundled one); "clip1" to "clip5" (one stage, from
+   * Trains {@code which} into {@code dir}: "vqgan"; "clip" (the five bundled CLIP stages; without a VQGAN in
+   * {@code dir} the later stages generate with the bundled one); "clip1" to "clip7" (one stage, from
    * the previous stage's files in {@code dir}); "all"; "configs" writes the configs only,
-   * "metadata" rewrites the weight files' metadata. {@code progress} gets the progress lines (the CLI
+   * "metadata" rewrites the weight files' metadata; the experiments "margin-rounds" and "self-negatives" train from the sixth stage's files in {@code dir}. {@code progress} gets the progress lines (the CLI
    * passes its own output writer).
    */
   public static void train(String which, Path dir, Consumer<String> progress) {
-    if (!List.of("vqgan", "clip", "clip1", "clip2", "clip3", "clip4", "clip5", "clip6", "clip7", "all", "configs", "metadata").contains(which)) {
-      throw new IllegalArgumentException("model must be vqgan, clip, clip1, clip2, clip3, clip4, clip5, clip6, clip7, all, configs or metadata, got '" + which + "'");
+    List<String> known = new java.util.ArrayList<>(List.of("vqgan", "clip"));
+    for (int n = 1; n <= CLIP_STAGES; n++) {
+      known.add("clip" + n);
+    }
+    known.addAll(List.of("all", "configs", "metadata", "margin-rounds", "self-negatives"));
+    if (!known.contains(which)) {
+      throw new IllegalArgumentException("model must be one of " + String.join(", ", known) + ", got '" + which + "'");
     }
     if (which.equals("metadata")) {
       // The weight files in dir rewritten with today's metadata, tensors unchanged (files written
@@ -97,10 +102,22 @@ public final class TrainDemo {
     if (which.equals("clip7")) {
       laterStage(dir, progress, 7, ClipTraining.demoStage7(), 0);
     }
+    // Experiments from the sixth stage's files (not bundled, not part of "clip" or "all"; docs/demo-models.md).
+    if (which.equals("margin-rounds")) {
+      for (int r = 0; r < ClipTraining.MARGIN_ROUNDS; r++) {
+        laterStage(dir, progress, 7 + r, ClipTraining.demoMarginRound(r));
+      }
+    }
+    if (which.equals("self-negatives")) {
+      laterStage(dir, progress, 7, ClipTraining.demoSelfNegatives(), 0);
+    }
   }
 
+  /** The CLIP's stages: {@code clip1} to {@code clip7} ("clip" runs the first five, the bundled ones). */
+  public static final int CLIP_STAGES = 7;
+
   /**
-   * A later CLIP stage (2 or 3): pictures generated with the VQGAN and the previous stage's CLIP in
+   * A later CLIP stage (2 on): pictures generated with the VQGAN and the previous stage's CLIP in
    * {@code dir} become negatives ({@link GeneratedNegatives}), and training continues from the
    * previous stage's weights with {@code run}'s settings. The previous stage's files are kept beside
    * as {@code clip-stage<N-1>.*}.
