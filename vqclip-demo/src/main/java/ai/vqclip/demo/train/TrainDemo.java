@@ -35,8 +35,9 @@ public final class TrainDemo {
    * Trains {@code which} into {@code dir}: "vqgan"; "clip" (the five bundled CLIP stages; without a VQGAN in
    * {@code dir} the later stages generate with the bundled one); "clip1" to "clip7" (one stage, from
    * the previous stage's files in {@code dir}); "all"; "configs" writes the configs only,
-   * "metadata" rewrites the weight files' metadata; the experiments "margin-rounds" and "self-negatives" train from the sixth stage's files in {@code dir}. {@code progress} gets the progress lines (the CLI
-   * passes its own output writer).
+   * "metadata" rewrites the weight files' metadata; the experiments "margin-rounds" and
+   * "self-negatives" train from the sixth stage's files in {@code dir}. {@code progress} gets the
+   * progress lines (the CLI passes its own output writer).
    */
   public static void train(String which, Path dir, Consumer<String> progress) {
     List<String> known = new java.util.ArrayList<>(List.of("vqgan", "clip"));
