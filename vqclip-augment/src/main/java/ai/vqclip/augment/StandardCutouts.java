@@ -16,7 +16,7 @@ import java.util.random.RandomGenerator;
 /**
  * The pipeline's standard cutout stage: {@link Cutouts} configured from a request. No augmentation
  * codes gives B.5 {@code original} (plain crops); codes (e.g. {@code Af Pe Ji Er}) add those
- * augmentations and the noise step; the pseudo-code {@code Pool} switches to pooled cutouts, and
+ * augmentations and the noise step ({@code Noise=<sigma>} sets its largest sigma); the pseudo-code {@code Pool} switches to pooled cutouts, and
  * {@code Border} makes the geometric augmentations sample the nearest edge pixel outside the image
  * instead of zeros.
  */
@@ -33,12 +33,21 @@ public final class StandardCutouts implements CutoutFactory {
    */
   public static final String BORDER = "Border";
 
+  /**
+   * Prefix of the pseudo-code {@code Noise=<sigma>} that sets the noise step's largest sigma (pixel
+   * units, [0, 10]; default 0.1) of the augmented configuration. A larger noise step averages the
+   * encoder's gradient over a wider neighbourhood of the picture (randomized smoothing), which
+   * weakens the gradient towards fine textures an encoder reads as the prompt.
+   */
+  public static final String NOISE = "Noise=";
+
   @Override
   public CutoutSource create(int count, int size, double cutPow, List<CutoutAugmentation> augmentations) {
     List<GeometricAugmentation> geometric = new ArrayList<>();
     List<Augmentation> pixel = new ArrayList<>();
     boolean pooled = false;
     boolean border = false;
+    double noise = Double.NaN; // NaN: the configuration's default
     boolean any = false; // a stage other than the two switches: the augmented configuration (with its noise step)
     for (CutoutAugmentation a : augmentations) {
       if (a instanceof CutoutAugmentation.Code c) {
@@ -46,6 +55,8 @@ public final class StandardCutouts implements CutoutFactory {
           pooled = true;
         } else if (c.code().equalsIgnoreCase(BORDER)) {
           border = true;
+        } else if (c.code().regionMatches(true, 0, NOISE, 0, NOISE.length())) {
+          noise = parseNoise(c.code());
         } else {
           AugmentCodes.Parsed p = AugmentCodes.parse(c.code());
           geometric.addAll(p.geometric());
@@ -66,7 +77,28 @@ public final class StandardCutouts implements CutoutFactory {
     Cutouts.Config config = !any && !pooled
         ? Cutouts.Config.original(count, size, cutPow)
         : Cutouts.Config.withAugments(count, size, cutPow, pooled, "").withAugmentations(geometric, pixel);
+    if (!Double.isNaN(noise)) {
+      if (!any && !pooled) {
+        throw new IllegalArgumentException("augmentation code " + NOISE + noise + " needs an augmentation code beside it (plain crops have no noise step)");
+      }
+      config = config.withNoiseFac(noise);
+    }
     return new Source(border ? config.withPadding(Cutouts.Padding.BORDER) : config);
+  }
+
+  /** The sigma of a {@code Noise=<sigma>} code, checked. */
+  private static double parseNoise(String code) {
+    String v = code.substring(NOISE.length());
+    double sigma;
+    try {
+      sigma = Double.parseDouble(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("augmentation code " + code + ": expected " + NOISE + "<sigma> with a number in [0, 10], got '" + v + "'");
+    }
+    if (!(sigma >= 0 && sigma <= 10)) {
+      throw new IllegalArgumentException("augmentation code " + code + ": sigma must be in [0, 10], got " + sigma);
+    }
+    return sigma;
   }
 
   private static final class Source implements CutoutSource {

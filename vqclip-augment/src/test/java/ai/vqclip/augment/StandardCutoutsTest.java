@@ -37,6 +37,39 @@ class StandardCutoutsTest {
     assertEquals(0, darkBorder, "border padding must never sample outside the picture");
   }
 
+  /** Standard deviation of the cutouts of a grey picture around its grey (border padding: only the noise step moves it). */
+  private static double spreadAroundGrey(List<String> codes) {
+    double[] v = cutoutsOfGrey(codes);
+    double ss = 0;
+    for (double x : v) {
+      ss += (x - 0.5) * (x - 0.5);
+    }
+    return Math.sqrt(ss / v.length);
+  }
+
+  @Test
+  void noisePseudoCodeSetsTheNoiseStepsLargestSigma() {
+    // sigma ~ U(0, s) per cutout, so the spread is about s / sqrt(3) (less where the clamp cuts it).
+    double none = spreadAroundGrey(List.of("Af", "Border", "Noise=0"));
+    double standard = spreadAroundGrey(List.of("Af", "Border"));
+    double wide = spreadAroundGrey(List.of("Af", "Border", "noise=0.5"));
+    assertTrue(none < 1e-6, "Noise=0 must switch the noise step off, spread " + none);
+    assertEquals(0.1 / Math.sqrt(3), standard, 0.02, "default noise step");
+    assertTrue(wide > 3.5 * standard && wide < 0.5 / Math.sqrt(3) + 0.02, "Noise=0.5 spread " + wide + ", default " + standard);
+  }
+
+  @Test
+  void badNoiseCodesNameTheCodeAndWhatIsAllowed() {
+    for (String bad : List.of("Noise=abc", "Noise=11", "Noise=-0.1", "Noise=")) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> new StandardCutouts().create(4, 8, 1.0, CutoutAugmentation.codes(List.of("Af", bad))), bad);
+      assertTrue(e.getMessage().contains(bad) && e.getMessage().contains("[0, 10]"), e.getMessage());
+    }
+    IllegalArgumentException alone = assertThrows(IllegalArgumentException.class,
+        () -> new StandardCutouts().create(4, 8, 1.0, CutoutAugmentation.codes(List.of("Noise=0.3"))));
+    assertTrue(alone.getMessage().contains("Noise=0.3"), alone.getMessage());
+  }
+
   @Test
   void unknownCodesAreStillRejected() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

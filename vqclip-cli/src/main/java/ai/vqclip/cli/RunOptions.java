@@ -52,7 +52,7 @@ final class RunOptions {
   Double cutPowOption;
 
   @Option(names = {"-aug", "--augments"}, split = "[,\\s]+", splitSynopsisLabel = ",", arity = "1..*", paramLabel = "CODE", description = "Augmentations of the "
-      + "cutouts: Ji Sh Gn Pe Ro Af Cr Er Re Hf, Pool for pooled cutouts, Border for edge padding in the warps, or none (default: Af Pe Ji Er; Af Pe Border with the built-in demo models).")
+      + "cutouts: Ji Sh Gn Pe Ro Af Cr Er Re Hf, Pool for pooled cutouts, Border for edge padding in the warps, Noise=S for the noise step's largest sigma (default 0.1), or none (default: Af Pe Ji Er; Af Pe Border with the built-in demo models).")
   List<String> augments;
 
   @Option(names = {"-opt", "--optimizer"}, defaultValue = "adam", paramLabel = "NAME", description = "adam, adamw, adagrad, adamax, rmsprop, "
