@@ -37,15 +37,33 @@ public final class DemoGeneration implements AutoCloseable {
 
   private final VqganGenerator generator;
   private final ClipEncoder encoder;
+  private final List<ClipEncoder> others;
   private final Pipeline pipeline;
   private final ExecutionOptions options;
 
   /** A generator over loaded demo models (the bundle must stay open while this is used). */
   public DemoGeneration(DemoModels.Bundle models, ExecutionOptions options) {
+    this(models, List.of(), options);
+  }
+
+  /**
+   * A generator over loaded demo models whose guidance is an ensemble: the bundle's CLIP and the
+   * CLIPs of {@code moreClips} (their losses summed, as with several CLIP models in the Python
+   * tools). The bundles must stay open while this is used.
+   */
+  public DemoGeneration(DemoModels.Bundle models, List<DemoModels.Bundle> moreClips, ExecutionOptions options) {
     this.generator = VqganGenerator.load(models.vqgan(), models.vqganConfig(), options);
     this.encoder = ClipEncoder.load(models.clip(), models.clipConfig(), models.tokenizer(), options);
-    this.pipeline = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(options).build();
+    this.others = moreClips.stream().map(b -> ClipEncoder.load(b.clip(), b.clipConfig(), b.tokenizer(), options)).toList();
     this.options = options;
+    this.pipeline = builder().build();
+  }
+
+  /** A pipeline builder over the generator and every CLIP. */
+  private Pipeline.Builder builder() {
+    Pipeline.Builder b = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(options);
+    others.forEach(b::encoder);
+    return b;
   }
 
   /** Adam's learning rate. */
@@ -161,11 +179,18 @@ public final class DemoGeneration implements AutoCloseable {
    */
   public RunResult run(GenerationRequest request, String caption, double weight) {
     List<float[][]> groups = weight > 0 ? contrastGroups(caption) : List.of();
-    if (groups.isEmpty()) {
+    double frame = Double.parseDouble(System.getProperty("vqclip.demo.frame", "0"));
+    if (groups.isEmpty() && frame == 0) {
       return run(request);
     }
-    return Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(options)
-        .loss(new ShapeContrastLoss(groups, weight, CONTRAST_SCALE)).build().run(request);
+    Pipeline.Builder b = builder();
+    if (!groups.isEmpty()) {
+      b.loss(new ShapeContrastLoss(groups, weight, CONTRAST_SCALE));
+    }
+    if (frame > 0) {
+      b.loss(new ai.vqclip.core.loss.FrameLoss(frame, Double.parseDouble(System.getProperty("vqclip.demo.frameband", "0.125"))));
+    }
+    return b.build().run(request);
   }
 
   /** Logit scale of the shape contrast: a cosine margin of 0.1 (the demo CLIP's) is 2 nats. */
@@ -194,6 +219,7 @@ public final class DemoGeneration implements AutoCloseable {
 
   @Override
   public void close() {
+    others.forEach(ClipEncoder::close);
     encoder.close();
     generator.close();
   }

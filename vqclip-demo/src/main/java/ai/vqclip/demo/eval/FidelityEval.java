@@ -296,7 +296,7 @@ public final class FidelityEval {
    */
   public static void main(String[] args) throws InterruptedException {
     if (args.length < 2) {
-      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray models=DIR out=DIR]; system properties vqclip.demo.contrast=W (negative prompts for the other shapes) and vqclip.demo.shapecontrast=W (ShapeContrastLoss)");
+      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray models=DIR ensemble=DIR out=DIR]; system properties vqclip.demo.contrast=W (negative prompts for the other shapes) and vqclip.demo.shapecontrast=W (ShapeContrastLoss)");
     }
     if (args[0].equals("roundtrip")) {
       Path models = args.length > 2 && args[2].startsWith("models=") ? Path.of(args[2].substring(7)) : null;
@@ -337,7 +337,8 @@ public final class FidelityEval {
     Path out = kv.containsKey("out") ? Path.of(kv.get("out")) : null;
     ai.vqclip.demo.train.TrainDemo.runWithLargeStack(() -> {
       try (DemoModels.Bundle m = kv.containsKey("models") ? DemoModels.load(Path.of(kv.get("models"))) : DemoModels.load();
-          DemoGeneration g = new DemoGeneration(m, ExecutionOptions.cpu())) {
+          DemoModels.Bundle more = kv.containsKey("ensemble") ? DemoModels.load(Path.of(kv.get("ensemble"))) : null;
+          DemoGeneration g = new DemoGeneration(m, more == null ? List.of() : List.of(more), ExecutionOptions.cpu())) {
         long t0 = System.nanoTime();
         List<Outcome> o = run(g, prompts, seeds, s, out);
         for (Outcome x : o) {

@@ -14,6 +14,7 @@ import ai.vqclip.core.graph.Graph;
 import ai.vqclip.core.graph.GraphBuilder;
 import ai.vqclip.core.graph.Shape;
 import ai.vqclip.core.graph.Value;
+import ai.vqclip.core.loss.FrameLoss;
 import ai.vqclip.core.loss.LatentRegularization;
 import ai.vqclip.core.loss.SphericalDistance;
 import ai.vqclip.core.loss.TotalVariation;
@@ -138,6 +139,40 @@ class LossTest {
     assertTrue(Math.abs(gu[3]) + Math.abs(gu[4]) > 1e-3, java.util.Arrays.toString(gu));
     // The value still counts both pairs (the stop acts on the gradient only).
     assertEquals((d[0] + d[1]) / 2, out.get("loss").toDoubles()[0], 1e-12);
+  }
+
+  @Test
+  void frameTermIsTheBandsColourVarianceWithItsGradient() {
+    GraphBuilder b = new GraphBuilder("frame");
+    Value img = b.input("img", DType.DOUBLE, Shape.of(2, 3, 7, 9));
+    b.output("frame", FrameLoss.loss(b, img, 0.7, 0.2)); // band round(0.2 * 7) = 1 pixel
+    Graph g = b.build();
+    Map<String, Tensor> in = GradCheck.randomInputs(g, Map.of(), 11);
+    double[] v = in.get("img").toDoubles();
+    // Reference: per picture and channel, the outermost ring's pixels, their mean and squared spread.
+    double ss = 0;
+    int n = 0;
+    for (int p = 0; p < 2 * 3; p++) {
+      java.util.List<Double> ring = new java.util.ArrayList<>();
+      for (int y = 0; y < 7; y++) {
+        for (int x = 0; x < 9; x++) {
+          if (y == 0 || y == 6 || x == 0 || x == 8) {
+            ring.add(v[p * 63 + y * 9 + x]);
+          }
+        }
+      }
+      double mean = ring.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+      for (double r : ring) {
+        ss += (r - mean) * (r - mean);
+      }
+      n = ring.size();
+    }
+    assertEquals(28, n);
+    assertEquals(0.7 * ss / (2 * 3 * 28), run(g, in).get("frame").toDoubles()[0], 1e-12);
+    GradCheck.assertGradient(g, in, List.of("img"), 1e-6, GradCheck.TOL_F64, 5);
+    assertThrows(IllegalArgumentException.class, () -> new FrameLoss(0, 0.1));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new FrameLoss(1, 0.5));
+    assertTrue(e.getMessage().contains("band") && e.getMessage().contains("0.5"), e.getMessage());
   }
 
   @Test
