@@ -91,7 +91,7 @@ final class RequestFactory {
     int h = s.height();
     PromptSchedule prompts = prompts(s, models);
     GenerationRequest.Builder b = GenerationRequest.builder(w, h, prompts).seed(s.seed()).iterations(s.iterations()).cutouts(s.cutouts())
-        .cutPow(s.cutPow()).augmentations(s.augments()).saveEvery(s.saveEvery());
+        .cutPow(s.cutPow()).augmentations(s.augments()).saveEvery(s.saveEvery()).frameWeight(s.frameWeight());
     try {
       b.optimizer(OptimizerConfig.of(OptimizerConfig.Kind.parse(s.optimizer()), s.lr()));
     } catch (IllegalArgumentException e) {

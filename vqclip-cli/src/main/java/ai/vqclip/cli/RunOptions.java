@@ -55,6 +55,10 @@ final class RunOptions {
       + "cutouts: Ji Sh Gn Pe Ro Af Cr Er Re Hf, Pool for pooled cutouts, Border for edge padding in the warps, Noise=S for the noise step's largest sigma (default 0.1), or none (default: Af Pe Ji Er; Af Pe Border with the built-in demo models).")
   List<String> augments;
 
+  @Option(names = {"--frame-weight"}, paramLabel = "W", description = "Weight of the plain-frame prior: the picture's outer band (an eighth of "
+      + "its side) should be one colour, so objects keep off the edges (default: 0, or the demo's weight with the built-in demo models; 0: off).")
+  Double frameOption;
+
   @Option(names = {"-opt", "--optimizer"}, defaultValue = "adam", paramLabel = "NAME", description = "adam, adamw, adagrad, adamax, rmsprop, "
       + "nadam, amsgrad or sgd (default: ${DEFAULT-VALUE}).")
   String optimizer;
@@ -135,6 +139,10 @@ final class RunOptions {
     int iterations = this.iterations != null ? this.iterations : d.iterations();
     int cutouts = this.cutouts != null ? this.cutouts : d.cutouts();
     double cutPow = cutPowOption != null ? cutPowOption : d.cutPow();
+    double frame = frameOption != null ? frameOption : d.frameWeight();
+    if (!(frame >= 0) || !Double.isFinite(frame)) {
+      throw new UsageException("--frame-weight must be a finite number >= 0, got " + frame);
+    }
     if (iterations < 1 || iterations > 1_000_000) {
       throw new UsageException("--iterations must be in [1, 1000000], got " + iterations);
     }
@@ -223,7 +231,7 @@ final class RunOptions {
         iterations, s, cutouts, cutPow, augs, optimizer, rate, images, noise, RunSettings.str(ModelOptions.abs(init)),
         initNoise == null ? null : initNoise.name(), initWeight, initDecay, initTarget, RunSettings.str(ModelOptions.abs(mask)), saveEvery,
         checkpoint, ModelOptions.abs(out).toString(), RunSettings.str(ModelOptions.abs(manifest)),
-        RunSettings.ModelFiles.of(selection), dev, threads, edit, imagePromptsLockstep, saving);
+        RunSettings.ModelFiles.of(selection), dev, threads, edit, imagePromptsLockstep, saving, frame);
     RequestFactory.regularization(rs);
     return rs;
   }

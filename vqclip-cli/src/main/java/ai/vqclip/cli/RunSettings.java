@@ -51,6 +51,8 @@ import java.util.Locale;
  * @param memorySaving {@code auto}, {@code on} or {@code off}: recompute the decoder's finest
  *     levels in the backward pass ({@link Pipeline.MemorySaving}); null
  *     (settings written before the option existed) means auto
+ * @param frame weight of the plain-frame prior ({@code --frame-weight}); null (settings written before the
+ *     option existed) means 0
  */
 record RunSettings(
     int format,
@@ -83,7 +85,8 @@ record RunSettings(
     int threads,
     Edit edit,
     boolean imagePromptsLockstep,
-    String memorySaving) {
+    String memorySaving,
+    Double frame) {
 
   /** The current format version. */
   static final int FORMAT = 1;
@@ -236,20 +239,25 @@ record RunSettings(
   RunSettings withSize(int w, int h) {
     return new RunSettings(format, command, prompts, changePromptsEvery, w, h, iterations, seed, cutouts, cutPow, augments, optimizer, lr,
         imagePrompts, noisePrompts, initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint, output, manifest,
-        models, device, threads, edit, imagePromptsLockstep, memorySaving);
+        models, device, threads, edit, imagePromptsLockstep, memorySaving, frame);
+  }
+
+  /** The plain-frame weight (0 for settings written before {@code --frame-weight}). */
+  double frameWeight() {
+    return frame == null ? 0 : frame;
   }
 
   /** A copy with another seed and output (one run of a batch). */
   RunSettings withSeedAndOutput(long newSeed, String newOutput) {
     return new RunSettings(format, command, prompts, changePromptsEvery, width, height, iterations, newSeed, cutouts, cutPow, augments,
         optimizer, lr, imagePrompts, noisePrompts, initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint,
-        newOutput, manifest, models, device, threads, edit, imagePromptsLockstep, memorySaving);
+        newOutput, manifest, models, device, threads, edit, imagePromptsLockstep, memorySaving, frame);
   }
 
   /** A copy with other values for what resume may change. */
   RunSettings withRun(int newIterations, String newOutput, String newManifest, String newDevice, int newThreads) {
     return new RunSettings(format, command, prompts, changePromptsEvery, width, height, newIterations, seed, cutouts, cutPow, augments, optimizer,
         lr, imagePrompts, noisePrompts, initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint, newOutput,
-        newManifest, models, newDevice, newThreads, edit, imagePromptsLockstep, memorySaving);
+        newManifest, models, newDevice, newThreads, edit, imagePromptsLockstep, memorySaving, frame);
   }
 }

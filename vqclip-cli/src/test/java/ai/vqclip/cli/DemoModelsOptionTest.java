@@ -71,8 +71,12 @@ class DemoModelsOptionTest {
     String source = "demo models from " + demo.getFileName();
     assertEquals(source, m.get("models").get("generator").get("source").asText(), m.toString());
     assertEquals(source, m.get("models").get("encoder0").get("source").asText(), m.toString());
+    // Both CLIPs of the folder guide the run (the demo's ensemble), with the demo's frame prior.
+    assertEquals(source, m.get("models").get("encoder1").get("source").asText(), m.toString());
+    assertTrue(m.get("models").get("encoder1").get("config").asText().startsWith("demo CLIP b"), m.toString());
     String request = m.get("request").asText();
     assertTrue(request.contains("cutPow=0.5,") && request.contains("augmentations=" + ai.vqclip.demo.eval.DemoGeneration.AUGMENTATIONS), request);
+    assertTrue(request.contains("frameWeight=" + ai.vqclip.demo.eval.DemoGeneration.FRAME_WEIGHT), request);
     assertEquals(demo.getFileName().toString(), pngJson(out, Runner.SETTINGS_KEY).get("models").get("demoModels").asText());
     Map<String, String> text = Images.readPngText(out);
     for (Map.Entry<String, String> e : text.entrySet()) {

@@ -51,8 +51,22 @@ public final class DemoModels {
   /** CLIP config file name (JSON of {@link ClipConfig}). */
   public static final String CLIP_CONFIG = "clip-config.json";
 
+  /**
+   * Weights of the second CLIP, trained apart from the first (another seed, its own vocabulary):
+   * generation is guided by both, an ensemble, whose summed gradient follows what both read as the
+   * caption rather than either one's quirks (docs/demo-models.md).
+   */
+  public static final String SECOND_CLIP_WEIGHTS = "clip-b.safetensors";
+
+  /** The second CLIP's config file name. */
+  public static final String SECOND_CLIP_CONFIG = "clip-b-config.json";
+
+  /** The second CLIP's merges file name. */
+  public static final String SECOND_MERGES_FILE = "bpe-demo-b.txt.gz";
+
   /** Every bundled file (plus the training manifests, which are informational). */
-  public static final List<String> FILES = List.of(VQGAN_WEIGHTS, VQGAN_CONFIG, CLIP_WEIGHTS, CLIP_CONFIG, ClipTraining.MERGES_FILE);
+  public static final List<String> FILES = List.of(VQGAN_WEIGHTS, VQGAN_CONFIG, CLIP_WEIGHTS, CLIP_CONFIG, ClipTraining.MERGES_FILE,
+      SECOND_CLIP_WEIGHTS, SECOND_CLIP_CONFIG, SECOND_MERGES_FILE);
 
   /** Side of the pictures the demo models were trained on (the VQGAN's and CLIP's resolution). */
   public static final int IMAGE_SIZE = 32;
@@ -66,15 +80,39 @@ public final class DemoModels {
    * @param clipConfig CLIP architecture (context length 20, the learned vocabulary's size)
    * @param clip CLIP weights (OpenAI key names)
    * @param tokenizer the learned BPE vocabulary with context {@code clipConfig.contextLength()}
+   * @param second the second CLIP of the guiding ensemble, or null where a folder has none
    */
-  public record Bundle(VqganConfig vqganConfig, StateDict vqgan, ClipConfig clipConfig, StateDict clip, ClipTokenizer tokenizer)
+  public record Bundle(VqganConfig vqganConfig, StateDict vqgan, ClipConfig clipConfig, StateDict clip, ClipTokenizer tokenizer, Clip second)
       implements AutoCloseable {
+    /** A bundle with one CLIP. */
+    public Bundle(VqganConfig vqganConfig, StateDict vqgan, ClipConfig clipConfig, StateDict clip, ClipTokenizer tokenizer) {
+      this(vqganConfig, vqgan, clipConfig, clip, tokenizer, null);
+    }
+
+    /** The bundle's CLIPs: the first, then the second where there is one. */
+    public List<Clip> clips() {
+      Clip first = new Clip(clipConfig, clip, tokenizer);
+      return second == null ? List.of(first) : List.of(first, second);
+    }
+
     @Override
     public void close() {
       vqgan.close();
       clip.close();
+      if (second != null) {
+        second.weights().close();
+      }
     }
   }
+
+  /**
+   * One CLIP of a bundle.
+   *
+   * @param config its architecture
+   * @param weights its weights (OpenAI key names)
+   * @param tokenizer its BPE vocabulary
+   */
+  public record Clip(ClipConfig config, StateDict weights, ClipTokenizer tokenizer) {}
 
   /**
    * The safetensors metadata of the demo VQGAN's weights: besides a description, {@link
@@ -155,7 +193,8 @@ public final class DemoModels {
   }
 
   /**
-   * Loads the demo models from a folder holding {@link #FILES}.
+   * Loads the demo models from a folder holding {@link #FILES} (a folder without the second CLIP's
+   * three files, as the trainer wrote before the ensemble, loads with one CLIP).
    *
    * @throws ModelLoadException when a file is missing or damaged
    */
@@ -163,19 +202,44 @@ public final class DemoModels {
     Objects.requireNonNull(dir, "dir");
     VqganConfig vc = readJson(dir.resolve(VQGAN_CONFIG), VqganConfig.class);
     ClipConfig cc = readJson(dir.resolve(CLIP_CONFIG), ClipConfig.class);
-    ClipTokenizer tok = new ClipTokenizer(ai.vqclip.onnx.clip.tokenizer.BpeVocabulary.readOpenAi(dir.resolve(ClipTraining.MERGES_FILE)),
-        new ClipTokenizer.Options(cc.contextLength(), ClipTokenizer.Overflow.TRUNCATE, 1000));
-    if (tok.vocabulary().size() != cc.vocabSize()) {
-      throw new ModelLoadException("demo vocabulary has " + tok.vocabulary().size() + " tokens but the CLIP config says " + cc.vocabSize());
-    }
-    StateDict v = WeightFiles.open(dir.resolve(VQGAN_WEIGHTS));
+    ClipTokenizer tok = tokenizer(dir.resolve(ClipTraining.MERGES_FILE), cc);
+    boolean second = Files.exists(dir.resolve(SECOND_CLIP_WEIGHTS)) || Files.exists(dir.resolve(SECOND_CLIP_CONFIG));
+    ClipConfig cc2 = second ? readJson(dir.resolve(SECOND_CLIP_CONFIG), ClipConfig.class) : null;
+    ClipTokenizer tok2 = second ? tokenizer(dir.resolve(SECOND_MERGES_FILE), cc2) : null;
+    List<AutoCloseable> opened = new ArrayList<>();
     try {
+      StateDict v = WeightFiles.open(dir.resolve(VQGAN_WEIGHTS));
+      opened.add(v);
       StateDict c = WeightFiles.open(dir.resolve(CLIP_WEIGHTS));
-      return new Bundle(vc, v, cc, c, tok);
+      opened.add(c);
+      Clip b = null;
+      if (second) {
+        StateDict c2 = WeightFiles.open(dir.resolve(SECOND_CLIP_WEIGHTS));
+        opened.add(c2);
+        b = new Clip(cc2, c2, tok2);
+      }
+      return new Bundle(vc, v, cc, c, tok, b);
     } catch (RuntimeException e) {
-      v.close();
+      for (AutoCloseable o : opened) {
+        try {
+          o.close();
+        } catch (Exception suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
       throw e;
     }
+  }
+
+  /** A CLIP's learned vocabulary, checked against its config. */
+  private static ClipTokenizer tokenizer(Path merges, ClipConfig cc) {
+    ClipTokenizer tok = new ClipTokenizer(ai.vqclip.onnx.clip.tokenizer.BpeVocabulary.readOpenAi(merges),
+        new ClipTokenizer.Options(cc.contextLength(), ClipTokenizer.Overflow.TRUNCATE, 1000));
+    if (tok.vocabulary().size() != cc.vocabSize()) {
+      throw new ModelLoadException("demo vocabulary " + merges.getFileName() + " has " + tok.vocabulary().size() + " tokens but the CLIP config says "
+          + cc.vocabSize());
+    }
+    return tok;
   }
 
   private static final ObjectMapper JSON = new ObjectMapper()

@@ -33,25 +33,43 @@ class DemoModelsTest {
         err += Math.abs(a[i] - r[i]);
       }
       assertTrue(err / a.length < 0.1, "mean reconstruction error " + err / a.length);
-      // Held-out pictures: CLIP prefers the true full caption over the same caption with another colour.
-      ShapesDataset d = new ShapesDataset(32, 99);
-      int right = 0;
-      int n = 0;
-      for (long i = 0; n < 20; i++) {
-        ShapesDataset.Sample s = d.sample(i);
-        if (s.scene().objects().size() != 1) {
-          continue;
-        }
-        n++;
-        String truth = ai.vqclip.demo.data.Captions.full(s.scene());
-        String col = s.scene().objects().get(0).color().word();
-        String other = col.equals("red") ? "green" : "red";
-        String wrong = truth.replaceFirst(" " + col + " ", " " + other + " ");
-        float[] img = clip.embedImages(ShapesDataset.toTensor(List.of(s.image()), false)).toFloats();
-        right += cos(img, clip.embedText(truth).toFloats()) > cos(img, clip.embedText(wrong).toFloats()) ? 1 : 0;
+      assertPrefersTrueCaptions(clip, "first CLIP");
+      // The guiding ensemble's second CLIP: its own vocabulary, the same architecture.
+      assertEquals(2, m.clips().size(), "the bundle holds the ensemble's two CLIPs");
+      DemoModels.Clip b = m.clips().get(1);
+      assertEquals(m.clipConfig().toString().replaceAll("vocabSize=\\d+", ""), b.config().toString().replaceAll("vocabSize=\\d+", ""));
+      try (ClipEncoder second = ClipEncoder.load(b.weights(), b.config(), b.tokenizer(), ExecutionOptions.cpu())) {
+        assertPrefersTrueCaptions(second, "second CLIP");
       }
-      assertTrue(right >= 16, right + " of 20 true captions preferred");
     }
+  }
+
+  /** Held-out pictures: the CLIP prefers the true full caption over the same caption with another colour, and with another shape. */
+  private static void assertPrefersTrueCaptions(ClipEncoder clip, String which) {
+    ShapesDataset d = new ShapesDataset(32, 99);
+    int right = 0;
+    int rightShape = 0;
+    int n = 0;
+    for (long i = 0; n < 20; i++) {
+      ShapesDataset.Sample s = d.sample(i);
+      if (s.scene().objects().size() != 1) {
+        continue;
+      }
+      n++;
+      String truth = ai.vqclip.demo.data.Captions.full(s.scene());
+      String col = s.scene().objects().get(0).color().word();
+      String other = col.equals("red") ? "green" : "red";
+      String wrong = truth.replaceFirst(" " + col + " ", " " + other + " ");
+      String shape = s.scene().objects().get(0).shape().word();
+      String otherShape = shape.equals("circle") ? "square" : "circle";
+      String wrongShape = truth.replaceFirst(" " + shape, " " + otherShape);
+      float[] img = clip.embedImages(ShapesDataset.toTensor(List.of(s.image()), false)).toFloats();
+      double t = cos(img, clip.embedText(truth).toFloats());
+      right += t > cos(img, clip.embedText(wrong).toFloats()) ? 1 : 0;
+      rightShape += t > cos(img, clip.embedText(wrongShape).toFloats()) ? 1 : 0;
+    }
+    assertTrue(right >= 16, which + ": " + right + " of 20 true captions preferred to another colour");
+    assertTrue(rightShape >= 16, which + ": " + rightShape + " of 20 true captions preferred to another shape");
   }
 
   private static double cos(float[] a, float[] b) {

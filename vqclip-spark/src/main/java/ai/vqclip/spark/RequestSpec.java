@@ -1,6 +1,5 @@
 package ai.vqclip.spark;
 
-import ai.vqclip.augment.AugmentCodes;
 import ai.vqclip.augment.StandardCutouts;
 import ai.vqclip.cli.OutputNames;
 import ai.vqclip.cli.models.RunDefaults;
@@ -27,9 +26,10 @@ import org.apache.spark.sql.Row;
  * @param optimizer optimizer name
  * @param learningRate learning rate
  * @param tvWeight total-variation weight
+ * @param frameWeight plain-frame weight (the models' default; no column sets it)
  */
 record RequestSpec(String prompt, long seed, int width, int height, int iterations, int cutouts, double cutPow, List<String> augmentations,
-    String optimizer, double learningRate, double tvWeight) {
+    String optimizer, double learningRate, double tvWeight, double frameWeight) {
 
   /** Longest prompt accepted (characters). */
   static final int MAX_PROMPT = 10_000;
@@ -62,8 +62,8 @@ record RequestSpec(String prompt, long seed, int width, int height, int iteratio
     List<String> codes = augs == null ? defaults.augments()
         : Arrays.stream(augs.split("[,\\s]+")).filter(s -> !s.isEmpty()).toList();
     try {
-      // Only to refuse an unknown code now, by name (Border is StandardCutouts' padding switch, not a stage).
-      AugmentCodes.parse(String.join(" ", codes.stream().filter(c -> !c.equals(StandardCutouts.BORDER)).toList()), false);
+      // Only to refuse an unknown code now, by name (with StandardCutouts' switches: Border, Pool, Noise=).
+      new StandardCutouts().create(1, 32, 1.0, ai.vqclip.core.CutoutAugmentation.codes(codes));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("augmentations: " + e.getMessage(), e);
     }
@@ -71,7 +71,7 @@ record RequestSpec(String prompt, long seed, int width, int height, int iteratio
     double lr = r.isNullAt(9) ? OptimizerConfig.defaultLearningRate(kind(opt)) : r.getDouble(9);
     return new RequestSpec(prompt, r.getLong(1), width, height, r.isNullAt(4) ? defaults.iterations() : r.getInt(4),
         r.isNullAt(5) ? defaults.cutouts() : r.getInt(5), r.isNullAt(6) ? defaults.cutPow() : r.getDouble(6), codes, opt, lr,
-        r.isNullAt(10) ? 0 : r.getDouble(10));
+        r.isNullAt(10) ? 0 : r.getDouble(10), defaults.frameWeight());
   }
 
   private static OptimizerConfig.Kind kind(String name) {
@@ -92,14 +92,14 @@ record RequestSpec(String prompt, long seed, int width, int height, int iteratio
       throw new IllegalArgumentException("iterations must be in [1, 1000000], got " + iterations); // before the prompt schedule uses it
     }
     return GenerationRequest.builder(width, height, PromptSchedule.parse(prompt, iterations)).seed(seed).iterations(iterations).cutouts(cutouts)
-        .cutPow(cutPow).augmentations(augmentations).optimizer(OptimizerConfig.of(kind(optimizer), learningRate)).tvWeight(tvWeight).build();
+        .cutPow(cutPow).augmentations(augmentations).optimizer(OptimizerConfig.of(kind(optimizer), learningRate)).tvWeight(tvWeight).frameWeight(frameWeight).build();
   }
 
   /** Every field but the seed, canonically: runs with equal keys differ only by seed. */
   String key() {
     return String.join("\n", prompt, width + "x" + height, "iterations " + iterations, "cutouts " + cutouts, "cut_pow " + Double.toString(cutPow),
         "augmentations " + String.join(",", augmentations), "optimizer " + optimizer, "lr " + Double.toString(learningRate),
-        "tv " + Double.toString(tvWeight));
+        "tv " + Double.toString(tvWeight)) + (frameWeight > 0 ? "\nframe " + Double.toString(frameWeight) : "");
   }
 
   /**

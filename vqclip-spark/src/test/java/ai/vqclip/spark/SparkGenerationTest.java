@@ -83,7 +83,7 @@ class SparkGenerationTest {
     assertEquals(24, rows.size());
     assertEquals(24, pngs(out).size(), "one picture per request");
     DemoGeneration.Settings s = new DemoGeneration.Settings(ITERATIONS, CUTOUTS, DemoGeneration.CUT_POW, DemoGeneration.AUGMENTATIONS,
-        DemoGeneration.LEARNING_RATE, DemoModels.IMAGE_SIZE);
+        DemoGeneration.LEARNING_RATE, DemoModels.IMAGE_SIZE, 0, DemoGeneration.INIT, DemoGeneration.FRAME_WEIGHT);
     try (DemoModels.Bundle m = DemoModels.load(); DemoGeneration g = new DemoGeneration(m, ExecutionOptions.cpu().withThreads(1))) {
       for (Row r : rows) {
         assertEquals(Columns.GENERATED, r.getAs("status"), () -> "row " + r);

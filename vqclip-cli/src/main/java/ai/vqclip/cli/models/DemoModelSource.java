@@ -46,11 +46,27 @@ final class DemoModelSource implements ModelSource {
     return new ClipModel(enc, b.tokenizer(), "demo CLIP (" + ModelFiles.describe(b.clipConfig()) + ")");
   }
 
-  /** The demo models' own settings ({@link DemoGeneration}): 32x32, 150 iterations, 16 cutouts, Af Pe with border padding, cut_pow 0.5. */
+  /** Both demo CLIPs where the folder has the second one (the ensemble the demo settings were chosen with). */
+  @Override
+  public java.util.List<ClipModel> openClips(ExecutionOptions options) {
+    java.util.List<ClipModel> out = new java.util.ArrayList<>();
+    try {
+      for (DemoModels.Clip c : bundle().clips()) {
+        ClipEncoder enc = ClipEncoder.load(c.weights(), c.config(), c.tokenizer(), options);
+        out.add(new ClipModel(enc, c.tokenizer(), "demo CLIP " + (out.isEmpty() ? "" : "b ") + "(" + ModelFiles.describe(c.config()) + ")"));
+      }
+      return out;
+    } catch (RuntimeException e) {
+      out.forEach(m -> m.encoder().close());
+      throw e;
+    }
+  }
+
+  /** The demo models' own settings ({@link DemoGeneration}): 32x32, 150 iterations, 16 cutouts, Af Pe with border padding, cut_pow 0.5, the frame prior. */
   @Override
   public RunDefaults defaults() {
     return new RunDefaults(DemoModels.IMAGE_SIZE, DemoGeneration.ITERATIONS, DemoGeneration.CUTOUTS, DemoGeneration.AUGMENTATIONS,
-        DemoGeneration.CUT_POW);
+        DemoGeneration.CUT_POW, DemoGeneration.FRAME_WEIGHT);
   }
 
   @Override

@@ -20,6 +20,14 @@ public interface ModelSource extends AutoCloseable {
   /** Opens the CLIP encoder and its tokenizer; the caller closes the encoder. */
   ClipModel openClip(ExecutionOptions options);
 
+  /**
+   * Opens every CLIP that guides generation with these models (an ensemble where there are
+   * several; default: {@link #openClip} alone); the caller closes the encoders.
+   */
+  default java.util.List<ClipModel> openClips(ExecutionOptions options) {
+    return java.util.List.of(openClip(options));
+  }
+
   /** The run settings that suit these models. */
   RunDefaults defaults();
 

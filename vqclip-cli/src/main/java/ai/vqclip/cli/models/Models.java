@@ -100,10 +100,11 @@ public final class Models implements AutoCloseable {
         if (sel.vocab() != null) {
           LOG.warn("--vocab is used with --clip models only; the built-in CLIP has its own tokenizer");
         }
-        ClipModel c = builtIn.openClip(options);
-        res.add(c.encoder());
-        clips.add(c);
-        prov.put("encoder0", Map.of("source", builtIn.description(), "config", c.description()));
+        for (ClipModel c : builtIn.openClips(options)) {
+          res.add(c.encoder());
+          prov.put("encoder" + clips.size(), Map.of("source", builtIn.description(), "config", c.description()));
+          clips.add(c);
+        }
       } else if (!sel.clip().isEmpty()) {
         if (sel.vocab() == null) {
           throw new ModelLoadException("--clip needs --vocab FILE: the CLIP BPE vocabulary (bpe_simple_vocab_16e6.txt.gz, "

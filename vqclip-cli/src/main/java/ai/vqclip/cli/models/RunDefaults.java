@@ -10,10 +10,16 @@ import java.util.List;
  * @param cutouts cutouts per step
  * @param augments augmentation codes
  * @param cutPow crop-size exponent
+ * @param frameWeight weight of the plain-frame prior ({@link ai.vqclip.core.loss.FrameLoss}; 0: off)
  */
-public record RunDefaults(int size, int iterations, int cutouts, List<String> augments, double cutPow) {
+public record RunDefaults(int size, int iterations, int cutouts, List<String> augments, double cutPow, double frameWeight) {
   public RunDefaults {
     augments = List.copyOf(augments);
+  }
+
+  /** Defaults without the frame prior. */
+  public RunDefaults(int size, int iterations, int cutouts, List<String> augments, double cutPow) {
+    this(size, iterations, cutouts, augments, cutPow, 0);
   }
 
   /** nerdyrodent's generate.py defaults for real models on a CPU: 256 x 256, 500 iterations, 32 cutouts, Af Pe Ji Er, cut_pow 1. */

@@ -20,6 +20,9 @@ public record FrameLoss(double weight, double band) implements Loss {
   /** The term's name. */
   public static final String NAME = "frame";
 
+  /** The band a request's {@code frameWeight} uses: an eighth of the shorter side (4 pixels of 32). */
+  public static final double DEFAULT_BAND = 0.125;
+
   /**
    * Checks the weight and the band.
    *
@@ -74,8 +77,8 @@ public record FrameLoss(double weight, double band) implements Loss {
         }
       }
     }
-    Tensor maskTensor = Tensor.ofDoubles(new long[] {1, 1, h, w}, mask);
-    Value m = b.constant(image.dtype() == DType.DOUBLE ? maskTensor : Tensor.ofFloats(maskTensor.shape(), maskTensor.toFloats()));
+    long[] shape = {1, 1, h, w};
+    Value m = b.constant(image.dtype() == DType.DOUBLE ? Tensor.ofDoubles(shape, mask) : Tensor.fromDoubles(DType.FLOAT, shape, mask));
     Value mean = b.mul(b.reduceSum(b.mul(image, m), true, 2, 3), b.scalarLike(1.0 / n, image));
     Value dev = b.mul(b.sub(image, mean), m);
     Value sum = b.reduceSum(b.mul(dev, dev), false);

@@ -128,17 +128,20 @@ public record GenerationRequest(
 
   /**
    * The built-in regularizing loss terms (each a {@link ai.vqclip.core.Loss}: {@code
-   * "regularization"} and {@code "tv"}).
+   * "regularization"}, {@code "tv"} and {@code "frame"}).
    *
    * @param latent the latent regularizer (weight 0: off)
    * @param tvWeight total-variation weight on the image (finite, >= 0; 0: off)
+   * @param frameWeight weight of the plain-frame prior on the image ({@link ai.vqclip.core.loss.FrameLoss}
+   *     with its default band; finite, >= 0; 0: off)
    */
-  public record Regularizers(Regularization latent, double tvWeight) {
+  public record Regularizers(Regularization latent, double tvWeight, double frameWeight) {
     /**
      * Validates.
      *
      * @param latent the latent regularizer (weight 0: off)
      * @param tvWeight total-variation weight on the image (finite, >= 0; 0: off)
+     * @param frameWeight plain-frame weight (finite, >= 0; 0: off)
      * @throws IllegalArgumentException for a value out of range (the message names it)
      * @throws NullPointerException for a null value that is required
      */
@@ -147,6 +150,19 @@ public record GenerationRequest(
       if (!(tvWeight >= 0) || !Double.isFinite(tvWeight)) {
         throw new IllegalArgumentException("tv weight must be a finite number >= 0, got " + tvWeight);
       }
+      if (!(frameWeight >= 0) || !Double.isFinite(frameWeight)) {
+        throw new IllegalArgumentException("frame weight must be a finite number >= 0, got " + frameWeight);
+      }
+    }
+
+    /**
+     * Without the frame prior.
+     *
+     * @param latent the latent regularizer (weight 0: off)
+     * @param tvWeight total-variation weight on the image (finite, >= 0; 0: off)
+     */
+    public Regularizers(Regularization latent, double tvWeight) {
+      this(latent, tvWeight, 0);
     }
   }
 
@@ -321,6 +337,11 @@ public record GenerationRequest(
     return regularizers.tvWeight();
   }
 
+  /** @return the plain-frame weight ({@link Regularizers#frameWeight}) */
+  public double frameWeight() {
+    return regularizers.frameWeight();
+  }
+
   /** @return how the latent starts ({@link Start#init}) */
   public Init init() {
     return start.init();
@@ -374,6 +395,7 @@ public record GenerationRequest(
     private List<CutoutAugmentation> augmentations = new ArrayList<>();
     private Regularization regularization = Regularization.none();
     private double tvWeight;
+    private double frameWeight;
     private Init init = new Init.RandomCodes();
     private Tensor mask;
     private EditDirection edit;
@@ -582,6 +604,7 @@ public record GenerationRequest(
     public Builder regularizers(Regularizers r) {
       regularization = r.latent();
       tvWeight = r.tvWeight();
+      frameWeight = r.frameWeight();
       return this;
     }
 
@@ -600,6 +623,15 @@ public record GenerationRequest(
      */
     public Builder tvWeight(double w) {
       tvWeight = w;
+      return this;
+    }
+
+    /**
+     * @param w plain-frame weight ({@link ai.vqclip.core.loss.FrameLoss}; 0: off)
+     * @return this builder
+     */
+    public Builder frameWeight(double w) {
+      frameWeight = w;
       return this;
     }
 
@@ -653,7 +685,7 @@ public record GenerationRequest(
         s = s instanceof Schedules.Constant ? Schedules.drops(drops) : Schedules.drops(drops).then(s);
       }
       return new GenerationRequest(width, height, seed, new Prompts(prompts, imagePrompts, noisePrompts, imagePromptsLockstep),
-          new Steps(iterations, optimizer, s, plateau), new Cutouts(cutouts, cutPow, augmentations), new Regularizers(regularization, tvWeight),
+          new Steps(iterations, optimizer, s, plateau), new Cutouts(cutouts, cutPow, augmentations), new Regularizers(regularization, tvWeight, frameWeight),
           new Start(init, mask, edit), saveEvery);
     }
   }

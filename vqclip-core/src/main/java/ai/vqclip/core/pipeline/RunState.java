@@ -214,7 +214,7 @@ final class RunState {
         + ", imagePrompts=" + r.imagePrompts().stream().map(ImagePrompt::name).toList() + ", noisePrompts=" + r.noisePrompts()
         + ", seed=" + r.seed() + ", iterations=" + r.iterations() + ", optimizer=" + r.optimizer() + ", schedule=" + r.schedule()
         + ", plateau=" + r.plateau() + ", cutouts=" + r.cutouts() + ", cutPow=" + r.cutPow() + ", augmentations=" + r.augmentations()
-        + ", regularization=" + r.regularization() + ", tv=" + r.tvWeight() + ", init=" + r.init().getClass().getSimpleName()
+        + ", regularization=" + r.regularization() + ", tv=" + r.tvWeight() + ", frame=" + r.frameWeight() + ", init=" + r.init().getClass().getSimpleName()
         + ", mask=" + (r.mask() != null) + ", saveEvery=" + r.saveEvery() + ", edit=" + r.edit()
         + ", imagePromptsLockstep=" + r.imagePromptsLockstep();
   }

@@ -263,6 +263,9 @@ final class StepGraphs {
     if (r.tvWeight() > 0) {
       t.put(TotalVariationLoss.NAME, new TotalVariationLoss(r.tvWeight()));
     }
+    if (r.frameWeight() > 0) {
+      t.put(ai.vqclip.core.loss.FrameLoss.NAME, new ai.vqclip.core.loss.FrameLoss(r.frameWeight(), ai.vqclip.core.loss.FrameLoss.DEFAULT_BAND));
+    }
     return t;
   }
 

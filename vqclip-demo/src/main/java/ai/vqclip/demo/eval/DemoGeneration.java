@@ -15,8 +15,9 @@ import java.util.List;
 
 /**
  * Text-to-image generation with the demo models through the standard {@link Pipeline}, with
- * settings suited to them (the defaults a CLI should use for the demo models): 32x32 output, 150 iterations, 16
- * cutouts with crop exponent 0.5, Af Pe augmentations with border padding, Adam 0.1. Not thread-safe; close it.
+ * settings suited to them (the defaults a CLI should use for the demo models): both demo CLIPs as an
+ * ensemble, 32x32 output, 150 iterations, 16 cutouts with crop exponent 0.5, Af Pe augmentations with
+ * border padding and a noise step up to 0.3, the plain-frame prior at 5, Adam 0.1. Not thread-safe; close it.
  */
 public final class DemoGeneration implements AutoCloseable {
   /** Iterations of a default demo run. */
@@ -28,12 +29,21 @@ public final class DemoGeneration implements AutoCloseable {
   /**
    * Augmentation codes: affine and perspective warps with border padding (zero padding leaves the
    * picture's edges without gradient, and the background came out wrong for half the prompts);
-   * colour augmentations would fight colour prompts.
+   * colour augmentations would fight colour prompts; a noise step of sigma up to 0.3 (default 0.1)
+   * averages the CLIPs' gradients over a wider neighbourhood of the picture (chosen with the ensemble
+   * and the frame prior on the tuning prompts, docs/demo-models.md).
    */
-  public static final java.util.List<String> AUGMENTATIONS = java.util.List.of("Af", "Pe", "Border");
+  public static final java.util.List<String> AUGMENTATIONS = java.util.List.of("Af", "Pe", "Border", "Noise=0.3");
 
   /** Crop-size exponent: below 1 favours larger crops, which keeps the whole scene in view. */
   public static final double CUT_POW = 0.5;
+
+  /**
+   * Weight of the plain-frame prior ({@link ai.vqclip.core.loss.FrameLoss}, band an eighth of the
+   * side): without it, generation grew objects until they ran along the picture's edges and left
+   * specks of colour in the background (docs/demo-models.md).
+   */
+  public static final double FRAME_WEIGHT = 5;
 
   private final VqganGenerator generator;
   private final ClipEncoder encoder;
@@ -41,20 +51,25 @@ public final class DemoGeneration implements AutoCloseable {
   private final Pipeline pipeline;
   private final ExecutionOptions options;
 
-  /** A generator over loaded demo models (the bundle must stay open while this is used). */
+  /**
+   * A generator over loaded demo models, guided by every CLIP of the bundle (both, an ensemble, for
+   * the bundled models). The bundle must stay open while this is used.
+   */
   public DemoGeneration(DemoModels.Bundle models, ExecutionOptions options) {
     this(models, List.of(), options);
   }
 
   /**
-   * A generator over loaded demo models whose guidance is an ensemble: the bundle's CLIP and the
-   * CLIPs of {@code moreClips} (their losses summed, as with several CLIP models in the Python
-   * tools). The bundles must stay open while this is used.
+   * A generator over loaded demo models guided by an ensemble: the bundle's CLIPs and those of
+   * {@code moreClips} (their losses summed, as with several CLIP models in the Python tools). The
+   * bundles must stay open while this is used.
    */
   public DemoGeneration(DemoModels.Bundle models, List<DemoModels.Bundle> moreClips, ExecutionOptions options) {
     this.generator = VqganGenerator.load(models.vqgan(), models.vqganConfig(), options);
     this.encoder = ClipEncoder.load(models.clip(), models.clipConfig(), models.tokenizer(), options);
-    this.others = moreClips.stream().map(b -> ClipEncoder.load(b.clip(), b.clipConfig(), b.tokenizer(), options)).toList();
+    List<DemoModels.Clip> rest = new java.util.ArrayList<>(models.clips().subList(1, models.clips().size()));
+    moreClips.forEach(b -> rest.addAll(b.clips()));
+    this.others = rest.stream().map(c -> ClipEncoder.load(c.weights(), c.config(), c.tokenizer(), options)).toList();
     this.options = options;
     this.pipeline = builder().build();
   }
@@ -87,13 +102,20 @@ public final class DemoGeneration implements AutoCloseable {
    * @param size picture side in pixels (a multiple of the VQGAN's factor 2; cutouts are resized to the CLIP's 32)
    * @param tvWeight weight of the total-variation term (0: none)
    * @param init how the latent starts
+   * @param frameWeight weight of the plain-frame prior (0: none)
    */
   public record Settings(int iterations, int cutouts, double cutPow, java.util.List<String> augmentations, double learningRate, int size,
-      double tvWeight, Init init) {
+      double tvWeight, Init init, double frameWeight) {
     /** Copies the codes. */
     public Settings {
       augmentations = java.util.List.copyOf(augmentations);
       java.util.Objects.requireNonNull(init, "init");
+    }
+
+    /** Settings without the frame prior. */
+    public Settings(int iterations, int cutouts, double cutPow, java.util.List<String> augmentations, double learningRate, int size,
+        double tvWeight, Init init) {
+      this(iterations, cutouts, cutPow, augmentations, learningRate, size, tvWeight, init, 0);
     }
 
     /** Settings starting from random codes. */
@@ -115,13 +137,13 @@ public final class DemoGeneration implements AutoCloseable {
      * @return the changed copy
      */
     public Settings with(int iterations, int size) {
-      return new Settings(iterations, cutouts, cutPow, augmentations, learningRate, size, tvWeight, init);
+      return new Settings(iterations, cutouts, cutPow, augmentations, learningRate, size, tvWeight, init, frameWeight);
     }
   }
 
   /** The default demo settings (the constants of this class). */
   public static Settings defaults() {
-    return new Settings(ITERATIONS, CUTOUTS, CUT_POW, AUGMENTATIONS, LEARNING_RATE, DemoModels.IMAGE_SIZE, 0, INIT);
+    return new Settings(ITERATIONS, CUTOUTS, CUT_POW, AUGMENTATIONS, LEARNING_RATE, DemoModels.IMAGE_SIZE, 0, INIT, FRAME_WEIGHT);
   }
 
   /** The demo request for a prompt with the {@link #defaults()}. */
@@ -133,7 +155,7 @@ public final class DemoGeneration implements AutoCloseable {
   public static GenerationRequest.Builder request(String prompt, long seed, Settings s) {
     return GenerationRequest.builder(s.size(), s.size(), PromptSchedule.parse(prompt, s.iterations()))
         .iterations(s.iterations()).cutouts(s.cutouts()).cutPow(s.cutPow()).augmentations(s.augmentations()).seed(seed)
-        .optimizer(OptimizerConfig.adam(s.learningRate())).tvWeight(s.tvWeight()).init(s.init());
+        .optimizer(OptimizerConfig.adam(s.learningRate())).tvWeight(s.tvWeight()).init(s.init()).frameWeight(s.frameWeight());
   }
 
   /**
@@ -179,18 +201,48 @@ public final class DemoGeneration implements AutoCloseable {
    */
   public RunResult run(GenerationRequest request, String caption, double weight) {
     List<float[][]> groups = weight > 0 ? contrastGroups(caption) : List.of();
-    double frame = Double.parseDouble(System.getProperty("vqclip.demo.frame", "0"));
-    if (groups.isEmpty() && frame == 0) {
+    if (groups.isEmpty()) {
       return run(request);
     }
-    Pipeline.Builder b = builder();
-    if (!groups.isEmpty()) {
-      b.loss(new ShapeContrastLoss(groups, weight, CONTRAST_SCALE));
+    return builder().loss(new ShapeContrastLoss(groups, weight, CONTRAST_SCALE)).build().run(request);
+  }
+
+  /**
+   * The best of {@code candidates} runs: the request at its own seed and at {@code candidates - 1}
+   * seeds derived from it, each picture scored by the summed cosine between its CLIP embeddings (the
+   * clean picture, every CLIP of the ensemble) and {@code prompt}'s; the highest wins (reranking, as
+   * DALL-E reranked its samples with CLIP).
+   */
+  public RunResult runBest(java.util.function.LongFunction<GenerationRequest> request, long seed, String prompt, String caption,
+      double weight, int candidates) {
+    RunResult best = null;
+    double bestScore = Double.NEGATIVE_INFINITY;
+    for (int k = 0; k < candidates; k++) {
+      RunResult r = run(request.apply(k == 0 ? seed : seed + 1_000_003L * k), caption, weight);
+      double score = score(r.image(), prompt);
+      if (score > bestScore) {
+        best = r;
+        bestScore = score;
+      }
     }
-    if (frame > 0) {
-      b.loss(new ai.vqclip.core.loss.FrameLoss(frame, Double.parseDouble(System.getProperty("vqclip.demo.frameband", "0.125"))));
+    return best;
+  }
+
+  /** Summed cosine of a picture's embeddings and a prompt's over every CLIP. */
+  public double score(ai.vqclip.core.Tensor image, String prompt) {
+    double sum = 0;
+    for (ClipEncoder e : java.util.stream.Stream.concat(java.util.stream.Stream.of(encoder), others.stream()).toList()) {
+      float[] a = e.embedImages(image).toFloats();
+      float[] t = e.embedText(prompt).toFloats();
+      double dot = 0, na = 0, nt = 0;
+      for (int i = 0; i < a.length; i++) {
+        dot += a[i] * t[i];
+        na += a[i] * a[i];
+        nt += t[i] * t[i];
+      }
+      sum += dot / Math.sqrt(na * nt);
     }
-    return b.build().run(request);
+    return sum;
   }
 
   /** Logit scale of the shape contrast: a cosine margin of 0.1 (the demo CLIP's) is 2 nats. */

@@ -53,9 +53,10 @@ public final class FidelityEval {
           continue;
         }
         double contrast = Double.parseDouble(System.getProperty("vqclip.demo.contrast", "0"));
-        GenerationRequest request = DemoGeneration.request(contrast > 0 ? DemoGeneration.withShapeContrast(p, contrast) : p, seed, settings).build();
+        String prompt = contrast > 0 ? DemoGeneration.withShapeContrast(p, contrast) : p;
         double shapeContrast = Double.parseDouble(System.getProperty("vqclip.demo.shapecontrast", "0"));
-        RunResult r = gen.run(request, p, shapeContrast);
+        int candidates = Integer.getInteger("vqclip.demo.candidates", 1);
+        RunResult r = gen.runBest(sd -> DemoGeneration.request(prompt, sd, settings).build(), seed, p, p, shapeContrast, candidates);
         long[] sh = r.image().shape();
         float[] px = r.image().toFloats();
         if (save != null) {
@@ -289,14 +290,14 @@ public final class FidelityEval {
 
   /**
    * {@code FidelityEval SET SEEDS [key=value...]}: SET {@code test} or {@code tuning} (its first N prompts with {@code first=N}), SEEDS e.g.
-   * {@code 0,1,2}; keys {@code iterations, cutouts, cutpow, aug} (comma-separated codes), {@code size}, {@code lr}, {@code tv},
+   * {@code 0,1,2}; keys {@code iterations, cutouts, cutpow, aug} (comma-separated codes), {@code size}, {@code lr}, {@code tv}, {@code frame},
    * {@code init} ({@code codes}, {@code gradient} or {@code pixels}),
    * {@code models} (a folder of retrained demo models; default: the bundled ones), {@code out} (a
    * folder for the pictures and {@code summary.md}). Prints every verdict and the summary.
    */
   public static void main(String[] args) throws InterruptedException {
     if (args.length < 2) {
-      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray models=DIR ensemble=DIR out=DIR]; system properties vqclip.demo.contrast=W (negative prompts for the other shapes) and vqclip.demo.shapecontrast=W (ShapeContrastLoss)");
+      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray frame=W models=DIR ensemble=DIR out=DIR]; system properties vqclip.demo.contrast=W (negative prompts for the other shapes) and vqclip.demo.shapecontrast=W (ShapeContrastLoss)");
     }
     if (args[0].equals("roundtrip")) {
       Path models = args.length > 2 && args[2].startsWith("models=") ? Path.of(args[2].substring(7)) : null;
@@ -333,7 +334,8 @@ public final class FidelityEval {
         Double.parseDouble(kv.getOrDefault("lr", "" + d.learningRate())),
         Integer.parseInt(kv.getOrDefault("size", "" + d.size())),
         Double.parseDouble(kv.getOrDefault("tv", "" + d.tvWeight())),
-        kv.containsKey("init") ? init(kv.get("init"), Integer.parseInt(kv.getOrDefault("size", "" + d.size()))) : d.init());
+        kv.containsKey("init") ? init(kv.get("init"), Integer.parseInt(kv.getOrDefault("size", "" + d.size()))) : d.init(),
+        Double.parseDouble(kv.getOrDefault("frame", "" + d.frameWeight())));
     Path out = kv.containsKey("out") ? Path.of(kv.get("out")) : null;
     ai.vqclip.demo.train.TrainDemo.runWithLargeStack(() -> {
       try (DemoModels.Bundle m = kv.containsKey("models") ? DemoModels.load(Path.of(kv.get("models"))) : DemoModels.load();

@@ -29,14 +29,18 @@ public final class GeneratedNegatives {
   /**
    * Generates {@code count} pictures with the models in {@code models}: caption {@code i} is the
    * caption of sample {@code FIRST + i} of {@code ShapesDataset(size, seed)}, generation seed
-   * {@code i}, the given settings.
+   * {@code i}, the given settings. Only the bundle's first CLIP guides them (the stages that use
+   * them were trained before the ensemble's second CLIP existed, and must stay reproducible in a
+   * folder that now holds it).
    */
   public static List<BufferedImage> generate(DemoModels.Bundle models, int count, long seed, DemoGeneration.Settings settings,
       Consumer<String> progress) {
     ShapesDataset data = new ShapesDataset(settings.size(), seed);
     List<BufferedImage> out = new ArrayList<>();
     long t0 = System.nanoTime();
-    try (DemoGeneration g = new DemoGeneration(models, ExecutionOptions.cpu())) {
+    DemoModels.Bundle firstClip = new DemoModels.Bundle(models.vqganConfig(), models.vqgan(), models.clipConfig(), models.clip(),
+        models.tokenizer()); // a view: not closed here, the caller owns the weights
+    try (DemoGeneration g = new DemoGeneration(firstClip, ExecutionOptions.cpu())) {
       for (int i = 0; i < count; i++) {
         String caption = data.sample(FIRST + i).caption();
         out.add(Images.toImage(g.run(DemoGeneration.request(caption, i, settings).build()).image()));

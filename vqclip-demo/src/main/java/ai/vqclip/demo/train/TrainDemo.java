@@ -16,8 +16,8 @@ import java.util.function.Consumer;
 /**
  * Trains the bundled demo models from their committed seeds and writes them where {@link
  * ai.vqclip.demo.DemoModels} reads them: {@code vqclip-demo/src/main/resources/ai/vqclip/demo/models}
- * by default. Usage: {@code TrainDemo [vqgan|clip|clip1|...|clipN|all|configs|metadata] [output-dir]}:
- * {@code clip} runs the CLIP's five bundled stages, {@code clipN} stage N alone (from the files of stage N-1
+ * by default. Usage: {@code TrainDemo [vqgan|clip|clip1|...|clipN|clipb|all|configs|metadata] [output-dir]}:
+ * {@code clip} runs the CLIP's five bundled stages and the second CLIP ({@code clipb}), {@code clipN} stage N alone (from the files of stage N-1
  * in the folder). The CLI's {@code train-demo} command calls {@link #train}.
  */
 public final class TrainDemo {
@@ -32,9 +32,10 @@ public final class TrainDemo {
   }
 
   /**
-   * Trains {@code which} into {@code dir}: "vqgan"; "clip" (the five bundled CLIP stages; without a VQGAN in
-   * {@code dir} the later stages generate with the bundled one); "clip1" to "clip7" (one stage, from
-   * the previous stage's files in {@code dir}); "all"; "configs" writes the configs only,
+   * Trains {@code which} into {@code dir}: "vqgan"; "clip" (the five bundled CLIP stages, then the
+   * second CLIP of the ensemble; without a VQGAN in {@code dir} the later stages generate with the
+   * bundled one); "clip1" to "clip7" (one stage, from the previous stage's files in {@code dir});
+   * "clipb" (the second CLIP alone, {@link #secondClip}); "all"; "configs" writes the configs only,
    * "metadata" rewrites the weight files' metadata; the experiments "margin-rounds" and
    * "self-negatives" train from the sixth stage's files in {@code dir}. {@code progress} gets the
    * progress lines (the CLI passes its own output writer).
@@ -44,7 +45,7 @@ public final class TrainDemo {
     for (int n = 1; n <= CLIP_STAGES; n++) {
       known.add("clip" + n);
     }
-    known.addAll(List.of("all", "configs", "metadata", "margin-rounds", "self-negatives"));
+    known.addAll(List.of("clipb", "all", "configs", "metadata", "margin-rounds", "self-negatives"));
     if (!known.contains(which)) {
       throw new IllegalArgumentException("model must be one of " + String.join(", ", known) + ", got '" + which + "'");
     }
@@ -55,16 +56,23 @@ public final class TrainDemo {
       ClipConfig c = DemoModels.readJson(dir.resolve(DemoModels.CLIP_CONFIG), ClipConfig.class);
       rewrite(dir.resolve(DemoModels.VQGAN_WEIGHTS), DemoModels.vqganMetadata(v));
       rewrite(dir.resolve(DemoModels.CLIP_WEIGHTS), DemoModels.clipMetadata(c));
+      if (java.nio.file.Files.isRegularFile(dir.resolve(DemoModels.SECOND_CLIP_WEIGHTS))) {
+        ClipConfig b = DemoModels.readJson(dir.resolve(DemoModels.SECOND_CLIP_CONFIG), ClipConfig.class);
+        rewrite(dir.resolve(DemoModels.SECOND_CLIP_WEIGHTS), DemoModels.clipMetadata(b));
+      }
       return;
     }
     if (which.equals("configs")) {
       // The configs alone (no training): the CLIP's vocabulary size comes from the learned merges.
       DemoModels.writeJson(dir.resolve(DemoModels.VQGAN_CONFIG), VqganTraining.demo().model());
-      ClipTraining c = ClipTraining.demo();
-      int vocab = BpeLearner.vocabulary(c.learnMerges()).size();
-      ClipConfig m = c.model();
-      DemoModels.writeJson(dir.resolve(DemoModels.CLIP_CONFIG), new ClipConfig(m.embedDim(), m.imageResolution(), m.visionWidth(),
-          m.visionLayers(), m.visionHeads(), m.visionPatchSize(), m.contextLength(), vocab, m.textWidth(), m.textLayers(), m.textHeads()));
+      for (boolean second : new boolean[] {false, true}) {
+        ClipTraining c = second ? ClipTraining.demoSecond() : ClipTraining.demo();
+        int vocab = BpeLearner.vocabulary(c.learnMerges()).size();
+        ClipConfig m = c.model();
+        DemoModels.writeJson(dir.resolve(second ? DemoModels.SECOND_CLIP_CONFIG : DemoModels.CLIP_CONFIG), new ClipConfig(m.embedDim(),
+            m.imageResolution(), m.visionWidth(), m.visionLayers(), m.visionHeads(), m.visionPatchSize(), m.contextLength(), vocab,
+            m.textWidth(), m.textLayers(), m.textHeads()));
+      }
       return;
     }
     if (which.equals("vqgan") || which.equals("all")) {
@@ -96,6 +104,9 @@ public final class TrainDemo {
     if (everyClipStage || which.equals("clip5")) {
       laterStage(dir, progress, 5, ClipTraining.demoStage5());
     }
+    if (everyClipStage || which.equals("clipb")) {
+      secondClip(dir, progress);
+    }
     // Stages 6 and 7 are experiments (not bundled, not part of "clip" or "all"): docs/demo-models.md.
     if (which.equals("clip6")) {
       laterStage(dir, progress, 6, ClipTraining.demoStage6(), 0);
@@ -111,6 +122,41 @@ public final class TrainDemo {
     }
     if (which.equals("self-negatives")) {
       laterStage(dir, progress, 7, ClipTraining.demoSelfNegatives(), 0);
+    }
+  }
+
+  /**
+   * The second CLIP of the guiding ensemble ({@link ClipTraining#demoSecond()}, then {@link
+   * ClipTraining#demoSecondStage2()}), trained in a working folder inside {@code dir} and written
+   * beside the first as {@link DemoModels#SECOND_CLIP_WEIGHTS}, {@link DemoModels#SECOND_CLIP_CONFIG}
+   * and {@link DemoModels#SECOND_MERGES_FILE} (manifests {@code clip-b-training.json} and {@code
+   * clip-b-stage1-training.json}). It generates nothing, so it needs no VQGAN.
+   */
+  static void secondClip(Path dir, Consumer<String> progress) {
+    Path work = dir.resolve("clip-b-work");
+    try {
+      java.nio.file.Files.createDirectories(work);
+      ClipTraining first = ClipTraining.demoSecond();
+      ClipTraining.Result r = first.run(work, progress);
+      write(work.resolve(DemoModels.CLIP_WEIGHTS), r.weights(), DemoModels.clipMetadata(r.config()));
+      r.manifest().write(work.resolve("clip-training.json"));
+      DemoModels.writeJson(work.resolve(DemoModels.CLIP_CONFIG), r.config());
+      progress.accept("second clip, phase 1 done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
+      laterStage(work, progress, 2, ClipTraining.demoSecondStage2(), 0);
+      java.nio.file.StandardCopyOption replace = java.nio.file.StandardCopyOption.REPLACE_EXISTING;
+      java.nio.file.Files.move(work.resolve(DemoModels.CLIP_WEIGHTS), dir.resolve(DemoModels.SECOND_CLIP_WEIGHTS), replace);
+      java.nio.file.Files.move(work.resolve(DemoModels.CLIP_CONFIG), dir.resolve(DemoModels.SECOND_CLIP_CONFIG), replace);
+      java.nio.file.Files.move(work.resolve(ClipTraining.MERGES_FILE), dir.resolve(DemoModels.SECOND_MERGES_FILE), replace);
+      java.nio.file.Files.move(work.resolve("clip-training.json"), dir.resolve("clip-b-training.json"), replace);
+      java.nio.file.Files.move(work.resolve("clip-stage1-training.json"), dir.resolve("clip-b-stage1-training.json"), replace);
+      try (java.util.stream.Stream<Path> left = java.nio.file.Files.list(work)) {
+        for (Path p : left.toList()) {
+          java.nio.file.Files.delete(p);
+        }
+      }
+      java.nio.file.Files.delete(work);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot write the second CLIP into " + dir, e);
     }
   }
 
