@@ -76,7 +76,7 @@ class DemoModelsOptionTest {
     assertTrue(m.get("models").get("encoder1").get("config").asText().startsWith("demo CLIP b"), m.toString());
     String request = m.get("request").asText();
     assertTrue(request.contains("cutPow=0.5,") && request.contains("augmentations=" + ai.vqclip.demo.eval.DemoGeneration.AUGMENTATIONS), request);
-    assertTrue(request.contains("frameWeight=" + ai.vqclip.demo.eval.DemoGeneration.FRAME_WEIGHT), request);
+    assertTrue(request.contains("frame=" + ai.vqclip.demo.eval.DemoGeneration.FRAME_WEIGHT), request);
     assertEquals(demo.getFileName().toString(), pngJson(out, Runner.SETTINGS_KEY).get("models").get("demoModels").asText());
     Map<String, String> text = Images.readPngText(out);
     for (Map.Entry<String, String> e : text.entrySet()) {
