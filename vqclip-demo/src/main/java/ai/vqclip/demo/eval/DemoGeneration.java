@@ -211,10 +211,23 @@ public final class DemoGeneration implements AutoCloseable {
    * The best of {@code candidates} runs: the request at its own seed and at {@code candidates - 1}
    * seeds derived from it, each picture scored by the summed cosine between its CLIP embeddings (the
    * clean picture, every CLIP of the ensemble) and {@code prompt}'s; the highest wins (reranking, as
-   * DALL-E reranked its samples with CLIP).
+   * DALL-E reranked its samples with CLIP). Measured on the tuning prompts, the best of four did not
+   * beat the first run (docs/demo-models.md), so the defaults do not use it.
+   *
+   * @param request the request for a seed
+   * @param seed the first run's seed
+   * @param prompt the text the pictures are scored against
+   * @param caption the caption for {@link #run(GenerationRequest, String, double)}'s shape contrast
+   * @param weight the shape contrast's weight (0: none)
+   * @param candidates runs, at least 1
+   * @return the best-scoring run
+   * @throws IllegalArgumentException if {@code candidates} is below 1
    */
   public RunResult runBest(java.util.function.LongFunction<GenerationRequest> request, long seed, String prompt, String caption,
       double weight, int candidates) {
+    if (candidates < 1) {
+      throw new IllegalArgumentException("candidates must be >= 1, got " + candidates);
+    }
     RunResult best = null;
     double bestScore = Double.NEGATIVE_INFINITY;
     for (int k = 0; k < candidates; k++) {

@@ -297,7 +297,7 @@ public final class FidelityEval {
    */
   public static void main(String[] args) throws InterruptedException {
     if (args.length < 2) {
-      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray frame=W models=DIR ensemble=DIR out=DIR]; system properties vqclip.demo.contrast=W (negative prompts for the other shapes) and vqclip.demo.shapecontrast=W (ShapeContrastLoss)");
+      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray frame=W models=DIR ensemble=DIR out=DIR]; system properties vqclip.demo.contrast=W (negative prompts for the other shapes), vqclip.demo.shapecontrast=W (ShapeContrastLoss) and vqclip.demo.candidates=N (best of N runs by the CLIPs' cosine)");
     }
     if (args[0].equals("roundtrip")) {
       Path models = args.length > 2 && args[2].startsWith("models=") ? Path.of(args[2].substring(7)) : null;
