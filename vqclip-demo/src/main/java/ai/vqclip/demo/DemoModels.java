@@ -112,7 +112,17 @@ public final class DemoModels {
    * @param weights its weights (OpenAI key names)
    * @param tokenizer its BPE vocabulary
    */
-  public record Clip(ClipConfig config, StateDict weights, ClipTokenizer tokenizer) {}
+  public record Clip(ClipConfig config, StateDict weights, ClipTokenizer tokenizer) {
+    /**
+     * The encoder over these weights (the bundle must stay open while it is used).
+     *
+     * @param options where and how it runs
+     * @return the encoder; the caller closes it
+     */
+    public ai.vqclip.onnx.clip.ClipEncoder open(ai.vqclip.core.backend.ExecutionOptions options) {
+      return ai.vqclip.onnx.clip.ClipEncoder.load(weights, config, tokenizer, options);
+    }
+  }
 
   /**
    * The safetensors metadata of the demo VQGAN's weights: besides a description, {@link

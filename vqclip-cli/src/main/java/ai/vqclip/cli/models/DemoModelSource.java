@@ -3,7 +3,6 @@ package ai.vqclip.cli.models;
 import ai.vqclip.core.backend.ExecutionOptions;
 import ai.vqclip.demo.DemoModels;
 import ai.vqclip.demo.eval.DemoGeneration;
-import ai.vqclip.onnx.clip.ClipEncoder;
 import ai.vqclip.onnx.vqgan.VqganGenerator;
 import java.nio.file.Path;
 
@@ -41,9 +40,11 @@ final class DemoModelSource implements ModelSource {
 
   @Override
   public ClipModel openClip(ExecutionOptions options) {
-    DemoModels.Bundle b = bundle();
-    ClipEncoder enc = ClipEncoder.load(b.clip(), b.clipConfig(), b.tokenizer(), options);
-    return new ClipModel(enc, b.tokenizer(), "demo CLIP (" + ModelFiles.describe(b.clipConfig()) + ")");
+    return open(bundle().clips().get(0), "demo CLIP", options);
+  }
+
+  private static ClipModel open(DemoModels.Clip c, String name, ExecutionOptions options) {
+    return new ClipModel(c.open(options), c.tokenizer(), name + " (" + ModelFiles.describe(c.config()) + ")");
   }
 
   /** Both demo CLIPs where the folder has the second one (the ensemble the demo settings were chosen with). */
@@ -52,8 +53,7 @@ final class DemoModelSource implements ModelSource {
     java.util.List<ClipModel> out = new java.util.ArrayList<>();
     try {
       for (DemoModels.Clip c : bundle().clips()) {
-        ClipEncoder enc = ClipEncoder.load(c.weights(), c.config(), c.tokenizer(), options);
-        out.add(new ClipModel(enc, c.tokenizer(), "demo CLIP " + (out.isEmpty() ? "" : "b ") + "(" + ModelFiles.describe(c.config()) + ")"));
+        out.add(open(c, out.isEmpty() ? "demo CLIP" : "demo CLIP b", options));
       }
       return out;
     } catch (RuntimeException e) {

@@ -46,8 +46,8 @@ public final class DemoGeneration implements AutoCloseable {
   public static final double FRAME_WEIGHT = 5;
 
   private final VqganGenerator generator;
-  private final ClipEncoder encoder;
-  private final List<ClipEncoder> others;
+  /** Every guiding CLIP, the bundle's first one first (it embeds the shape contrast's captions). */
+  private final List<ClipEncoder> encoders;
   private final Pipeline pipeline;
   private final ExecutionOptions options;
 
@@ -66,18 +66,17 @@ public final class DemoGeneration implements AutoCloseable {
    */
   public DemoGeneration(DemoModels.Bundle models, List<DemoModels.Bundle> moreClips, ExecutionOptions options) {
     this.generator = VqganGenerator.load(models.vqgan(), models.vqganConfig(), options);
-    this.encoder = ClipEncoder.load(models.clip(), models.clipConfig(), models.tokenizer(), options);
-    List<DemoModels.Clip> rest = new java.util.ArrayList<>(models.clips().subList(1, models.clips().size()));
-    moreClips.forEach(b -> rest.addAll(b.clips()));
-    this.others = rest.stream().map(c -> ClipEncoder.load(c.weights(), c.config(), c.tokenizer(), options)).toList();
+    List<DemoModels.Clip> clips = new java.util.ArrayList<>(models.clips());
+    moreClips.forEach(b -> clips.addAll(b.clips()));
+    this.encoders = clips.stream().map(c -> c.open(options)).toList();
     this.options = options;
     this.pipeline = builder().build();
   }
 
   /** A pipeline builder over the generator and every CLIP. */
   private Pipeline.Builder builder() {
-    Pipeline.Builder b = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(options);
-    others.forEach(b::encoder);
+    Pipeline.Builder b = Pipeline.builder(generator, new StandardCutouts()).options(options);
+    encoders.forEach(b::encoder);
     return b;
   }
 
@@ -228,11 +227,12 @@ public final class DemoGeneration implements AutoCloseable {
     if (candidates < 1) {
       throw new IllegalArgumentException("candidates must be >= 1, got " + candidates);
     }
+    List<float[]> texts = encoders.stream().map(e -> ShapeProbe.unit(e.embedText(prompt).toFloats())).toList(); // once for every candidate
     RunResult best = null;
     double bestScore = Double.NEGATIVE_INFINITY;
     for (int k = 0; k < candidates; k++) {
       RunResult r = run(request.apply(k == 0 ? seed : seed + 1_000_003L * k), caption, weight);
-      double score = score(r.image(), prompt);
+      double score = score(r.image(), texts);
       if (score > bestScore) {
         best = r;
         bestScore = score;
@@ -241,19 +241,15 @@ public final class DemoGeneration implements AutoCloseable {
     return best;
   }
 
-  /** Summed cosine of a picture's embeddings and a prompt's over every CLIP. */
-  public double score(ai.vqclip.core.Tensor image, String prompt) {
+  /** Summed cosine of a picture's embeddings and the unit text embeddings {@code texts} (one per CLIP, in order). */
+  private double score(ai.vqclip.core.Tensor image, List<float[]> texts) {
     double sum = 0;
-    for (ClipEncoder e : java.util.stream.Stream.concat(java.util.stream.Stream.of(encoder), others.stream()).toList()) {
-      float[] a = e.embedImages(image).toFloats();
-      float[] t = e.embedText(prompt).toFloats();
-      double dot = 0, na = 0, nt = 0;
+    for (int e = 0; e < encoders.size(); e++) {
+      float[] a = ShapeProbe.unit(encoders.get(e).embedImages(image).toFloats());
+      float[] t = texts.get(e);
       for (int i = 0; i < a.length; i++) {
-        dot += a[i] * t[i];
-        na += a[i] * a[i];
-        nt += t[i] * t[i];
+        sum += a[i] * t[i];
       }
-      sum += dot / Math.sqrt(na * nt);
     }
     return sum;
   }
@@ -269,12 +265,12 @@ public final class DemoGeneration implements AutoCloseable {
       if (o.shape() == null || o.color() == null) {
         continue;
       }
-      own = own == null ? encoder.embedText(caption).toFloats() : own;
+      own = own == null ? encoders.get(0).embedText(caption).toFloats() : own;
       List<float[]> texts = new java.util.ArrayList<>();
       texts.add(own);
       for (ai.vqclip.demo.data.ShapeKind k : ai.vqclip.demo.data.ShapeKind.values()) {
         if (k != o.shape()) {
-          texts.add(encoder.embedText(reshaped(caption, o, k)).toFloats());
+          texts.add(encoders.get(0).embedText(reshaped(caption, o, k)).toFloats());
         }
       }
       groups.add(texts.toArray(float[][]::new));
@@ -284,8 +280,7 @@ public final class DemoGeneration implements AutoCloseable {
 
   @Override
   public void close() {
-    others.forEach(ClipEncoder::close);
-    encoder.close();
+    encoders.forEach(ClipEncoder::close);
     generator.close();
   }
 }

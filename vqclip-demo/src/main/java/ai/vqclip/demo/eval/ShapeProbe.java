@@ -124,7 +124,8 @@ public final class ShapeProbe {
     return new Result(right, pictures, margin, confusion);
   }
 
-  private static float[] unit(float[] v) {
+  /** {@code v} scaled to unit length (a zero vector stays zero). */
+  static float[] unit(float[] v) {
     double s = 0;
     for (float f : v) {
       s += f * f;
