@@ -29,6 +29,58 @@ public final class Generate {
       RunResult result = pipeline.run(request, e -> true);
       Images.writePng(result.image(), out, Map.of("vqclip", result.manifest().toJson()));
       System.out.println("wrote " + out + " with vqclip " + result.manifest().vqclipVersion());
+      ensembleOnThreads(demo, generator, cpu);
     }
+  }
+
+  /**
+   * The demo's own guidance as a user builds it: both bundled CLIPs, the plain-frame prior and a
+   * wider noise step, one loaded pipeline shared by three threads; every thread must draw the lone
+   * run's pixels, and bad settings must be refused by name.
+   */
+  private static void ensembleOnThreads(DemoModels.Bundle demo, VqganGenerator generator, ExecutionOptions cpu) {
+    java.util.List<ClipEncoder> clips = demo.clips().stream().map(c -> c.open(cpu)).toList();
+    try {
+      Pipeline.Builder b = Pipeline.builder(generator, new StandardCutouts());
+      clips.forEach(b::encoder);
+      Pipeline pipeline = b.build();
+      GenerationRequest request = GenerationRequest.builder(32, 32, PromptSchedule.parse("a green triangle on a blue background", 1))
+          .iterations(4).cutouts(4).seed(7).augmentations(java.util.List.of("Af", "Pe", "Border", "Noise=0.3")).frameWeight(5).build();
+      float[] lone = pipeline.run(request, e -> true).image().toFloats();
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+      try {
+        java.util.List<java.util.concurrent.Future<float[]>> runs = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+          runs.add(pool.submit(() -> pipeline.run(request, e -> true).image().toFloats()));
+        }
+        for (java.util.concurrent.Future<float[]> f : runs) {
+          if (!java.util.Arrays.equals(lone, f.get())) {
+            throw new IllegalStateException("a thread's picture differs from the lone run's");
+          }
+        }
+      } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+        throw new IllegalStateException(e);
+      } finally {
+        pool.shutdown();
+      }
+      refused(() -> GenerationRequest.builder(32, 32, PromptSchedule.parse("a cat", 1)).frameWeight(-1).build(), "frame weight");
+      refused(() -> pipeline.run(GenerationRequest.builder(32, 32, PromptSchedule.parse("a cat", 1)).iterations(1)
+          .augmentations(java.util.List.of("Af", "Noise=abc")).build(), e -> true), "Noise=abc");
+      System.out.println("ensemble of " + clips.size() + " CLIPs, frame prior, Noise=0.3: 3 threads drew the lone run's pixels; bad settings refused");
+    } finally {
+      clips.forEach(ClipEncoder::close);
+    }
+  }
+
+  private static void refused(Runnable r, String named) {
+    try {
+      r.run();
+    } catch (IllegalArgumentException e) {
+      if (!e.getMessage().contains(named)) {
+        throw new IllegalStateException("refused without naming " + named + ": " + e.getMessage(), e);
+      }
+      return;
+    }
+    throw new IllegalStateException("not refused: " + named);
   }
 }
