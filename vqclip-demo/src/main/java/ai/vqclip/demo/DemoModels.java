@@ -58,6 +58,14 @@ public final class DemoModels {
    */
   public static final String SECOND_CLIP_WEIGHTS = "clip-b.safetensors";
 
+  /**
+   * The restorer's weights (encoder and decoder keys of a VQGAN with the VQGAN's config, no codebook):
+   * it maps a damaged drawn picture back to the clean one, and generation can use it as a prior
+   * ({@link ai.vqclip.demo.train.RestorerTraining}). An experiment of issue 15's round 7: written by
+   * {@code TrainDemo restorer}, not bundled and not in {@link #FILES}.
+   */
+  public static final String RESTORER_WEIGHTS = "restorer.safetensors";
+
   /** The second CLIP's config file name. */
   public static final String SECOND_CLIP_CONFIG = "clip-b-config.json";
 

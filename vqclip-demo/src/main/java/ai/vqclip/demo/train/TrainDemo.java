@@ -37,7 +37,8 @@ public final class TrainDemo {
    * bundled one); "clip1" to "clip7" (one stage, from the previous stage's files in {@code dir});
    * "clipb" (the second CLIP alone, {@link #secondClip}); "all"; "configs" writes the configs only,
    * "metadata" rewrites the weight files' metadata; the experiments "margin-rounds" and
-   * "self-negatives" train from the sixth stage's files in {@code dir}. {@code progress} gets the
+   * "self-negatives" train from the sixth stage's files in {@code dir}; the experiment "restorer" trains
+   * {@link RestorerTraining#demo()} (needs nothing in {@code dir}). {@code progress} gets the
    * progress lines (the CLI passes its own output writer).
    */
   public static void train(String which, Path dir, Consumer<String> progress) {
@@ -45,7 +46,7 @@ public final class TrainDemo {
     for (int n = 1; n <= CLIP_STAGES; n++) {
       known.add("clip" + n);
     }
-    known.addAll(List.of("clipb", "all", "configs", "metadata", "margin-rounds", "self-negatives"));
+    known.addAll(List.of("clipb", "restorer", "all", "configs", "metadata", "margin-rounds", "self-negatives"));
     if (!known.contains(which)) {
       throw new IllegalArgumentException("model must be one of " + String.join(", ", known) + ", got '" + which + "'");
     }
@@ -106,6 +107,13 @@ public final class TrainDemo {
     }
     if (everyClipStage || which.equals("clipb")) {
       secondClip(dir, progress);
+    }
+    if (which.equals("restorer")) { // an experiment: not bundled, not part of "all" (docs/demo-models.md, round 7)
+      RestorerTraining run = RestorerTraining.demo();
+      RestorerTraining.Result r = run.run(progress);
+      write(dir.resolve(DemoModels.RESTORER_WEIGHTS), r.weights(), DemoModels.vqganMetadata(run.model()));
+      r.manifest().write(dir.resolve("restorer-training.json"));
+      progress.accept("restorer done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
     }
     // Stages 6 and 7 are experiments (not bundled, not part of "clip" or "all"): docs/demo-models.md.
     if (which.equals("clip6")) {

@@ -16,6 +16,7 @@ import ai.vqclip.core.graph.Shape;
 import ai.vqclip.core.graph.Value;
 import ai.vqclip.core.loss.FrameLoss;
 import ai.vqclip.core.loss.LatentRegularization;
+import ai.vqclip.core.loss.RestorationPrior;
 import ai.vqclip.core.loss.SphericalDistance;
 import ai.vqclip.core.loss.TotalVariation;
 import ai.vqclip.onnx.CudaCoverage;
@@ -173,6 +174,72 @@ class LossTest {
     assertThrows(IllegalArgumentException.class, () -> new FrameLoss(0, 0.1));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new FrameLoss(1, 0.5));
     assertTrue(e.getMessage().contains("band") && e.getMessage().contains("0.5"), e.getMessage());
+  }
+
+  /** A stand-in restorer, r = tanh(0.8 d + 0.1) in [-1, 1]: nonlinear, so a gradient through it would show. */
+  private static Graph tanhRestorer() {
+    GraphBuilder r = new GraphBuilder("restorer");
+    Value d = r.input("damaged", DType.FLOAT, Shape.of(1, 3, 4, 5));
+    r.output("restored", r.op("Tanh").in(r.add(r.mul(d, r.scalarLike(0.8, d)), r.scalarLike(0.1, d))).out());
+    return r.build();
+  }
+
+  @Test
+  void restorationPriorPullsThePictureTowardsItsStoppedRestoration() {
+    RestorationPrior prior = new RestorationPrior(tanhRestorer(), "damaged", "restored", 3, 10, 4);
+    GraphBuilder b = new GraphBuilder("prior");
+    Value img = b.input("img", DType.DOUBLE, Shape.of(1, 3, 4, 5));
+    b.output("loss", prior.loss(b, img, "restore"));
+    Graph g = b.build();
+    Graph grad = Autodiff.differentiate(g, GradientRequest.ofLoss("loss", "img"));
+    double[] x = new double[60];
+    SplittableRandom rnd = new SplittableRandom(3);
+    for (int i = 0; i < x.length; i++) {
+      x[i] = rnd.nextDouble() * 1.2 - 0.1; // some pixels outside [0, 1], as an unclamped picture can be
+    }
+    double w = prior.weightAt(11); // iteration 11: two of the four ramp steps
+    assertEquals(1.5, w, 1e-12);
+    Map<String, Tensor> in = Map.of("img", Tensor.ofDoubles(new long[] {1, 3, 4, 5}, x), RestorationPrior.WEIGHT_INPUT,
+        Tensor.scalar(DType.DOUBLE, w));
+    Map<String, Tensor> out = run(grad, in);
+    // Reference, written out: the target t = clamp((tanh(0.8 (2x - 1) + 0.1) + 1) / 2, 0, 1) (float32 restorer).
+    double loss = 0;
+    double[] t = new double[60];
+    for (int i = 0; i < 60; i++) {
+      t[i] = Math.max(0, Math.min(1, (Math.tanh(0.8 * (2 * x[i] - 1) + 0.1) + 1) / 2));
+      loss += (x[i] - t[i]) * (x[i] - t[i]) / 60;
+    }
+    assertEquals(w * loss, out.get("loss").toDoubles()[0], 1e-6);
+    // The gradient is that of the distance to a fixed target: central differences with t held fixed.
+    double[] gx = out.get(GradientRequest.gradName("img")).toDoubles();
+    double h = 1e-6;
+    for (int i = 0; i < 60; i++) {
+      double up = (x[i] + h - t[i]) * (x[i] + h - t[i]);
+      double down = (x[i] - h - t[i]) * (x[i] - h - t[i]);
+      assertEquals(w * (up - down) / (2 * h) / 60, gx[i], 2e-7, "pixel " + i);
+    }
+    // Before the start the term is off; after the ramp it has its full weight.
+    assertEquals(0, prior.weightAt(9));
+    assertEquals(3, prior.weightAt(100));
+    assertEquals(0f, prior.stepInputs(0).get(RestorationPrior.WEIGHT_INPUT).toFloats()[0]);
+  }
+
+  @Test
+  void restorationPriorRefusesBadArgumentsByName() {
+    Graph r = tanhRestorer();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new RestorationPrior(r, "x", "restored", 1, 0, 0));
+    assertTrue(e.getMessage().contains("'x'") && e.getMessage().contains("damaged"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> new RestorationPrior(r, "damaged", "y", 1, 0, 0));
+    assertTrue(e.getMessage().contains("'y'") && e.getMessage().contains("restored"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> new RestorationPrior(r, "damaged", "restored", Double.NaN, 0, 0));
+    assertTrue(e.getMessage().contains("weight") && e.getMessage().contains("NaN"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> new RestorationPrior(r, "damaged", "restored", 1, -1, 0));
+    assertTrue(e.getMessage().contains("start") && e.getMessage().contains("-1"), e.getMessage());
+    GraphBuilder b = new GraphBuilder("prior");
+    Value img = b.input("img", DType.FLOAT, Shape.of(1, 3, 8, 8));
+    RestorationPrior p = new RestorationPrior(r, "damaged", "restored", 1, 0, 0);
+    e = assertThrows(IllegalArgumentException.class, () -> p.loss(b, img, "restore"));
+    assertTrue(e.getMessage().contains("damaged"), e.getMessage());
   }
 
   @Test
