@@ -119,18 +119,10 @@ public record RestorerTraining(VqganConfig model, int size, int batch, int steps
     Value damaged = b.input(DAMAGED, DType.FLOAT, Shape.of(batch, 3, size, size));
     Value clean = b.input(CLEAN, DType.FLOAT, Shape.of(batch, 3, size, size));
     Value y = body(b, w, model, damaged, batch, size);
-    Value diff = b.sub(y, clean);
-    Value loss = b.add(b.reduceMean(b.op("Abs").in(diff).out(), false), b.reduceMean(b.mul(diff, diff), false));
-    b.output(LOSS, loss);
+    b.output(LOSS, VqTrainingGraph.reconstruction(b, y, clean));
     b.output(RESTORED, b.op("Identity").in(y).out());
     Graph g = b.build();
-    Map<String, String> keys = new LinkedHashMap<>();
-    for (String name : g.initializers().keySet()) {
-      String key = name.startsWith("enc/") || name.startsWith("dec/") ? name.substring(4) : name;
-      if (init.containsKey(key)) {
-        keys.put(name, key);
-      }
-    }
+    Map<String, String> keys = VqTrainingGraph.stateKeys(g, init);
     ExecutionOptions opts = ExecutionOptions.cpu();
     List<Double> losses = new ArrayList<>();
     long t0 = System.nanoTime();

@@ -95,8 +95,7 @@ public final class VqTrainingGraph {
     Value st = GradientOverrides.straightThrough(b, q, rows);
     Value zq = b.transpose(b.reshape(st, n, h, h, c), 0, 3, 1, 2);
     Value xr = b.include(VqganGraphs.decoder(w, n, h, h), "dec", Map.of(VqganGraphs.Z, zq)).get(VqganGraphs.X);
-    Value diff = b.sub(xr, x);
-    Value recon = b.add(b.reduceMean(b.op("Abs").in(diff).out(), false), b.reduceMean(b.mul(diff, diff), false));
+    Value recon = reconstruction(b, xr, x);
     Value loss = b.add(b.add(b.mul(recon, b.scalar(reconWeight, DType.FLOAT)), codebook), b.mul(commit, b.scalar(beta, DType.FLOAT)));
     b.output(LOSS, loss);
     b.output(RECON, recon);
@@ -104,6 +103,14 @@ public final class VqTrainingGraph {
     b.output(Z_ROWS, b.op("Identity").in(rows).out());
     b.output(X_REC, xr);
     Graph g = b.build();
+    return new VqTrainingGraph(g, stateKeys(g, weights));
+  }
+
+  /**
+   * The initializers of a graph that includes the encoder under {@code enc/} and the decoder under
+   * {@code dec/}, mapped to their state-dict keys (those of {@code weights}).
+   */
+  static Map<String, String> stateKeys(Graph g, Map<String, Tensor> weights) {
     Map<String, String> keys = new LinkedHashMap<>();
     for (String name : g.initializers().keySet()) {
       String key = name.startsWith("enc/") || name.startsWith("dec/") ? name.substring(4) : name;
@@ -111,7 +118,13 @@ public final class VqTrainingGraph {
         keys.put(name, key);
       }
     }
-    return new VqTrainingGraph(g, keys);
+    return keys;
+  }
+
+  /** The reconstruction loss of the demo's autoencoders: mean absolute plus mean squared error. */
+  static Value reconstruction(GraphBuilder b, Value output, Value target) {
+    Value diff = b.sub(output, target);
+    return b.add(b.reduceMean(b.op("Abs").in(diff).out(), false), b.reduceMean(b.mul(diff, diff), false));
   }
 
   /** sg(v): forward value v, no gradient (the gradient goes to a constant). */
