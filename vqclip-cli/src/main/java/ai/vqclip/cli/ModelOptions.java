@@ -24,8 +24,9 @@ final class ModelOptions {
   List<Path> clip = new ArrayList<>();
 
   @Option(names = "--vocab", paramLabel = "FILE",
-      description = "CLIP BPE vocabulary for --clip: bpe_simple_vocab_16e6.txt.gz, or a Hugging Face vocab.json with merges.txt beside it.")
-  Path vocab;
+      description = "CLIP BPE vocabulary for --clip: bpe_simple_vocab_16e6.txt.gz, or a Hugging Face vocab.json with merges.txt beside it. "
+          + "Once for every --clip file, or repeated, one per --clip file in order (CLIPs trained apart have their own).")
+  List<Path> vocab = new ArrayList<>();
 
   @Option(names = "--vqgan-groups", paramLabel = "N",
       description = "GroupNorm groups of the VQGAN (default: the file's " + ai.vqclip.cli.models.ModelFiles.GROUPS_KEY + " metadata, else 32).")
@@ -97,9 +98,15 @@ final class ModelOptions {
       }
       InputFiles.requireReadable(p, "--clip");
     }
-    InputFiles.requireReadable(vocab, "--vocab");
+    for (Path v : vocab) {
+      InputFiles.requireReadable(v, "--vocab");
+    }
+    if (vocab.size() > 1 && vocab.size() != clip.size()) {
+      throw new UsageException("--vocab given " + vocab.size() + " times for " + clip.size()
+          + " --clip files: give one vocabulary for all of them, or one per --clip file, in order");
+    }
     InputFiles.requireDemoModels(demoModels, "--demo-models");
-    if (!clip.isEmpty() && vocab == null) {
+    if (!clip.isEmpty() && vocab.isEmpty()) {
       throw new UsageException("--clip needs --vocab FILE: the CLIP BPE vocabulary (bpe_simple_vocab_16e6.txt.gz, "
           + "or a Hugging Face vocab.json with merges.txt beside it)");
     }
@@ -108,8 +115,8 @@ final class ModelOptions {
     }
     requireRange(vqganGroups, "--vqgan-groups");
     requireRange(clipHeadDim, "--clip-head-dim");
-    return new ModelSelection(abs(vqgan), abs(vqganConfig), clip.stream().map(ModelOptions::abs).toList(), abs(vocab), vqganGroups, clipHeadDim,
-        abs(demoModels), onnx());
+    return new ModelSelection(abs(vqgan), abs(vqganConfig), clip.stream().map(ModelOptions::abs).toList(), vocab.isEmpty() ? null : abs(vocab.get(0)),
+        vqganGroups, clipHeadDim, abs(demoModels), onnx(), vocab.stream().skip(1).map(ModelOptions::abs).toList());
   }
 
   private OnnxModels onnx() {
@@ -148,7 +155,7 @@ final class ModelOptions {
     if (encoderOnnx != null && encoderTextOnnx == null && textEmbeddings == null) {
       throw new UsageException("--encoder-onnx " + encoderOnnx + " needs text: --encoder-text-onnx FILE (with --vocab) or --text-embeddings FILE");
     }
-    if (encoderTextOnnx != null && vocab == null) {
+    if (encoderTextOnnx != null && vocab.isEmpty()) {
       throw new UsageException("--encoder-text-onnx needs --vocab FILE: the BPE vocabulary whose token ids the graph takes");
     }
     if (encoderNormalize != null && !encoderNormalize.equals("none") && !encoderNormalize.equals("clip")) {

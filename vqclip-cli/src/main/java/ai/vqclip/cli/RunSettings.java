@@ -132,21 +132,24 @@ record RunSettings(
    *     --demo-models}); absent in settings written before that option
    * @param onnx the ONNX graphs ({@code --generator-onnx}, {@code --encoder-onnx}, ...); absent
    *     (null) when none is used or in settings written before those options
+   * @param moreVocabs the vocabularies of the second and later CLIP files when each has its own
+   *     ({@code --vocab} repeated); empty (or absent, in settings written before) when one serves all
    */
   record ModelFiles(String vqgan, String vqganConfig, List<String> clip, String vocab, Integer vqganGroups, Integer clipHeadDim,
-      String demoModels, OnnxFiles onnx) {
+      String demoModels, OnnxFiles onnx, List<String> moreVocabs) {
     ModelFiles {
       clip = clip == null ? List.of() : List.copyOf(clip);
+      moreVocabs = moreVocabs == null ? List.of() : List.copyOf(moreVocabs);
     }
 
     static ModelFiles of(ModelSelection s) {
       return new ModelFiles(str(s.vqgan()), str(s.vqganConfig()), s.clip().stream().map(Path::toString).toList(), str(s.vocab()),
-          s.vqganGroups(), s.clipHeadDim(), str(s.demoModels()), OnnxFiles.of(s.onnx()));
+          s.vqganGroups(), s.clipHeadDim(), str(s.demoModels()), OnnxFiles.of(s.onnx()), s.moreVocabs().stream().map(Path::toString).toList());
     }
 
     ModelSelection selection() {
       return new ModelSelection(path(vqgan), path(vqganConfig), clip.stream().map(Path::of).toList(), path(vocab), vqganGroups, clipHeadDim,
-          path(demoModels), onnx == null ? null : onnx.models());
+          path(demoModels), onnx == null ? null : onnx.models(), moreVocabs.stream().map(Path::of).toList());
     }
   }
 

@@ -60,6 +60,28 @@ class DemoModelsOptionTest {
   }
 
   @Test
+  void twoClipsWithTheirOwnVocabulariesGuideOneRun() throws IOException {
+    // The two demo CLIPs were trained apart, each with its own vocabulary: --vocab once per --clip.
+    Path out = dir.resolve("pair.png");
+    String[] files = {"--vqgan", demo.resolve(DemoModels.VQGAN_WEIGHTS).toString(), "-s", "32", "32",
+        "--clip", demo.resolve(DemoModels.CLIP_WEIGHTS).toString(), "--vocab", demo.resolve(ai.vqclip.demo.train.ClipTraining.MERGES_FILE).toString(),
+        "--clip", demo.resolve(DemoModels.SECOND_CLIP_WEIGHTS).toString(), "--vocab", demo.resolve(DemoModels.SECOND_MERGES_FILE).toString()};
+    Cli.Run r = generate(out, files);
+    assertEquals(0, r.exit(), r.toString());
+    JsonNode models = pngJson(out, Runner.MANIFEST_KEY).get("models");
+    assertTrue(models.get("encoder0").get("vocab").asText().contains(ai.vqclip.demo.train.ClipTraining.MERGES_FILE), models.toString());
+    assertTrue(models.get("encoder1").get("vocab").asText().contains(DemoModels.SECOND_MERGES_FILE), models.toString());
+    assertTrue(pngJson(out, Runner.SETTINGS_KEY).get("models").get("moreVocabs").toString().contains(DemoModels.SECOND_MERGES_FILE));
+    // Three vocabularies for two CLIP files: a usage error that names the counts.
+    Cli.Run bad = generate(dir.resolve("bad.png"), "--vqgan", demo.resolve(DemoModels.VQGAN_WEIGHTS).toString(),
+        "--clip", demo.resolve(DemoModels.CLIP_WEIGHTS).toString(), "--vocab", demo.resolve(ai.vqclip.demo.train.ClipTraining.MERGES_FILE).toString(),
+        "--clip", demo.resolve(DemoModels.SECOND_CLIP_WEIGHTS).toString(), "--vocab", demo.resolve(DemoModels.SECOND_MERGES_FILE).toString(),
+        "--vocab", demo.resolve(DemoModels.SECOND_MERGES_FILE).toString());
+    assertEquals(2, bad.exit(), bad.toString());
+    assertTrue(bad.err().contains("--vocab given 3 times for 2 --clip files"), bad.err());
+  }
+
+  @Test
   void generateUsesTheFolderWithTheDemoDefaultsAndRecordsIt() throws IOException {
     Path out = dir.resolve("circle.png");
     Cli.Run r = generate(out, "--demo-models", demo.toString());

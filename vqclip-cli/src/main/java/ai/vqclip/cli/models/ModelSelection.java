@@ -16,12 +16,40 @@ import java.util.List;
  * @param demoModels a folder of demo models (as {@code vqclip train-demo} writes them) standing in
  *     for the bundled ones, or null
  * @param onnx models given as ONNX graphs, or null for none
+ * @param moreVocabs the vocabularies of the second and later {@code clip} files, in order, when each
+ *     has its own (CLIPs trained apart, e.g. the two demo CLIPs); empty when {@code vocab} serves all
  */
 public record ModelSelection(Path vqgan, Path vqganConfig, List<Path> clip, Path vocab, Integer vqganGroups, Integer clipHeadDim,
-    Path demoModels, OnnxModels onnx) {
+    Path demoModels, OnnxModels onnx, List<Path> moreVocabs) {
+  /**
+   * Copies the lists.
+   *
+   * @throws IllegalArgumentException when {@code moreVocabs} is given but not one per {@code clip} file after the first
+   */
   public ModelSelection {
     clip = clip == null ? List.of() : List.copyOf(clip);
     onnx = onnx == null || !onnx.any() ? null : onnx;
+    moreVocabs = moreVocabs == null ? List.of() : List.copyOf(moreVocabs);
+    if (!moreVocabs.isEmpty() && moreVocabs.size() != clip.size() - 1) {
+      throw new IllegalArgumentException((moreVocabs.size() + 1) + " vocabularies for " + clip.size()
+          + " CLIP files: give one vocabulary for all of them, or one per CLIP file, in order");
+    }
+  }
+
+  /** A selection where one vocabulary serves every CLIP file. */
+  public ModelSelection(Path vqgan, Path vqganConfig, List<Path> clip, Path vocab, Integer vqganGroups, Integer clipHeadDim,
+      Path demoModels, OnnxModels onnx) {
+    this(vqgan, vqganConfig, clip, vocab, vqganGroups, clipHeadDim, demoModels, onnx, List.of());
+  }
+
+  /**
+   * The vocabulary of CLIP file {@code i}.
+   *
+   * @param i the index into {@link #clip()}
+   * @return its own vocabulary, or {@link #vocab()} when one serves all
+   */
+  public Path vocabOf(int i) {
+    return i == 0 || moreVocabs.isEmpty() ? vocab : moreVocabs.get(i - 1);
   }
 
   /** A selection without ONNX models. */

@@ -110,12 +110,15 @@ public final class Models implements AutoCloseable {
           throw new ModelLoadException("--clip needs --vocab FILE: the CLIP BPE vocabulary (bpe_simple_vocab_16e6.txt.gz, "
               + "or a Hugging Face vocab.json with merges.txt beside it)");
         }
-        ClipTokenizer tok = ModelFiles.tokenizer(sel.vocab());
-        for (Path p : sel.clip()) {
+        Map<Path, ClipTokenizer> tokenizers = new java.util.HashMap<>(); // each vocabulary read once
+        for (int i = 0; i < sel.clip().size(); i++) {
+          Path p = sel.clip().get(i);
+          Path vocab = sel.vocabOf(i);
+          ClipTokenizer tok = tokenizers.computeIfAbsent(vocab, ModelFiles::tokenizer);
           ModelFiles.OpenedClip c = ModelFiles.openClip(p, tok, sel.clipHeadDim(), options);
           res.add(c.weights());
           res.add(c.clip().encoder());
-          prov.put("encoder" + clips.size(), Map.of("file", p.toString(), "config", c.clip().description(), "vocab", sel.vocab().toString()));
+          prov.put("encoder" + clips.size(), Map.of("file", p.toString(), "config", c.clip().description(), "vocab", vocab.toString()));
           clips.add(c.clip());
           LOG.info("CLIP {}", c.clip().description());
         }
