@@ -96,7 +96,7 @@ public record RestorationPrior(Graph restorer, String input, String output, doub
     }
     long[] s = image.shape().toArray();
     // Stop gradient: the restoration's forward value, its gradient sent to a constant.
-    Value stopped = GradientOverrides.straightThrough(b, target, b.constant(Tensor.fromDoubles(image.dtype(), s, new double[numel(s)])));
+    Value stopped = GradientOverrides.straightThrough(b, target, b.constant(Tensor.filled(image.dtype(), s, 0)));
     Value d = b.sub(image, stopped);
     Value w = b.input(WEIGHT_INPUT, image.dtype(), ai.vqclip.core.graph.Shape.scalar());
     return b.mul(b.reduceMean(b.mul(d, d), false), w);
@@ -122,13 +122,5 @@ public record RestorationPrior(Graph restorer, String input, String output, doub
   @Override
   public Map<String, Tensor> stepInputs(int iteration) {
     return Map.of(WEIGHT_INPUT, Tensor.scalar(DType.FLOAT, weightAt(iteration)));
-  }
-
-  private static int numel(long[] s) {
-    long n = 1;
-    for (long d : s) {
-      n *= d;
-    }
-    return Math.toIntExact(n);
   }
 }

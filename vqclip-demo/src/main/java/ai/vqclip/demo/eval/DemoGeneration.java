@@ -50,6 +50,8 @@ public final class DemoGeneration implements AutoCloseable {
   private final List<ClipEncoder> encoders;
   private final Pipeline pipeline;
   private final ExecutionOptions options;
+  /** Loss terms added to every run's pipeline. */
+  private final List<ai.vqclip.core.Loss> extraLosses;
 
   /**
    * A generator over loaded demo models, guided by every CLIP of the bundle (both, an ensemble, for
@@ -65,6 +67,16 @@ public final class DemoGeneration implements AutoCloseable {
    * bundles must stay open while this is used.
    */
   public DemoGeneration(DemoModels.Bundle models, List<DemoModels.Bundle> moreClips, ExecutionOptions options) {
+    this(models, moreClips, List.of(), options);
+  }
+
+  /**
+   * As {@link #DemoGeneration(DemoModels.Bundle, List, ExecutionOptions)} with loss terms added to
+   * every run (experiments, e.g. {@link ai.vqclip.demo.train.RestorerTraining#prior}).
+   */
+  public DemoGeneration(DemoModels.Bundle models, List<DemoModels.Bundle> moreClips, List<ai.vqclip.core.Loss> extraLosses,
+      ExecutionOptions options) {
+    this.extraLosses = List.copyOf(extraLosses);
     this.generator = VqganGenerator.load(models.vqgan(), models.vqganConfig(), options);
     List<DemoModels.Clip> clips = new java.util.ArrayList<>(models.clips());
     moreClips.forEach(b -> clips.addAll(b.clips()));
@@ -77,40 +89,8 @@ public final class DemoGeneration implements AutoCloseable {
   private Pipeline.Builder builder() {
     Pipeline.Builder b = Pipeline.builder(generator, new StandardCutouts()).options(options);
     encoders.forEach(b::encoder);
-    // Experiment (round 7, docs/demo-models.md): a restoration prior from a restorer weight file,
-    // -Dvqclip.demo.restore=W -Dvqclip.demo.restorer=FILE [-Dvqclip.demo.restoreStart=I -Dvqclip.demo.restoreRamp=N].
-    double restore = Double.parseDouble(System.getProperty("vqclip.demo.restore", "0"));
-    if (restore > 0) {
-      b.loss(restorationPrior(java.nio.file.Path.of(System.getProperty("vqclip.demo.restorer")), DemoModels.IMAGE_SIZE, restore,
-          Integer.getInteger("vqclip.demo.restoreStart", 0), Integer.getInteger("vqclip.demo.restoreRamp", 0)));
-    }
+    extraLosses.forEach(b::loss);
     return b;
-  }
-
-  /**
-   * The restoration prior of a restorer weight file ({@link ai.vqclip.demo.train.RestorerTraining}) for
-   * pictures of side {@code size}.
-   *
-   * @param file the restorer's weights (encoder and decoder keys of the demo VQGAN's config)
-   * @param size picture side
-   * @param weight the prior's full weight
-   * @param start the first iteration with the prior
-   * @param ramp iterations of its linear rise
-   * @return the loss term
-   * @throws IllegalStateException when the file cannot be read
-   */
-  public static ai.vqclip.core.loss.RestorationPrior restorationPrior(java.nio.file.Path file, int size, double weight, int start, int ramp) {
-    java.util.Map<String, ai.vqclip.core.Tensor> w = new java.util.LinkedHashMap<>();
-    try (ai.vqclip.onnx.weights.StateDict sd = ai.vqclip.onnx.weights.WeightFiles.open(file)) {
-      for (String k : sd.keys()) {
-        w.put(k, sd.floatTensor(k));
-      }
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot read restorer " + file, e);
-    }
-    ai.vqclip.core.graph.Graph g = ai.vqclip.demo.train.RestorerTraining.restorer(
-        ai.vqclip.demo.train.RestorerTraining.demoModel(), w, 1, size);
-    return new ai.vqclip.core.loss.RestorationPrior(g, ai.vqclip.demo.train.RestorerTraining.DAMAGED, ai.vqclip.demo.train.RestorerTraining.RESTORED, weight, start, ramp);
   }
 
   /** Adam's learning rate. */

@@ -295,9 +295,22 @@ public final class FidelityEval {
    * {@code models} (a folder of retrained demo models; default: the bundled ones), {@code out} (a
    * folder for the pictures and {@code summary.md}). Prints every verdict and the summary.
    */
+  /** The experiments' loss terms named by the arguments: {@code restore=W restorer=FILE [restoreStart=I restoreRamp=N]}. */
+  private static List<ai.vqclip.core.Loss> extraLosses(Map<String, String> kv, int size) {
+    double restore = Double.parseDouble(kv.getOrDefault("restore", "0"));
+    if (restore <= 0) {
+      return List.of();
+    }
+    if (!kv.containsKey("restorer")) {
+      throw new IllegalArgumentException("restore=" + restore + " needs restorer=FILE (TrainDemo restorer writes one)");
+    }
+    return List.of(ai.vqclip.demo.train.RestorerTraining.prior(Path.of(kv.get("restorer")), size, restore,
+        Integer.parseInt(kv.getOrDefault("restoreStart", "0")), Integer.parseInt(kv.getOrDefault("restoreRamp", "0"))));
+  }
+
   public static void main(String[] args) throws InterruptedException {
     if (args.length < 2) {
-      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray frame=W models=DIR ensemble=DIR out=DIR]; system properties vqclip.demo.contrast=W (negative prompts for the other shapes), vqclip.demo.shapecontrast=W (ShapeContrastLoss) and vqclip.demo.candidates=N (best of N runs by the CLIPs' cosine)");
+      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray frame=W models=DIR ensemble=DIR restore=W restorer=FILE restoreStart=I restoreRamp=N out=DIR]; system properties vqclip.demo.contrast=W (negative prompts for the other shapes), vqclip.demo.shapecontrast=W (ShapeContrastLoss) and vqclip.demo.candidates=N (best of N runs by the CLIPs' cosine)");
     }
     if (args[0].equals("roundtrip")) {
       Path models = args.length > 2 && args[2].startsWith("models=") ? Path.of(args[2].substring(7)) : null;
@@ -340,7 +353,7 @@ public final class FidelityEval {
     ai.vqclip.demo.train.TrainDemo.runWithLargeStack(() -> {
       try (DemoModels.Bundle m = kv.containsKey("models") ? DemoModels.load(Path.of(kv.get("models"))) : DemoModels.load();
           DemoModels.Bundle more = kv.containsKey("ensemble") ? DemoModels.load(Path.of(kv.get("ensemble"))) : null;
-          DemoGeneration g = new DemoGeneration(m, more == null ? List.of() : List.of(more), ExecutionOptions.cpu())) {
+          DemoGeneration g = new DemoGeneration(m, more == null ? List.of() : List.of(more), extraLosses(kv, s.size()), ExecutionOptions.cpu())) {
         long t0 = System.nanoTime();
         List<Outcome> o = run(g, prompts, seeds, s, out);
         for (Outcome x : o) {

@@ -101,6 +101,28 @@ public record RestorerTraining(VqganConfig model, int size, int batch, int steps
     return b.build();
   }
 
+  /**
+   * The restoration prior of a restorer weight file (as {@code TrainDemo restorer} writes it) for
+   * pictures of side {@code size}, with the demo restorer's architecture.
+   *
+   * @param file the restorer's weights (encoder and decoder keys)
+   * @param size picture side
+   * @param weight the prior's full weight
+   * @param start the first iteration with the prior
+   * @param ramp iterations of its linear rise
+   * @return the loss term
+   * @throws ai.vqclip.core.ModelLoadException when the file cannot be read
+   */
+  public static ai.vqclip.core.loss.RestorationPrior prior(java.nio.file.Path file, int size, double weight, int start, int ramp) {
+    Map<String, Tensor> w = new LinkedHashMap<>();
+    try (ai.vqclip.onnx.weights.StateDict sd = ai.vqclip.onnx.weights.WeightFiles.open(file)) {
+      for (String k : sd.keys()) {
+        w.put(k, sd.floatTensor(k));
+      }
+    }
+    return new ai.vqclip.core.loss.RestorationPrior(restorer(demoModel(), w, 1, size), DAMAGED, RESTORED, weight, start, ramp);
+  }
+
   private static Value body(GraphBuilder b, VqganWeights w, VqganConfig cfg, Value x, int n, int size) {
     int h = size / cfg.factor();
     Value z = b.include(VqganGraphs.encoder(w, n, size, size), "enc", Map.of(VqganGraphs.X, x)).get(VqganGraphs.Z);
