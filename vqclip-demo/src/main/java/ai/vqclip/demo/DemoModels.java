@@ -66,6 +66,13 @@ public final class DemoModels {
    */
   public static final String RESTORER_WEIGHTS = "restorer.safetensors";
 
+  /**
+   * File name of the caption prior's weights: a restorer conditioned on the first CLIP's text
+   * embedding of a caption ({@link ai.vqclip.demo.train.CaptionPriorTraining}), written by {@code
+   * TrainDemo caption-prior}.
+   */
+  public static final String CAPTION_PRIOR_WEIGHTS = "caption-prior.safetensors";
+
   /** The second CLIP's config file name. */
   public static final String SECOND_CLIP_CONFIG = "clip-b-config.json";
 

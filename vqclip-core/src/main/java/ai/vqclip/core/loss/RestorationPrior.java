@@ -86,9 +86,25 @@ public record RestorationPrior(Graph restorer, String input, String output, doub
     Value x = image.dtype() == DType.FLOAT ? image : b.cast(image, DType.FLOAT);
     Value signed = b.sub(b.mul(x, b.scalarLike(2, x)), b.scalarLike(1, x));
     Value r = b.include(restorer, scope, Map.of(input, signed)).get(output);
-    if (!r.shape().accepts(x.shape())) {
-      throw new IllegalArgumentException("restorer output '" + output + "' " + r.shape() + " does not match the picture " + image);
+    return pullTowards(b, image, r, b.input(WEIGHT_INPUT, image.dtype(), ai.vqclip.core.graph.Shape.scalar()));
+  }
+
+  /**
+   * {@code weight * mean((image - sg(clamp((restored + 1) / 2)))^2)}: the pull of a picture towards a
+   * restoration of it, with no gradient through the restoration.
+   *
+   * @param b the builder
+   * @param image the picture [1, 3, H, W] in [0, 1]
+   * @param restored its restoration in [-1, 1], of the same shape
+   * @param weight a scalar of the picture's type
+   * @return the term, a scalar
+   * @throws IllegalArgumentException when the restoration's shape does not fit the picture's
+   */
+  public static Value pullTowards(GraphBuilder b, Value image, Value restored, Value weight) {
+    if (!restored.shape().accepts(image.shape())) {
+      throw new IllegalArgumentException("restoration " + restored + " does not match the picture " + image);
     }
+    Value r = restored.dtype() == DType.FLOAT ? restored : b.cast(restored, DType.FLOAT);
     Value half = b.mul(b.add(r, b.scalarLike(1, r)), b.scalarLike(0.5, r));
     Value target = b.op("Clip").in(half, b.scalarLike(0, half), b.scalarLike(1, half)).out();
     if (image.dtype() != DType.FLOAT) {
@@ -98,8 +114,7 @@ public record RestorationPrior(Graph restorer, String input, String output, doub
     // Stop gradient: the restoration's forward value, its gradient sent to a constant.
     Value stopped = GradientOverrides.straightThrough(b, target, b.constant(Tensor.filled(image.dtype(), s, 0)));
     Value d = b.sub(image, stopped);
-    Value w = b.input(WEIGHT_INPUT, image.dtype(), ai.vqclip.core.graph.Shape.scalar());
-    return b.mul(b.reduceMean(b.mul(d, d), false), w);
+    return b.mul(b.reduceMean(b.mul(d, d), false), weight);
   }
 
   /** The input that carries each step's weight. */
@@ -113,6 +128,20 @@ public record RestorationPrior(Graph restorer, String input, String output, doub
    * @return the weight
    */
   public double weightAt(int iteration) {
+    return rampedWeight(weight, start, ramp, iteration);
+  }
+
+  /**
+   * A weight that is 0 before {@code start} and then rises linearly over {@code ramp} iterations to
+   * {@code weight} (at once when {@code ramp} is 0).
+   *
+   * @param weight the full weight
+   * @param start the first iteration with a non-zero weight
+   * @param ramp iterations of the rise
+   * @param iteration the iteration, from 0
+   * @return the weight at that iteration
+   */
+  public static double rampedWeight(double weight, int start, int ramp, int iteration) {
     if (iteration < start) {
       return 0;
     }

@@ -295,22 +295,32 @@ public final class FidelityEval {
    * {@code models} (a folder of retrained demo models; default: the bundled ones), {@code out} (a
    * folder for the pictures and {@code summary.md}). Prints every verdict and the summary.
    */
-  /** The experiments' loss terms named by the arguments: {@code restore=W restorer=FILE [restoreStart=I restoreRamp=N]}. */
+  /** The experiments' loss terms named by the arguments: {@code restore=W restorer=FILE [restoreStart=I restoreRamp=N]} and {@code cprior=W cpriorFile=FILE [cpriorStart=I cpriorRamp=N cpriorNoise=S]}. */
   private static List<ai.vqclip.core.Loss> extraLosses(Map<String, String> kv, int size) {
+    List<ai.vqclip.core.Loss> out = new java.util.ArrayList<>();
     double restore = Double.parseDouble(kv.getOrDefault("restore", "0"));
-    if (restore <= 0) {
-      return List.of();
+    if (restore > 0) {
+      if (!kv.containsKey("restorer")) {
+        throw new IllegalArgumentException("restore=" + restore + " needs restorer=FILE (TrainDemo restorer writes one)");
+      }
+      out.add(ai.vqclip.demo.train.RestorerTraining.prior(Path.of(kv.get("restorer")), size, restore,
+          Integer.parseInt(kv.getOrDefault("restoreStart", "0")), Integer.parseInt(kv.getOrDefault("restoreRamp", "0"))));
     }
-    if (!kv.containsKey("restorer")) {
-      throw new IllegalArgumentException("restore=" + restore + " needs restorer=FILE (TrainDemo restorer writes one)");
+    double cprior = Double.parseDouble(kv.getOrDefault("cprior", "0"));
+    if (cprior > 0) {
+      if (!kv.containsKey("cpriorFile")) {
+        throw new IllegalArgumentException("cprior=" + cprior + " needs cpriorFile=FILE (TrainDemo caption-prior writes one)");
+      }
+      out.add(new CaptionPriorLoss(ai.vqclip.demo.train.CaptionPriorTraining.load(Path.of(kv.get("cpriorFile")), size), cprior,
+          Integer.parseInt(kv.getOrDefault("cpriorStart", "0")), Integer.parseInt(kv.getOrDefault("cpriorRamp", "0")),
+          Double.parseDouble(kv.getOrDefault("cpriorNoise", "0")), 20240901L));
     }
-    return List.of(ai.vqclip.demo.train.RestorerTraining.prior(Path.of(kv.get("restorer")), size, restore,
-        Integer.parseInt(kv.getOrDefault("restoreStart", "0")), Integer.parseInt(kv.getOrDefault("restoreRamp", "0"))));
+    return out;
   }
 
   public static void main(String[] args) throws InterruptedException {
     if (args.length < 2) {
-      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray frame=W models=DIR ensemble=DIR restore=W restorer=FILE restoreStart=I restoreRamp=N out=DIR]; system properties vqclip.demo.contrast=W (negative prompts for the other shapes), vqclip.demo.shapecontrast=W (ShapeContrastLoss) and vqclip.demo.candidates=N (best of N runs by the CLIPs' cosine)");
+      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray frame=W models=DIR ensemble=DIR restore=W restorer=FILE restoreStart=I restoreRamp=N cprior=W cpriorFile=FILE cpriorStart=I cpriorRamp=N cpriorNoise=S out=DIR]; system properties vqclip.demo.contrast=W (negative prompts for the other shapes), vqclip.demo.shapecontrast=W (ShapeContrastLoss) and vqclip.demo.candidates=N (best of N runs by the CLIPs' cosine)");
     }
     if (args[0].equals("roundtrip")) {
       Path models = args.length > 2 && args[2].startsWith("models=") ? Path.of(args[2].substring(7)) : null;

@@ -38,7 +38,8 @@ public final class TrainDemo {
    * "clipb" (the second CLIP alone, {@link #secondClip}); "all"; "configs" writes the configs only,
    * "metadata" rewrites the weight files' metadata; the experiments "margin-rounds" and
    * "self-negatives" train from the sixth stage's files in {@code dir}; the experiment "restorer" trains
-   * {@link RestorerTraining#demo()} (needs nothing in {@code dir}). {@code progress} gets the
+   * {@link RestorerTraining#demo()} (needs nothing in {@code dir}), and "caption-prior" trains {@link
+   * CaptionPriorTraining#demo()} conditioned on the bundled first CLIP. {@code progress} gets the
    * progress lines (the CLI passes its own output writer).
    */
   public static void train(String which, Path dir, Consumer<String> progress) {
@@ -46,7 +47,7 @@ public final class TrainDemo {
     for (int n = 1; n <= CLIP_STAGES; n++) {
       known.add("clip" + n);
     }
-    known.addAll(List.of("clipb", "restorer", "all", "configs", "metadata", "margin-rounds", "self-negatives"));
+    known.addAll(List.of("clipb", "restorer", "caption-prior", "all", "configs", "metadata", "margin-rounds", "self-negatives"));
     if (!known.contains(which)) {
       throw new IllegalArgumentException("model must be one of " + String.join(", ", known) + ", got '" + which + "'");
     }
@@ -114,6 +115,16 @@ public final class TrainDemo {
       write(dir.resolve(DemoModels.RESTORER_WEIGHTS), r.weights(), DemoModels.vqganMetadata(run.model()));
       r.manifest().write(dir.resolve("restorer-training.json"));
       progress.accept("restorer done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
+    }
+    if (which.equals("caption-prior")) { // conditioned on the bundled first CLIP's text embeddings
+      CaptionPriorTraining run = CaptionPriorTraining.demo();
+      CaptionPriorTraining.Result r;
+      try (DemoModels.Bundle m = DemoModels.load(); ai.vqclip.onnx.clip.ClipEncoder clip = m.clips().get(0).open(ai.vqclip.core.backend.ExecutionOptions.cpu())) {
+        r = run.run(clip, progress);
+      }
+      write(dir.resolve(DemoModels.CAPTION_PRIOR_WEIGHTS), r.weights(), DemoModels.vqganMetadata(run.model()));
+      r.manifest().write(dir.resolve("caption-prior-training.json"));
+      progress.accept("caption prior done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
     }
     // Stages 6 and 7 are experiments (not bundled, not part of "clip" or "all"): docs/demo-models.md.
     if (which.equals("clip6")) {

@@ -1,0 +1,93 @@
+package ai.vqclip.demo.eval;
+
+import ai.vqclip.core.Loss;
+import ai.vqclip.core.Tensor;
+import ai.vqclip.core.graph.DType;
+import ai.vqclip.core.graph.Graph;
+import ai.vqclip.core.graph.GraphBuilder;
+import ai.vqclip.core.graph.Shape;
+import ai.vqclip.core.graph.Value;
+import ai.vqclip.core.loss.RestorationPrior;
+import ai.vqclip.core.loss.SphericalDistance;
+import ai.vqclip.demo.train.CaptionPriorTraining;
+import ai.vqclip.onnx.RandomWeights;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SplittableRandom;
+
+/**
+ * A caption-conditioned image prior: each step the picture {@code x} is pulled towards {@code
+ * sg(P(x + noise, c))}, the caption prior's redrawing of it for the run's first text prompt (its
+ * embedding {@code c} by the first CLIP, read from the prompt term's target input), with weight 0
+ * before {@code start} and a linear ramp after. No gradient goes through {@code P}.
+ *
+ * @param prior the prior's graph (inputs {@link CaptionPriorTraining#DAMAGED} and {@link
+ *     CaptionPriorTraining#CAPTION}, output {@link CaptionPriorTraining#RESTORED}) for one picture
+ * @param weight the full weight
+ * @param start first iteration with the term
+ * @param ramp iterations of the linear rise
+ * @param noise largest sigma (pixel scale -1..1) of the noise added before the prior sees the picture
+ *     (drawn per iteration from U(0, noise)); 0 for none
+ * @param seed the noise's seed
+ */
+public record CaptionPriorLoss(Graph prior, double weight, int start, int ramp, double noise, long seed) implements Loss {
+  /** The term's name. */
+  public static final String NAME = "cprior";
+  private static final String WEIGHT = NAME + "/weight";
+  private static final String NOISE = NAME + "/noise";
+  /** The prompt term input that holds the first prompt's target embedding by the first CLIP. */
+  static final String TARGET = "text0/target0";
+
+  /** Checks the values. */
+  public CaptionPriorLoss {
+    Objects.requireNonNull(prior, "prior");
+    if (!(weight > 0) || !Double.isFinite(weight) || start < 0 || ramp < 0 || noise < 0) {
+      throw new IllegalArgumentException("caption prior needs weight > 0, start, ramp, noise >= 0; got " + weight + ", " + start + ", " + ramp
+          + ", " + noise);
+    }
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Value build(Context ctx) {
+    GraphBuilder b = ctx.builder();
+    if (!b.hasValue(TARGET)) {
+      throw new IllegalArgumentException("the caption prior needs a text prompt (no value '" + TARGET + "' in the step graph)");
+    }
+    Value image = ctx.image();
+    long[] s = image.shape().toArray();
+    Value target = b.value(TARGET);
+    Value first = b.op("Slice").in(target, b.ints(0), b.ints(1), b.ints(0)).out();
+    Value cond = SphericalDistance.normalize(b, first);
+    Value x = b.sub(b.mul(image, b.scalarLike(2, image)), b.scalarLike(1, image));
+    Value noisy = b.add(x, b.input(NOISE, DType.FLOAT, Shape.of(s)));
+    Value r = b.include(prior, NAME, Map.of(CaptionPriorTraining.DAMAGED, noisy, CaptionPriorTraining.CAPTION, cond))
+        .get(CaptionPriorTraining.RESTORED);
+    return RestorationPrior.pullTowards(b, image, r, b.input(WEIGHT, DType.FLOAT, Shape.scalar()));
+  }
+
+  /** The weight at an iteration. */
+  public double weightAt(int iteration) {
+    return RestorationPrior.rampedWeight(weight, start, ramp, iteration);
+  }
+
+  @Override
+  public Map<String, Tensor> stepInputs(int iteration) {
+    long[] shape = prior.inputs().stream().filter(v -> v.name().equals(CaptionPriorTraining.DAMAGED)).findFirst().orElseThrow().shape()
+        .toArray();
+    int n = Math.toIntExact(shape[0] * shape[1] * shape[2] * shape[3]);
+    float[] e = new float[n];
+    if (noise > 0) {
+      SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + iteration);
+      double sigma = rnd.nextDouble() * noise;
+      for (int i = 0; i < n; i++) {
+        e[i] = (float) (sigma * RandomWeights.gaussian(rnd));
+      }
+    }
+    return Map.of(WEIGHT, Tensor.scalar(DType.FLOAT, weightAt(iteration)), NOISE, Tensor.ofFloats(shape, e));
+  }
+}

@@ -1,0 +1,376 @@
+package ai.vqclip.demo.train;
+
+import ai.vqclip.core.Tensor;
+import ai.vqclip.core.backend.ExecutionOptions;
+import ai.vqclip.core.graph.DType;
+import ai.vqclip.core.graph.Graph;
+import ai.vqclip.core.graph.GraphBuilder;
+import ai.vqclip.core.graph.Shape;
+import ai.vqclip.core.graph.Value;
+import ai.vqclip.core.optim.OptimizerConfig;
+import ai.vqclip.demo.data.Scene;
+import ai.vqclip.demo.data.ShapeKind;
+import ai.vqclip.demo.data.ShapesDataset;
+import ai.vqclip.onnx.RandomWeights;
+import ai.vqclip.onnx.clip.ClipEncoder;
+import ai.vqclip.onnx.vqgan.VqganConfig;
+import ai.vqclip.onnx.vqgan.VqganGraphs;
+import ai.vqclip.onnx.vqgan.VqganWeights;
+import ai.vqclip.onnx.weights.StateDict;
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+/**
+ * Trains the demo's <b>caption prior</b>: a restorer conditioned on a caption's CLIP text embedding.
+ * It maps a picture whose objects are drawn wrong (as another shape, a shapeless blob or a near miss,
+ * then warped, blurred, specked and noised as {@link RestorerTraining}'s damage) back to the picture
+ * the caption describes, at the same places, sizes and colours. Unlike the unconditioned restorer it
+ * can choose a shape: the input shows where an object of which colour is, the caption says what it
+ * is.
+ *
+ * <p>Architecture: the caption embedding (L2-normalised, D values) goes through a learned 1x1
+ * projection to {@link #COND_CHANNELS} channels that are broadcast over the picture and concatenated
+ * with it; then the demo VQGAN's encoder (with 3 + {@link #COND_CHANNELS} input channels) and decoder,
+ * without the quantizer.
+ *
+ * @param model the encoder-decoder architecture ({@code inChannels} must be 3 + {@link #COND_CHANNELS})
+ * @param size picture side
+ * @param batch pictures per step
+ * @param steps optimizer steps
+ * @param learningRate peak learning rate (cosine to 0.1x)
+ * @param damage the damage applied after an object was redrawn
+ * @param seed seed of the weights, the pictures and the damage
+ * @param logEvery steps per logged loss
+ */
+public record CaptionPriorTraining(VqganConfig model, int size, int batch, int steps, double learningRate, RestorerTraining.Damage damage,
+    long seed, int logEvery) {
+
+  /** Conditioning channels broadcast over the picture. */
+  public static final int COND_CHANNELS = 16;
+  /** Input: the pictures to restore [n, 3, S, S] in [-1, 1]. */
+  public static final String DAMAGED = RestorerTraining.DAMAGED;
+  /** Input: the caption embeddings [n, D], L2-normalised. */
+  public static final String CAPTION = "caption";
+  /** Output: the restorations. */
+  public static final String RESTORED = RestorerTraining.RESTORED;
+  /** Key of the conditioning projection's weight [COND_CHANNELS, D, 1, 1]. */
+  public static final String COND_WEIGHT = "cond.weight";
+  /** Key of the conditioning projection's bias [COND_CHANNELS]. */
+  public static final String COND_BIAS = "cond.bias";
+  /** Key of the caption embeddings' mean over the training captions [D] (not trained). */
+  public static final String COND_MEAN = "cond.mean";
+  /** Key of the inverse of the caption embeddings' standard deviation per component [D] (not trained). */
+  public static final String COND_SCALE = "cond.scale";
+
+  /** Checks the sizes. */
+  public CaptionPriorTraining {
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(damage, "damage");
+    if (model.inChannels() != 3 + COND_CHANNELS) {
+      throw new IllegalArgumentException("caption prior model needs inChannels 3 + " + COND_CHANNELS + ", got " + model.inChannels());
+    }
+    if (batch < 1 || steps < 1 || logEvery < 1) {
+      throw new IllegalArgumentException("batch, steps and logEvery must be >= 1, got " + batch + ", " + steps + ", " + logEvery);
+    }
+  }
+
+  /** The demo VQGAN's encoder and decoder sizes with the conditioning channels. */
+  public static VqganConfig demoModel() {
+    return new VqganConfig(32, List.of(1, 2), 1, List.of(), 32, 8, 256, 32, 3 + COND_CHANNELS, 3, false, false, 8);
+  }
+
+  /** The committed run's settings. */
+  public static CaptionPriorTraining demo() {
+    return new CaptionPriorTraining(demoModel(), 32, 16, 5000, 2e-3, new RestorerTraining.Damage(0.3, 1.5, 1.0, 4, 0.25), 20240900L, 25);
+  }
+
+  /**
+   * The prior's forward graph for {@code n} pictures: inputs {@link #DAMAGED} and {@link #CAPTION},
+   * output {@link #RESTORED}.
+   *
+   * @param cfg the architecture
+   * @param weights encoder, decoder and conditioning weights
+   * @param n pictures
+   * @param size picture side
+   * @param dim caption embedding width
+   * @return the graph
+   */
+  public static Graph prior(VqganConfig cfg, Map<String, Tensor> weights, int n, int size, int dim) {
+    VqganWeights w = autoencoder(weights, cfg);
+    GraphBuilder b = new GraphBuilder("caption_prior");
+    Value x = b.input(DAMAGED, DType.FLOAT, Shape.of(n, 3, size, size));
+    Value c = b.input(CAPTION, DType.FLOAT, Shape.of(n, dim));
+    Value cw = b.initializer(COND_WEIGHT, weights.get(COND_WEIGHT));
+    Value cb = b.initializer(COND_BIAS, weights.get(COND_BIAS));
+    Value std = standardized(b, c, weights.get(COND_MEAN), weights.get(COND_SCALE));
+    b.output(RESTORED, body(b, w, cfg, x, std, cw, cb, n, size, dim));
+    return b.build();
+  }
+
+  /**
+   * The caption embeddings standardised per component over the training captions: they differ by
+   * little between captions (the shape word moves a unit vector a few degrees), and a projection of
+   * raw embeddings learned to read their colours long before their shapes.
+   */
+  private static Value standardized(GraphBuilder b, Value c, Tensor mean, Tensor scale) {
+    return b.mul(b.sub(c, b.constant(mean)), b.constant(scale));
+  }
+
+  /** The encoder and decoder weights of a prior's weights (without the conditioning projection). */
+  private static VqganWeights autoencoder(Map<String, Tensor> weights, VqganConfig cfg) {
+    Map<String, Tensor> ae = new LinkedHashMap<>(weights);
+    ae.remove(COND_WEIGHT);
+    ae.remove(COND_BIAS);
+    ae.remove(COND_MEAN);
+    ae.remove(COND_SCALE);
+    return VqganWeights.load(StateDict.of(ae), cfg, EnumSet.of(VqganWeights.Part.ENCODER, VqganWeights.Part.DECODER));
+  }
+
+  private static Value body(GraphBuilder b, VqganWeights w, VqganConfig cfg, Value x, Value caption, Value cw, Value cb, int n, int size,
+      int dim) {
+    Value c4 = b.reshape(caption, n, dim, 1, 1);
+    Value proj = b.op("Conv").in(c4, cw, cb).out(); // [n, K, 1, 1]
+    Value map = b.expand(proj, b.ints(n, COND_CHANNELS, size, size));
+    Value in = b.op("Concat").in(x, map).attr("axis", 1L).out();
+    int h = size / cfg.factor();
+    Value z = b.include(VqganGraphs.encoder(w, n, size, size), "enc", Map.of(VqganGraphs.X, in)).get(VqganGraphs.Z);
+    return b.include(VqganGraphs.decoder(w, n, h, h), "dec", Map.of(VqganGraphs.Z, z)).get(VqganGraphs.X);
+  }
+
+  /**
+   * The prior's graph for one picture of side {@code size} from a weight file ({@code TrainDemo
+   * caption-prior} writes one); the caption width is read from the conditioning weight.
+   *
+   * @param file the weights
+   * @param size picture side
+   * @return the graph
+   * @throws ai.vqclip.core.ModelLoadException when the file cannot be read
+   */
+  public static Graph load(java.nio.file.Path file, int size) {
+    return load(file, demoModel(), size);
+  }
+
+  /**
+   * As {@link #load(java.nio.file.Path, int)} for another architecture.
+   *
+   * @param file the weights
+   * @param cfg the architecture they were trained with
+   * @param size picture side
+   * @return the graph
+   */
+  public static Graph load(java.nio.file.Path file, VqganConfig cfg, int size) {
+    Map<String, Tensor> w = new LinkedHashMap<>();
+    try (StateDict sd = ai.vqclip.onnx.weights.WeightFiles.open(file)) {
+      for (String k : sd.keys()) {
+        w.put(k, sd.floatTensor(k));
+      }
+    }
+    Tensor cw = w.get(COND_WEIGHT);
+    if (cw == null || cw.shape().length != 4 || cw.shape()[0] != COND_CHANNELS) {
+      throw new IllegalArgumentException("caption prior file " + file + " has no '" + COND_WEIGHT + "' of shape [" + COND_CHANNELS
+          + ", D, 1, 1]");
+    }
+    long dim = cw.shape()[1];
+    for (String k : List.of(COND_BIAS, COND_MEAN, COND_SCALE)) {
+      Tensor t = w.get(k);
+      long want = k.equals(COND_BIAS) ? COND_CHANNELS : dim;
+      if (t == null || t.shape().length != 1 || t.shape()[0] != want) {
+        throw new IllegalArgumentException("caption prior file " + file + " has no '" + k + "' of shape [" + want + "]");
+      }
+    }
+    return prior(cfg, w, 1, size, Math.toIntExact(dim));
+  }
+
+  /** The trained weights and the run's manifest. */
+  public record Result(Map<String, Tensor> weights, TrainingManifest manifest) {}
+
+  /**
+   * Runs the training.
+   *
+   * @param clip the CLIP whose text embeddings condition the prior (generation must use the same)
+   * @param progress gets one line per logging interval
+   * @return the weights and manifest
+   */
+  public Result run(ClipEncoder clip, Consumer<String> progress) {
+    int dim = clip.embeddingDim();
+    ShapesDataset data = new ShapesDataset(size, seed);
+    Map<String, Tensor> init = new LinkedHashMap<>(RandomWeights.vqgan(model, seed));
+    SplittableRandom wr = new SplittableRandom(seed ^ 0x5DEECE66DL);
+    init.put(COND_WEIGHT, RandomWeights.normal(new long[] {COND_CHANNELS, dim, 1, 1}, wr, 0, 1 / Math.sqrt(dim)));
+    init.put(COND_BIAS, Tensor.filled(DType.FLOAT, new long[] {COND_CHANNELS}, 0));
+    VqganWeights w = autoencoder(init, model);
+    Map<String, float[]> embeddings = new HashMap<>();
+    // The standardisation's statistics: the first captions the run will see (2000 of them at most).
+    Tensor[] stats = captionStats(data, clip, embeddings, (int) Math.min(2000, (long) steps * batch));
+    GraphBuilder b = new GraphBuilder("caption_prior_train");
+    Value damaged = b.input(DAMAGED, DType.FLOAT, Shape.of(batch, 3, size, size));
+    Value caption = b.input(CAPTION, DType.FLOAT, Shape.of(batch, dim));
+    Value clean = b.input(RestorerTraining.CLEAN, DType.FLOAT, Shape.of(batch, 3, size, size));
+    Value cw = b.initializer(COND_WEIGHT, init.get(COND_WEIGHT));
+    Value cb = b.initializer(COND_BIAS, init.get(COND_BIAS));
+    Value y = body(b, w, model, damaged, standardized(b, caption, stats[0], stats[1]), cw, cb, batch, size, dim);
+    b.output(RestorerTraining.LOSS, VqTrainingGraph.reconstruction(b, y, clean));
+    b.output(RESTORED, b.op("Identity").in(y).out());
+    Graph g = b.build();
+    Map<String, String> keys = VqTrainingGraph.stateKeys(g, init);
+    ExecutionOptions opts = ExecutionOptions.cpu();
+    List<Double> losses = new ArrayList<>();
+    long t0 = System.nanoTime();
+    double mean = 0;
+    try (Trainer t = new Trainer(g, RestorerTraining.LOSS, new ArrayList<>(keys.keySet()), List.of(RESTORED), OptimizerConfig.adam(learningRate),
+        opts)) {
+      for (int s = 0; s < steps; s++) {
+        Map<String, Tensor> in = batch(data, clip, embeddings, (long) s * batch, batch, damage, seed);
+        t.setLearningRate(cosine(s));
+        mean += t.step(in).loss();
+        if ((s + 1) % logEvery == 0) {
+          losses.add(mean / logEvery);
+          progress.accept(String.format("caption prior step %d/%d  loss %.4f  lr %.2e  %.1fs", s + 1, steps, mean / logEvery, cosine(s),
+              (System.nanoTime() - t0) / 1e9));
+          mean = 0;
+        }
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      Map<String, Tensor> trained = new LinkedHashMap<>();
+      Map<String, Tensor> params = t.parameters();
+      for (Map.Entry<String, String> e : keys.entrySet()) {
+        trained.put(e.getValue(), Tensor.ofFloats(init.get(e.getValue()).shape(), params.get(e.getKey()).toFloats()));
+      }
+      trained.put(COND_MEAN, stats[0]);
+      trained.put(COND_SCALE, stats[1]);
+      Map<String, Object> metrics = new LinkedHashMap<>(evaluate(t, clip, embeddings));
+      Map<String, Object> settings = new LinkedHashMap<>();
+      settings.put("config", model.toString());
+      settings.put("size", size);
+      settings.put("damage", damage.toString());
+      settings.put("redraw", "another shape 0.5, blob 0.2, near miss 0.15, as drawn 0.15");
+      settings.put("schedule", "cosine to 0.1x");
+      settings.put("optimizer", "adam");
+      TrainingManifest m = new TrainingManifest("caption-prior", seed, steps, batch, learningRate, logEvery, losses, seconds,
+          t.parameterCount(), settings, metrics, VqganTraining.runtime(opts));
+      return new Result(trained, m);
+    }
+  }
+
+  /** Held-out mean absolute error (pixel scale 0..1) before and after, over 8 batches. */
+  private Map<String, Object> evaluate(Trainer t, ClipEncoder clip, Map<String, float[]> embeddings) {
+    ShapesDataset data = new ShapesDataset(size, seed);
+    double before = 0;
+    double after = 0;
+    long count = 0;
+    for (int i = 0; i < 8; i++) {
+      Map<String, Tensor> in = batch(data, clip, embeddings, VqganTraining.HELD_OUT + (long) i * batch, batch, damage, seed + 1);
+      float[] c = in.get(RestorerTraining.CLEAN).toFloats();
+      float[] d = in.get(DAMAGED).toFloats();
+      float[] r = t.evaluate(in).get(RESTORED).toFloats();
+      for (int j = 0; j < c.length; j++) {
+        before += Math.abs(d[j] - c[j]) / 2;
+        after += Math.abs(Math.max(-1, Math.min(1, r[j])) - c[j]) / 2;
+      }
+      count += c.length;
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("heldOutDamagedMeanAbsError", before / count);
+    m.put("heldOutRestoredMeanAbsError", after / count);
+    return m;
+  }
+
+  /** Mean and inverse standard deviation per component of the first {@code n} samples' caption embeddings. */
+  static Tensor[] captionStats(ShapesDataset data, ClipEncoder clip, Map<String, float[]> cache, int n) {
+    int dim = clip.embeddingDim();
+    double[] sum = new double[dim];
+    double[] sq = new double[dim];
+    for (int i = 0; i < n; i++) {
+      float[] e = embedding(clip, cache, data.sample(i).caption());
+      for (int d = 0; d < dim; d++) {
+        sum[d] += e[d];
+        sq[d] += (double) e[d] * e[d];
+      }
+    }
+    float[] mean = new float[dim];
+    float[] inv = new float[dim];
+    for (int d = 0; d < dim; d++) {
+      double m = sum[d] / n;
+      mean[d] = (float) m;
+      inv[d] = (float) (1 / Math.sqrt(Math.max(1e-8, sq[d] / n - m * m)));
+    }
+    return new Tensor[] {Tensor.ofFloats(new long[] {dim}, mean), Tensor.ofFloats(new long[] {dim}, inv)};
+  }
+
+  double cosine(int s) {
+    double p = (double) s / Math.max(1, steps - 1);
+    return learningRate * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * p)));
+  }
+
+  /** The L2-normalised text embedding of a caption, cached. */
+  static float[] embedding(ClipEncoder clip, Map<String, float[]> cache, String caption) {
+    return cache.computeIfAbsent(caption, k -> {
+      float[] e = clip.embedText(k).toFloats();
+      double n = 0;
+      for (float v : e) {
+        n += v * v;
+      }
+      float inv = (float) (1 / Math.sqrt(n));
+      for (int i = 0; i < e.length; i++) {
+        e[i] *= inv;
+      }
+      return e;
+    });
+  }
+
+  /** Pictures {@code first..first+n-1}: clean, redrawn and damaged, and their captions' embeddings. */
+  static Map<String, Tensor> batch(ShapesDataset data, ClipEncoder clip, Map<String, float[]> cache, long first, int n,
+      RestorerTraining.Damage damage, long seed) {
+    int s = data.size();
+    int plane = s * s;
+    int dim = clip.embeddingDim();
+    float[] clean = new float[n * 3 * plane];
+    float[] damaged = new float[n * 3 * plane];
+    float[] captions = new float[n * dim];
+    for (int i = 0; i < n; i++) {
+      ShapesDataset.Sample sample = data.sample(first + i);
+      SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + first + i);
+      float[] px = ShapesDataset.toTensor(List.of(sample.image()), false).toFloats();
+      float[] redrawn = ShapesDataset.toTensor(List.of(redraw(sample, s, rnd)), false).toFloats();
+      float[] d = RestorerTraining.damage(redrawn, s, sample.scene(), damage, rnd);
+      for (int j = 0; j < px.length; j++) {
+        clean[i * 3 * plane + j] = px[j] * 2 - 1;
+        damaged[i * 3 * plane + j] = Math.max(-1, Math.min(1, d[j] * 2 - 1));
+      }
+      System.arraycopy(embedding(clip, cache, sample.caption()), 0, captions, i * dim, dim);
+    }
+    long[] shape = {n, 3, s, s};
+    return Map.of(RestorerTraining.CLEAN, Tensor.ofFloats(shape, clean), DAMAGED, Tensor.ofFloats(shape, damaged), CAPTION,
+        Tensor.ofFloats(new long[] {n, dim}, captions));
+  }
+
+  /** The sample's scene with its objects redrawn wrong (another shape, a blob, a near miss), or as drawn. */
+  static BufferedImage redraw(ShapesDataset.Sample sample, int size, SplittableRandom rnd) {
+    double u = rnd.nextDouble();
+    Scene scene = sample.scene();
+    if (u < 0.5) {
+      List<Scene.Item> items = new ArrayList<>();
+      for (Scene.Item it : scene.objects()) {
+        ShapeKind[] all = ShapeKind.values();
+        ShapeKind k = all[(it.shape().ordinal() + 1 + rnd.nextInt(all.length - 1)) % all.length];
+        items.add(new Scene.Item(k, it.color(), it.size(), it.cx(), it.cy(), it.radius()));
+      }
+      return ShapesDataset.render(new Scene(scene.background(), scene.background2(), items), size);
+    }
+    if (u < 0.7) {
+      return TrainingViews.blob(scene, size, rnd);
+    }
+    if (u < 0.85) {
+      return TrainingViews.nearMiss(scene, size, rnd);
+    }
+    return sample.image();
+  }
+}
