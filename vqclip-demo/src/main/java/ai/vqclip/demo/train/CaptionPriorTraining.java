@@ -263,24 +263,7 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
   /** Held-out mean absolute error (pixel scale 0..1) before and after, over 8 batches. */
   private Map<String, Object> evaluate(Trainer t, ClipEncoder clip, Map<String, float[]> embeddings) {
     ShapesDataset data = new ShapesDataset(size, seed);
-    double before = 0;
-    double after = 0;
-    long count = 0;
-    for (int i = 0; i < 8; i++) {
-      Map<String, Tensor> in = batch(data, clip, embeddings, VqganTraining.HELD_OUT + (long) i * batch, batch, damage, seed + 1);
-      float[] c = in.get(RestorerTraining.CLEAN).toFloats();
-      float[] d = in.get(DAMAGED).toFloats();
-      float[] r = t.evaluate(in).get(RESTORED).toFloats();
-      for (int j = 0; j < c.length; j++) {
-        before += Math.abs(d[j] - c[j]) / 2;
-        after += Math.abs(Math.max(-1, Math.min(1, r[j])) - c[j]) / 2;
-      }
-      count += c.length;
-    }
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("heldOutDamagedMeanAbsError", before / count);
-    m.put("heldOutRestoredMeanAbsError", after / count);
-    return m;
+    return RestorerTraining.heldOutError(t, i -> batch(data, clip, embeddings, VqganTraining.HELD_OUT + (long) i * batch, batch, damage, seed + 1));
   }
 
   /** Mean and inverse standard deviation per component of the first {@code n} samples' caption embeddings. */
@@ -306,8 +289,7 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
   }
 
   double cosine(int s) {
-    double p = (double) s / Math.max(1, steps - 1);
-    return learningRate * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * p)));
+    return RestorerTraining.cosine(learningRate, steps, s);
   }
 
   /** The L2-normalised text embedding of a caption, cached. */

@@ -184,11 +184,23 @@ public record RestorerTraining(VqganConfig model, int size, int batch, int steps
   /** Held-out mean absolute error (pixel scale 0..1) of damaged pictures and of their restorations against the clean ones. */
   private Map<String, Object> evaluate(Trainer t) {
     ShapesDataset data = new ShapesDataset(size, seed);
+    return heldOutError(t, i -> pair(data, VqganTraining.HELD_OUT + (long) i * batch, batch, damage, seed + 1));
+  }
+
+  /**
+   * Mean absolute error (pixel scale 0..1) of the {@link #DAMAGED} inputs and of the trainer's
+   * {@link #RESTORED} outputs against the {@link #CLEAN} pictures, over 8 held-out batches.
+   *
+   * @param t the trainer
+   * @param batches held-out batch {@code i} (0..7), with {@link #CLEAN} and {@link #DAMAGED} in [-1, 1]
+   * @return the two figures by name
+   */
+  static Map<String, Object> heldOutError(Trainer t, java.util.function.IntFunction<Map<String, Tensor>> batches) {
     double before = 0;
     double after = 0;
     long count = 0;
     for (int i = 0; i < 8; i++) {
-      Map<String, Tensor> in = pair(data, VqganTraining.HELD_OUT + (long) i * batch, batch, damage, seed + 1);
+      Map<String, Tensor> in = batches.apply(i);
       float[] c = in.get(CLEAN).toFloats();
       float[] d = in.get(DAMAGED).toFloats();
       float[] r = t.evaluate(in).get(RESTORED).toFloats();
@@ -206,8 +218,13 @@ public record RestorerTraining(VqganConfig model, int size, int batch, int steps
 
   /** Cosine decay from the peak to 10% over the run. */
   double cosine(int s) {
+    return cosine(learningRate, steps, s);
+  }
+
+  /** Cosine decay from {@code peak} to 10% of it over {@code steps} steps, at step {@code s}. */
+  static double cosine(double peak, int steps, int s) {
     double p = (double) s / Math.max(1, steps - 1);
-    return learningRate * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * p)));
+    return peak * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * p)));
   }
 
   /** Pictures {@code first..first+n-1}, clean and damaged, both in [-1, 1]. */

@@ -77,7 +77,7 @@ class CaptionPriorTrainingTest {
 
   @Test
   void shortRunLowersTheLossIsBitIdenticalAndLoadsBack(@TempDir Path dir) {
-    CaptionPriorTraining run = new CaptionPriorTraining(TINY, 16, 4, 90, 3e-3, DAMAGE, 11, 30);
+    CaptionPriorTraining run = new CaptionPriorTraining(TINY, 16, 8, 120, 3e-3, DAMAGE, 11, 40);
     CaptionPriorTraining.Result a = run.run(clip, s -> {});
     List<Double> l = a.manifest().losses();
     assertEquals(3, l.size());
