@@ -224,20 +224,10 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
     ExecutionOptions opts = ExecutionOptions.cpu();
     List<Double> losses = new ArrayList<>();
     long t0 = System.nanoTime();
-    double mean = 0;
     try (Trainer t = new Trainer(g, RestorerTraining.LOSS, new ArrayList<>(keys.keySet()), List.of(RESTORED), OptimizerConfig.adam(learningRate),
         opts)) {
-      for (int s = 0; s < steps; s++) {
-        Map<String, Tensor> in = batch(data, clip, embeddings, (long) s * batch, batch, damage, seed);
-        t.setLearningRate(cosine(s));
-        mean += t.step(in).loss();
-        if ((s + 1) % logEvery == 0) {
-          losses.add(mean / logEvery);
-          progress.accept(String.format("caption prior step %d/%d  loss %.4f  lr %.2e  %.1fs", s + 1, steps, mean / logEvery, cosine(s),
-              (System.nanoTime() - t0) / 1e9));
-          mean = 0;
-        }
-      }
+      losses.addAll(RestorerTraining.loop(t, "caption prior", steps, logEvery, s -> batch(data, clip, embeddings, (long) s * batch, batch,
+          damage, seed), this::cosine, progress));
       double seconds = (System.nanoTime() - t0) / 1e9;
       Map<String, Tensor> trained = new LinkedHashMap<>();
       Map<String, Tensor> params = t.parameters();

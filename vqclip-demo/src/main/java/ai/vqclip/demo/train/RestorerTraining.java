@@ -148,19 +148,8 @@ public record RestorerTraining(VqganConfig model, int size, int batch, int steps
     ExecutionOptions opts = ExecutionOptions.cpu();
     List<Double> losses = new ArrayList<>();
     long t0 = System.nanoTime();
-    double mean = 0;
     try (Trainer t = new Trainer(g, LOSS, new ArrayList<>(keys.keySet()), List.of(RESTORED), OptimizerConfig.adam(learningRate), opts)) {
-      for (int s = 0; s < steps; s++) {
-        Map<String, Tensor> in = pair(data, (long) s * batch, batch, damage, seed);
-        t.setLearningRate(cosine(s));
-        mean += t.step(in).loss();
-        if ((s + 1) % logEvery == 0) {
-          losses.add(mean / logEvery);
-          progress.accept(String.format("restorer step %d/%d  loss %.4f  lr %.2e  %.1fs", s + 1, steps, mean / logEvery, cosine(s),
-              (System.nanoTime() - t0) / 1e9));
-          mean = 0;
-        }
-      }
+      losses.addAll(loop(t, "restorer", steps, logEvery, s -> pair(data, (long) s * batch, batch, damage, seed), this::cosine, progress));
       double seconds = (System.nanoTime() - t0) / 1e9;
       Map<String, Tensor> trained = new LinkedHashMap<>();
       Map<String, long[]> shapes = VqganWeights.expectedShapes(model, EnumSet.of(VqganWeights.Part.ENCODER, VqganWeights.Part.DECODER));
@@ -179,6 +168,38 @@ public record RestorerTraining(VqganConfig model, int size, int batch, int steps
           settings, metrics, VqganTraining.runtime(opts));
       return new Result(trained, m);
     }
+  }
+
+  /**
+   * The optimizer steps of a run: batch {@code s} at learning rate {@code rate(s)}, the mean loss of
+   * every {@code logEvery} steps logged and returned.
+   *
+   * @param t the trainer
+   * @param label the progress lines' label
+   * @param steps the steps
+   * @param logEvery steps per logged loss
+   * @param batches step to batch
+   * @param rate step to learning rate
+   * @param progress gets one line per logging interval
+   * @return the logged mean losses
+   */
+  static List<Double> loop(Trainer t, String label, int steps, int logEvery, java.util.function.IntFunction<Map<String, Tensor>> batches,
+      java.util.function.IntToDoubleFunction rate, Consumer<String> progress) {
+    List<Double> losses = new ArrayList<>();
+    long t0 = System.nanoTime();
+    double mean = 0;
+    for (int s = 0; s < steps; s++) {
+      Map<String, Tensor> in = batches.apply(s);
+      t.setLearningRate(rate.applyAsDouble(s));
+      mean += t.step(in).loss();
+      if ((s + 1) % logEvery == 0) {
+        losses.add(mean / logEvery);
+        progress.accept(String.format("%s step %d/%d  loss %.4f  lr %.2e  %.1fs", label, s + 1, steps, mean / logEvery, rate.applyAsDouble(s),
+            (System.nanoTime() - t0) / 1e9));
+        mean = 0;
+      }
+    }
+    return losses;
   }
 
   /** Held-out mean absolute error (pixel scale 0..1) of damaged pictures and of their restorations against the clean ones. */
