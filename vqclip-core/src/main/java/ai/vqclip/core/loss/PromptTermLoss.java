@@ -97,7 +97,7 @@ public record PromptTermLoss(String name, PromptLoss distance, List<long[]> targ
     Value stop = b.input(name + "/stop", DType.FLOAT, Shape.scalar());
     Value sum = null;
     for (int e = 0; e < targetShapes.size(); e++) {
-      Value target = b.input(name + "/target" + e, DType.FLOAT, Shape.of(targetShapes.get(e)));
+      Value target = b.input(targetInput(name, e), DType.FLOAT, Shape.of(targetShapes.get(e)));
       Value l = SphericalDistance.weighted(b, distance.distances(b, ctx.embeddings().get(e), target), weight, stop);
       sum = sum == null ? l : b.add(sum, l);
     }
@@ -115,8 +115,22 @@ public record PromptTermLoss(String name, PromptLoss distance, List<long[]> targ
     in.put(name + "/weight", Tensor.scalar(DType.FLOAT, t.weight()));
     in.put(name + "/stop", Tensor.scalar(DType.FLOAT, t.stop()));
     for (int e = 0; e < targetShapes.size(); e++) {
-      in.put(name + "/target" + e, t.embeddings().get(e));
+      in.put(targetInput(name, e), t.embeddings().get(e));
     }
     return in;
+  }
+
+  /**
+   * The name of a prompt term's input that holds its target embeddings [k, D] for one encoder, e.g.
+   * {@code "text0/target0"}: the first text prompt's targets for the first encoder (another term may
+   * read it from the step graph's builder, {@code GraphBuilder.value}, when it is built after the
+   * prompt terms, as user losses are).
+   *
+   * @param term the prompt term's name ({@code "text0"}, {@code "image1"}, ...)
+   * @param encoder the encoder's index
+   * @return the input's name
+   */
+  public static String targetInput(String term, int encoder) {
+    return term + "/target" + encoder;
   }
 }

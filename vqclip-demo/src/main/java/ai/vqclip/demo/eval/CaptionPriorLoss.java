@@ -36,11 +36,21 @@ public record CaptionPriorLoss(Graph prior, double weight, int start, int ramp, 
   private static final String WEIGHT = NAME + "/weight";
   private static final String NOISE = NAME + "/noise";
   /** The prompt term input that holds the first prompt's target embedding by the first CLIP. */
-  static final String TARGET = "text0/target0";
+  static final String TARGET = ai.vqclip.core.loss.PromptTermLoss.targetInput("text0", 0);
 
   /** Checks the values. */
   public CaptionPriorLoss {
     Objects.requireNonNull(prior, "prior");
+    for (String in : java.util.List.of(CaptionPriorTraining.DAMAGED, CaptionPriorTraining.CAPTION)) {
+      if (prior.inputs().stream().noneMatch(v -> v.name().equals(in))) {
+        throw new IllegalArgumentException("caption prior graph '" + prior.name() + "' has no input '" + in + "'; inputs: "
+            + prior.inputs().stream().map(Value::name).toList());
+      }
+    }
+    if (prior.outputs().stream().noneMatch(v -> v.name().equals(CaptionPriorTraining.RESTORED))) {
+      throw new IllegalArgumentException("caption prior graph '" + prior.name() + "' has no output '" + CaptionPriorTraining.RESTORED
+          + "'; outputs: " + prior.outputs().stream().map(Value::name).toList());
+    }
     if (!(weight > 0) || !Double.isFinite(weight) || start < 0 || ramp < 0 || noise < 0) {
       throw new IllegalArgumentException("caption prior needs weight > 0, start, ramp, noise >= 0; got " + weight + ", " + start + ", " + ramp
           + ", " + noise);
@@ -77,14 +87,12 @@ public record CaptionPriorLoss(Graph prior, double weight, int start, int ramp, 
 
   @Override
   public Map<String, Tensor> stepInputs(int iteration) {
-    long[] shape = prior.inputs().stream().filter(v -> v.name().equals(CaptionPriorTraining.DAMAGED)).findFirst().orElseThrow().shape()
-        .toArray();
-    int n = Math.toIntExact(shape[0] * shape[1] * shape[2] * shape[3]);
-    float[] e = new float[n];
+    long[] shape = prior.input(CaptionPriorTraining.DAMAGED).shape().toArray();
+    float[] e = new float[Math.toIntExact(java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact))];
     if (noise > 0) {
       SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + iteration);
       double sigma = rnd.nextDouble() * noise;
-      for (int i = 0; i < n; i++) {
+      for (int i = 0; i < e.length; i++) {
         e[i] = (float) (sigma * RandomWeights.gaussian(rnd));
       }
     }

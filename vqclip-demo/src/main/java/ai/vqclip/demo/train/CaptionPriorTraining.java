@@ -167,12 +167,7 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
    * @return the graph
    */
   public static Graph load(java.nio.file.Path file, VqganConfig cfg, int size) {
-    Map<String, Tensor> w = new LinkedHashMap<>();
-    try (StateDict sd = ai.vqclip.onnx.weights.WeightFiles.open(file)) {
-      for (String k : sd.keys()) {
-        w.put(k, sd.floatTensor(k));
-      }
-    }
+    Map<String, Tensor> w = RestorerTraining.readWeights(file);
     Tensor cw = w.get(COND_WEIGHT);
     if (cw == null || cw.shape().length != 4 || cw.shape()[0] != COND_CHANNELS) {
       throw new IllegalArgumentException("caption prior file " + file + " has no '" + COND_WEIGHT + "' of shape [" + COND_CHANNELS
@@ -217,8 +212,7 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
     Value cw = b.initializer(COND_WEIGHT, init.get(COND_WEIGHT));
     Value cb = b.initializer(COND_BIAS, init.get(COND_BIAS));
     Value y = body(b, w, model, damaged, standardized(b, caption, stats[0], stats[1]), cw, cb, batch, size, dim);
-    b.output(RestorerTraining.LOSS, VqTrainingGraph.reconstruction(b, y, clean));
-    b.output(RESTORED, b.op("Identity").in(y).out());
+    RestorerTraining.trainingOutputs(b, y, clean);
     Graph g = b.build();
     Map<String, String> keys = VqTrainingGraph.stateKeys(g, init);
     ExecutionOptions opts = ExecutionOptions.cpu();

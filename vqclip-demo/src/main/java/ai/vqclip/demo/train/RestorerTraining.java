@@ -114,13 +114,28 @@ public record RestorerTraining(VqganConfig model, int size, int batch, int steps
    * @throws ai.vqclip.core.ModelLoadException when the file cannot be read
    */
   public static ai.vqclip.core.loss.RestorationPrior prior(java.nio.file.Path file, int size, double weight, int start, int ramp) {
+    return new ai.vqclip.core.loss.RestorationPrior(restorer(demoModel(), readWeights(file), 1, size), DAMAGED, RESTORED, weight, start, ramp);
+  }
+
+  /**
+   * Every tensor of a weight file as float32, copied (the file is closed on return).
+   *
+   * @throws ai.vqclip.core.ModelLoadException when the file cannot be read
+   */
+  static Map<String, Tensor> readWeights(java.nio.file.Path file) {
     Map<String, Tensor> w = new LinkedHashMap<>();
-    try (ai.vqclip.onnx.weights.StateDict sd = ai.vqclip.onnx.weights.WeightFiles.open(file)) {
+    try (StateDict sd = ai.vqclip.onnx.weights.WeightFiles.open(file)) {
       for (String k : sd.keys()) {
         w.put(k, sd.floatTensor(k));
       }
     }
-    return new ai.vqclip.core.loss.RestorationPrior(restorer(demoModel(), w, 1, size), DAMAGED, RESTORED, weight, start, ramp);
+    return w;
+  }
+
+  /** The outputs of a restorer's training graph: {@link #LOSS} (the reconstruction loss of {@code y} against {@code clean}) and {@link #RESTORED}. */
+  static void trainingOutputs(GraphBuilder b, Value y, Value clean) {
+    b.output(LOSS, VqTrainingGraph.reconstruction(b, y, clean));
+    b.output(RESTORED, b.op("Identity").in(y).out());
   }
 
   private static Value body(GraphBuilder b, VqganWeights w, VqganConfig cfg, Value x, int n, int size) {
@@ -141,8 +156,7 @@ public record RestorerTraining(VqganConfig model, int size, int batch, int steps
     Value damaged = b.input(DAMAGED, DType.FLOAT, Shape.of(batch, 3, size, size));
     Value clean = b.input(CLEAN, DType.FLOAT, Shape.of(batch, 3, size, size));
     Value y = body(b, w, model, damaged, batch, size);
-    b.output(LOSS, VqTrainingGraph.reconstruction(b, y, clean));
-    b.output(RESTORED, b.op("Identity").in(y).out());
+    trainingOutputs(b, y, clean);
     Graph g = b.build();
     Map<String, String> keys = VqTrainingGraph.stateKeys(g, init);
     ExecutionOptions opts = ExecutionOptions.cpu();
