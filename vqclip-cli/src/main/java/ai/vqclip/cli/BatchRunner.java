@@ -1,7 +1,5 @@
 package ai.vqclip.cli;
 
-import ai.vqclip.augment.StandardCutouts;
-import ai.vqclip.cli.models.ClipModel;
 import ai.vqclip.cli.models.Models;
 import ai.vqclip.core.backend.ExecutionOptions;
 import ai.vqclip.core.pipeline.GenerationJob;
@@ -48,11 +46,8 @@ final class BatchRunner {
     RunSettings first = runs.get(0);
     ExecutionOptions options = Runner.options(first);
     try (Models models = Models.open(first.models().selection(), ctx.builtIn(), options)) {
-      Pipeline.Builder pb = Pipeline.builder(models.generator(), new StandardCutouts()).options(options).memorySaving(first.memorySavingMode());
-      for (ClipModel c : models.clips()) {
-        pb.encoder(c.encoder());
-      }
-      Pipeline pipeline = pb.build();
+      RunSettings sized = RequestFactory.resolveSize(first, models, RunOptions.defaults(first.models().selection(), ctx.builtIn().defaults()).size());
+      Pipeline pipeline = Runner.pipeline(models, sized, ctx.builtIn(), options);
       List<RunSettings> resolved = new ArrayList<>();
       List<GenerationJob> submitted = new ArrayList<>();
       int failed = 0;

@@ -59,6 +59,11 @@ final class RunOptions {
       + "its side) should be one colour, so objects keep off the edges (default: 0, or the demo's weight with the built-in demo models; 0: off).")
   Double frameOption;
 
+  @Option(names = {"--caption-prior"}, paramLabel = "W", description = "Weight of the caption prior: a network trained with the demo "
+      + "models that redraws the picture as the first text prompt describes it; the picture is pulled towards its redrawing from "
+      + "iteration 50 (default: the demo's weight, 10, with the built-in demo models and a text prompt; 0: off).")
+  Double captionPriorOption;
+
   @Option(names = {"-opt", "--optimizer"}, defaultValue = "adam", paramLabel = "NAME", description = "adam, adamw, adagrad, adamax, rmsprop, "
       + "nadam, amsgrad or sgd (default: ${DEFAULT-VALUE}).")
   String optimizer;
@@ -143,6 +148,9 @@ final class RunOptions {
     if (!(frame >= 0) || !Double.isFinite(frame)) {
       throw new UsageException("--frame-weight must be a finite number >= 0, got " + frame);
     }
+    if (captionPriorOption != null && (!(captionPriorOption >= 0) || !Double.isFinite(captionPriorOption))) {
+      throw new UsageException("--caption-prior must be a finite number >= 0, got " + captionPriorOption);
+    }
     if (iterations < 1 || iterations > 1_000_000) {
       throw new UsageException("--iterations must be in [1, 1000000], got " + iterations);
     }
@@ -207,10 +215,21 @@ final class RunOptions {
     } catch (IllegalArgumentException e) {
       throw new UsageException("--augments: " + e.getMessage(), e);
     }
+    boolean text;
     try {
-      PromptSchedule.parse(prompts, Math.max(1, changePromptsEvery));
+      text = PromptSchedule.parse(prompts, Math.max(1, changePromptsEvery)).maxPrompts() > 0;
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage(), e);
+    }
+    // The prior reads the first text prompt: by default it is on only where there is one.
+    double prior = captionPriorOption != null ? captionPriorOption : text && selection.builtInClips() ? d.captionPrior() : 0;
+    if (prior > 0 && !selection.builtInClips()) {
+      throw new UsageException("--caption-prior " + prior + " reads the built-in demo CLIP's text embedding; it cannot be used with --clip "
+          + "or --encoder-onnx (give --caption-prior 0)");
+    }
+    if (prior > 0 && !text) {
+      throw new UsageException("--caption-prior " + prior + " redraws the picture as the first text prompt describes it; give a text prompt "
+          + "or --caption-prior 0");
     }
     ai.vqclip.core.optim.OptimizerConfig.Kind kind;
     try {
@@ -231,7 +250,7 @@ final class RunOptions {
         iterations, s, cutouts, cutPow, augs, optimizer, rate, images, noise, RunSettings.str(ModelOptions.abs(init)),
         initNoise == null ? null : initNoise.name(), initWeight, initDecay, initTarget, RunSettings.str(ModelOptions.abs(mask)), saveEvery,
         checkpoint, ModelOptions.abs(out).toString(), RunSettings.str(ModelOptions.abs(manifest)),
-        RunSettings.ModelFiles.of(selection), dev, threads, edit, imagePromptsLockstep, saving, frame);
+        RunSettings.ModelFiles.of(selection), dev, threads, edit, imagePromptsLockstep, saving, frame, prior);
     RequestFactory.regularization(rs);
     return rs;
   }

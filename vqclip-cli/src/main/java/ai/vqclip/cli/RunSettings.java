@@ -53,6 +53,8 @@ import java.util.Locale;
  *     (settings written before the option existed) means auto
  * @param frame weight of the plain-frame prior ({@code --frame-weight}); null (settings written before the
  *     option existed) means 0
+ * @param captionPrior weight of the models' caption prior ({@code --caption-prior}); null (settings
+ *     written before the option existed) means 0
  */
 record RunSettings(
     int format,
@@ -86,7 +88,8 @@ record RunSettings(
     Edit edit,
     boolean imagePromptsLockstep,
     String memorySaving,
-    Double frame) {
+    Double frame,
+    Double captionPrior) {
 
   /** The current format version. */
   static final int FORMAT = 1;
@@ -242,7 +245,7 @@ record RunSettings(
   RunSettings withSize(int w, int h) {
     return new RunSettings(format, command, prompts, changePromptsEvery, w, h, iterations, seed, cutouts, cutPow, augments, optimizer, lr,
         imagePrompts, noisePrompts, initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint, output, manifest,
-        models, device, threads, edit, imagePromptsLockstep, memorySaving, frame);
+        models, device, threads, edit, imagePromptsLockstep, memorySaving, frame, captionPrior);
   }
 
   /** The plain-frame weight (0 for settings written before {@code --frame-weight}). */
@@ -250,17 +253,22 @@ record RunSettings(
     return frame == null ? 0 : frame;
   }
 
+  /** The caption prior's weight (0 for settings written before {@code --caption-prior}). */
+  double captionPriorWeight() {
+    return captionPrior == null ? 0 : captionPrior;
+  }
+
   /** A copy with another seed and output (one run of a batch). */
   RunSettings withSeedAndOutput(long newSeed, String newOutput) {
     return new RunSettings(format, command, prompts, changePromptsEvery, width, height, iterations, newSeed, cutouts, cutPow, augments,
         optimizer, lr, imagePrompts, noisePrompts, initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint,
-        newOutput, manifest, models, device, threads, edit, imagePromptsLockstep, memorySaving, frame);
+        newOutput, manifest, models, device, threads, edit, imagePromptsLockstep, memorySaving, frame, captionPrior);
   }
 
   /** A copy with other values for what resume may change. */
   RunSettings withRun(int newIterations, String newOutput, String newManifest, String newDevice, int newThreads) {
     return new RunSettings(format, command, prompts, changePromptsEvery, width, height, newIterations, seed, cutouts, cutPow, augments, optimizer,
         lr, imagePrompts, noisePrompts, initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint, newOutput,
-        newManifest, models, newDevice, newThreads, edit, imagePromptsLockstep, memorySaving, frame);
+        newManifest, models, newDevice, newThreads, edit, imagePromptsLockstep, memorySaving, frame, captionPrior);
   }
 }

@@ -62,6 +62,33 @@ final class Runner {
   }
 
   /**
+   * The pipeline of a run: the models' generator and every CLIP, and the caption prior of {@code
+   * builtIn} where the settings ask for it.
+   *
+   * @throws UsageException when they ask for a caption prior that {@code builtIn} does not have
+   */
+  static Pipeline pipeline(Models models, RunSettings s, ModelSource builtIn, ExecutionOptions options) {
+    Pipeline.Builder pb = Pipeline.builder(models.generator(), new StandardCutouts()).options(options).memorySaving(s.memorySavingMode());
+    for (ClipModel c : models.clips()) {
+      pb.encoder(c.encoder());
+    }
+    if (s.captionPriorWeight() > 0) {
+      ai.vqclip.core.Loss prior;
+      try {
+        prior = builtIn.captionPrior(s.captionPriorWeight(), s.height(), s.width());
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--caption-prior: " + e.getMessage(), e);
+      }
+      if (prior == null) {
+        throw new UsageException("--caption-prior " + s.captionPriorWeight() + ": the " + builtIn.description() + " have no caption prior ("
+            + ai.vqclip.demo.DemoModels.CAPTION_PRIOR_WEIGHTS + "); give --caption-prior 0");
+      }
+      pb.loss(prior);
+    }
+    return pb.build();
+  }
+
+  /**
    * Runs settings from their start ({@code resume == null}) or from a checkpoint.
    *
    * @return the exit code: 0, or {@link #EXIT_INTERRUPTED} when stopped by the signal
@@ -106,11 +133,7 @@ final class Runner {
       if (checkpointing) {
         s.save(OutputNames.settings(output));
       }
-      Pipeline.Builder pb = Pipeline.builder(models.generator(), new StandardCutouts()).options(options).memorySaving(s.memorySavingMode());
-      for (ClipModel c : models.clips()) {
-        pb.encoder(c.encoder());
-      }
-      Pipeline pipeline = pb.build();
+      Pipeline pipeline = pipeline(models, s, ctx.builtIn(), options);
       LOG.info("{} {}x{}, {} iterations, seed {}", s.command(), s.width(), s.height(), s.iterations(), s.seed());
       double[] lastLoss = {Double.NaN};
       List<StepListener> listeners = new ArrayList<>(ctx.listeners());

@@ -1,7 +1,5 @@
 package ai.vqclip.cli;
 
-import ai.vqclip.augment.StandardCutouts;
-import ai.vqclip.cli.models.ClipModel;
 import ai.vqclip.cli.models.ModelSelection;
 import ai.vqclip.cli.models.ModelSource;
 import ai.vqclip.cli.models.Models;
@@ -145,13 +143,10 @@ final class StudyCommand implements Callable<Integer> {
     try (Models m = Models.open(selection, builtIn, options)) {
       RunSettings s = RequestFactory.resolveSize(s0, m, RunOptions.defaults(selection, builtIn.defaults()).size());
       GenerationRequest base = RequestFactory.build(s, m, true);
-      Pipeline.Builder pb = Pipeline.builder(m.generator(), new StandardCutouts()).options(options).memorySaving(s.memorySavingMode());
-      for (ClipModel c : m.clips()) {
-        pb.encoder(c.encoder());
-      }
+      Pipeline pipeline = Runner.pipeline(m, s, builtIn, options);
       OptimizerStudy study;
       try {
-        study = OptimizerStudy.builder(pb.build(), m.clips().get(0).encoder(), base).variants(OptimizerStudy.grid(opts, lrs))
+        study = OptimizerStudy.builder(pipeline, m.clips().get(0).encoder(), base).variants(OptimizerStudy.grid(opts, lrs))
             .seeds(seedList).prompts(all).imagesAt(at, out.resolve("images")).build();
       } catch (IllegalArgumentException e) {
         throw new UsageException(e.getMessage(), e);

@@ -1,7 +1,5 @@
 package ai.vqclip.cli;
 
-import ai.vqclip.augment.StandardCutouts;
-import ai.vqclip.cli.models.ClipModel;
 import ai.vqclip.cli.models.ModelSelection;
 import ai.vqclip.cli.models.ModelSource;
 import ai.vqclip.cli.models.Models;
@@ -131,11 +129,7 @@ final class VideoCommand implements Callable<Integer> {
       Path output = Path.of(s.output());
       Path dir = framesDir != null ? ModelOptions.abs(framesDir) : OutputNames.sibling(output, "-frames");
       Path gifPath = gif != null ? ModelOptions.abs(gif) : OutputNames.sibling(output, ".gif");
-      Pipeline.Builder pb = Pipeline.builder(m.generator(), new StandardCutouts()).options(options).memorySaving(settings.memorySavingMode());
-      for (ClipModel c : m.clips()) {
-        pb.encoder(c.encoder());
-      }
-      Pipeline pipeline = pb.build();
+      Pipeline pipeline = Runner.pipeline(m, s, builtIn, options);
       Frames frames = new Frames(dir, gifPath, fps);
       RunResult last;
       try (StopSignal.Handlers handlers = stop.install(err); frames) {

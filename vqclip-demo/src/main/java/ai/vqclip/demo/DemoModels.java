@@ -69,7 +69,8 @@ public final class DemoModels {
   /**
    * File name of the caption prior's weights: a restorer conditioned on the first CLIP's text
    * embedding of a caption ({@link ai.vqclip.demo.train.CaptionPriorTraining}), written by {@code
-   * TrainDemo caption-prior}.
+   * TrainDemo caption-prior}. Bundled and loaded where present ({@link #OPTIONAL_FILES}): default
+   * generation pulls the picture towards its redrawing ({@link ai.vqclip.demo.eval.DemoGeneration}).
    */
   public static final String CAPTION_PRIOR_WEIGHTS = "caption-prior.safetensors";
 
@@ -82,6 +83,12 @@ public final class DemoModels {
   /** Every bundled file (plus the training manifests, which are informational). */
   public static final List<String> FILES = List.of(VQGAN_WEIGHTS, VQGAN_CONFIG, CLIP_WEIGHTS, CLIP_CONFIG, ClipTraining.MERGES_FILE,
       SECOND_CLIP_WEIGHTS, SECOND_CLIP_CONFIG, SECOND_MERGES_FILE);
+
+  /**
+   * Bundled files that a model folder may lack (folders written before they existed): the caption
+   * prior. {@link #load(Path)} reads them where present.
+   */
+  public static final List<String> OPTIONAL_FILES = List.of(CAPTION_PRIOR_WEIGHTS);
 
   /** Side of the pictures the demo models were trained on (the VQGAN's and CLIP's resolution). */
   public static final int IMAGE_SIZE = 32;
@@ -96,12 +103,19 @@ public final class DemoModels {
    * @param clip CLIP weights (OpenAI key names)
    * @param tokenizer the learned BPE vocabulary with context {@code clipConfig.contextLength()}
    * @param second the second CLIP of the guiding ensemble, or null where a folder has none
+   * @param captionPrior the caption prior's weight file ({@link #CAPTION_PRIOR_WEIGHTS}, conditioned on
+   *     the first CLIP), or null where a folder has none
    */
-  public record Bundle(VqganConfig vqganConfig, StateDict vqgan, ClipConfig clipConfig, StateDict clip, ClipTokenizer tokenizer, Clip second)
-      implements AutoCloseable {
+  public record Bundle(VqganConfig vqganConfig, StateDict vqgan, ClipConfig clipConfig, StateDict clip, ClipTokenizer tokenizer, Clip second,
+      Path captionPrior) implements AutoCloseable {
     /** A bundle with one CLIP. */
     public Bundle(VqganConfig vqganConfig, StateDict vqgan, ClipConfig clipConfig, StateDict clip, ClipTokenizer tokenizer) {
-      this(vqganConfig, vqgan, clipConfig, clip, tokenizer, null);
+      this(vqganConfig, vqgan, clipConfig, clip, tokenizer, null, null);
+    }
+
+    /** A bundle without a caption prior. */
+    public Bundle(VqganConfig vqganConfig, StateDict vqgan, ClipConfig clipConfig, StateDict clip, ClipTokenizer tokenizer, Clip second) {
+      this(vqganConfig, vqgan, clipConfig, clip, tokenizer, second, null);
     }
 
     /** The bundle's CLIPs: the first, then the second where there is one. */
@@ -173,6 +187,11 @@ public final class DemoModels {
     return FILES.stream().allMatch(f -> DemoModels.class.getResource(RESOURCE_DIR + f) != null);
   }
 
+  /** Whether the caption prior is on the class path (with the models). */
+  public static boolean captionPriorAvailable() {
+    return available() && DemoModels.class.getResource(RESOURCE_DIR + CAPTION_PRIOR_WEIGHTS) != null;
+  }
+
   /**
    * Loads the bundled models from the class path (copied once to a temporary folder, since weight
    * files are memory-mapped).
@@ -194,8 +213,9 @@ public final class DemoModels {
   }
 
   /**
-   * Copies the bundled {@link #FILES} from the class path into {@code dir} (which must exist), so
-   * that {@link #load(Path)} can read them from there.
+   * Copies the bundled {@link #FILES} (and those of {@link #OPTIONAL_FILES} that are bundled) from
+   * the class path into {@code dir} (which must exist), so that {@link #load(Path)} can read them
+   * from there.
    *
    * @return the files written
    * @throws ModelLoadException when they are not bundled (train them with {@code
@@ -203,7 +223,9 @@ public final class DemoModels {
    */
   public static List<Path> copyBundled(Path dir) throws IOException {
     List<Path> written = new ArrayList<>();
-    for (String f : FILES) {
+    List<String> all = new ArrayList<>(FILES);
+    OPTIONAL_FILES.stream().filter(f -> DemoModels.class.getResource(RESOURCE_DIR + f) != null).forEach(all::add);
+    for (String f : all) {
       try (InputStream in = DemoModels.class.getResourceAsStream(RESOURCE_DIR + f)) {
         if (in == null) {
           throw new ModelLoadException("the demo model file " + f + " is not on the class path (" + RESOURCE_DIR
@@ -219,7 +241,8 @@ public final class DemoModels {
 
   /**
    * Loads the demo models from a folder holding {@link #FILES} (a folder without the second CLIP's
-   * three files, as the trainer wrote before the ensemble, loads with one CLIP).
+   * three files, as the trainer wrote before the ensemble, loads with one CLIP; one without the
+   * caption prior, without it).
    *
    * @throws ModelLoadException when a file is missing or damaged
    */
@@ -243,7 +266,8 @@ public final class DemoModels {
         opened.add(c2);
         b = new Clip(cc2, c2, tok2);
       }
-      return new Bundle(vc, v, cc, c, tok, b);
+      Path prior = dir.resolve(CAPTION_PRIOR_WEIGHTS);
+      return new Bundle(vc, v, cc, c, tok, b, Files.isRegularFile(prior) ? prior : null);
     } catch (RuntimeException e) {
       for (AutoCloseable o : opened) {
         try {

@@ -64,7 +64,20 @@ final class Stager {
     for (String f : DemoModels.FILES) {
       copy(uri.resolve(f), dir);
     }
+    for (String f : DemoModels.OPTIONAL_FILES) { // the caption prior, where the folder has one
+      if (exists(uri.resolve(f))) {
+        copy(uri.resolve(f), dir);
+      }
+    }
     return dir;
+  }
+
+  private boolean exists(URI src) {
+    try {
+      return FileSystem.get(src, conf).exists(new org.apache.hadoop.fs.Path(src));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot look up " + src, e);
+    }
   }
 
   private Path folderFor(URI dir) {

@@ -2,6 +2,7 @@ package ai.vqclip.cli.models;
 
 import ai.vqclip.core.backend.ExecutionOptions;
 import ai.vqclip.demo.DemoModels;
+import ai.vqclip.demo.eval.CaptionPriorLoss;
 import ai.vqclip.demo.eval.DemoGeneration;
 import ai.vqclip.onnx.vqgan.VqganGenerator;
 import java.nio.file.Path;
@@ -62,11 +63,22 @@ final class DemoModelSource implements ModelSource {
     }
   }
 
-  /** The demo models' own settings ({@link DemoGeneration}): 32x32, 150 iterations, 16 cutouts, Af Pe with border padding, cut_pow 0.5, the frame prior. */
+  /**
+   * The demo models' own settings ({@link DemoGeneration}): 32x32, 150 iterations, 16 cutouts, Af Pe
+   * with border padding, cut_pow 0.5, the frame prior, and the caption prior where the models have one.
+   */
   @Override
   public RunDefaults defaults() {
+    boolean prior = dir == null ? DemoModels.captionPriorAvailable() : java.nio.file.Files.isRegularFile(dir.resolve(DemoModels.CAPTION_PRIOR_WEIGHTS));
     return new RunDefaults(DemoModels.IMAGE_SIZE, DemoGeneration.ITERATIONS, DemoGeneration.CUTOUTS, DemoGeneration.AUGMENTATIONS,
-        DemoGeneration.CUT_POW, DemoGeneration.FRAME_WEIGHT);
+        DemoGeneration.CUT_POW, DemoGeneration.FRAME_WEIGHT, prior ? CaptionPriorLoss.Settings.WEIGHT : 0);
+  }
+
+  /** The caption prior at the demo's settings ({@link CaptionPriorLoss.Settings#demo}), or null where the models have none. */
+  @Override
+  public ai.vqclip.core.Loss captionPrior(double weight, int height, int width) {
+    java.nio.file.Path file = bundle().captionPrior();
+    return file == null ? null : CaptionPriorLoss.Settings.demo(file, weight).loss(height, width);
   }
 
   @Override

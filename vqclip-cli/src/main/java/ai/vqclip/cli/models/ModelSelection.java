@@ -36,6 +36,11 @@ public record ModelSelection(Path vqgan, Path vqganConfig, List<Path> clip, Path
     }
   }
 
+  /** Whether the run is guided by the built-in CLIPs (no {@code --clip} file and no ONNX encoder). */
+  public boolean builtInClips() {
+    return clip.isEmpty() && (onnx == null || onnx.encoder() == null);
+  }
+
   /** A selection where one vocabulary serves every CLIP file. */
   public ModelSelection(Path vqgan, Path vqganConfig, List<Path> clip, Path vocab, Integer vqganGroups, Integer clipHeadDim,
       Path demoModels, OnnxModels onnx) {

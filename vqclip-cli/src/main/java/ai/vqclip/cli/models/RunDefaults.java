@@ -11,10 +11,18 @@ import java.util.List;
  * @param augments augmentation codes
  * @param cutPow crop-size exponent
  * @param frameWeight weight of the plain-frame prior ({@link ai.vqclip.core.loss.FrameLoss}; 0: off)
+ * @param captionPrior weight of the models' caption prior ({@link ModelSource#captionPrior}) for runs
+ *     with a text prompt (0: off)
  */
-public record RunDefaults(int size, int iterations, int cutouts, List<String> augments, double cutPow, double frameWeight) {
+public record RunDefaults(int size, int iterations, int cutouts, List<String> augments, double cutPow, double frameWeight,
+    double captionPrior) {
   public RunDefaults {
     augments = List.copyOf(augments);
+  }
+
+  /** Defaults without a caption prior. */
+  public RunDefaults(int size, int iterations, int cutouts, List<String> augments, double cutPow, double frameWeight) {
+    this(size, iterations, cutouts, augments, cutPow, frameWeight, 0);
   }
 
   /** Defaults without the frame prior. */

@@ -80,6 +80,64 @@ public record CaptionPriorLoss(Graph prior, double weight, int start, int ramp, 
     return RestorationPrior.pullTowards(b, image, r, b.input(WEIGHT, DType.FLOAT, Shape.scalar()));
   }
 
+  /**
+   * How a run uses a caption prior: its weight file and the term's settings, from which the term is
+   * built for each picture size ({@link #loss}).
+   *
+   * @param file the prior's weights ({@code TrainDemo caption-prior} writes them)
+   * @param weight the full weight, > 0
+   * @param start first iteration with the term
+   * @param ramp iterations of the linear rise
+   * @param noise largest sigma of the noise added before the prior sees the picture
+   * @param seed the noise's seed
+   */
+  public record Settings(java.nio.file.Path file, double weight, int start, int ramp, double noise, long seed) {
+    /** The demo's weight: chosen on the tuning prompts (weight 20 drew 20 of 50 pictures right, 10 drew 22; docs/demo-models.md). */
+    public static final double WEIGHT = 10;
+    /** The demo's first iteration with the term: the CLIPs lay out colours and places first. */
+    public static final int START = 50;
+    /** The demo's ramp. */
+    public static final int RAMP = 25;
+    /** The demo's noise sigma bound. */
+    public static final double NOISE = 0.2;
+    /** The demo's noise seed. */
+    public static final long SEED = 20240901L;
+
+    /** Checks the values. */
+    public Settings {
+      Objects.requireNonNull(file, "file");
+      if (!(weight > 0) || !Double.isFinite(weight) || start < 0 || ramp < 0 || !(noise >= 0) || !Double.isFinite(noise)) {
+        throw new IllegalArgumentException("caption prior needs a finite weight > 0 and start, ramp, noise >= 0; got weight " + weight
+            + ", start " + start + ", ramp " + ramp + ", noise " + noise);
+      }
+    }
+
+    /**
+     * The demo's settings for a prior's weight file, at a given weight.
+     *
+     * @param file the weights
+     * @param weight the full weight, > 0
+     * @return the settings
+     */
+    public static Settings demo(java.nio.file.Path file, double weight) {
+      return new Settings(file, weight, START, RAMP, NOISE, SEED);
+    }
+
+    /**
+     * The term for pictures of {@code height} x {@code width}, the prior read from {@link #file}
+     * (the demo architecture).
+     *
+     * @param height picture height
+     * @param width picture width
+     * @return the term
+     * @throws ai.vqclip.core.ModelLoadException when the file cannot be read
+     */
+    public CaptionPriorLoss loss(int height, int width) {
+      return new CaptionPriorLoss(CaptionPriorTraining.load(file, CaptionPriorTraining.demoModel(), height, width), weight, start, ramp, noise,
+          seed);
+    }
+  }
+
   /** The weight at an iteration. */
   public double weightAt(int iteration) {
     return RestorationPrior.rampedWeight(weight, start, ramp, iteration);

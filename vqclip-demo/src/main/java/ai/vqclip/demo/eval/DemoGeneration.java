@@ -17,7 +17,9 @@ import java.util.List;
  * Text-to-image generation with the demo models through the standard {@link Pipeline}, with
  * settings suited to them (the defaults a CLI should use for the demo models): both demo CLIPs as an
  * ensemble, 32x32 output, 150 iterations, 16 cutouts with crop exponent 0.5, Af Pe augmentations with
- * border padding and a noise step up to 0.3, the plain-frame prior at 5, Adam 0.1. Not thread-safe; close it.
+ * border padding and a noise step up to 0.3, the plain-frame prior at 5, Adam 0.1, and where the bundle
+ * has one, the caption prior ({@link CaptionPriorLoss}, weight 10 from iteration 50) for runs with a
+ * text prompt. Not thread-safe; close it.
  */
 public final class DemoGeneration implements AutoCloseable {
   /** Iterations of a default demo run. */
@@ -52,6 +54,10 @@ public final class DemoGeneration implements AutoCloseable {
   private final ExecutionOptions options;
   /** Loss terms added to every run's pipeline. */
   private final List<ai.vqclip.core.Loss> extraLosses;
+  /** The caption prior added to runs with a text prompt, or null for none. */
+  private final CaptionPriorLoss.Settings captionPrior;
+  /** The caption prior's term per picture size ("HxW"), built once each. */
+  private final java.util.Map<String, CaptionPriorLoss> priorTerms = new java.util.HashMap<>();
 
   /**
    * A generator over loaded demo models, guided by every CLIP of the bundle (both, an ensemble, for
@@ -76,13 +82,33 @@ public final class DemoGeneration implements AutoCloseable {
    */
   public DemoGeneration(DemoModels.Bundle models, List<DemoModels.Bundle> moreClips, List<ai.vqclip.core.Loss> extraLosses,
       ExecutionOptions options) {
+    this(models, moreClips, extraLosses, defaultPrior(models), options);
+  }
+
+  /**
+   * As {@link #DemoGeneration(DemoModels.Bundle, List, List, ExecutionOptions)} with a given caption
+   * prior (null: none) instead of the bundle's.
+   */
+  public DemoGeneration(DemoModels.Bundle models, List<DemoModels.Bundle> moreClips, List<ai.vqclip.core.Loss> extraLosses,
+      CaptionPriorLoss.Settings captionPrior, ExecutionOptions options) {
     this.extraLosses = List.copyOf(extraLosses);
+    this.captionPrior = captionPrior;
     this.generator = VqganGenerator.load(models.vqgan(), models.vqganConfig(), options);
     List<DemoModels.Clip> clips = new java.util.ArrayList<>(models.clips());
     moreClips.forEach(b -> clips.addAll(b.clips()));
     this.encoders = clips.stream().map(c -> c.open(options)).toList();
     this.options = options;
     this.pipeline = builder().build();
+  }
+
+  /** The bundle's caption prior at the demo settings, or null where it has none. */
+  public static CaptionPriorLoss.Settings defaultPrior(DemoModels.Bundle models) {
+    return models.captionPrior() == null ? null : CaptionPriorLoss.Settings.demo(models.captionPrior(), CaptionPriorLoss.Settings.WEIGHT);
+  }
+
+  /** The caption prior this generator adds to runs with a text prompt, or null for none. */
+  public CaptionPriorLoss.Settings captionPrior() {
+    return captionPrior;
   }
 
   /** A pipeline builder over the generator and every CLIP. */
@@ -201,9 +227,23 @@ public final class DemoGeneration implements AutoCloseable {
     return caption.replace(o.color().word() + " " + o.shape().word(), o.color().word() + " " + k.word());
   }
 
-  /** Runs a request. */
+  /** Runs a request (with the caption prior where this generator has one and the request a text prompt). */
   public RunResult run(GenerationRequest request) {
-    return pipeline.run(request);
+    Pipeline.Builder b = withPrior(null, request);
+    return b == null ? pipeline.run(request) : b.build().run(request);
+  }
+
+  /**
+   * {@code b} (a new builder where null) with the caption prior's term for the request's size
+   * added, or null when there is none to add (no prior, or no text prompt for it to read).
+   */
+  private Pipeline.Builder withPrior(Pipeline.Builder b, GenerationRequest request) {
+    if (captionPrior == null || request.prompts().maxPrompts() == 0) {
+      return b;
+    }
+    CaptionPriorLoss term = priorTerms.computeIfAbsent(request.height() + "x" + request.width(),
+        k -> captionPrior.loss(request.height(), request.width()));
+    return (b == null ? builder() : b).loss(term);
   }
 
   /**
@@ -216,7 +256,9 @@ public final class DemoGeneration implements AutoCloseable {
     if (groups.isEmpty()) {
       return run(request);
     }
-    return builder().loss(new ShapeContrastLoss(groups, weight, CONTRAST_SCALE)).build().run(request);
+    Pipeline.Builder b = builder().loss(new ShapeContrastLoss(groups, weight, CONTRAST_SCALE));
+    withPrior(b, request);
+    return b.build().run(request);
   }
 
   /**

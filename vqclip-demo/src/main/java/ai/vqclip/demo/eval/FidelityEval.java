@@ -295,7 +295,7 @@ public final class FidelityEval {
    * {@code models} (a folder of retrained demo models; default: the bundled ones), {@code out} (a
    * folder for the pictures and {@code summary.md}). Prints every verdict and the summary.
    */
-  /** The experiments' loss terms named by the arguments: {@code restore=W restorer=FILE [restoreStart=I restoreRamp=N]} and {@code cprior=W cpriorFile=FILE [cpriorStart=I cpriorRamp=N cpriorNoise=S]}. */
+  /** The experiments' loss terms named by the arguments: {@code restore=W restorer=FILE [restoreStart=I restoreRamp=N]}. */
   private static List<ai.vqclip.core.Loss> extraLosses(Map<String, String> kv, int size) {
     List<ai.vqclip.core.Loss> out = new java.util.ArrayList<>();
     double restore = Double.parseDouble(kv.getOrDefault("restore", "0"));
@@ -306,16 +306,29 @@ public final class FidelityEval {
       out.add(ai.vqclip.demo.train.RestorerTraining.prior(Path.of(kv.get("restorer")), size, restore,
           Integer.parseInt(kv.getOrDefault("restoreStart", "0")), Integer.parseInt(kv.getOrDefault("restoreRamp", "0"))));
     }
-    double cprior = Double.parseDouble(kv.getOrDefault("cprior", "0"));
-    if (cprior > 0) {
-      if (!kv.containsKey("cpriorFile")) {
-        throw new IllegalArgumentException("cprior=" + cprior + " needs cpriorFile=FILE (TrainDemo caption-prior writes one)");
-      }
-      out.add(new CaptionPriorLoss(ai.vqclip.demo.train.CaptionPriorTraining.load(Path.of(kv.get("cpriorFile")), size), cprior,
-          Integer.parseInt(kv.getOrDefault("cpriorStart", "0")), Integer.parseInt(kv.getOrDefault("cpriorRamp", "0")),
-          Double.parseDouble(kv.getOrDefault("cpriorNoise", "0")), 20240901L));
-    }
     return out;
+  }
+
+  /**
+   * The caption prior named by the arguments: {@code cprior=W} (0: none; default: the demo's weight
+   * where there is a prior file), {@code cpriorFile=FILE} (default: the models' own), {@code
+   * cpriorStart=I cpriorRamp=N cpriorNoise=S} (default: the demo's); null for none.
+   */
+  private static CaptionPriorLoss.Settings captionPrior(Map<String, String> kv, DemoModels.Bundle models) {
+    Path file = kv.containsKey("cpriorFile") ? Path.of(kv.get("cpriorFile")) : models.captionPrior();
+    double weight = Double.parseDouble(kv.getOrDefault("cprior", Double.toString(CaptionPriorLoss.Settings.WEIGHT)));
+    if (weight == 0) {
+      return null;
+    }
+    if (file == null) {
+      if (kv.containsKey("cprior")) {
+        throw new IllegalArgumentException("cprior=" + weight + " needs cpriorFile=FILE (TrainDemo caption-prior writes one): the models have none");
+      }
+      return null;
+    }
+    return new CaptionPriorLoss.Settings(file, weight, Integer.parseInt(kv.getOrDefault("cpriorStart", "" + CaptionPriorLoss.Settings.START)),
+        Integer.parseInt(kv.getOrDefault("cpriorRamp", "" + CaptionPriorLoss.Settings.RAMP)),
+        Double.parseDouble(kv.getOrDefault("cpriorNoise", "" + CaptionPriorLoss.Settings.NOISE)), CaptionPriorLoss.Settings.SEED);
   }
 
   public static void main(String[] args) throws InterruptedException {
@@ -363,7 +376,8 @@ public final class FidelityEval {
     ai.vqclip.demo.train.TrainDemo.runWithLargeStack(() -> {
       try (DemoModels.Bundle m = kv.containsKey("models") ? DemoModels.load(Path.of(kv.get("models"))) : DemoModels.load();
           DemoModels.Bundle more = kv.containsKey("ensemble") ? DemoModels.load(Path.of(kv.get("ensemble"))) : null;
-          DemoGeneration g = new DemoGeneration(m, more == null ? List.of() : List.of(more), extraLosses(kv, s.size()), ExecutionOptions.cpu())) {
+          DemoGeneration g = new DemoGeneration(m, more == null ? List.of() : List.of(more), extraLosses(kv, s.size()), captionPrior(kv, m),
+              ExecutionOptions.cpu())) {
         long t0 = System.nanoTime();
         List<Outcome> o = run(g, prompts, seeds, s, out);
         for (Outcome x : o) {

@@ -69,6 +69,14 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
   public static final String COND_MEAN = "cond.mean";
   /** Key of the inverse of the caption embeddings' standard deviation per component [D] (not trained). */
   public static final String COND_SCALE = "cond.scale";
+  /**
+   * Key of the latent conditioning's weight [embedDim, D, 1, 1] (optional): a second projection of the
+   * caption added to the encoder's output, so that the decoder, which draws the shape, reads the
+   * caption directly and not only through what the encoder kept of the input channels.
+   */
+  public static final String COND_Z_WEIGHT = "cond.z.weight";
+  /** Key of the latent conditioning's bias [embedDim] (optional, with {@link #COND_Z_WEIGHT}). */
+  public static final String COND_Z_BIAS = "cond.z.bias";
 
   /** Checks the sizes. */
   public CaptionPriorTraining {
@@ -87,9 +95,37 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
     return new VqganConfig(32, List.of(1, 2), 1, List.of(), 32, 8, 256, 32, 3 + COND_CHANNELS, 3, false, false, 8);
   }
 
-  /** The committed run's settings. */
+  /** The committed run's settings (the first stage: from random weights, conditioned at the input). */
   public static CaptionPriorTraining demo() {
     return new CaptionPriorTraining(demoModel(), 32, 16, 5000, 2e-3, new RestorerTraining.Damage(0.3, 1.5, 1.0, 4, 0.25), 20240900L, 25);
+  }
+
+  /**
+   * The second stage's settings: from the first stage's weights with the latent conditioning added
+   * ({@link #withLatentConditioning}), 5000 more steps at half the peak rate, another seed (other
+   * pictures and damage).
+   */
+  public static CaptionPriorTraining demoStage2() {
+    return new CaptionPriorTraining(demoModel(), 32, 16, 5000, 1e-3, new RestorerTraining.Damage(0.3, 1.5, 1.0, 4, 0.25), 20240902L, 25);
+  }
+
+  /**
+   * A prior's weights with the latent conditioning ({@link #COND_Z_WEIGHT}, {@link #COND_Z_BIAS}) added
+   * as zeros where they have none, so that the prior computes what it did until training moves them
+   * (a zero-initialised branch, as in residual and adapter training).
+   *
+   * @param weights a prior's weights (conditioning keys included)
+   * @param cfg its architecture
+   * @return a new map
+   */
+  public static Map<String, Tensor> withLatentConditioning(Map<String, Tensor> weights, VqganConfig cfg) {
+    Map<String, Tensor> out = new LinkedHashMap<>(weights);
+    if (!out.containsKey(COND_Z_WEIGHT)) {
+      long dim = weights.get(COND_WEIGHT).shape()[1];
+      out.put(COND_Z_WEIGHT, Tensor.filled(DType.FLOAT, new long[] {cfg.embedDim(), dim, 1, 1}, 0));
+      out.put(COND_Z_BIAS, Tensor.filled(DType.FLOAT, new long[] {cfg.embedDim()}, 0));
+    }
+    return out;
   }
 
   /**
@@ -104,14 +140,30 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
    * @return the graph
    */
   public static Graph prior(VqganConfig cfg, Map<String, Tensor> weights, int n, int size, int dim) {
+    return prior(cfg, weights, n, size, size, dim);
+  }
+
+  /**
+   * As {@link #prior(VqganConfig, Map, int, int, int)} for pictures of {@code height} x {@code width}
+   * (each a multiple of the architecture's factor).
+   *
+   * @param cfg the architecture
+   * @param weights encoder, decoder and conditioning weights
+   * @param n pictures
+   * @param height picture height
+   * @param width picture width
+   * @param dim caption embedding width
+   * @return the graph
+   */
+  public static Graph prior(VqganConfig cfg, Map<String, Tensor> weights, int n, int height, int width, int dim) {
     VqganWeights w = autoencoder(weights, cfg);
     GraphBuilder b = new GraphBuilder("caption_prior");
-    Value x = b.input(DAMAGED, DType.FLOAT, Shape.of(n, 3, size, size));
+    Value x = b.input(DAMAGED, DType.FLOAT, Shape.of(n, 3, height, width));
     Value c = b.input(CAPTION, DType.FLOAT, Shape.of(n, dim));
     Value cw = b.initializer(COND_WEIGHT, weights.get(COND_WEIGHT));
     Value cb = b.initializer(COND_BIAS, weights.get(COND_BIAS));
     Value std = standardized(b, c, weights.get(COND_MEAN), weights.get(COND_SCALE));
-    b.output(RESTORED, body(b, w, cfg, x, std, cw, cb, n, size, dim));
+    b.output(RESTORED, body(b, w, cfg, x, std, cw, cb, latent(b, weights), n, height, width, dim));
     return b.build();
   }
 
@@ -124,6 +176,14 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
     return b.mul(b.sub(c, b.constant(mean)), b.constant(scale));
   }
 
+  /** The latent conditioning's weight and bias as initializers, or null where {@code weights} have none. */
+  private static Value[] latent(GraphBuilder b, Map<String, Tensor> weights) {
+    if (!weights.containsKey(COND_Z_WEIGHT)) {
+      return null;
+    }
+    return new Value[] {b.initializer(COND_Z_WEIGHT, weights.get(COND_Z_WEIGHT)), b.initializer(COND_Z_BIAS, weights.get(COND_Z_BIAS))};
+  }
+
   /** The encoder and decoder weights of a prior's weights (without the conditioning projection). */
   private static VqganWeights autoencoder(Map<String, Tensor> weights, VqganConfig cfg) {
     Map<String, Tensor> ae = new LinkedHashMap<>(weights);
@@ -131,18 +191,22 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
     ae.remove(COND_BIAS);
     ae.remove(COND_MEAN);
     ae.remove(COND_SCALE);
+    ae.remove(COND_Z_WEIGHT);
+    ae.remove(COND_Z_BIAS);
     return VqganWeights.load(StateDict.of(ae), cfg, EnumSet.of(VqganWeights.Part.ENCODER, VqganWeights.Part.DECODER));
   }
 
-  private static Value body(GraphBuilder b, VqganWeights w, VqganConfig cfg, Value x, Value caption, Value cw, Value cb, int n, int size,
-      int dim) {
+  private static Value body(GraphBuilder b, VqganWeights w, VqganConfig cfg, Value x, Value caption, Value cw, Value cb, Value[] latent,
+      int n, int height, int width, int dim) {
     Value c4 = b.reshape(caption, n, dim, 1, 1);
     Value proj = b.op("Conv").in(c4, cw, cb).out(); // [n, K, 1, 1]
-    Value map = b.expand(proj, b.ints(n, COND_CHANNELS, size, size));
+    Value map = b.expand(proj, b.ints(n, COND_CHANNELS, height, width));
     Value in = b.op("Concat").in(x, map).attr("axis", 1L).out();
-    int h = size / cfg.factor();
-    Value z = b.include(VqganGraphs.encoder(w, n, size, size), "enc", Map.of(VqganGraphs.X, in)).get(VqganGraphs.Z);
-    return b.include(VqganGraphs.decoder(w, n, h, h), "dec", Map.of(VqganGraphs.Z, z)).get(VqganGraphs.X);
+    Value z = b.include(VqganGraphs.encoder(w, n, height, width), "enc", Map.of(VqganGraphs.X, in)).get(VqganGraphs.Z);
+    if (latent != null) {
+      z = b.add(z, b.op("Conv").in(c4, latent[0], latent[1]).out()); // [n, embedDim, 1, 1] broadcast over the latent
+    }
+    return b.include(VqganGraphs.decoder(w, n, height / cfg.factor(), width / cfg.factor()), "dec", Map.of(VqganGraphs.Z, z)).get(VqganGraphs.X);
   }
 
   /**
@@ -167,6 +231,25 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
    * @return the graph
    */
   public static Graph load(java.nio.file.Path file, VqganConfig cfg, int size) {
+    return load(file, cfg, size, size);
+  }
+
+  /**
+   * As {@link #load(java.nio.file.Path, VqganConfig, int)} for pictures of {@code height} x {@code
+   * width}.
+   *
+   * @param file the weights
+   * @param cfg the architecture they were trained with
+   * @param height picture height, a multiple of the architecture's factor
+   * @param width picture width, a multiple of the architecture's factor
+   * @return the graph
+   * @throws IllegalArgumentException when a side is not a positive multiple of the factor, or the file lacks a conditioning key
+   */
+  public static Graph load(java.nio.file.Path file, VqganConfig cfg, int height, int width) {
+    if (height < 1 || width < 1 || height % cfg.factor() != 0 || width % cfg.factor() != 0) {
+      throw new IllegalArgumentException("caption prior picture must be a positive multiple of " + cfg.factor() + " on each side, got " + width
+          + "x" + height);
+    }
     Map<String, Tensor> w = RestorerTraining.readWeights(file);
     Tensor cw = w.get(COND_WEIGHT);
     if (cw == null || cw.shape().length != 4 || cw.shape()[0] != COND_CHANNELS) {
@@ -181,7 +264,14 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
         throw new IllegalArgumentException("caption prior file " + file + " has no '" + k + "' of shape [" + want + "]");
       }
     }
-    return prior(cfg, w, 1, size, Math.toIntExact(dim));
+    Tensor zw = w.get(COND_Z_WEIGHT);
+    Tensor zb = w.get(COND_Z_BIAS);
+    if ((zw == null) != (zb == null) || zw != null && (!java.util.Arrays.equals(zw.shape(), new long[] {cfg.embedDim(), dim, 1, 1})
+        || !java.util.Arrays.equals(zb.shape(), new long[] {cfg.embedDim()}))) {
+      throw new IllegalArgumentException("caption prior file " + file + ": '" + COND_Z_WEIGHT + "' and '" + COND_Z_BIAS + "' must both be "
+          + "absent or of shapes [" + cfg.embedDim() + ", " + dim + ", 1, 1] and [" + cfg.embedDim() + "]");
+    }
+    return prior(cfg, w, 1, height, width, Math.toIntExact(dim));
   }
 
   /** The trained weights and the run's manifest. */
@@ -195,23 +285,55 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
    * @return the weights and manifest
    */
   public Result run(ClipEncoder clip, Consumer<String> progress) {
+    return run(clip, null, progress);
+  }
+
+  /**
+   * Runs the training from a prior's weights ({@code from}, e.g. a first stage's; null: from random
+   * weights). The standardisation statistics stay those of {@code from}, which its weights were
+   * trained with; its keys decide whether the latent conditioning is trained (add it with {@link
+   * #withLatentConditioning}).
+   *
+   * @param clip the CLIP whose text embeddings condition the prior (the one {@code from} was trained with)
+   * @param from the starting weights, or null
+   * @param progress gets one line per logging interval
+   * @return the weights and manifest
+   * @throws IllegalArgumentException when {@code from} lacks a conditioning key or its width is not the CLIP's
+   */
+  public Result run(ClipEncoder clip, Map<String, Tensor> from, Consumer<String> progress) {
     int dim = clip.embeddingDim();
     ShapesDataset data = new ShapesDataset(size, seed);
-    Map<String, Tensor> init = new LinkedHashMap<>(RandomWeights.vqgan(model, seed));
-    SplittableRandom wr = new SplittableRandom(seed ^ 0x5DEECE66DL);
-    init.put(COND_WEIGHT, RandomWeights.normal(new long[] {COND_CHANNELS, dim, 1, 1}, wr, 0, 1 / Math.sqrt(dim)));
-    init.put(COND_BIAS, Tensor.filled(DType.FLOAT, new long[] {COND_CHANNELS}, 0));
-    VqganWeights w = autoencoder(init, model);
     Map<String, float[]> embeddings = new HashMap<>();
-    // The standardisation's statistics: the first captions the run will see (2000 of them at most).
-    Tensor[] stats = captionStats(data, clip, embeddings, (int) Math.min(2000, (long) steps * batch));
+    Map<String, Tensor> init;
+    Tensor[] stats;
+    if (from == null) {
+      init = new LinkedHashMap<>(RandomWeights.vqgan(model, seed));
+      SplittableRandom wr = new SplittableRandom(seed ^ 0x5DEECE66DL);
+      init.put(COND_WEIGHT, RandomWeights.normal(new long[] {COND_CHANNELS, dim, 1, 1}, wr, 0, 1 / Math.sqrt(dim)));
+      init.put(COND_BIAS, Tensor.filled(DType.FLOAT, new long[] {COND_CHANNELS}, 0));
+      // The standardisation's statistics: the first captions the run will see (2000 of them at most).
+      stats = captionStats(data, clip, embeddings, (int) Math.min(2000, (long) steps * batch));
+    } else {
+      for (String k : List.of(COND_WEIGHT, COND_BIAS, COND_MEAN, COND_SCALE)) {
+        if (!from.containsKey(k)) {
+          throw new IllegalArgumentException("the starting weights have no '" + k + "'; keys: " + from.keySet());
+        }
+      }
+      if (from.get(COND_WEIGHT).shape()[1] != dim) {
+        throw new IllegalArgumentException("the starting weights read " + from.get(COND_WEIGHT).shape()[1] + "-wide captions, the CLIP embeds "
+            + dim);
+      }
+      init = new LinkedHashMap<>(from);
+      stats = new Tensor[] {init.remove(COND_MEAN), init.remove(COND_SCALE)};
+    }
+    VqganWeights w = autoencoder(init, model);
     GraphBuilder b = new GraphBuilder("caption_prior_train");
     Value damaged = b.input(DAMAGED, DType.FLOAT, Shape.of(batch, 3, size, size));
     Value caption = b.input(CAPTION, DType.FLOAT, Shape.of(batch, dim));
     Value clean = b.input(RestorerTraining.CLEAN, DType.FLOAT, Shape.of(batch, 3, size, size));
     Value cw = b.initializer(COND_WEIGHT, init.get(COND_WEIGHT));
     Value cb = b.initializer(COND_BIAS, init.get(COND_BIAS));
-    Value y = body(b, w, model, damaged, standardized(b, caption, stats[0], stats[1]), cw, cb, batch, size, dim);
+    Value y = body(b, w, model, damaged, standardized(b, caption, stats[0], stats[1]), cw, cb, latent(b, init), batch, size, size, dim);
     RestorerTraining.trainingOutputs(b, y, clean);
     Graph g = b.build();
     Map<String, String> keys = VqTrainingGraph.stateKeys(g, init);
@@ -237,6 +359,8 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
       settings.put("damage", damage.toString());
       settings.put("redraw", "another shape 0.5, blob 0.2, near miss 0.15, as drawn 0.15");
       settings.put("schedule", "cosine to 0.1x");
+      settings.put("start", from == null ? "random weights" : "given weights");
+      settings.put("latentConditioning", init.containsKey(COND_Z_WEIGHT));
       settings.put("optimizer", "adam");
       TrainingManifest m = new TrainingManifest("caption-prior", seed, steps, batch, learningRate, logEvery, losses, seconds,
           t.parameterCount(), settings, metrics, VqganTraining.runtime(opts));

@@ -32,6 +32,22 @@ public final class TrainDemo {
   }
 
   /**
+   * Trains a caption prior stage conditioned on the first CLIP of the demo models in {@code dir}
+   * (the bundled ones where {@code dir} lacks a model file) and writes its weights and manifest there.
+   */
+  private static void captionPrior(Path dir, Consumer<String> progress, CaptionPriorTraining run, java.util.Map<String, ai.vqclip.core.Tensor> from,
+      String manifest) {
+    CaptionPriorTraining.Result r;
+    boolean own = DemoModels.FILES.stream().allMatch(f -> java.nio.file.Files.isRegularFile(dir.resolve(f)));
+    try (DemoModels.Bundle m = own ? DemoModels.load(dir) : DemoModels.load(); ai.vqclip.onnx.clip.ClipEncoder clip = m.clips().get(0).open(ai.vqclip.core.backend.ExecutionOptions.cpu())) {
+      r = run.run(clip, from, progress);
+    }
+    write(dir.resolve(DemoModels.CAPTION_PRIOR_WEIGHTS), r.weights(), DemoModels.vqganMetadata(run.model()));
+    r.manifest().write(dir.resolve(manifest));
+    progress.accept("caption prior done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
+  }
+
+  /**
    * Trains {@code which} into {@code dir}: "vqgan"; "clip" (the five bundled CLIP stages, then the
    * second CLIP of the ensemble; without a VQGAN in {@code dir} the later stages generate with the
    * bundled one); "clip1" to "clip7" (one stage, from the previous stage's files in {@code dir});
@@ -47,7 +63,7 @@ public final class TrainDemo {
     for (int n = 1; n <= CLIP_STAGES; n++) {
       known.add("clip" + n);
     }
-    known.addAll(List.of("clipb", "restorer", "caption-prior", "all", "configs", "metadata", "margin-rounds", "self-negatives"));
+    known.addAll(List.of("clipb", "restorer", "caption-prior", "caption-prior2", "all", "configs", "metadata", "margin-rounds", "self-negatives"));
     if (!known.contains(which)) {
       throw new IllegalArgumentException("model must be one of " + String.join(", ", known) + ", got '" + which + "'");
     }
@@ -116,15 +132,17 @@ public final class TrainDemo {
       r.manifest().write(dir.resolve("restorer-training.json"));
       progress.accept("restorer done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
     }
-    if (which.equals("caption-prior")) { // conditioned on the bundled first CLIP's text embeddings
-      CaptionPriorTraining run = CaptionPriorTraining.demo();
-      CaptionPriorTraining.Result r;
-      try (DemoModels.Bundle m = DemoModels.load(); ai.vqclip.onnx.clip.ClipEncoder clip = m.clips().get(0).open(ai.vqclip.core.backend.ExecutionOptions.cpu())) {
-        r = run.run(clip, progress);
+    if (which.equals("caption-prior") || which.equals("all")) { // conditioned on the first CLIP's text embeddings
+      captionPrior(dir, progress, CaptionPriorTraining.demo(), null, "caption-prior-training.json");
+    }
+    if (which.equals("caption-prior2")) { // from the first stage's weights in dir, with the latent conditioning
+      java.nio.file.Path first = dir.resolve(DemoModels.CAPTION_PRIOR_WEIGHTS);
+      if (!java.nio.file.Files.isRegularFile(first)) {
+        throw new IllegalArgumentException("caption-prior2 starts from " + first + ", which does not exist; train caption-prior first");
       }
-      write(dir.resolve(DemoModels.CAPTION_PRIOR_WEIGHTS), r.weights(), DemoModels.vqganMetadata(run.model()));
-      r.manifest().write(dir.resolve("caption-prior-training.json"));
-      progress.accept("caption prior done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
+      CaptionPriorTraining run = CaptionPriorTraining.demoStage2();
+      captionPrior(dir, progress, run, CaptionPriorTraining.withLatentConditioning(RestorerTraining.readWeights(first), run.model()),
+          "caption-prior-stage2-training.json");
     }
     // Stages 6 and 7 are experiments (not bundled, not part of "clip" or "all"): docs/demo-models.md.
     if (which.equals("clip6")) {

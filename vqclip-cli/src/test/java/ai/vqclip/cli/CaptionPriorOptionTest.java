@@ -1,0 +1,103 @@
+package ai.vqclip.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import ai.vqclip.core.backend.ExecutionOptions;
+import ai.vqclip.core.image.Images;
+import ai.vqclip.demo.DemoModels;
+import ai.vqclip.demo.eval.CaptionPriorLoss;
+import ai.vqclip.demo.eval.DemoGeneration;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code --caption-prior W}: the demo's caption prior, on by default with the bundled demo models and
+ * a text prompt, the same term the demo's measured defaults use ({@link DemoGeneration}).
+ */
+class CaptionPriorOptionTest {
+  @TempDir Path dir;
+
+  /** A generate run of "a red circle on a blue background" (4 cutouts, one thread, seed 3) with {@code extra} options. */
+  private static Cli.Run generate(Path out, int iterations, String... extra) {
+    List<String> args = new ArrayList<>(List.of("generate", "a red circle on a blue background", "-o", out.toString(), "-i",
+        Integer.toString(iterations), "--cutouts", "4", "--seed", "3", "--threads", "1", "-q"));
+    args.addAll(List.of(extra));
+    return Cli.run(args.toArray(new String[0]));
+  }
+
+  private static double settingsPrior(Path png) throws IOException {
+    return DemoModelsOptionTest.JSON.readTree(Images.readPngText(png).get(Runner.SETTINGS_KEY)).get("captionPrior").asDouble();
+  }
+
+  @Test
+  void onByDefaultItDrawsWhatTheLibrarysDemoGenerationDraws() throws IOException {
+    // Past the prior's start (iteration 50), so that it acts on the picture.
+    int iterations = CaptionPriorLoss.Settings.START + 6;
+    Path on = dir.resolve("on.png");
+    Cli.Run r = generate(on, iterations);
+    assertEquals(0, r.exit(), r.toString());
+    assertEquals(CaptionPriorLoss.Settings.WEIGHT, settingsPrior(on));
+    Path off = dir.resolve("off.png");
+    assertEquals(0, generate(off, iterations, "--caption-prior", "0").exit());
+    assertEquals(0, settingsPrior(off));
+    float[] withPrior = Images.read(on).toFloats();
+    assertFalse(java.util.Arrays.equals(withPrior, Images.read(off).toFloats()), "the prior changed nothing");
+    // The library's demo generation, same settings: the same picture (as 8-bit PNG pixels).
+    DemoGeneration.Settings d = DemoGeneration.defaults();
+    DemoGeneration.Settings s = new DemoGeneration.Settings(iterations, 4, d.cutPow(), d.augmentations(), d.learningRate(), d.size(),
+        d.tvWeight(), d.init(), d.frameWeight());
+    try (DemoModels.Bundle m = DemoModels.load(); DemoGeneration g = new DemoGeneration(m, ExecutionOptions.cpu().withThreads(1))) {
+      assertEquals(CaptionPriorLoss.Settings.WEIGHT, g.captionPrior().weight());
+      Path lib = dir.resolve("lib.png");
+      Images.writePng(g.run(DemoGeneration.request("a red circle on a blue background", 3, s).build()).image(), lib, java.util.Map.of());
+      assertArrayEquals(Images.read(lib).toFloats(), withPrior, "the CLI's default run and DemoGeneration's differ");
+    }
+  }
+
+  @Test
+  void aResumedRunEqualsAnUninterruptedOne() throws IOException {
+    int iterations = CaptionPriorLoss.Settings.START + 4;
+    Path whole = dir.resolve("whole.png");
+    assertEquals(0, generate(whole, iterations).exit());
+    Path part = dir.resolve("part.png");
+    assertEquals(0, generate(part, CaptionPriorLoss.Settings.START + 2, "--checkpoint").exit());
+    Cli.Run resumed = Cli.run("resume", dir.resolve("part.ckpt").toString(), "--iterations", Integer.toString(iterations), "-q");
+    assertEquals(0, resumed.exit(), resumed.toString());
+    assertArrayEquals(Images.read(whole).toFloats(), Images.read(part).toFloats(), "the prior's noise and weight follow the iteration");
+  }
+
+  @Test
+  void badValuesAndModelsWithoutAPriorAreUsageErrors() throws IOException {
+    ErrorsTest.assertUsageError(generate(dir.resolve("x.png"), 2, "--caption-prior", "-1"), "--caption-prior must be a finite number >= 0, got -1.0");
+    ErrorsTest.assertUsageError(generate(dir.resolve("x.png"), 2, "--caption-prior", "NaN"), "--caption-prior must be a finite number >= 0");
+    // A folder written before the prior existed: off by default, refused when asked for.
+    Path old = Files.createDirectories(dir.resolve("old"));
+    DemoModels.copyBundled(old);
+    Files.delete(old.resolve(DemoModels.CAPTION_PRIOR_WEIGHTS));
+    Path out = dir.resolve("old.png");
+    Cli.Run r = generate(out, 2, "--demo-models", old.toString());
+    assertEquals(0, r.exit(), r.toString());
+    assertEquals(0, settingsPrior(out));
+    ErrorsTest.assertUsageError(generate(dir.resolve("y.png"), 2, "--demo-models", old.toString(), "--caption-prior", "5"),
+        "have no caption prior (" + DemoModels.CAPTION_PRIOR_WEIGHTS + ")");
+    // The prior reads the demo CLIP's embedding: other CLIPs are refused, and are off by default.
+    Path demo = Files.createDirectories(dir.resolve("demo"));
+    DemoModels.copyBundled(demo);
+    String[] clip = {"--clip", demo.resolve(DemoModels.CLIP_WEIGHTS).toString(), "--vocab",
+        demo.resolve(ai.vqclip.demo.train.ClipTraining.MERGES_FILE).toString()};
+    List<String> asked = new ArrayList<>(List.of(clip));
+    asked.addAll(List.of("--caption-prior", "5"));
+    ErrorsTest.assertUsageError(generate(dir.resolve("z.png"), 2, asked.toArray(new String[0])), "cannot be used with --clip or --encoder-onnx");
+    Path plain = dir.resolve("plain.png");
+    Cli.Run p = generate(plain, 2, clip);
+    assertEquals(0, p.exit(), p.toString());
+    assertEquals(0, settingsPrior(plain));
+  }
+}
