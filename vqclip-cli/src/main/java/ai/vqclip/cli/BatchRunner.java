@@ -46,8 +46,7 @@ final class BatchRunner {
     RunSettings first = runs.get(0);
     ExecutionOptions options = Runner.options(first);
     try (Models models = Models.open(first.models().selection(), ctx.builtIn(), options)) {
-      RunSettings sized = RequestFactory.resolveSize(first, models, RunOptions.defaults(first.models().selection(), ctx.builtIn().defaults()).size());
-      Pipeline pipeline = Runner.pipeline(models, sized, ctx.builtIn(), options);
+      Pipeline pipeline = Runner.pipeline(models, first, ctx.builtIn(), options);
       List<RunSettings> resolved = new ArrayList<>();
       List<GenerationJob> submitted = new ArrayList<>();
       int failed = 0;

@@ -75,7 +75,7 @@ final class Runner {
     if (s.captionPriorWeight() > 0) {
       ai.vqclip.core.Loss prior;
       try {
-        prior = builtIn.captionPrior(s.captionPriorWeight(), s.height(), s.width());
+        prior = builtIn.captionPrior(s.captionPriorWeight());
       } catch (IllegalArgumentException e) {
         throw new UsageException("--caption-prior: " + e.getMessage(), e);
       }

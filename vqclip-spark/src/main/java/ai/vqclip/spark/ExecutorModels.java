@@ -61,6 +61,10 @@ final class ExecutorModels {
       for (ClipModel c : models.clips()) {
         pb.encoder(c.encoder());
       }
+      // The built-in demo models' caption prior, as the CLI's runs use it (every row has a text prompt).
+      if (set.builtInDefaults() && selection.builtInClips() && defaults.captionPrior() > 0) {
+        pb.loss(builtIn.captionPrior(defaults.captionPrior()));
+      }
       // The runs of a partition are submitted together: a batch waits a moment for its company.
       GenerationService service = GenerationService.builder(pb.build()).maxConcurrent(settings.maxConcurrent()).queueCapacity(100_000)
           .maxBatch(settings.maxBatch()).batchWait(settings.maxBatch() > 1 ? Duration.ofMillis(200) : Duration.ZERO).build();

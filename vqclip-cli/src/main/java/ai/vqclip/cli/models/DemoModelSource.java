@@ -76,9 +76,9 @@ final class DemoModelSource implements ModelSource {
 
   /** The caption prior at the demo's settings ({@link CaptionPriorLoss.Settings#demo}), or null where the models have none. */
   @Override
-  public ai.vqclip.core.Loss captionPrior(double weight, int height, int width) {
+  public ai.vqclip.core.Loss captionPrior(double weight) {
     java.nio.file.Path file = bundle().captionPrior();
-    return file == null ? null : CaptionPriorLoss.Settings.demo(file, weight).loss(height, width);
+    return file == null ? null : CaptionPriorLoss.Settings.demo(file, weight).loss();
   }
 
   @Override

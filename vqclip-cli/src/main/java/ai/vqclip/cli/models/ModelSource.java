@@ -32,16 +32,14 @@ public interface ModelSource extends AutoCloseable {
   RunDefaults defaults();
 
   /**
-   * The models' caption prior as a loss term for pictures of {@code height} x {@code width}: it
-   * pulls the picture towards the prior's redrawing of it for the run's first text prompt, as the
-   * first CLIP of {@link #openClips} embeds it (default: none).
+   * The models' caption prior as a loss term (for pictures of any size): it pulls the picture
+   * towards the prior's redrawing of it for the run's first text prompt, as the first CLIP of
+   * {@link #openClips} embeds it (default: none).
    *
    * @param weight the term's full weight, > 0
-   * @param height picture height
-   * @param width picture width
    * @return the term, or null where these models have no caption prior
    */
-  default ai.vqclip.core.Loss captionPrior(double weight, int height, int width) {
+  default ai.vqclip.core.Loss captionPrior(double weight) {
     return null;
   }
 

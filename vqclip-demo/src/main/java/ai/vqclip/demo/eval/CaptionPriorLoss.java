@@ -11,6 +11,7 @@ import ai.vqclip.core.loss.RestorationPrior;
 import ai.vqclip.core.loss.SphericalDistance;
 import ai.vqclip.demo.train.CaptionPriorTraining;
 import ai.vqclip.onnx.RandomWeights;
+import ai.vqclip.onnx.vqgan.VqganConfig;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SplittableRandom;
@@ -21,16 +22,11 @@ import java.util.SplittableRandom;
  * embedding {@code c} by the first CLIP, read from the prompt term's target input), with weight 0
  * before {@code start} and a linear ramp after. No gradient goes through {@code P}.
  *
- * @param prior the prior's graph (inputs {@link CaptionPriorTraining#DAMAGED} and {@link
- *     CaptionPriorTraining#CAPTION}, output {@link CaptionPriorTraining#RESTORED}) for one picture
- * @param weight the full weight
- * @param start first iteration with the term
- * @param ramp iterations of the linear rise
- * @param noise largest sigma (pixel scale -1..1) of the noise added before the prior sees the picture
- *     (drawn per iteration from U(0, noise)); 0 for none
- * @param seed the noise's seed
+ * <p>One term serves runs of every picture size: the prior's graph is built for each step graph's
+ * picture ({@link Prior}), and the noise takes the shape of the picture whose latent the step
+ * carries. Immutable apart from that record of shapes, which is thread-safe, so pipelines may share it.
  */
-public record CaptionPriorLoss(Graph prior, double weight, int start, int ramp, double noise, long seed) implements Loss {
+public final class CaptionPriorLoss implements Loss {
   /** The term's name. */
   public static final String NAME = "cprior";
   private static final String WEIGHT = NAME + "/weight";
@@ -38,23 +34,108 @@ public record CaptionPriorLoss(Graph prior, double weight, int start, int ramp, 
   /** The prompt term input that holds the first prompt's target embedding by the first CLIP. */
   static final String TARGET = ai.vqclip.core.loss.PromptTermLoss.targetInput("text0", 0);
 
-  /** Checks the values. */
-  public CaptionPriorLoss {
-    Objects.requireNonNull(prior, "prior");
-    for (String in : java.util.List.of(CaptionPriorTraining.DAMAGED, CaptionPriorTraining.CAPTION)) {
-      if (prior.inputs().stream().noneMatch(v -> v.name().equals(in))) {
-        throw new IllegalArgumentException("caption prior graph '" + prior.name() + "' has no input '" + in + "'; inputs: "
-            + prior.inputs().stream().map(Value::name).toList());
-      }
-    }
-    if (prior.outputs().stream().noneMatch(v -> v.name().equals(CaptionPriorTraining.RESTORED))) {
-      throw new IllegalArgumentException("caption prior graph '" + prior.name() + "' has no output '" + CaptionPriorTraining.RESTORED
-          + "'; outputs: " + prior.outputs().stream().map(Value::name).toList());
-    }
-    if (!(weight > 0) || !Double.isFinite(weight) || start < 0 || ramp < 0 || noise < 0) {
+  /** The prior's graph for one picture of a size. */
+  @FunctionalInterface
+  public interface Prior {
+    /**
+     * The graph for one picture of {@code height} x {@code width}: inputs {@link
+     * CaptionPriorTraining#DAMAGED} [1, 3, height, width] and {@link CaptionPriorTraining#CAPTION}
+     * [1, D], output {@link CaptionPriorTraining#RESTORED}.
+     *
+     * @param height picture height
+     * @param width picture width
+     * @return the graph
+     */
+    Graph graph(int height, int width);
+  }
+
+  private final Prior prior;
+  private final double weight;
+  private final int start;
+  private final int ramp;
+  private final double noise;
+  private final long seed;
+  /** Picture shape [1, 3, H, W] per latent shape, recorded as step graphs are built (for the noise's shape). */
+  private final Map<java.util.List<Long>, long[]> pictures = new java.util.concurrent.ConcurrentHashMap<>();
+  /** The picture shape of a prior given as one graph, or null. */
+  private final long[] fixed;
+
+  /**
+   * A term over a prior built for each picture size.
+   *
+   * @param prior the prior's graphs
+   * @param weight the full weight, finite and > 0
+   * @param start first iteration with the term
+   * @param ramp iterations of the linear rise
+   * @param noise largest sigma (pixel scale -1..1) of the noise added before the prior sees the
+   *     picture (drawn per iteration from U(0, noise)); 0 for none
+   * @param seed the noise's seed
+   * @throws IllegalArgumentException for a weight, start, ramp or noise out of range
+   */
+  public CaptionPriorLoss(Prior prior, double weight, int start, int ramp, double noise, long seed) {
+    this(prior, null, weight, start, ramp, noise, seed);
+  }
+
+  /**
+   * A term over a prior for one picture size only.
+   *
+   * @param prior the prior's graph (inputs {@link CaptionPriorTraining#DAMAGED} and {@link
+   *     CaptionPriorTraining#CAPTION}, output {@link CaptionPriorTraining#RESTORED}) for one picture
+   * @param weight the full weight, finite and > 0
+   * @param start first iteration with the term
+   * @param ramp iterations of the linear rise
+   * @param noise largest sigma of the noise; 0 for none
+   * @param seed the noise's seed
+   * @throws IllegalArgumentException for a graph without those inputs and output, or values out of range
+   */
+  public CaptionPriorLoss(Graph prior, double weight, int start, int ramp, double noise, long seed) {
+    this(fixedSize(check(Objects.requireNonNull(prior, "prior"))), prior.input(CaptionPriorTraining.DAMAGED).shape().toArray(), weight, start,
+        ramp, noise, seed);
+  }
+
+  private CaptionPriorLoss(Prior prior, long[] fixed, double weight, int start, int ramp, double noise, long seed) {
+    this.prior = Objects.requireNonNull(prior, "prior");
+    if (!(weight > 0) || !Double.isFinite(weight) || start < 0 || ramp < 0 || !(noise >= 0) || !Double.isFinite(noise)) {
       throw new IllegalArgumentException("caption prior needs weight > 0, start, ramp, noise >= 0; got " + weight + ", " + start + ", " + ramp
           + ", " + noise);
     }
+    this.fixed = fixed;
+    this.weight = weight;
+    this.start = start;
+    this.ramp = ramp;
+    this.noise = noise;
+    this.seed = seed;
+  }
+
+  /** The one graph, refusing other sizes by name. */
+  private static Prior fixedSize(Graph g) {
+    long[] s = g.input(CaptionPriorTraining.DAMAGED).shape().toArray();
+    return (h, w) -> {
+      if (s[2] != h || s[3] != w) {
+        throw new IllegalArgumentException("caption prior graph '" + g.name() + "' is for " + s[3] + "x" + s[2] + " pictures, not " + w + "x" + h);
+      }
+      return g;
+    };
+  }
+
+  /** {@code g} when it has the prior's inputs and output. */
+  private static Graph check(Graph g) {
+    for (String in : java.util.List.of(CaptionPriorTraining.DAMAGED, CaptionPriorTraining.CAPTION)) {
+      if (g.inputs().stream().noneMatch(v -> v.name().equals(in))) {
+        throw new IllegalArgumentException("caption prior graph '" + g.name() + "' has no input '" + in + "'; inputs: "
+            + g.inputs().stream().map(Value::name).toList());
+      }
+    }
+    if (g.outputs().stream().noneMatch(v -> v.name().equals(CaptionPriorTraining.RESTORED))) {
+      throw new IllegalArgumentException("caption prior graph '" + g.name() + "' has no output '" + CaptionPriorTraining.RESTORED
+          + "'; outputs: " + g.outputs().stream().map(Value::name).toList());
+    }
+    return g;
+  }
+
+  /** The full weight. */
+  public double weight() {
+    return weight;
   }
 
   @Override
@@ -70,12 +151,14 @@ public record CaptionPriorLoss(Graph prior, double weight, int start, int ramp, 
     }
     Value image = ctx.image();
     long[] s = image.shape().toArray();
+    Graph g = check(prior.graph(Math.toIntExact(s[2]), Math.toIntExact(s[3])));
+    pictures.put(java.util.Arrays.stream(ctx.latent().shape().toArray()).boxed().toList(), s);
     Value target = b.value(TARGET);
     Value first = b.op("Slice").in(target, b.ints(0), b.ints(1), b.ints(0)).out();
     Value cond = SphericalDistance.normalize(b, first);
     Value x = b.sub(b.mul(image, b.scalarLike(2, image)), b.scalarLike(1, image));
     Value noisy = b.add(x, b.input(NOISE, DType.FLOAT, Shape.of(s)));
-    Value r = b.include(prior, NAME, Map.of(CaptionPriorTraining.DAMAGED, noisy, CaptionPriorTraining.CAPTION, cond))
+    Value r = b.include(g, NAME, Map.of(CaptionPriorTraining.DAMAGED, noisy, CaptionPriorTraining.CAPTION, cond))
         .get(CaptionPriorTraining.RESTORED);
     return RestorationPrior.pullTowards(b, image, r, b.input(WEIGHT, DType.FLOAT, Shape.scalar()));
   }
@@ -124,17 +207,17 @@ public record CaptionPriorLoss(Graph prior, double weight, int start, int ramp, 
     }
 
     /**
-     * The term for pictures of {@code height} x {@code width}, the prior read from {@link #file}
-     * (the demo architecture).
+     * The term, the prior read from {@link #file} (the demo architecture) once and built for each
+     * picture size the runs use.
      *
-     * @param height picture height
-     * @param width picture width
      * @return the term
      * @throws ai.vqclip.core.ModelLoadException when the file cannot be read
+     * @throws IllegalArgumentException when it is not a caption prior's weights
      */
-    public CaptionPriorLoss loss(int height, int width) {
-      return new CaptionPriorLoss(CaptionPriorTraining.load(file, CaptionPriorTraining.demoModel(), height, width), weight, start, ramp, noise,
-          seed);
+    public CaptionPriorLoss loss() {
+      VqganConfig cfg = CaptionPriorTraining.demoModel();
+      Map<String, Tensor> w = CaptionPriorTraining.readPrior(file, cfg);
+      return new CaptionPriorLoss((h, wd) -> CaptionPriorTraining.prior(cfg, w, h, wd), weight, start, ramp, noise, seed);
     }
   }
 
@@ -143,9 +226,34 @@ public record CaptionPriorLoss(Graph prior, double weight, int start, int ramp, 
     return RestorationPrior.rampedWeight(weight, start, ramp, iteration);
   }
 
+  /**
+   * The inputs for an iteration of a run whose picture is the prior graph's one size (a term built
+   * from one {@link Graph}, or one that has built step graphs for a single picture size only).
+   *
+   * @throws IllegalStateException when the picture's shape is not known that way (use {@link #stepInputs(Step)})
+   */
   @Override
   public Map<String, Tensor> stepInputs(int iteration) {
-    long[] shape = prior.input(CaptionPriorTraining.DAMAGED).shape().toArray();
+    long[] shape = fixed;
+    if (shape == null) {
+      java.util.Set<java.util.List<Long>> seen = new java.util.HashSet<>();
+      pictures.values().forEach(v -> seen.add(java.util.Arrays.stream(v).boxed().toList()));
+      if (seen.size() != 1) {
+        throw new IllegalStateException("the caption prior has built " + seen.size() + " picture sizes; the step's latent says which (stepInputs(Step))");
+      }
+      shape = pictures.values().iterator().next();
+    }
+    return inputs(iteration, shape);
+  }
+
+  @Override
+  public Map<String, Tensor> stepInputs(Step step) {
+    long[] shape = pictures.get(java.util.Arrays.stream(step.latentShape()).boxed().toList());
+    return shape == null ? stepInputs(step.iteration()) : inputs(step.iteration(), shape);
+  }
+
+  /** The weight and the noise, of {@code shape}, at an iteration. */
+  private Map<String, Tensor> inputs(int iteration, long[] shape) {
     float[] e = new float[Math.toIntExact(java.util.Arrays.stream(shape).reduce(1, Math::multiplyExact))];
     if (noise > 0) {
       SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + iteration);

@@ -56,8 +56,8 @@ public final class DemoGeneration implements AutoCloseable {
   private final List<ai.vqclip.core.Loss> extraLosses;
   /** The caption prior added to runs with a text prompt, or null for none. */
   private final CaptionPriorLoss.Settings captionPrior;
-  /** The caption prior's term per picture size ("HxW"), built once each. */
-  private final java.util.Map<String, CaptionPriorLoss> priorTerms = new java.util.HashMap<>();
+  /** The caption prior's term (null for none), read once and built for each picture size. */
+  private final CaptionPriorLoss priorTerm;
 
   /**
    * A generator over loaded demo models, guided by every CLIP of the bundle (both, an ensemble, for
@@ -93,6 +93,7 @@ public final class DemoGeneration implements AutoCloseable {
       CaptionPriorLoss.Settings captionPrior, ExecutionOptions options) {
     this.extraLosses = List.copyOf(extraLosses);
     this.captionPrior = captionPrior;
+    this.priorTerm = captionPrior == null ? null : captionPrior.loss();
     this.generator = VqganGenerator.load(models.vqgan(), models.vqganConfig(), options);
     List<DemoModels.Clip> clips = new java.util.ArrayList<>(models.clips());
     moreClips.forEach(b -> clips.addAll(b.clips()));
@@ -234,16 +235,14 @@ public final class DemoGeneration implements AutoCloseable {
   }
 
   /**
-   * {@code b} (a new builder where null) with the caption prior's term for the request's size
-   * added, or null when there is none to add (no prior, or no text prompt for it to read).
+   * {@code b} (a new builder where null) with the caption prior's term added, or {@code b} when
+   * there is none to add (no prior, or no text prompt for it to read).
    */
   private Pipeline.Builder withPrior(Pipeline.Builder b, GenerationRequest request) {
-    if (captionPrior == null || request.prompts().maxPrompts() == 0) {
+    if (priorTerm == null || request.prompts().maxPrompts() == 0) {
       return b;
     }
-    CaptionPriorLoss term = priorTerms.computeIfAbsent(request.height() + "x" + request.width(),
-        k -> captionPrior.loss(request.height(), request.width()));
-    return (b == null ? builder() : b).loss(term);
+    return (b == null ? builder() : b).loss(priorTerm);
   }
 
   /**

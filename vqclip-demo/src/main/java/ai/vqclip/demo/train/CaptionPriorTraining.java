@@ -246,10 +246,20 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
    * @throws IllegalArgumentException when a side is not a positive multiple of the factor, or the file lacks a conditioning key
    */
   public static Graph load(java.nio.file.Path file, VqganConfig cfg, int height, int width) {
-    if (height < 1 || width < 1 || height % cfg.factor() != 0 || width % cfg.factor() != 0) {
-      throw new IllegalArgumentException("caption prior picture must be a positive multiple of " + cfg.factor() + " on each side, got " + width
-          + "x" + height);
-    }
+    return prior(cfg, readPrior(file, cfg), height, width);
+  }
+
+  /**
+   * A caption prior's weights read from a file and checked: the conditioning keys, and the latent
+   * conditioning's where present.
+   *
+   * @param file the weights
+   * @param cfg the architecture they were trained with
+   * @return the weights
+   * @throws IllegalArgumentException when a conditioning key is missing or misshapen
+   * @throws ai.vqclip.core.ModelLoadException when the file cannot be read
+   */
+  public static Map<String, Tensor> readPrior(java.nio.file.Path file, VqganConfig cfg) {
     Map<String, Tensor> w = RestorerTraining.readWeights(file);
     Tensor cw = w.get(COND_WEIGHT);
     if (cw == null || cw.shape().length != 4 || cw.shape()[0] != COND_CHANNELS) {
@@ -271,7 +281,26 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
       throw new IllegalArgumentException("caption prior file " + file + ": '" + COND_Z_WEIGHT + "' and '" + COND_Z_BIAS + "' must both be "
           + "absent or of shapes [" + cfg.embedDim() + ", " + dim + ", 1, 1] and [" + cfg.embedDim() + "]");
     }
-    return prior(cfg, w, 1, height, width, Math.toIntExact(dim));
+    return w;
+  }
+
+  /**
+   * The prior's graph for one picture of {@code height} x {@code width} from checked weights ({@link
+   * #readPrior}); the caption width is the conditioning weight's.
+   *
+   * @param cfg the architecture
+   * @param weights the weights
+   * @param height picture height, a multiple of the architecture's factor
+   * @param width picture width, a multiple of the architecture's factor
+   * @return the graph
+   * @throws IllegalArgumentException when a side is not a positive multiple of the factor
+   */
+  public static Graph prior(VqganConfig cfg, Map<String, Tensor> weights, int height, int width) {
+    if (height < 1 || width < 1 || height % cfg.factor() != 0 || width % cfg.factor() != 0) {
+      throw new IllegalArgumentException("caption prior picture must be a positive multiple of " + cfg.factor() + " on each side, got " + width
+          + "x" + height);
+    }
+    return prior(cfg, weights, 1, height, width, Math.toIntExact(weights.get(COND_WEIGHT).shape()[1]));
   }
 
   /** The trained weights and the run's manifest. */

@@ -26,8 +26,12 @@ import org.junit.jupiter.api.Test;
 class CaptionPriorLossTest {
   /** A stand-in prior: r = tanh(0.8 d + 0.5 sum(c)), so both the picture and the caption matter. */
   private static Graph toyPrior() {
+    return toyPrior(4, 4);
+  }
+
+  private static Graph toyPrior(int h, int w) {
     GraphBuilder r = new GraphBuilder("prior");
-    Value d = r.input(CaptionPriorTraining.DAMAGED, DType.FLOAT, Shape.of(1, 3, 4, 4));
+    Value d = r.input(CaptionPriorTraining.DAMAGED, DType.FLOAT, Shape.of(1, 3, h, w));
     Value c = r.input(CaptionPriorTraining.CAPTION, DType.FLOAT, Shape.of(1, 4));
     Value s = r.reshape(r.op("ReduceSum").in(c, r.ints(1)).attr("keepdims", 1L).out(), 1, 1, 1, 1);
     r.output(CaptionPriorTraining.RESTORED, r.op("Tanh").in(r.add(r.mul(d, r.scalarLike(0.8, d)), r.mul(s, r.scalarLike(0.5, s)))).out());
@@ -103,5 +107,40 @@ class CaptionPriorLossTest {
     CaptionPriorLoss loss = new CaptionPriorLoss(toyPrior(), 1, 0, 0, 0, 1);
     e = assertThrows(IllegalArgumentException.class, () -> loss.build(new Loss.Context(b, img, img, img, List.of())));
     assertTrue(e.getMessage().contains("text prompt"), e.getMessage());
+  }
+
+  /** Builds {@code loss} into a step graph with a picture of {@code h} x {@code w} (latent at half the side). */
+  private static void buildFor(CaptionPriorLoss loss, int h, int w) {
+    GraphBuilder b = new GraphBuilder("step");
+    Value target = b.input(CaptionPriorLoss.TARGET, DType.FLOAT, Shape.of(1, 4));
+    Value img = b.input("img", DType.FLOAT, Shape.of(1, 3, h, w));
+    Value z = b.input("z", DType.FLOAT, Shape.of(1, 2, h / 2, w / 2));
+    b.output("loss", loss.build(new Loss.Context(b, z, img, img, List.of(target))));
+  }
+
+  @Test
+  void oneTermServesEveryPictureSizeWithNoiseOfTheStepsShape() {
+    List<String> built = new java.util.ArrayList<>();
+    CaptionPriorLoss loss = new CaptionPriorLoss((h, w) -> {
+      built.add(w + "x" + h);
+      return toyPrior(h, w);
+    }, 1, 0, 0, 0.2, 5);
+    buildFor(loss, 4, 4);
+    // One size so far: the iteration alone says enough.
+    assertArrayEquals(new long[] {1, 3, 4, 4}, loss.stepInputs(2).get("cprior/noise").shape());
+    buildFor(loss, 8, 4);
+    assertEquals(List.of("4x4", "4x8"), built);
+    Tensor tall = loss.stepInputs(new Loss.Step(2, new long[] {1, 2, 4, 2}, new float[16], new float[16])).get("cprior/noise");
+    Tensor square = loss.stepInputs(new Loss.Step(2, new long[] {1, 2, 2, 2}, new float[8], new float[8])).get("cprior/noise");
+    assertArrayEquals(new long[] {1, 3, 8, 4}, tall.shape());
+    assertArrayEquals(new long[] {1, 3, 4, 4}, square.shape());
+    // The same draw for the same iteration, whatever the size: the square picture's noise starts the tall one's.
+    assertArrayEquals(square.toFloats(), java.util.Arrays.copyOf(tall.toFloats(), 48));
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> loss.stepInputs(2));
+    assertTrue(e.getMessage().contains("2 picture sizes"), e.getMessage());
+    // A term over one graph refuses another size by name.
+    CaptionPriorLoss one = new CaptionPriorLoss(toyPrior(), 1, 0, 0, 0, 1);
+    IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class, () -> buildFor(one, 8, 4));
+    assertTrue(wrong.getMessage().contains("is for 4x4 pictures, not 4x8"), wrong.getMessage());
   }
 }
