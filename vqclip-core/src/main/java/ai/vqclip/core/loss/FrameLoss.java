@@ -85,8 +85,15 @@ public record FrameLoss(double weight, double band) implements Loss {
     return b.mul(sum, b.scalarLike(weight / ((double) s[0] * s[1] * n), image));
   }
 
-  /** The band's width in pixels: {@code band} of the shorter side, rounded, at least 1. */
-  static int bandPixels(int h, int w, double band) {
+  /**
+   * The band's width in pixels: {@code band} of the shorter side, rounded, at least 1.
+   *
+   * @param h picture height
+   * @param w picture width
+   * @param band the band's width as a fraction of the shorter side
+   * @return pixels
+   */
+  public static int bandPixels(int h, int w, double band) {
     return Math.max(1, (int) Math.round(band * Math.min(h, w)));
   }
 }

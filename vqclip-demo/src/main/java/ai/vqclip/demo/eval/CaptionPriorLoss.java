@@ -59,6 +59,8 @@ public final class CaptionPriorLoss implements Loss {
   private final Map<java.util.List<Long>, long[]> pictures = new java.util.concurrent.ConcurrentHashMap<>();
   /** The picture shape of a prior given as one graph, or null. */
   private final long[] fixed;
+  /** The outer band left out of the pull, as a fraction of the shorter side (0: none). */
+  private final double band;
 
   /**
    * A term over a prior built for each picture size.
@@ -73,7 +75,20 @@ public final class CaptionPriorLoss implements Loss {
    * @throws IllegalArgumentException for a weight, start, ramp or noise out of range
    */
   public CaptionPriorLoss(Prior prior, double weight, int start, int ramp, double noise, long seed) {
-    this(prior, null, weight, start, ramp, noise, seed);
+    this(prior, null, weight, start, ramp, noise, seed, 0);
+  }
+
+  /**
+   * As {@link #CaptionPriorLoss(Prior, double, int, int, double, long)}, leaving the picture's outer
+   * band out of the pull: there the target is the picture itself, so the background the CLIPs and the
+   * frame prior choose is not tinted by the prior's redrawing.
+   *
+   * @param band the band's width as a fraction of the shorter side (as {@link
+   *     ai.vqclip.core.loss.FrameLoss}'s), in [0, 0.5); 0 for none
+   * @throws IllegalArgumentException for values out of range
+   */
+  public CaptionPriorLoss(Prior prior, double weight, int start, int ramp, double noise, long seed, double band) {
+    this(prior, null, weight, start, ramp, noise, seed, band);
   }
 
   /**
@@ -90,11 +105,15 @@ public final class CaptionPriorLoss implements Loss {
    */
   public CaptionPriorLoss(Graph prior, double weight, int start, int ramp, double noise, long seed) {
     this(fixedSize(check(Objects.requireNonNull(prior, "prior"))), prior.input(CaptionPriorTraining.DAMAGED).shape().toArray(), weight, start,
-        ramp, noise, seed);
+        ramp, noise, seed, 0);
   }
 
-  private CaptionPriorLoss(Prior prior, long[] fixed, double weight, int start, int ramp, double noise, long seed) {
+  private CaptionPriorLoss(Prior prior, long[] fixed, double weight, int start, int ramp, double noise, long seed, double band) {
     this.prior = Objects.requireNonNull(prior, "prior");
+    if (!(band >= 0 && band < 0.5)) {
+      throw new IllegalArgumentException("caption prior band must be in [0, 0.5) of the shorter side, got " + band);
+    }
+    this.band = band;
     if (!(weight > 0) || !Double.isFinite(weight) || start < 0 || ramp < 0 || !(noise >= 0) || !Double.isFinite(noise)) {
       throw new IllegalArgumentException("caption prior needs weight > 0, start, ramp, noise >= 0; got " + weight + ", " + start + ", " + ramp
           + ", " + noise);
@@ -160,6 +179,13 @@ public final class CaptionPriorLoss implements Loss {
     Value noisy = b.add(x, b.input(NOISE, DType.FLOAT, Shape.of(s)));
     Value r = b.include(g, NAME, Map.of(CaptionPriorTraining.DAMAGED, noisy, CaptionPriorTraining.CAPTION, cond))
         .get(CaptionPriorTraining.RESTORED);
+    if (band > 0) {
+      // In the band the target is the picture itself (x in [-1, 1], without the noise): no pull there.
+      Tensor inside = interior(s, ai.vqclip.core.loss.FrameLoss.bandPixels((int) s[2], (int) s[3], band));
+      Value m = b.constant(inside);
+      Value outside = b.sub(b.scalarLike(1, m), m);
+      r = b.add(b.mul(r, m), b.mul(x, outside));
+    }
     return RestorationPrior.pullTowards(b, image, r, b.input(WEIGHT, DType.FLOAT, Shape.scalar()));
   }
 
@@ -173,8 +199,9 @@ public final class CaptionPriorLoss implements Loss {
    * @param ramp iterations of the linear rise
    * @param noise largest sigma of the noise added before the prior sees the picture
    * @param seed the noise's seed
+   * @param band the outer band left out of the pull, as a fraction of the shorter side (0: none)
    */
-  public record Settings(java.nio.file.Path file, double weight, int start, int ramp, double noise, long seed) {
+  public record Settings(java.nio.file.Path file, double weight, int start, int ramp, double noise, long seed, double band) {
     /** The demo's weight: chosen on the tuning prompts (weight 20 drew 20 of 50 pictures right, 10 drew 22; docs/demo-models.md). */
     public static final double WEIGHT = 10;
     /** The demo's first iteration with the term: the CLIPs lay out colours and places first. */
@@ -186,9 +213,17 @@ public final class CaptionPriorLoss implements Loss {
     /** The demo's noise seed. */
     public static final long SEED = 20240901L;
 
+    /** Settings that pull the whole picture. */
+    public Settings(java.nio.file.Path file, double weight, int start, int ramp, double noise, long seed) {
+      this(file, weight, start, ramp, noise, seed, 0);
+    }
+
     /** Checks the values. */
     public Settings {
       Objects.requireNonNull(file, "file");
+      if (!(band >= 0 && band < 0.5)) {
+        throw new IllegalArgumentException("caption prior band must be in [0, 0.5) of the shorter side, got " + band);
+      }
       if (!(weight > 0) || !Double.isFinite(weight) || start < 0 || ramp < 0 || !(noise >= 0) || !Double.isFinite(noise)) {
         throw new IllegalArgumentException("caption prior needs a finite weight > 0 and start, ramp, noise >= 0; got weight " + weight
             + ", start " + start + ", ramp " + ramp + ", noise " + noise);
@@ -217,8 +252,21 @@ public final class CaptionPriorLoss implements Loss {
     public CaptionPriorLoss loss() {
       VqganConfig cfg = CaptionPriorTraining.demoModel();
       Map<String, Tensor> w = CaptionPriorTraining.readPrior(file, cfg);
-      return new CaptionPriorLoss((h, wd) -> CaptionPriorTraining.prior(cfg, w, h, wd), weight, start, ramp, noise, seed);
+      return new CaptionPriorLoss((h, wd) -> CaptionPriorTraining.prior(cfg, w, h, wd), weight, start, ramp, noise, seed, band);
     }
+  }
+
+  /** A mask [1, 1, H, W] of picture shape {@code s}: 1 inside the band of {@code px} pixels, 0 in it. */
+  private static Tensor interior(long[] s, int px) {
+    int h = (int) s[2];
+    int w = (int) s[3];
+    float[] m = new float[h * w];
+    for (int y = px; y < h - px; y++) {
+      for (int x = px; x < w - px; x++) {
+        m[y * w + x] = 1;
+      }
+    }
+    return Tensor.ofFloats(new long[] {1, 1, h, w}, m);
   }
 
   /** The weight at an iteration. */

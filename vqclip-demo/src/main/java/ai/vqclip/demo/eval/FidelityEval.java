@@ -312,7 +312,7 @@ public final class FidelityEval {
   /**
    * The caption prior named by the arguments: {@code cprior=W} (0: none; default: the demo's weight
    * where there is a prior file), {@code cpriorFile=FILE} (default: the models' own), {@code
-   * cpriorStart=I cpriorRamp=N cpriorNoise=S} (default: the demo's); null for none.
+   * cpriorStart=I cpriorRamp=N cpriorNoise=S cpriorBand=F} (default: the demo's); null for none.
    */
   private static CaptionPriorLoss.Settings captionPrior(Map<String, String> kv, DemoModels.Bundle models) {
     Path file = kv.containsKey("cpriorFile") ? Path.of(kv.get("cpriorFile")) : models.captionPrior();
@@ -328,12 +328,13 @@ public final class FidelityEval {
     }
     return new CaptionPriorLoss.Settings(file, weight, Integer.parseInt(kv.getOrDefault("cpriorStart", "" + CaptionPriorLoss.Settings.START)),
         Integer.parseInt(kv.getOrDefault("cpriorRamp", "" + CaptionPriorLoss.Settings.RAMP)),
-        Double.parseDouble(kv.getOrDefault("cpriorNoise", "" + CaptionPriorLoss.Settings.NOISE)), CaptionPriorLoss.Settings.SEED);
+        Double.parseDouble(kv.getOrDefault("cpriorNoise", "" + CaptionPriorLoss.Settings.NOISE)), CaptionPriorLoss.Settings.SEED,
+        Double.parseDouble(kv.getOrDefault("cpriorBand", "0")));
   }
 
   public static void main(String[] args) throws InterruptedException {
     if (args.length < 2) {
-      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray frame=W models=DIR ensemble=DIR restore=W restorer=FILE restoreStart=I restoreRamp=N cprior=W cpriorFile=FILE cpriorStart=I cpriorRamp=N cpriorNoise=S out=DIR]; system properties vqclip.demo.contrast=W (negative prompts for the other shapes), vqclip.demo.shapecontrast=W (ShapeContrastLoss) and vqclip.demo.candidates=N (best of N runs by the CLIPs' cosine)");
+      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray frame=W models=DIR ensemble=DIR restore=W restorer=FILE restoreStart=I restoreRamp=N cprior=W cpriorFile=FILE cpriorStart=I cpriorRamp=N cpriorNoise=S cpriorBand=F out=DIR]; system properties vqclip.demo.contrast=W (negative prompts for the other shapes), vqclip.demo.shapecontrast=W (ShapeContrastLoss) and vqclip.demo.candidates=N (best of N runs by the CLIPs' cosine)");
     }
     if (args[0].equals("roundtrip")) {
       Path models = args.length > 2 && args[2].startsWith("models=") ? Path.of(args[2].substring(7)) : null;

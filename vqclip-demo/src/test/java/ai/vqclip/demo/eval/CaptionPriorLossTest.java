@@ -143,4 +143,52 @@ class CaptionPriorLossTest {
     IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class, () -> buildFor(one, 8, 4));
     assertTrue(wrong.getMessage().contains("is for 4x4 pictures, not 4x8"), wrong.getMessage());
   }
+
+  @Test
+  void aBandLeavesThePicturesBorderOutOfThePull() throws Exception {
+    int side = 8; // band 1/8: one pixel
+    CaptionPriorLoss loss = new CaptionPriorLoss((h, w) -> toyPrior(h, w), 2, 0, 0, 0.3, 7, 0.125);
+    GraphBuilder b = new GraphBuilder("step");
+    Value target = b.input(CaptionPriorLoss.TARGET, DType.FLOAT, Shape.of(1, 4));
+    Value img = b.input("img", DType.FLOAT, Shape.of(1, 3, side, side));
+    Value z = b.input("z", DType.FLOAT, Shape.of(1, 2, side / 2, side / 2));
+    b.output("loss", loss.build(new Loss.Context(b, z, img, img, List.of(target))));
+    b.output("unused", b.op("Identity").in(z).out());
+    Graph g = b.build();
+    int n = 3 * side * side;
+    float[] x = new float[n];
+    SplittableRandom rnd = new SplittableRandom(8);
+    for (int i = 0; i < n; i++) {
+      x[i] = (float) rnd.nextDouble();
+    }
+    float[] c = {0.3f, -0.2f, 0.9f, 0.1f};
+    Map<String, Tensor> in = new HashMap<>(loss.stepInputs(5));
+    in.put(CaptionPriorLoss.TARGET, Tensor.ofFloats(new long[] {1, 4}, c));
+    in.put("img", Tensor.ofFloats(new long[] {1, 3, side, side}, x));
+    in.put("z", Tensor.ofFloats(new long[] {1, 2, side / 2, side / 2}, new float[2 * 16]));
+    float[] noise = in.get("cprior/noise").toFloats();
+    double got;
+    try (Executable ex = Backend.load().compile(g, ExecutionOptions.cpu())) {
+      got = ex.run(in).get("loss").toFloats()[0];
+    }
+    double sum = (0.3 - 0.2 + 0.9 + 0.1) / Math.sqrt(0.09 + 0.04 + 0.81 + 0.01);
+    double want = 0;
+    int inside = 0;
+    for (int i = 0; i < n; i++) {
+      int y = (i / side) % side;
+      int xx = i % side;
+      if (y == 0 || xx == 0 || y == side - 1 || xx == side - 1) {
+        continue; // the band: the target is the picture, no difference
+      }
+      inside++;
+      double r = Math.tanh(0.8 * (2 * x[i] - 1 + noise[i]) + 0.5 * sum);
+      double t = Math.max(0, Math.min(1, (r + 1) / 2));
+      want += (x[i] - t) * (x[i] - t) / n;
+    }
+    assertEquals(3 * 36, inside);
+    assertEquals(2 * want, got, 1e-5);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new CaptionPriorLoss((h, w) -> toyPrior(h, w), 1, 0, 0, 0,
+        1, 0.5));
+    assertTrue(e.getMessage().contains("band") && e.getMessage().contains("0.5"), e.getMessage());
+  }
 }
