@@ -60,8 +60,8 @@ final class RunOptions {
   Double frameOption;
 
   @Option(names = {"--caption-prior"}, paramLabel = "W", description = "Weight of the caption prior: a network trained with the demo "
-      + "models that redraws the picture as the first text prompt describes it; the picture is pulled towards its redrawing from "
-      + "iteration 50 (default: the demo's weight, 10, with the built-in demo models and a text prompt; 0: off).")
+      + "models that redraws the picture as the first text prompt describes it; the picture, but for its outer band "
+      + "(an eighth of its side), is pulled towards its redrawing from iteration 50 (default: the demo's weight, 10, with the built-in demo models and a text prompt; 0: off).")
   Double captionPriorOption;
 
   @Option(names = {"-opt", "--optimizer"}, defaultValue = "adam", paramLabel = "NAME", description = "adam, adamw, adagrad, adamax, rmsprop, "

@@ -18,8 +18,8 @@ import java.util.List;
  * settings suited to them (the defaults a CLI should use for the demo models): both demo CLIPs as an
  * ensemble, 32x32 output, 150 iterations, 16 cutouts with crop exponent 0.5, Af Pe augmentations with
  * border padding and a noise step up to 0.3, the plain-frame prior at 5, Adam 0.1, and where the bundle
- * has one, the caption prior ({@link CaptionPriorLoss}, weight 10 from iteration 50) for runs with a
- * text prompt. Not thread-safe; close it.
+ * has one, the caption prior ({@link CaptionPriorLoss}, weight 10 from iteration 50, the outer eighth
+ * left out) for runs with a text prompt. Not thread-safe; close it.
  */
 public final class DemoGeneration implements AutoCloseable {
   /** Iterations of a default demo run. */

@@ -329,7 +329,7 @@ public final class FidelityEval {
     return new CaptionPriorLoss.Settings(file, weight, Integer.parseInt(kv.getOrDefault("cpriorStart", "" + CaptionPriorLoss.Settings.START)),
         Integer.parseInt(kv.getOrDefault("cpriorRamp", "" + CaptionPriorLoss.Settings.RAMP)),
         Double.parseDouble(kv.getOrDefault("cpriorNoise", "" + CaptionPriorLoss.Settings.NOISE)), CaptionPriorLoss.Settings.SEED,
-        Double.parseDouble(kv.getOrDefault("cpriorBand", "0")));
+        Double.parseDouble(kv.getOrDefault("cpriorBand", "" + CaptionPriorLoss.Settings.BAND)));
   }
 
   public static void main(String[] args) throws InterruptedException {
