@@ -110,20 +110,25 @@ public final class CaptionPriorLoss implements Loss {
 
   private CaptionPriorLoss(Prior prior, long[] fixed, double weight, int start, int ramp, double noise, long seed, double band) {
     this.prior = Objects.requireNonNull(prior, "prior");
-    if (!(band >= 0 && band < 0.5)) {
-      throw new IllegalArgumentException("caption prior band must be in [0, 0.5) of the shorter side, got " + band);
-    }
+    checkValues(weight, start, ramp, noise, band);
     this.band = band;
-    if (!(weight > 0) || !Double.isFinite(weight) || start < 0 || ramp < 0 || !(noise >= 0) || !Double.isFinite(noise)) {
-      throw new IllegalArgumentException("caption prior needs weight > 0, start, ramp, noise >= 0; got " + weight + ", " + start + ", " + ramp
-          + ", " + noise);
-    }
     this.fixed = fixed;
     this.weight = weight;
     this.start = start;
     this.ramp = ramp;
     this.noise = noise;
     this.seed = seed;
+  }
+
+  /** Refuses a weight, start, ramp, noise or band out of range, naming them (the term's and {@link Settings}' check). */
+  static void checkValues(double weight, int start, int ramp, double noise, double band) {
+    if (!(band >= 0 && band < 0.5)) {
+      throw new IllegalArgumentException("caption prior band must be in [0, 0.5) of the shorter side, got " + band);
+    }
+    if (!(weight > 0) || !Double.isFinite(weight) || start < 0 || ramp < 0 || !(noise >= 0) || !Double.isFinite(noise)) {
+      throw new IllegalArgumentException("caption prior needs a finite weight > 0 and start, ramp, noise >= 0; got weight " + weight
+          + ", start " + start + ", ramp " + ramp + ", noise " + noise);
+    }
   }
 
   /** The one graph, refusing other sizes by name. */
@@ -226,13 +231,7 @@ public final class CaptionPriorLoss implements Loss {
     /** Checks the values. */
     public Settings {
       Objects.requireNonNull(file, "file");
-      if (!(band >= 0 && band < 0.5)) {
-        throw new IllegalArgumentException("caption prior band must be in [0, 0.5) of the shorter side, got " + band);
-      }
-      if (!(weight > 0) || !Double.isFinite(weight) || start < 0 || ramp < 0 || !(noise >= 0) || !Double.isFinite(noise)) {
-        throw new IllegalArgumentException("caption prior needs a finite weight > 0 and start, ramp, noise >= 0; got weight " + weight
-            + ", start " + start + ", ramp " + ramp + ", noise " + noise);
-      }
+      checkValues(weight, start, ramp, noise, band);
     }
 
     /**
