@@ -43,18 +43,24 @@ public final class Generate {
     try {
       Pipeline.Builder b = Pipeline.builder(generator, new StandardCutouts());
       clips.forEach(b::encoder);
+      // The bundled caption prior, from the first iteration (the demo starts it at 50) so these short runs use it.
+      b.loss(new ai.vqclip.demo.eval.CaptionPriorLoss.Settings(demo.captionPrior(), 10, 0, 0, 0.2, 1, 0.125).loss());
       Pipeline pipeline = b.build();
       GenerationRequest request = GenerationRequest.builder(32, 32, PromptSchedule.parse("a green triangle on a blue background", 1))
           .iterations(4).cutouts(4).seed(7).augmentations(java.util.List.of("Af", "Pe", "Border", "Noise=0.3")).frameWeight(5).build();
       float[] lone = pipeline.run(request, e -> true).image().toFloats();
+      // The same term serves another picture size on the same pipeline.
+      GenerationRequest wide = request.toBuilder().size(48, 32).build();
+      float[] wideLone = pipeline.run(wide, e -> true).image().toFloats();
       java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
       try {
         java.util.List<java.util.concurrent.Future<float[]>> runs = new java.util.ArrayList<>();
-        for (int i = 0; i < 3; i++) {
-          runs.add(pool.submit(() -> pipeline.run(request, e -> true).image().toFloats()));
+        for (int i = 0; i < 4; i++) {
+          GenerationRequest r = i % 2 == 0 ? request : wide;
+          runs.add(pool.submit(() -> pipeline.run(r, e -> true).image().toFloats()));
         }
-        for (java.util.concurrent.Future<float[]> f : runs) {
-          if (!java.util.Arrays.equals(lone, f.get())) {
+        for (int i = 0; i < runs.size(); i++) {
+          if (!java.util.Arrays.equals(i % 2 == 0 ? lone : wideLone, runs.get(i).get())) {
             throw new IllegalStateException("a thread's picture differs from the lone run's");
           }
         }
@@ -66,7 +72,7 @@ public final class Generate {
       refused(() -> GenerationRequest.builder(32, 32, PromptSchedule.parse("a cat", 1)).frameWeight(-1).build(), "frame weight");
       refused(() -> pipeline.run(GenerationRequest.builder(32, 32, PromptSchedule.parse("a cat", 1)).iterations(1)
           .augmentations(java.util.List.of("Af", "Noise=abc")).build(), e -> true), "Noise=abc");
-      System.out.println("ensemble of " + clips.size() + " CLIPs, frame prior, Noise=0.3: 3 threads drew the lone run's pixels; bad settings refused");
+      System.out.println("ensemble of " + clips.size() + " CLIPs, frame prior, Noise=0.3, caption prior: 3 threads drew the lone runs' pixels at 32x32 and 48x32; bad settings refused");
     } finally {
       clips.forEach(ClipEncoder::close);
     }
