@@ -6,6 +6,7 @@ import ai.vqclip.core.pipeline.GenerationJob;
 import ai.vqclip.core.pipeline.GenerationRequest;
 import ai.vqclip.core.pipeline.GenerationService;
 import ai.vqclip.core.pipeline.Pipeline;
+import ai.vqclip.core.pipeline.Reranking;
 import ai.vqclip.core.pipeline.RunManifest;
 import ai.vqclip.core.pipeline.RunResult;
 import ai.vqclip.core.StepListener;
@@ -48,46 +49,64 @@ final class BatchRunner {
     try (Models models = Models.open(first.models().selection(), ctx.builtIn(), options)) {
       Pipeline pipeline = Runner.pipeline(models, first, ctx.builtIn(), options);
       List<RunSettings> resolved = new ArrayList<>();
-      List<GenerationJob> submitted = new ArrayList<>();
+      // Per run, its candidates' jobs (one job where the run has one candidate).
+      List<List<GenerationJob>> submitted = new ArrayList<>();
       int failed = 0;
       try (StopSignal.Handlers handlers = ctx.stop().install(ctx.err());
-          GenerationService service = GenerationService.builder(pipeline).maxConcurrent(jobs).queueCapacity(runs.size()).maxBatch(batch)
+          GenerationService service = GenerationService.builder(pipeline).maxConcurrent(jobs)
+              .queueCapacity(runs.stream().mapToInt(RunSettings::candidateCount).sum()).maxBatch(batch)
               // The runs are submitted one after the other: a batch waits a moment for its company.
               .batchWait(batch > 1 ? java.time.Duration.ofMillis(500) : java.time.Duration.ZERO).build()) {
         for (RunSettings raw : runs) {
           RunSettings s = RequestFactory.resolveSize(raw, models, RunOptions.defaults(raw.models().selection(), ctx.builtIn().defaults()).size());
-          GenerationRequest request = RequestFactory.build(s, models, true);
           Path output = Path.of(s.output());
           boolean checkpointing = s.saveEvery() > 0 || s.checkpoint();
           if (checkpointing) {
             s.save(OutputNames.settings(output));
           }
-          List<StepListener> listeners = new ArrayList<>(ctx.listeners());
-          listeners.add(e -> {
-            if (e.image() != null) {
-              Runner.writePng(e.image(), output, Runner.text(s, null));
-            }
-            return !ctx.stop().requested();
-          });
-          Pipeline.CheckpointSettings ckpt = s.saveEvery() > 0 ? new Pipeline.CheckpointSettings(OutputNames.checkpoint(output), s.saveEvery())
-              : Pipeline.CheckpointSettings.none();
+          int n = s.candidateCount();
+          List<GenerationJob> jobsOfRun = new ArrayList<>();
+          for (int k = 0; k < n; k++) {
+            RunSettings ks = n > 1 ? s.candidate(k) : s;
+            GenerationRequest request = RequestFactory.build(ks, models, true);
+            List<StepListener> listeners = new ArrayList<>(ctx.listeners());
+            listeners.add(e -> {
+              // The image so far: only a lone run's (candidates would take turns over one file).
+              if (e.image() != null && n == 1) {
+                Runner.writePng(e.image(), output, Runner.text(s, null));
+              }
+              return !ctx.stop().requested();
+            });
+            Pipeline.CheckpointSettings ckpt = s.saveEvery() > 0 ? new Pipeline.CheckpointSettings(OutputNames.checkpoint(output), s.saveEvery())
+                : Pipeline.CheckpointSettings.none();
+            jobsOfRun.add(service.submit(request, null, ckpt, listeners));
+          }
           resolved.add(s);
-          submitted.add(service.submit(request, null, ckpt, listeners));
+          submitted.add(jobsOfRun);
         }
         LOG.info("generate: {} runs, {} at a time, batches of up to {}", runs.size(), jobs, batch);
         for (int i = 0; i < submitted.size(); i++) {
           RunSettings s = resolved.get(i);
           Path output = Path.of(s.output());
-          RunResult result = await(submitted.get(i), service, ctx);
-          if (result == null) {
-            if (!ctx.stop().requested()) {
+          List<GenerationJob> jobsOfRun = submitted.get(i);
+          List<RunResult> results = new ArrayList<>();
+          for (GenerationJob job : jobsOfRun) {
+            results.add(await(job, service, ctx));
+          }
+          boolean interrupted = ctx.stop().requested();
+          int chosen = interrupted ? firstPresent(results) : best(results, s, models);
+          if (chosen < 0) {
+            if (!interrupted) {
               failed++;
             }
             continue;
           }
-          boolean interrupted = ctx.stop().requested();
+          RunResult result = results.get(chosen);
+          // A stopped candidate is written under its own settings, so resume continues it; a finished
+          // choice under the run's (its seed, N candidates), which draw it again.
+          RunSettings written = interrupted && jobsOfRun.size() > 1 ? s.candidate(chosen) : s;
           try {
-            Runner.writeOutputsOrRescue(s, Runner.withProvenance(result, models), output, s.saveEvery() > 0 || s.checkpoint() || interrupted);
+            Runner.writeOutputsOrRescue(written, Runner.withProvenance(result, models), output, s.saveEvery() > 0 || s.checkpoint() || interrupted);
           } catch (RuntimeException e) {
             ctx.err().printf(Locale.ROOT, "vqclip generate: cannot write %s: %s%n", output, e.getMessage());
             failed++;
@@ -95,9 +114,11 @@ final class BatchRunner {
           }
           if (!ctx.quiet()) {
             RunManifest m = result.manifest();
-            int together = submitted.get(i).batchSize();
-            ctx.out().printf(Locale.ROOT, "wrote %s: %dx%d, seed %d, %d iterations (%s), %.1f s%s%n", output, m.width(), m.height(), m.seed(),
-                m.iterationsRun(), m.stopReason(), m.elapsedMillis() / 1000.0, together > 1 ? ", in a batch of " + together : "");
+            int together = jobsOfRun.get(chosen).batchSize();
+            String best = jobsOfRun.size() > 1 && !interrupted
+                ? String.format(Locale.ROOT, " (best of %d: candidate %d, seed %d)", jobsOfRun.size(), chosen + 1, m.seed()) : "";
+            ctx.out().printf(Locale.ROOT, "wrote %s: %dx%d, seed %d%s, %d iterations (%s), %.1f s%s%n", output, m.width(), m.height(), written.seed(),
+                best, m.iterationsRun(), m.stopReason(), m.elapsedMillis() / 1000.0, together > 1 ? ", in a batch of " + together : "");
             ctx.out().flush();
           }
         }
@@ -109,6 +130,42 @@ final class BatchRunner {
       }
       return failed == 0 ? 0 : 1;
     }
+  }
+
+  /** The index of the first result there is, or -1. */
+  private static int firstPresent(List<RunResult> results) {
+    for (int k = 0; k < results.size(); k++) {
+      if (results.get(k) != null) {
+        return k;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * The index of the candidate the CLIPs rank first against the run's first text prompt ({@link
+   * Reranking.Scorer}; the first of equal scores, and of the candidates that did not fail), or -1 when
+   * all failed. A lone run is its own choice.
+   */
+  private static int best(List<RunResult> results, RunSettings s, Models models) {
+    if (results.size() == 1) {
+      return results.get(0) == null ? -1 : 0;
+    }
+    Reranking.Scorer scorer = new Reranking.Scorer(models.clips().stream().map(ai.vqclip.cli.models.ClipModel::encoder).toList(),
+        Reranking.scoringText(ai.vqclip.core.prompt.PromptSchedule.parse(s.prompts(), Math.max(1, s.changePromptsEvery()))));
+    int chosen = -1;
+    double top = Double.NEGATIVE_INFINITY;
+    for (int k = 0; k < results.size(); k++) {
+      if (results.get(k) == null) {
+        continue;
+      }
+      double score = scorer.score(results.get(k).image());
+      if (chosen < 0 || score > top) {
+        chosen = k;
+        top = score;
+      }
+    }
+    return chosen;
   }
 
   /** The job's result; null when it failed (reported) or was cancelled before it started. Ctrl-C cancels every job. */

@@ -64,6 +64,11 @@ final class RunOptions {
       + "(an eighth of its side), is pulled towards its redrawing from iteration 50 (default: the demo's weight, 10, with the built-in demo models and a text prompt; 0: off).")
   Double captionPriorOption;
 
+  @Option(names = {"--candidates"}, paramLabel = "N", description = "Runs per picture, at the seed and at seeds derived from it; the one whose "
+      + "picture the CLIPs find closest to the first text prompt is kept, as DALL-E reranked with CLIP (default: 3 with the built-in demo "
+      + "models and a text prompt, otherwise 1; generate only).")
+  Integer candidatesOption;
+
   @Option(names = {"-opt", "--optimizer"}, defaultValue = "adam", paramLabel = "NAME", description = "adam, adamw, adagrad, adamax, rmsprop, "
       + "nadam, amsgrad or sgd (default: ${DEFAULT-VALUE}).")
   String optimizer;
@@ -216,8 +221,11 @@ final class RunOptions {
       throw new UsageException("--augments: " + e.getMessage(), e);
     }
     boolean text;
+    boolean rankable;
     try {
-      text = PromptSchedule.parse(prompts, Math.max(1, changePromptsEvery)).maxPrompts() > 0;
+      PromptSchedule schedule = PromptSchedule.parse(prompts, Math.max(1, changePromptsEvery));
+      text = schedule.maxPrompts() > 0;
+      rankable = ai.vqclip.core.pipeline.Reranking.scoringText(schedule) != null;
     } catch (IllegalArgumentException e) {
       throw new UsageException(e.getMessage(), e);
     }
@@ -230,6 +238,13 @@ final class RunOptions {
     if (prior > 0 && !text) {
       throw new UsageException("--caption-prior " + prior + " redraws the picture as the first text prompt describes it; give a text prompt "
           + "or --caption-prior 0");
+    }
+    // The default reranks with the built-in demo models only (where it was measured); an ONNX or file model runs once.
+    boolean demo = selection.builtInClips() && selection.vqgan() == null && selection.onnx() == null;
+    int candidates = candidates(command, rankable, saveEvery > 0 || checkpoint, demo ? d : RunDefaults.GENERATE_PY);
+    if (candidates > 1 && (saveEvery > 0 || checkpoint)) {
+      throw new UsageException("--candidates " + candidates + " keeps the best of several runs; checkpoints (--save-every, --checkpoint) "
+          + "are written for one run: give --candidates 1 with them");
     }
     ai.vqclip.core.optim.OptimizerConfig.Kind kind;
     try {
@@ -250,9 +265,34 @@ final class RunOptions {
         iterations, s, cutouts, cutPow, augs, optimizer, rate, images, noise, RunSettings.str(ModelOptions.abs(init)),
         initNoise == null ? null : initNoise.name(), initWeight, initDecay, initTarget, RunSettings.str(ModelOptions.abs(mask)), saveEvery,
         checkpoint, ModelOptions.abs(out).toString(), RunSettings.str(ModelOptions.abs(manifest)),
-        RunSettings.ModelFiles.of(selection), dev, threads, edit, imagePromptsLockstep, saving, frame, prior);
+        RunSettings.ModelFiles.of(selection), dev, threads, edit, imagePromptsLockstep, saving, frame, prior, candidates);
     RequestFactory.regularization(rs);
     return rs;
+  }
+
+  /**
+   * Runs per picture: {@code --candidates}, or the models' default for a {@code generate} with a text
+   * prompt of positive weight (the pictures are ranked against it) that writes no checkpoints (they
+   * belong to one run), otherwise 1.
+   *
+   * @throws UsageException for a count out of range, or more than one without such a prompt or outside {@code generate}
+   */
+  private int candidates(String command, boolean text, boolean checkpointing, RunDefaults d) {
+    if (candidatesOption == null) {
+      return command.equals("generate") && text && !checkpointing ? d.candidates() : 1;
+    }
+    int n = candidatesOption;
+    if (n < 1 || n > ai.vqclip.core.pipeline.Reranking.MAX_CANDIDATES) {
+      throw new UsageException("--candidates must be in [1, " + ai.vqclip.core.pipeline.Reranking.MAX_CANDIDATES + "], got " + n);
+    }
+    if (n > 1 && !command.equals("generate")) {
+      throw new UsageException("--candidates " + n + " is for generate; " + command + " runs once (give --candidates 1)");
+    }
+    if (n > 1 && !text) {
+      throw new UsageException("--candidates " + n + " ranks the pictures by their agreement with the first text prompt of positive weight; "
+          + "give one or --candidates 1");
+    }
+    return n;
   }
 
   /** The defaults of a run: {@code builtIn}'s when no model file is given, generate.py's otherwise. */

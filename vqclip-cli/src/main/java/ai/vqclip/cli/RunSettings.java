@@ -55,6 +55,8 @@ import java.util.Locale;
  *     option existed) means 0
  * @param captionPrior weight of the models' caption prior ({@code --caption-prior}); null (settings
  *     written before the option existed) means 0
+ * @param candidates runs per picture, the CLIPs' favourite kept ({@code --candidates}, {@link
+ *     ai.vqclip.core.pipeline.Reranking}); null (settings written before the option existed) means 1
  */
 record RunSettings(
     int format,
@@ -89,7 +91,8 @@ record RunSettings(
     boolean imagePromptsLockstep,
     String memorySaving,
     Double frame,
-    Double captionPrior) {
+    Double captionPrior,
+    Integer candidates) {
 
   /** The current format version. */
   static final int FORMAT = 1;
@@ -245,7 +248,7 @@ record RunSettings(
   RunSettings withSize(int w, int h) {
     return new RunSettings(format, command, prompts, changePromptsEvery, w, h, iterations, seed, cutouts, cutPow, augments, optimizer, lr,
         imagePrompts, noisePrompts, initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint, output, manifest,
-        models, device, threads, edit, imagePromptsLockstep, memorySaving, frame, captionPrior);
+        models, device, threads, edit, imagePromptsLockstep, memorySaving, frame, captionPrior, candidates);
   }
 
   /** The plain-frame weight (0 for settings written before {@code --frame-weight}). */
@@ -258,17 +261,33 @@ record RunSettings(
     return captionPrior == null ? 0 : captionPrior;
   }
 
+  /** Runs per picture (1 for settings written before {@code --candidates}). */
+  int candidateCount() {
+    return candidates == null ? 1 : candidates;
+  }
+
+  /**
+   * One candidate of a best-of-several run on its own: its seed, one run. A stopped candidate's
+   * checkpoint is saved with these settings, so {@code resume} continues that candidate.
+   */
+  RunSettings candidate(int k) {
+    return new RunSettings(format, command, prompts, changePromptsEvery, width, height, iterations,
+        ai.vqclip.core.pipeline.Reranking.candidateSeed(seed, k), cutouts, cutPow, augments, optimizer, lr, imagePrompts, noisePrompts,
+        initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint, output, manifest, models, device, threads, edit,
+        imagePromptsLockstep, memorySaving, frame, captionPrior, 1);
+  }
+
   /** A copy with another seed and output (one run of a batch). */
   RunSettings withSeedAndOutput(long newSeed, String newOutput) {
     return new RunSettings(format, command, prompts, changePromptsEvery, width, height, iterations, newSeed, cutouts, cutPow, augments,
         optimizer, lr, imagePrompts, noisePrompts, initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint,
-        newOutput, manifest, models, device, threads, edit, imagePromptsLockstep, memorySaving, frame, captionPrior);
+        newOutput, manifest, models, device, threads, edit, imagePromptsLockstep, memorySaving, frame, captionPrior, candidates);
   }
 
   /** A copy with other values for what resume may change. */
   RunSettings withRun(int newIterations, String newOutput, String newManifest, String newDevice, int newThreads) {
     return new RunSettings(format, command, prompts, changePromptsEvery, width, height, newIterations, seed, cutouts, cutPow, augments, optimizer,
         lr, imagePrompts, noisePrompts, initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint, newOutput,
-        newManifest, models, newDevice, newThreads, edit, imagePromptsLockstep, memorySaving, frame, captionPrior);
+        newManifest, models, newDevice, newThreads, edit, imagePromptsLockstep, memorySaving, frame, captionPrior, candidates);
   }
 }

@@ -10,6 +10,7 @@ import ai.vqclip.core.image.Images;
 import ai.vqclip.core.pipeline.Checkpoint;
 import ai.vqclip.core.pipeline.GenerationRequest;
 import ai.vqclip.core.pipeline.Pipeline;
+import ai.vqclip.core.pipeline.Reranking;
 import ai.vqclip.core.pipeline.RunManifest;
 import ai.vqclip.core.pipeline.RunResult;
 import ai.vqclip.core.StepListener;
@@ -134,60 +135,107 @@ final class Runner {
         s.save(OutputNames.settings(output));
       }
       Pipeline pipeline = pipeline(models, s, ctx.builtIn(), options);
-      LOG.info("{} {}x{}, {} iterations, seed {}", s.command(), s.width(), s.height(), s.iterations(), s.seed());
+      // A resumed run is one run: a checkpoint belongs to one candidate (its settings say which seed).
+      int candidates = from == null ? s.candidateCount() : 1;
+      Reranking.Scorer scorer = candidates > 1
+          ? new Reranking.Scorer(models.clips().stream().map(ClipModel::encoder).toList(), Reranking.scoringText(request.prompts())) : null;
+      LOG.info("{} {}x{}, {} iterations, seed {}{}", s.command(), s.width(), s.height(), s.iterations(), s.seed(),
+          candidates > 1 ? ", best of " + candidates + " runs" : "");
       double[] lastLoss = {Double.NaN};
-      List<StepListener> listeners = new ArrayList<>(ctx.listeners());
-      RunSettings fs = s;
-      listeners.add(e -> {
-        lastLoss[0] = e.loss();
-        if (e.image() != null) {
-          // nerdyrodent's "checkin": the image so far, written over the output. A failed write
-          // must not end the run: the final write, or its rescue, follows.
-          try {
-            writePng(e.image(), output, text(fs, null));
-          } catch (UncheckedIOException x) {
-            LOG.warn("cannot write the image so far: {}", x.getMessage());
-          }
+      RunResult result = null;
+      double bestScore = Double.NEGATIVE_INFINITY;
+      int chosen = 0;
+      for (int k = 0; k < candidates; k++) {
+        RunSettings ks = candidates > 1 ? s.candidate(k) : s;
+        GenerationRequest kr = candidates > 1 ? RequestFactory.build(ks, models, true) : request;
+        double[] loss = {Double.NaN};
+        RunResult r = runOnce(ks, kr, from, pipeline, models, output, checkpointing, loss,
+            candidates > 1 ? String.format(Locale.ROOT, "%s %d/%d", s.command(), k + 1, candidates) : null, ctx);
+        if (r == null) {
+          return EXIT_INTERRUPTED; // this candidate's image and checkpoint are written under its own settings
         }
-        return !ctx.stop().requested();
-      });
-      RunResult result;
-      Pipeline.CheckpointSettings ckpt = s.saveEvery() > 0 ? new Pipeline.CheckpointSettings(OutputNames.checkpoint(output), s.saveEvery())
-          : Pipeline.CheckpointSettings.none();
+        double score = scorer == null ? 0 : scorer.score(r.image());
+        if (result == null || score > bestScore) {
+          result = r;
+          bestScore = score;
+          chosen = k;
+          lastLoss[0] = loss[0];
+        }
+      }
       try (StopSignal.Handlers handlers = ctx.stop().install(ctx.err())) {
-        ProgressListener bar = ctx.quiet() ? null
-            : new ProgressListener(ctx.err(), from == null ? s.command() : "resume", from == null ? 0 : from.iteration(), s.iterations());
-        try {
-          if (bar != null) {
-            listeners.add(0, bar);
-          }
-          result = withProvenance(pipeline.run(request, from, ckpt, listeners), models);
-        } catch (UncheckedIOException e) {
-          // A checkpoint could not be written (the disk filled): the one before it is intact.
-          throw new UncheckedIOException(e.getMessage() + resumeHint(output), e.getCause());
-        } finally {
-          if (bar != null) {
-            bar.close();
-          }
-        }
-        boolean interrupted = ctx.stop().requested();
-        writeOutputsOrRescue(s, result, output, checkpointing || interrupted);
-        if (interrupted) {
-          Path c = OutputNames.checkpoint(output);
-          ctx.err().printf(Locale.ROOT, "vqclip %s: stopped after iteration %d; wrote %s and %s; continue with: vqclip resume %s%n", s.command(),
-              result.checkpoint().iteration(), output, c, c);
-          ctx.err().flush();
-          return EXIT_INTERRUPTED;
-        }
+        // The settings written with the picture are the request's (its seed, N candidates): they draw it again.
+        writeOutputsOrRescue(s, result, output, checkpointing);
+      }
+      if (candidates > 1) {
+        LOG.info("kept candidate {} of {} (seed {}), CLIP score {}", chosen + 1, candidates, Reranking.candidateSeed(s.seed(), chosen),
+            String.format(Locale.ROOT, "%.4f", bestScore));
       }
       if (!ctx.quiet()) {
         RunManifest m = result.manifest();
-        ctx.out().printf(Locale.ROOT, "wrote %s: %dx%d, seed %d, %d iterations (%s), loss %.4f, %.1f s%n", output, m.width(), m.height(),
-            m.seed(), m.iterationsRun(), m.stopReason(), lastLoss[0], m.elapsedMillis() / 1000.0);
+        String best = candidates > 1 ? String.format(Locale.ROOT, " (best of %d: candidate %d, seed %d)", candidates, chosen + 1, m.seed()) : "";
+        ctx.out().printf(Locale.ROOT, "wrote %s: %dx%d, seed %d%s, %d iterations (%s), loss %.4f, %.1f s%n", output, m.width(), m.height(),
+            s.seed(), best, m.iterationsRun(), m.stopReason(), lastLoss[0], m.elapsedMillis() / 1000.0);
         ctx.out().flush();
       }
       return 0;
     }
+  }
+
+  /**
+   * One run of a picture, watched by {@code ctx}'s listeners, a progress bar ({@code label}, or the
+   * command's) and the stop signal. On a stop the run's image and checkpoint are written under {@code
+   * s} (so {@code resume} continues this run) and null is returned.
+   *
+   * @param loss receives the last step's loss
+   * @return the result, or null when stopped
+   */
+  private static RunResult runOnce(RunSettings s, GenerationRequest request, Checkpoint from, Pipeline pipeline, Models models, Path output,
+      boolean checkpointing, double[] loss, String label, Context ctx) {
+    List<StepListener> listeners = new ArrayList<>(ctx.listeners());
+    RunSettings fs = s;
+    listeners.add(e -> {
+      loss[0] = e.loss();
+      if (e.image() != null) {
+        // nerdyrodent's "checkin": the image so far, written over the output. A failed write
+        // must not end the run: the final write, or its rescue, follows.
+        try {
+          writePng(e.image(), output, text(fs, null));
+        } catch (UncheckedIOException x) {
+          LOG.warn("cannot write the image so far: {}", x.getMessage());
+        }
+      }
+      return !ctx.stop().requested();
+    });
+    RunResult result;
+    Pipeline.CheckpointSettings ckpt = s.saveEvery() > 0 ? new Pipeline.CheckpointSettings(OutputNames.checkpoint(output), s.saveEvery())
+        : Pipeline.CheckpointSettings.none();
+    try (StopSignal.Handlers handlers = ctx.stop().install(ctx.err())) {
+      ProgressListener bar = ctx.quiet() ? null
+          : new ProgressListener(ctx.err(), from != null ? "resume" : label != null ? label : s.command(), from == null ? 0 : from.iteration(),
+              s.iterations());
+      try {
+        if (bar != null) {
+          listeners.add(0, bar);
+        }
+        result = withProvenance(pipeline.run(request, from, ckpt, listeners), models);
+      } catch (UncheckedIOException e) {
+        // A checkpoint could not be written (the disk filled): the one before it is intact.
+        throw new UncheckedIOException(e.getMessage() + resumeHint(output), e.getCause());
+      } finally {
+        if (bar != null) {
+          bar.close();
+        }
+      }
+      if (ctx.stop().requested()) {
+        writeOutputsOrRescue(s, result, output, true); // the checkpoint and these settings: resume continues this run
+        Path c = OutputNames.checkpoint(output);
+        ctx.err().printf(Locale.ROOT, "vqclip %s: stopped after iteration %d; wrote %s and %s; continue with: vqclip resume %s%n", s.command(),
+            result.checkpoint().iteration(), output, c, c);
+        ctx.err().flush();
+        return null;
+      }
+    }
+    return result;
   }
 
   /** The result with the manifest's model entries extended by where each model came from. */

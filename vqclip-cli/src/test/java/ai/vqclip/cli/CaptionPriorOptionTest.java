@@ -45,18 +45,19 @@ class CaptionPriorOptionTest {
     assertEquals(0, r.exit(), r.toString());
     assertEquals(CaptionPriorLoss.Settings.WEIGHT, settingsPrior(on));
     Path off = dir.resolve("off.png");
-    assertEquals(0, generate(off, iterations, "--caption-prior", "0").exit());
+    assertEquals(0, generate(off, iterations, "--caption-prior", "0", "--candidates", "1").exit());
     assertEquals(0, settingsPrior(off));
     float[] withPrior = Images.read(on).toFloats();
     assertFalse(java.util.Arrays.equals(withPrior, Images.read(off).toFloats()), "the prior changed nothing");
-    // The library's demo generation, same settings: the same picture (as 8-bit PNG pixels).
+    // The library's demo generation, same settings (the best of DemoGeneration.CANDIDATES runs, as the CLI's default): the same
+    // picture (as 8-bit PNG pixels).
     DemoGeneration.Settings d = DemoGeneration.defaults();
     DemoGeneration.Settings s = new DemoGeneration.Settings(iterations, 4, d.cutPow(), d.augmentations(), d.learningRate(), d.size(),
         d.tvWeight(), d.init(), d.frameWeight());
     try (DemoModels.Bundle m = DemoModels.load(); DemoGeneration g = new DemoGeneration(m, ExecutionOptions.cpu().withThreads(1))) {
       assertEquals(CaptionPriorLoss.Settings.WEIGHT, g.captionPrior().weight());
       Path lib = dir.resolve("lib.png");
-      Images.writePng(g.run(DemoGeneration.request("a red circle on a blue background", 3, s).build()).image(), lib, java.util.Map.of());
+      Images.writePng(g.generate("a red circle on a blue background", 3, s).image(), lib, java.util.Map.of());
       assertArrayEquals(Images.read(lib).toFloats(), withPrior, "the CLI's default run and DemoGeneration's differ");
     }
   }
@@ -65,7 +66,7 @@ class CaptionPriorOptionTest {
   void aResumedRunEqualsAnUninterruptedOne() throws IOException {
     int iterations = CaptionPriorLoss.Settings.START + 4;
     Path whole = dir.resolve("whole.png");
-    assertEquals(0, generate(whole, iterations).exit());
+    assertEquals(0, generate(whole, iterations, "--candidates", "1").exit());
     Path part = dir.resolve("part.png");
     assertEquals(0, generate(part, CaptionPriorLoss.Settings.START + 2, "--checkpoint").exit());
     Cli.Run resumed = Cli.run("resume", dir.resolve("part.ckpt").toString(), "--iterations", Integer.toString(iterations), "-q");

@@ -140,7 +140,7 @@ class DemoModelsOptionTest {
   void resumeUsesTheSameFolder() throws IOException {
     Path models = copy("models");
     Path whole = dir.resolve("whole.png");
-    assertEquals(0, generate(whole, 3, "--demo-models", models.toString()).exit());
+    assertEquals(0, generate(whole, 3, "--demo-models", models.toString(), "--candidates", "1").exit());
     Path part = dir.resolve("part.png");
     Cli.Run first = generate(part, "--demo-models", models.toString(), "--checkpoint");
     assertEquals(0, first.exit(), first.toString());

@@ -127,7 +127,9 @@ class GenerateCommandTest extends WithTinyModelFiles {
     assertEquals(0, r.exit(), r.toString());
     assertEquals(16, ImageIO.read(out.toFile()).getWidth());
     assertTrue(r.err().contains("3/3") && r.err().contains("it/s") && r.err().contains("loss "), r.err());
-    assertTrue(r.out().startsWith("wrote " + out.toAbsolutePath() + ": 16x16, seed 1, 3 iterations (completed), loss "), r.out());
+    // The demo's default: the best of DemoGeneration.CANDIDATES runs, the kept one named.
+    assertTrue(r.out().startsWith("wrote " + out.toAbsolutePath() + ": 16x16, seed 1 (best of 3: candidate "), r.out());
+    assertTrue(r.out().contains("), 3 iterations (completed), loss "), r.out());
     String models = JSON.readTree(Images.readPngText(out).get(Runner.MANIFEST_KEY)).get("models").toString();
     assertTrue(models.contains("bundled demo models"), models);
   }

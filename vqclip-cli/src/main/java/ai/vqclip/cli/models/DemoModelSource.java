@@ -65,13 +65,15 @@ final class DemoModelSource implements ModelSource {
 
   /**
    * The demo models' own settings ({@link DemoGeneration}): 32x32, 150 iterations, 16 cutouts, Af Pe
-   * with border padding, cut_pow 0.5, the frame prior, and the caption prior where the models have one.
+   * with border padding, cut_pow 0.5, the frame prior, and where the models have a caption prior, the
+   * prior and the best of {@link DemoGeneration#CANDIDATES} runs per picture (without the prior the best of
+   * several runs was measured no better than one, docs/demo-models.md).
    */
   @Override
   public RunDefaults defaults() {
     boolean prior = dir == null ? DemoModels.captionPriorAvailable() : java.nio.file.Files.isRegularFile(dir.resolve(DemoModels.CAPTION_PRIOR_WEIGHTS));
     return new RunDefaults(DemoModels.IMAGE_SIZE, DemoGeneration.ITERATIONS, DemoGeneration.CUTOUTS, DemoGeneration.AUGMENTATIONS,
-        DemoGeneration.CUT_POW, DemoGeneration.FRAME_WEIGHT, prior ? CaptionPriorLoss.Settings.WEIGHT : 0);
+        DemoGeneration.CUT_POW, DemoGeneration.FRAME_WEIGHT, prior ? CaptionPriorLoss.Settings.WEIGHT : 0, prior ? DemoGeneration.CANDIDATES : 1);
   }
 
   /** The caption prior at the demo's settings ({@link CaptionPriorLoss.Settings#demo}), or null where the models have none. */

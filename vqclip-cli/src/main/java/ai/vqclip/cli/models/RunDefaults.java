@@ -13,11 +13,20 @@ import java.util.List;
  * @param frameWeight weight of the plain-frame prior ({@link ai.vqclip.core.loss.FrameLoss}; 0: off)
  * @param captionPrior weight of the models' caption prior ({@link ModelSource#captionPrior}) for runs
  *     with a text prompt (0: off)
+ * @param candidates runs per {@code generate} picture with a text prompt, the best kept ({@link
+ *     ai.vqclip.core.pipeline.Reranking}; 1: one run)
  */
 public record RunDefaults(int size, int iterations, int cutouts, List<String> augments, double cutPow, double frameWeight,
-    double captionPrior) {
+    double captionPrior, int candidates) {
   public RunDefaults {
     augments = List.copyOf(augments);
+    ai.vqclip.core.pipeline.Reranking.checkCandidates(candidates);
+  }
+
+  /** Defaults with one run per picture. */
+  public RunDefaults(int size, int iterations, int cutouts, List<String> augments, double cutPow, double frameWeight,
+      double captionPrior) {
+    this(size, iterations, cutouts, augments, cutPow, frameWeight, captionPrior, 1);
   }
 
   /** Defaults without a caption prior. */

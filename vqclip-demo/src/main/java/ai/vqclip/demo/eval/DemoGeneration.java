@@ -6,6 +6,7 @@ import ai.vqclip.core.optim.OptimizerConfig;
 import ai.vqclip.core.pipeline.GenerationRequest;
 import ai.vqclip.core.pipeline.Init;
 import ai.vqclip.core.pipeline.Pipeline;
+import ai.vqclip.core.pipeline.Reranking;
 import ai.vqclip.core.pipeline.RunResult;
 import ai.vqclip.core.prompt.PromptSchedule;
 import ai.vqclip.demo.DemoModels;
@@ -122,6 +123,14 @@ public final class DemoGeneration implements AutoCloseable {
 
   /** Adam's learning rate. */
   public static final double LEARNING_RATE = 0.1;
+
+  /**
+   * Runs per default demo picture, the CLIPs' favourite kept ({@link #generate}): the seeds of a prompt
+   * draw nearly the same layout, but whether an outline comes out clean differs between them, and the
+   * ensemble's cosine prefers the clean one more often than chance (tuning prompts, 4 seeds, the
+   * caption prior bundled: one run 41% all right, best of 2 49%, of 3 51%, of 4 52%; docs/demo-models.md).
+   */
+  public static final int CANDIDATES = 3;
 
   /**
    * How a default demo run starts: random codes (generate.py's default). A start from a smooth colour
@@ -261,51 +270,53 @@ public final class DemoGeneration implements AutoCloseable {
   }
 
   /**
+   * Runs for a text-to-image demo picture (the CLI's default {@code generate}): the best of {@link
+   * #CANDIDATES} runs of {@link #request(String, long, Settings)}, ranked by the CLIPs' agreement
+   * with the prompt ({@link #runBest}).
+   *
+   * @param prompt the prompt
+   * @param seed the seed
+   * @param settings the settings
+   * @return the chosen run
+   */
+  public RunResult generate(String prompt, long seed, Settings settings) {
+    return runBest(sd -> request(prompt, sd, settings).build(), seed, prompt, prompt, 0, CANDIDATES);
+  }
+
+  /**
    * The best of {@code candidates} runs: the request at its own seed and at {@code candidates - 1}
-   * seeds derived from it, each picture scored by the summed cosine between its CLIP embeddings (the
-   * clean picture, every CLIP of the ensemble) and {@code prompt}'s; the highest wins (reranking, as
-   * DALL-E reranked its samples with CLIP). Measured on the tuning prompts, the best of four did not
-   * beat the first run (docs/demo-models.md), so the defaults do not use it.
+   * seeds derived from it ({@link Reranking#candidateSeed}), each picture scored by the summed
+   * cosine between its CLIP embeddings (the clean picture, every CLIP of the ensemble) and {@code
+   * prompt}'s ({@link Reranking.Scorer}); the highest wins, the first of equal scores (reranking, as
+   * DALL-E reranked its samples with CLIP). The CLI's {@code --candidates} ranks the same way.
    *
    * @param request the request for a seed
    * @param seed the first run's seed
    * @param prompt the text the pictures are scored against
    * @param caption the caption for {@link #run(GenerationRequest, String, double)}'s shape contrast
    * @param weight the shape contrast's weight (0: none)
-   * @param candidates runs, at least 1
+   * @param candidates runs, in [1, {@link Reranking#MAX_CANDIDATES}]
    * @return the best-scoring run
-   * @throws IllegalArgumentException if {@code candidates} is below 1
+   * @throws IllegalArgumentException if {@code candidates} is out of range
    */
   public RunResult runBest(java.util.function.LongFunction<GenerationRequest> request, long seed, String prompt, String caption,
       double weight, int candidates) {
-    if (candidates < 1) {
-      throw new IllegalArgumentException("candidates must be >= 1, got " + candidates);
+    Reranking.checkCandidates(candidates);
+    if (candidates == 1) {
+      return run(request.apply(seed), caption, weight);
     }
-    List<float[]> texts = encoders.stream().map(e -> ShapeProbe.unit(e.embedText(prompt).toFloats())).toList(); // once for every candidate
+    Reranking.Scorer scorer = new Reranking.Scorer(encoders, prompt); // the text embedded once for every candidate
     RunResult best = null;
     double bestScore = Double.NEGATIVE_INFINITY;
     for (int k = 0; k < candidates; k++) {
-      RunResult r = run(request.apply(k == 0 ? seed : seed + 1_000_003L * k), caption, weight);
-      double score = score(r.image(), texts);
-      if (score > bestScore) {
+      RunResult r = run(request.apply(Reranking.candidateSeed(seed, k)), caption, weight);
+      double score = scorer.score(r.image());
+      if (best == null || score > bestScore) {
         best = r;
         bestScore = score;
       }
     }
     return best;
-  }
-
-  /** Summed cosine of a picture's embeddings and the unit text embeddings {@code texts} (one per CLIP, in order). */
-  private double score(ai.vqclip.core.Tensor image, List<float[]> texts) {
-    double sum = 0;
-    for (int e = 0; e < encoders.size(); e++) {
-      float[] a = ShapeProbe.unit(encoders.get(e).embedImages(image).toFloats());
-      float[] t = texts.get(e);
-      for (int i = 0; i < a.length; i++) {
-        sum += a[i] * t[i];
-      }
-    }
-    return sum;
   }
 
   /** Logit scale of the shape contrast: a cosine margin of 0.1 (the demo CLIP's) is 2 nats. */

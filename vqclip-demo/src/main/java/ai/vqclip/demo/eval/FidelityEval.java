@@ -55,7 +55,7 @@ public final class FidelityEval {
         double contrast = Double.parseDouble(System.getProperty("vqclip.demo.contrast", "0"));
         String prompt = contrast > 0 ? DemoGeneration.withShapeContrast(p, contrast) : p;
         double shapeContrast = Double.parseDouble(System.getProperty("vqclip.demo.shapecontrast", "0"));
-        int candidates = Integer.getInteger("vqclip.demo.candidates", 1);
+        int candidates = Integer.getInteger("vqclip.demo.candidates", DemoGeneration.CANDIDATES);
         RunResult r = gen.runBest(sd -> DemoGeneration.request(prompt, sd, settings).build(), seed, p, p, shapeContrast, candidates);
         long[] sh = r.image().shape();
         float[] px = r.image().toFloats();
@@ -334,7 +334,7 @@ public final class FidelityEval {
 
   public static void main(String[] args) throws InterruptedException {
     if (args.length < 2) {
-      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray frame=W models=DIR ensemble=DIR restore=W restorer=FILE restoreStart=I restoreRamp=N cprior=W cpriorFile=FILE cpriorStart=I cpriorRamp=N cpriorNoise=S cpriorBand=F out=DIR]; system properties vqclip.demo.contrast=W (negative prompts for the other shapes), vqclip.demo.shapecontrast=W (ShapeContrastLoss) and vqclip.demo.candidates=N (best of N runs by the CLIPs' cosine)");
+      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray frame=W models=DIR ensemble=DIR restore=W restorer=FILE restoreStart=I restoreRamp=N cprior=W cpriorFile=FILE cpriorStart=I cpriorRamp=N cpriorNoise=S cpriorBand=F out=DIR]; system properties vqclip.demo.contrast=W (negative prompts for the other shapes), vqclip.demo.shapecontrast=W (ShapeContrastLoss) and vqclip.demo.candidates=N (best of N runs by the CLIPs' cosine; default DemoGeneration.CANDIDATES)");
     }
     if (args[0].equals("roundtrip")) {
       Path models = args.length > 2 && args[2].startsWith("models=") ? Path.of(args[2].substring(7)) : null;
