@@ -86,7 +86,36 @@ class CandidatesOptionTest {
   }
 
   @Test
-  void theDemoDefaultIsTheLibrarysAndCheckpointsMeanOneRun() throws IOException {
+  void aStopDuringACandidateWritesItAndResumeFinishesThatCandidate() throws IOException {
+    Path lone = dir.resolve("lone.png");
+    assertEquals(0, generate(lone, Reranking.candidateSeed(11, 1), "--candidates", "1").exit());
+    Path part = dir.resolve("part.png");
+    int[] firstIterations = {0};
+    List<String> args = new ArrayList<>(List.of("generate", PROMPT, "-o", part.toString(), "-i", Integer.toString(ITERATIONS), "--cutouts", "4",
+        "--seed", "11", "--threads", "1", "-q", "--candidates", "3"));
+    Cli.Run stopped = Cli.run(cl -> {
+      GenerateCommand g = Cli.command(cl, "generate");
+      g.listeners.add(e -> {
+        // Iteration 1 of the second candidate: Ctrl-C there.
+        if (e.iteration() == 1 && ++firstIterations[0] == 2) {
+          g.stop.request();
+        }
+        return true;
+      });
+    }, args.toArray(new String[0]));
+    assertEquals(Runner.EXIT_INTERRUPTED, stopped.exit(), stopped.toString());
+    assertTrue(stopped.err().contains("vqclip resume"), stopped.err());
+    // The stopped candidate's own settings: its seed, one run; resume finishes it as that lone run.
+    JsonNode s = DemoModelsOptionTest.JSON.readTree(Files.readString(dir.resolve("part.run.json")));
+    assertEquals(Reranking.candidateSeed(11, 1), s.get("seed").asLong());
+    assertEquals(1, s.get("candidates").asInt());
+    Cli.Run resumed = Cli.run("resume", dir.resolve("part.ckpt").toString(), "-q");
+    assertEquals(0, resumed.exit(), resumed.toString());
+    assertArrayEquals(Images.read(lone).toFloats(), Images.read(part).toFloats(), "resume did not finish the stopped candidate");
+  }
+
+  @Test
+  void theDemoDefaultIsThreeRunsAndCheckpointsMeanOne() throws IOException {
     Path d = dir.resolve("default.png");
     assertEquals(0, generate(d, 5).exit());
     assertEquals(DemoGeneration.CANDIDATES, settings(d).get("candidates").asInt());
