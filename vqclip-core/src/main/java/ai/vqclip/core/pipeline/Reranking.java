@@ -131,8 +131,13 @@ public final class Reranking {
     }
   }
 
-  /** {@code v} scaled to unit length (a zero vector stays zero; the epsilon keeps the division finite). */
-  static float[] unit(float[] v) {
+  /**
+   * {@code v} scaled to unit length (a zero vector stays zero; the epsilon keeps the division finite).
+   *
+   * @param v a vector
+   * @return a new vector
+   */
+  public static float[] unit(float[] v) {
     double n = 0;
     for (float x : v) {
       n += x * x;

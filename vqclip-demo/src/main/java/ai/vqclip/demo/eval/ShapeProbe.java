@@ -126,16 +126,7 @@ public final class ShapeProbe {
 
   /** {@code v} scaled to unit length (a zero vector stays zero). */
   static float[] unit(float[] v) {
-    double s = 0;
-    for (float f : v) {
-      s += f * f;
-    }
-    float inv = (float) (1 / Math.sqrt(s + 1e-12));
-    float[] o = new float[v.length];
-    for (int i = 0; i < v.length; i++) {
-      o[i] = v[i] * inv;
-    }
-    return o;
+    return ai.vqclip.core.pipeline.Reranking.unit(v);
   }
 
   /**
