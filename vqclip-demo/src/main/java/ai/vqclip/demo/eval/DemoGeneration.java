@@ -20,7 +20,8 @@ import java.util.List;
  * ensemble, 32x32 output, 150 iterations, 16 cutouts with crop exponent 0.5, Af Pe augmentations with
  * border padding and a noise step up to 0.3, the plain-frame prior at 5, Adam 0.1, and where the bundle
  * has one, the caption prior ({@link CaptionPriorLoss}, weight 10 from iteration 50, the outer eighth
- * left out) for runs with a text prompt. Not thread-safe; close it.
+ * left out) for runs with a text prompt; a default picture ({@link #generate}) is the best of {@link
+ * #CANDIDATES} runs, ranked by the CLIPs. Not thread-safe; close it.
  */
 public final class DemoGeneration implements AutoCloseable {
   /** Iterations of a default demo run. */
@@ -128,7 +129,8 @@ public final class DemoGeneration implements AutoCloseable {
    * Runs per default demo picture, the CLIPs' favourite kept ({@link #generate}): the seeds of a prompt
    * draw nearly the same layout, but whether an outline comes out clean differs between them, and the
    * ensemble's cosine prefers the clean one more often than chance (tuning prompts, 4 seeds, the
-   * caption prior bundled: one run 41% all right, best of 2 49%, of 3 51%, of 4 52%; docs/demo-models.md).
+   * caption prior bundled: one run 41% all right, best of 2 49%, of 3 51%, of 4 52%; then the test set,
+   * seeds 0-2: 54 to 57 of 150 all right, backgrounds 141 to 146; docs/demo-models.md, round 10).
    */
   public static final int CANDIDATES = 3;
 
