@@ -30,6 +30,41 @@ public final class Generate {
       Images.writePng(result.image(), out, Map.of("vqclip", result.manifest().toJson()));
       System.out.println("wrote " + out + " with vqclip " + result.manifest().vqclipVersion());
       ensembleOnThreads(demo, generator, cpu);
+      bestOfThree(demo, generator, cpu);
+    }
+  }
+
+  /**
+   * Reranking as a user builds it: three runs at the candidates' seeds, each picture scored by both
+   * bundled CLIPs against the prompt, the best kept; a 48x32 picture is resized for the 32x32 CLIPs.
+   */
+  private static void bestOfThree(DemoModels.Bundle demo, VqganGenerator generator, ExecutionOptions cpu) {
+    java.util.List<ClipEncoder> clips = demo.clips().stream().map(c -> c.open(cpu)).toList();
+    try {
+      Pipeline.Builder b = Pipeline.builder(generator, new StandardCutouts());
+      clips.forEach(b::encoder);
+      Pipeline pipeline = b.build();
+      String prompt = "a yellow star on a blue background";
+      ai.vqclip.core.pipeline.Reranking.Scorer scorer = new ai.vqclip.core.pipeline.Reranking.Scorer(clips, prompt);
+      double best = Double.NEGATIVE_INFINITY;
+      double[] scores = new double[3];
+      for (int k = 0; k < 3; k++) {
+        GenerationRequest r = GenerationRequest.builder(48, 32, PromptSchedule.parse(prompt, 1)).iterations(3).cutouts(4)
+            .seed(ai.vqclip.core.pipeline.Reranking.candidateSeed(5, k)).build();
+        RunResult run = pipeline.run(r, e -> true);
+        scores[k] = scorer.score(run.image());
+        if (scores[k] != scorer.score(run.image())) {
+          throw new IllegalStateException("the same picture scored twice differs");
+        }
+        best = Math.max(best, scores[k]);
+      }
+      if (!(best > -2 && best <= 2) || scores[0] == scores[1] && scores[1] == scores[2]) {
+        throw new IllegalStateException("implausible scores " + java.util.Arrays.toString(scores));
+      }
+      refused(() -> ai.vqclip.core.pipeline.Reranking.checkCandidates(0), "candidates");
+      System.out.println("best of 3 at 48x32 by " + clips.size() + " CLIPs: scores " + java.util.Arrays.toString(scores));
+    } finally {
+      clips.forEach(ClipEncoder::close);
     }
   }
 
