@@ -44,8 +44,10 @@ public final class StudioModels implements AutoCloseable {
   }
 
   /**
-   * Loads the bundled demo models (a 32x32 VQGAN and a tiny CLIP, trained on coloured shapes) with
-   * the demo settings of {@link DemoGeneration}.
+   * Loads the bundled demo models (a 32x32 VQGAN, two tiny CLIPs and the caption prior, trained on
+   * coloured shapes) with the demo settings of {@link DemoGeneration}: both CLIPs guide, the caption
+   * prior pulls; each run is one run (not the best of {@link DemoGeneration#CANDIDATES}: the page
+   * shows the picture forming).
    *
    * @param options where and with how many threads the models run
    * @return the models, one choice named {@value #DEMO}
@@ -57,9 +59,19 @@ public final class StudioModels implements AutoCloseable {
     try {
       VqganGenerator generator = VqganGenerator.load(bundle.vqgan(), bundle.vqganConfig(), options);
       res.add(generator);
-      ClipEncoder encoder = ClipEncoder.load(bundle.clip(), bundle.clipConfig(), bundle.tokenizer(), options);
-      res.add(encoder);
-      Pipeline pipeline = Pipeline.builder(generator, new StandardCutouts()).encoder(encoder).options(options).build();
+      Pipeline.Builder b = Pipeline.builder(generator, new StandardCutouts()).options(options);
+      // The demo's guidance, as DemoGeneration and the CLI use it: every bundled CLIP (an ensemble) and, where the bundle has
+      // it, the caption prior (every studio run has a text prompt for it to read). One run a picture: the page shows it forming.
+      for (DemoModels.Clip c : bundle.clips()) {
+        ClipEncoder encoder = c.open(options);
+        res.add(encoder);
+        b.encoder(encoder);
+      }
+      ai.vqclip.demo.eval.CaptionPriorLoss.Settings prior = DemoGeneration.defaultPrior(bundle);
+      if (prior != null) {
+        b.loss(prior.loss());
+      }
+      Pipeline pipeline = b.build();
       DemoGeneration.Settings d = DemoGeneration.defaults();
       StudioModel demo = new StudioModel(DEMO, "bundled demo models: coloured shapes, trained at 32x32", pipeline, generator,
           DemoModels.IMAGE_SIZE, 2, DEMO_MAX_SIZE, (prompts, w, h, iterations, seed) -> DemoGeneration.request(prompts, seed,
