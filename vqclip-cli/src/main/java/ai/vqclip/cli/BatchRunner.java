@@ -51,6 +51,8 @@ final class BatchRunner {
       List<RunSettings> resolved = new ArrayList<>();
       // Per run, its candidates' jobs (one job where the run has one candidate).
       List<List<GenerationJob>> submitted = new ArrayList<>();
+      // Per run, the text its candidates are ranked against (from its request, parsed once).
+      List<String> rankedAgainst = new ArrayList<>();
       int failed = 0;
       try (StopSignal.Handlers handlers = ctx.stop().install(ctx.err());
           GenerationService service = GenerationService.builder(pipeline).maxConcurrent(jobs)
@@ -80,6 +82,9 @@ final class BatchRunner {
             Pipeline.CheckpointSettings ckpt = s.saveEvery() > 0 ? new Pipeline.CheckpointSettings(OutputNames.checkpoint(output), s.saveEvery())
                 : Pipeline.CheckpointSettings.none();
             jobsOfRun.add(service.submit(request, null, ckpt, listeners));
+            if (k == 0) {
+              rankedAgainst.add(Reranking.scoringText(request.prompts()));
+            }
           }
           resolved.add(s);
           submitted.add(jobsOfRun);
@@ -94,7 +99,7 @@ final class BatchRunner {
             results.add(await(job, service, ctx));
           }
           boolean interrupted = ctx.stop().requested();
-          int chosen = interrupted ? firstPresent(results) : best(results, s, models);
+          int chosen = interrupted ? firstPresent(results) : best(results, rankedAgainst.get(i), models);
           if (chosen < 0) {
             if (!interrupted) {
               failed++;
@@ -147,12 +152,11 @@ final class BatchRunner {
    * Reranking.Scorer}; the first of equal scores, and of the candidates that did not fail), or -1 when
    * all failed. A lone run is its own choice.
    */
-  private static int best(List<RunResult> results, RunSettings s, Models models) {
+  private static int best(List<RunResult> results, String text, Models models) {
     if (results.size() == 1) {
       return results.get(0) == null ? -1 : 0;
     }
-    Reranking.Scorer scorer = new Reranking.Scorer(models.clips().stream().map(ai.vqclip.cli.models.ClipModel::encoder).toList(),
-        Reranking.scoringText(ai.vqclip.core.prompt.PromptSchedule.parse(s.prompts(), Math.max(1, s.changePromptsEvery()))));
+    Reranking.Scorer scorer = new Reranking.Scorer(models.clips().stream().map(ai.vqclip.cli.models.ClipModel::encoder).toList(), text);
     int chosen = -1;
     double top = Double.NEGATIVE_INFINITY;
     for (int k = 0; k < results.size(); k++) {

@@ -147,7 +147,7 @@ final class Runner {
       int chosen = 0;
       for (int k = 0; k < candidates; k++) {
         RunSettings ks = candidates > 1 ? s.candidate(k) : s;
-        GenerationRequest kr = candidates > 1 ? RequestFactory.build(ks, models, true) : request;
+        GenerationRequest kr = k == 0 ? request : RequestFactory.build(ks, models, true); // candidate 0 is the request itself
         double[] loss = {Double.NaN};
         RunResult r = runOnce(ks, kr, from, pipeline, models, output, checkpointing, loss,
             candidates > 1 ? String.format(Locale.ROOT, "%s %d/%d", s.command(), k + 1, candidates) : null, ctx);
