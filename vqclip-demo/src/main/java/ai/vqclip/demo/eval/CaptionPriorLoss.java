@@ -254,8 +254,8 @@ public final class CaptionPriorLoss implements Loss {
      * @throws IllegalArgumentException when it is not a caption prior's weights
      */
     public CaptionPriorLoss loss() {
-      VqganConfig cfg = CaptionPriorTraining.demoModel();
-      Map<String, Tensor> w = CaptionPriorTraining.readPrior(file, cfg);
+      Map<String, Tensor> w = CaptionPriorTraining.readPrior(file);
+      VqganConfig cfg = CaptionPriorTraining.architectureOf(w); // the round 8 prior and the deep one
       return new CaptionPriorLoss((h, wd) -> CaptionPriorTraining.prior(cfg, w, h, wd), weight, start, ramp, noise, seed, band);
     }
   }

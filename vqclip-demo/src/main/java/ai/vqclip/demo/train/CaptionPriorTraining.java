@@ -49,9 +49,11 @@ import java.util.function.Consumer;
  * @param damage the damage applied after an object was redrawn
  * @param seed seed of the weights, the pictures and the damage
  * @param logEvery steps per logged loss
+ * @param latentConditioning whether a run from random weights also adds the caption at the latent
+ *     ({@link #COND_Z_WEIGHT}), so that the decoder, which draws the shape, reads it directly
  */
 public record CaptionPriorTraining(VqganConfig model, int size, int batch, int steps, double learningRate, RestorerTraining.Damage damage,
-    long seed, int logEvery) {
+    long seed, int logEvery, boolean latentConditioning) {
 
   /** Conditioning channels broadcast over the picture. */
   public static final int COND_CHANNELS = 16;
@@ -90,14 +92,37 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
     }
   }
 
-  /** The demo VQGAN's encoder and decoder sizes with the conditioning channels. */
+  /** The round 8 prior's architecture: the demo VQGAN's encoder and decoder sizes with the conditioning channels. */
   public static VqganConfig demoModel() {
     return new VqganConfig(32, List.of(1, 2), 1, List.of(), 32, 8, 256, 32, 3 + COND_CHANNELS, 3, false, false, 8);
   }
 
-  /** The committed run's settings (the first stage: from random weights, conditioned at the input). */
+  /**
+   * The deep prior's architecture (issue 15, round 11): four levels down to a 4x4 latent of 64
+   * channels, so that every latent cell sees the whole object. The round 8 prior (two levels, a
+   * 16x16 latent) sees a few pixels around each cell: it could clean an outline but not tell where
+   * the object's centre and extent are, which redrawing it as another shape needs, and it learned
+   * to redraw circles only.
+   */
+  public static VqganConfig deepModel() {
+    return new VqganConfig(32, List.of(1, 2, 2, 4), 1, List.of(), 64, 64, 256, 32, 3 + COND_CHANNELS, 3, false, false, 8);
+  }
+
+  /** The round 8 run's settings (the first stage: from random weights, conditioned at the input). */
   public static CaptionPriorTraining demo() {
-    return new CaptionPriorTraining(demoModel(), 32, 16, 5000, 2e-3, new RestorerTraining.Damage(0.3, 1.5, 1.0, 4, 0.25), 20240900L, 25);
+    return new CaptionPriorTraining(demoModel(), 32, 16, 5000, 2e-3, new RestorerTraining.Damage(0.3, 1.5, 1.0, 4, 0.25), 20240900L, 25,
+        false);
+  }
+
+  /**
+   * The deep prior's settings ({@link #deepModel()}, the caption at the input and at the latent).
+   *
+   * @param steps optimizer steps
+   * @return the settings
+   */
+  public static CaptionPriorTraining deep(int steps) {
+    return new CaptionPriorTraining(deepModel(), 32, 16, steps, 2e-3, new RestorerTraining.Damage(0.3, 1.5, 1.0, 4, 0.25), 20240903L, 25,
+        true);
   }
 
   /**
@@ -106,7 +131,8 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
    * pictures and damage).
    */
   public static CaptionPriorTraining demoStage2() {
-    return new CaptionPriorTraining(demoModel(), 32, 16, 5000, 1e-3, new RestorerTraining.Damage(0.3, 1.5, 1.0, 4, 0.25), 20240902L, 25);
+    return new CaptionPriorTraining(demoModel(), 32, 16, 5000, 1e-3, new RestorerTraining.Damage(0.3, 1.5, 1.0, 4, 0.25), 20240902L, 25,
+        false);
   }
 
   /**
@@ -250,6 +276,54 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
   }
 
   /**
+   * The architecture a prior's weights were trained with, read from their shapes: the channel width
+   * and input channels from the first convolution, the levels, multipliers and residual blocks from
+   * the encoder's keys, the latent widths from its last convolutions. (GroupNorm groups are not in
+   * the shapes: 8, the demo's.) So a prior file of either demo architecture loads.
+   *
+   * @param weights a prior's weights
+   * @return the architecture
+   * @throws IllegalArgumentException when a key the architecture needs is missing or misshapen
+   */
+  public static VqganConfig architectureOf(Map<String, Tensor> weights) {
+    long[] in = shapeOf(weights, "encoder.conv_in.weight", 4);
+    int ch = Math.toIntExact(in[0]);
+    List<Integer> mult = new ArrayList<>();
+    List<Integer> attn = new ArrayList<>();
+    int res = 32;
+    for (int i = 0; weights.containsKey("encoder.down." + i + ".block.0.conv1.weight"); i++) {
+      if (i >= 8) {
+        throw new IllegalArgumentException("caption prior weights have more than 8 encoder levels");
+      }
+      long out = shapeOf(weights, "encoder.down." + i + ".block.0.conv1.weight", 4)[0];
+      if (out % ch != 0) {
+        throw new IllegalArgumentException("caption prior level " + i + " has " + out + " channels, not a multiple of " + ch);
+      }
+      mult.add(Math.toIntExact(out / ch));
+      if (weights.containsKey("encoder.down." + i + ".attn.0.q.weight")) {
+        attn.add(res);
+      }
+      res /= 2;
+    }
+    int blocks = 0;
+    while (weights.containsKey("encoder.down.0.block." + blocks + ".conv1.weight")) {
+      blocks++;
+    }
+    int z = Math.toIntExact(shapeOf(weights, "encoder.conv_out.weight", 4)[0]);
+    int embed = Math.toIntExact(shapeOf(weights, "quant_conv.weight", 4)[0]);
+    int out = Math.toIntExact(shapeOf(weights, "decoder.conv_out.weight", 4)[0]);
+    return new VqganConfig(ch, mult, blocks, attn, z, embed, 256, 32, Math.toIntExact(in[1]), out, false, false, 8);
+  }
+
+  private static long[] shapeOf(Map<String, Tensor> weights, String key, int rank) {
+    Tensor t = weights.get(key);
+    if (t == null || t.shape().length != rank) {
+      throw new IllegalArgumentException("caption prior weights have no '" + key + "' of rank " + rank);
+    }
+    return t.shape();
+  }
+
+  /**
    * A caption prior's weights read from a file and checked: the conditioning keys, and the latent
    * conditioning's where present.
    *
@@ -260,7 +334,24 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
    * @throws ai.vqclip.core.ModelLoadException when the file cannot be read
    */
   public static Map<String, Tensor> readPrior(java.nio.file.Path file, VqganConfig cfg) {
+    return checked(file, RestorerTraining.readWeights(file), cfg);
+  }
+
+  /**
+   * A caption prior's weights read from a file and checked against the architecture their shapes
+   * give ({@link #architectureOf}).
+   *
+   * @param file the weights
+   * @return the weights
+   * @throws IllegalArgumentException when a key is missing or misshapen
+   * @throws ai.vqclip.core.ModelLoadException when the file cannot be read
+   */
+  public static Map<String, Tensor> readPrior(java.nio.file.Path file) {
     Map<String, Tensor> w = RestorerTraining.readWeights(file);
+    return checked(file, w, architectureOf(w));
+  }
+
+  private static Map<String, Tensor> checked(java.nio.file.Path file, Map<String, Tensor> w, VqganConfig cfg) {
     Tensor cw = w.get(COND_WEIGHT);
     if (cw == null || cw.shape().length != 4 || cw.shape()[0] != COND_CHANNELS) {
       throw new IllegalArgumentException("caption prior file " + file + " has no '" + COND_WEIGHT + "' of shape [" + COND_CHANNELS
@@ -340,6 +431,9 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
       SplittableRandom wr = new SplittableRandom(seed ^ 0x5DEECE66DL);
       init.put(COND_WEIGHT, RandomWeights.normal(new long[] {COND_CHANNELS, dim, 1, 1}, wr, 0, 1 / Math.sqrt(dim)));
       init.put(COND_BIAS, Tensor.filled(DType.FLOAT, new long[] {COND_CHANNELS}, 0));
+      if (latentConditioning) {
+        init = withLatentConditioning(init, model);
+      }
       // The standardisation's statistics: the first captions the run will see (2000 of them at most).
       stats = captionStats(data, clip, embeddings, (int) Math.min(2000, (long) steps * batch));
     } else {

@@ -23,6 +23,9 @@ import java.util.function.Consumer;
 public final class TrainDemo {
   private TrainDemo() {}
 
+  /** Steps of the deep caption prior ({@code -Dvqclip.demo.priorSteps=N} changes them for experiments). */
+  static final int DEEP_PRIOR_STEPS = 4000;
+
   /** Default output folder, relative to the repository root. */
   public static final Path DEFAULT_DIR = Path.of("vqclip-demo/src/main/resources/ai/vqclip/demo/models");
 
@@ -63,7 +66,7 @@ public final class TrainDemo {
     for (int n = 1; n <= CLIP_STAGES; n++) {
       known.add("clip" + n);
     }
-    known.addAll(List.of("clipb", "restorer", "caption-prior", "caption-prior2", "all", "configs", "metadata", "margin-rounds", "self-negatives"));
+    known.addAll(List.of("clipb", "restorer", "caption-prior", "caption-prior2", "caption-prior-deep", "all", "configs", "metadata", "margin-rounds", "self-negatives"));
     if (!known.contains(which)) {
       throw new IllegalArgumentException("model must be one of " + String.join(", ", known) + ", got '" + which + "'");
     }
@@ -134,6 +137,10 @@ public final class TrainDemo {
     }
     if (which.equals("caption-prior") || which.equals("all")) { // conditioned on the first CLIP's text embeddings
       captionPrior(dir, progress, CaptionPriorTraining.demo(), null, "caption-prior-training.json");
+    }
+    if (which.equals("caption-prior-deep")) { // the deep architecture from random weights (issue 15, round 11)
+      captionPrior(dir, progress, CaptionPriorTraining.deep(Integer.getInteger("vqclip.demo.priorSteps", DEEP_PRIOR_STEPS)), null,
+          "caption-prior-training.json");
     }
     if (which.equals("caption-prior2")) { // from the first stage's weights in dir, with the latent conditioning
       java.nio.file.Path first = dir.resolve(DemoModels.CAPTION_PRIOR_WEIGHTS);

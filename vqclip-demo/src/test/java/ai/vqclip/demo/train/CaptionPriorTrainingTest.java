@@ -43,6 +43,33 @@ class CaptionPriorTrainingTest {
   }
 
   @Test
+  void theArchitectureIsReadBackFromTheWeightsShapes() {
+    for (VqganConfig cfg : List.of(CaptionPriorTraining.demoModel(), CaptionPriorTraining.deepModel(),
+        new VqganConfig(8, List.of(1, 2, 4), 2, List.of(8), 4, 6, 256, 32, 3 + CaptionPriorTraining.COND_CHANNELS, 3, false, false, 8))) {
+      assertEquals(cfg, CaptionPriorTraining.architectureOf(ai.vqclip.onnx.RandomWeights.vqgan(cfg, 3)));
+    }
+    Map<String, Tensor> w = new HashMap<>(ai.vqclip.onnx.RandomWeights.vqgan(CaptionPriorTraining.deepModel(), 3));
+    w.remove("quant_conv.weight");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CaptionPriorTraining.architectureOf(w));
+    assertTrue(e.getMessage().contains("quant_conv.weight"), e.getMessage());
+    w.put("quant_conv.weight", Tensor.filled(ai.vqclip.core.graph.DType.FLOAT, new long[] {4}, 0));
+    e = assertThrows(IllegalArgumentException.class, () -> CaptionPriorTraining.architectureOf(w));
+    assertTrue(e.getMessage().contains("rank 4"), e.getMessage());
+  }
+
+  @Test
+  void theProbeFindsWhatTheBundledPriorRedraws() {
+    CaptionPriorProbe.Result r = CaptionPriorProbe.probe(CaptionPriorTraining.readPrior(models.captionPrior()), clip, 40);
+    assertEquals(40, CaptionPriorProbe.Result.total(r.named()));
+    // Measured on these 40 pictures (round 11): redrawn 6 (circles 3, rings 3), kept 15; on 200, 32 and 80,
+    // the round 8 figures of its own probe (34 and 80). A prior that ignored its input or its caption would
+    // keep or redraw nothing.
+    assertTrue(CaptionPriorProbe.Result.total(r.kept()) >= 12, r.toString());
+    assertTrue(CaptionPriorProbe.Result.total(r.redrawn()) >= 4, r.toString());
+    assertThrows(IllegalArgumentException.class, () -> CaptionPriorProbe.probe(CaptionPriorTraining.readPrior(models.captionPrior()), clip, 0));
+  }
+
+  @Test
   void batchesAreSeededRedrawnAndCarryTheirCaptionsEmbeddings() {
     ShapesDataset data = new ShapesDataset(32, 5);
     Map<String, Tensor> a = CaptionPriorTraining.batch(data, clip, new HashMap<>(), 0, 40, DAMAGE, 9);
@@ -77,7 +104,7 @@ class CaptionPriorTrainingTest {
 
   @Test
   void shortRunLowersTheLossIsBitIdenticalAndLoadsBack(@TempDir Path dir) {
-    CaptionPriorTraining run = new CaptionPriorTraining(TINY, 16, 8, 120, 3e-3, DAMAGE, 11, 40);
+    CaptionPriorTraining run = new CaptionPriorTraining(TINY, 16, 8, 120, 3e-3, DAMAGE, 11, 40, false);
     CaptionPriorTraining.Result a = run.run(clip, s -> {});
     List<Double> l = a.manifest().losses();
     assertEquals(3, l.size());
@@ -98,7 +125,7 @@ class CaptionPriorTrainingTest {
   @Test
   void refusesAModelWithoutTheConditioningChannels() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new CaptionPriorTraining(VqganTrainingTest.TINY, 16, 8, 10, 1e-3, DAMAGE, 1, 5));
+        () -> new CaptionPriorTraining(VqganTrainingTest.TINY, 16, 8, 10, 1e-3, DAMAGE, 1, 5, false));
     assertTrue(e.getMessage().contains("inChannels") && e.getMessage().contains("3"), e.getMessage());
   }
 
@@ -122,7 +149,7 @@ class CaptionPriorTrainingTest {
 
   @Test
   void aSecondStageStartsFromTheFirstsFunctionAndTrainsTheLatentConditioning(@TempDir Path dir) {
-    CaptionPriorTraining first = new CaptionPriorTraining(TINY, 16, 8, 40, 3e-3, DAMAGE, 11, 20);
+    CaptionPriorTraining first = new CaptionPriorTraining(TINY, 16, 8, 40, 3e-3, DAMAGE, 11, 20, false);
     Map<String, Tensor> w1 = first.run(clip, s -> {}).weights();
     Map<String, Tensor> from = CaptionPriorTraining.withLatentConditioning(w1, TINY);
     assertEquals(List.of((long) TINY.embedDim(), (long) clip.embeddingDim(), 1L, 1L),
@@ -135,7 +162,7 @@ class CaptionPriorTrainingTest {
     }
     float[] c = clip.embedText("a red circle on a blue background").toFloats();
     assertArrayEquals(restore(w1, x, c), restore(from, x, c), 1e-6f);
-    CaptionPriorTraining second = new CaptionPriorTraining(TINY, 16, 8, 40, 1e-3, DAMAGE, 12, 20);
+    CaptionPriorTraining second = new CaptionPriorTraining(TINY, 16, 8, 40, 1e-3, DAMAGE, 12, 20, false);
     CaptionPriorTraining.Result r = second.run(clip, from, s -> {});
     // The standardisation is the first stage's, unchanged; the latent branch has moved off zero.
     assertArrayEquals(w1.get(CaptionPriorTraining.COND_MEAN).toFloats(), r.weights().get(CaptionPriorTraining.COND_MEAN).toFloats());
