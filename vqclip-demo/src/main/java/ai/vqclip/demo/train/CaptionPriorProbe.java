@@ -87,29 +87,28 @@ public final class CaptionPriorProbe {
     }
     int dim = clip.embeddingDim();
     int plane = 3 * 32 * 32;
-    float[] drawn = new float[n * plane];
-    float[] wrong = new float[n * plane];
+    List<java.awt.image.BufferedImage> drawn = new ArrayList<>();
+    List<java.awt.image.BufferedImage> wrong = new ArrayList<>();
     float[] captions = new float[n * dim];
     Map<String, float[]> cache = new HashMap<>();
     for (int k = 0; k < n; k++) {
       ShapesDataset.Sample s = picked.get(k);
       Scene.Item it = s.scene().objects().get(0);
       ShapeKind other = ShapeKind.values()[(it.shape().ordinal() + 1) % ShapeKind.values().length];
-      Scene w = new Scene(s.scene().background(), null, List.of(new Scene.Item(other, it.color(), it.size(), it.cx(), it.cy(), it.radius())));
-      signed(ShapesDataset.toTensor(List.of(s.image()), false).toFloats(), drawn, k * plane);
-      signed(ShapesDataset.toTensor(List.of(ShapesDataset.render(w, 32)), false).toFloats(), wrong, k * plane);
+      drawn.add(s.image());
+      wrong.add(ShapesDataset.render(new Scene(s.scene().background(), null,
+          List.of(new Scene.Item(other, it.color(), it.size(), it.cx(), it.cy(), it.radius()))), 32));
       System.arraycopy(CaptionPriorTraining.embedding(clip, cache, s.caption()), 0, captions, k * dim, dim);
     }
     VqganConfig cfg = CaptionPriorTraining.architectureOf(weights);
     Map<ShapeKind, Integer> named = new EnumMap<>(ShapeKind.class);
     Map<ShapeKind, Integer> redrawn = new EnumMap<>(ShapeKind.class);
     Map<ShapeKind, Integer> kept = new EnumMap<>(ShapeKind.class);
-    long[] shape = {n, 3, 32, 32};
     Tensor c = Tensor.ofFloats(new long[] {n, dim}, captions);
     try (Executable ex = Backend.load().compile(CaptionPriorTraining.prior(cfg, weights, n, 32, dim), ExecutionOptions.cpu())) {
-      float[] fromWrong = ex.run(Map.of(CaptionPriorTraining.DAMAGED, Tensor.ofFloats(shape, wrong), CaptionPriorTraining.CAPTION, c))
+      float[] fromWrong = ex.run(Map.of(CaptionPriorTraining.DAMAGED, ShapesDataset.toTensor(wrong, true), CaptionPriorTraining.CAPTION, c))
           .get(CaptionPriorTraining.RESTORED).toFloats();
-      float[] fromDrawn = ex.run(Map.of(CaptionPriorTraining.DAMAGED, Tensor.ofFloats(shape, drawn), CaptionPriorTraining.CAPTION, c))
+      float[] fromDrawn = ex.run(Map.of(CaptionPriorTraining.DAMAGED, ShapesDataset.toTensor(drawn, true), CaptionPriorTraining.CAPTION, c))
           .get(CaptionPriorTraining.RESTORED).toFloats();
       for (int k = 0; k < n; k++) {
         String caption = picked.get(k).caption();
@@ -124,12 +123,6 @@ public final class CaptionPriorProbe {
       }
     }
     return new Result(named, redrawn, kept);
-  }
-
-  private static void signed(float[] unit, float[] into, int at) {
-    for (int j = 0; j < unit.length; j++) {
-      into[at + j] = unit[j] * 2 - 1;
-    }
   }
 
   /** One picture of a [-1, 1] batch as [0, 1] values, clamped. */

@@ -237,7 +237,7 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
 
   /**
    * The prior's graph for one picture of side {@code size} from a weight file ({@code TrainDemo
-   * caption-prior} writes one); the caption width is read from the conditioning weight.
+   * caption-prior} writes one); the architecture is read from its weights ({@link #architectureOf}), the caption width from the conditioning weight.
    *
    * @param file the weights
    * @param size picture side
@@ -245,7 +245,8 @@ public record CaptionPriorTraining(VqganConfig model, int size, int batch, int s
    * @throws ai.vqclip.core.ModelLoadException when the file cannot be read
    */
   public static Graph load(java.nio.file.Path file, int size) {
-    return load(file, demoModel(), size);
+    Map<String, Tensor> w = readPrior(file);
+    return prior(architectureOf(w), w, size, size);
   }
 
   /**
