@@ -122,6 +122,19 @@ final class RequestFactory {
     } else if (s.initNoise() != null) {
       b.init(s.initNoise().equals("pixels") ? new Init.NoisePixels() : new Init.NoiseGradient());
     }
+    if (s.sketchWeight() > 0) {
+      String text = ai.vqclip.core.pipeline.Reranking.scoringText(prompts);
+      if (models.cannotEncode() != null) {
+        throw new UsageException(models.cannotEncode() + ", which --sketch needs");
+      }
+      Tensor sketch = text == null || w != h ? null : models.sketch(text, s.seed(), w);
+      if (sketch == null) {
+        throw new UsageException("--sketch " + s.sketchWeight() + ": " + (text == null ? "no text prompt of positive weight to draw"
+            : w != h ? "the picture is not square" : "the models have no caption sketch (" + ai.vqclip.demo.DemoModels.SKETCH_WEIGHTS
+                + ") or their first CLIP is not the built-in one") + "; give --sketch 0");
+      }
+      ai.vqclip.demo.eval.DemoGeneration.startFrom(b, sketch, s.sketchWeight());
+    }
     if (s.edit() != null) {
       try {
         b.edit(s.edit().direction());

@@ -64,6 +64,12 @@ final class RunOptions {
       + "(an eighth of its side), is pulled towards its redrawing from iteration 50 (default: the demo's weight, 10, with the built-in demo models and a text prompt; 0: off).")
   Double captionPriorOption;
 
+  @Option(names = {"--sketch"}, paramLabel = "W", description = "Start from the caption sketch: a network trained with the demo models "
+      + "draws the first text prompt at a layout chosen by the seed, the run starts from its encoding and a latent regularizer of weight W "
+      + "pulls it back there, so the CLIPs refine the drawing (default: the demo's weight, 1, with the built-in demo models, a text prompt, "
+      + "a square picture and no init image or noise; 0: off).")
+  Double sketchOption;
+
   @Option(names = {"--candidates"}, paramLabel = "N", description = "Runs per picture, at the seed and at seeds derived from it; the one whose "
       + "picture the CLIPs find closest to the first text prompt is kept, as DALL-E reranked with CLIP (default: 3 with the built-in demo "
       + "models and a text prompt, otherwise 1; generate only).")
@@ -239,6 +245,7 @@ final class RunOptions {
       throw new UsageException("--caption-prior " + prior + " redraws the picture as the first text prompt describes it; give a text prompt "
           + "or --caption-prior 0");
     }
+    double sketch = sketch(d, text, selection, init != null || initNoise != null, initWeight);
     // The default reranks with the built-in demo models only (where it was measured); an ONNX or file model runs once.
     boolean demo = selection.builtInClips() && selection.vqgan() == null && selection.onnx() == null;
     int candidates = candidates(command, rankable, saveEvery > 0 || checkpoint, demo ? d : RunDefaults.GENERATE_PY);
@@ -265,9 +272,47 @@ final class RunOptions {
         iterations, s, cutouts, cutPow, augs, optimizer, rate, images, noise, RunSettings.str(ModelOptions.abs(init)),
         initNoise == null ? null : initNoise.name(), initWeight, initDecay, initTarget, RunSettings.str(ModelOptions.abs(mask)), saveEvery,
         checkpoint, ModelOptions.abs(out).toString(), RunSettings.str(ModelOptions.abs(manifest)),
-        RunSettings.ModelFiles.of(selection), dev, threads, edit, imagePromptsLockstep, saving, frame, prior, candidates);
+        RunSettings.ModelFiles.of(selection), dev, threads, edit, imagePromptsLockstep, saving, frame, prior, candidates, sketch);
     RequestFactory.regularization(rs);
     return rs;
+  }
+
+  /**
+   * The sketch start's weight: {@code --sketch}, or by default the models' where they have a sketcher
+   * and the run has a text prompt, the built-in CLIPs, a square picture, no start of its own and no
+   * latent regularizer of its own.
+   *
+   * @throws UsageException for a weight out of range, or a sketch where it cannot be drawn or would be overwritten
+   */
+  private double sketch(RunDefaults d, boolean text, ModelSelection selection, boolean ownStart, double ownWeight) {
+    boolean square = size == null || size[0] == size[1];
+    if (sketchOption == null) {
+      return text && selection.builtInClips() && selection.onnx() == null && square && !ownStart && ownWeight == 0 ? d.sketch() : 0;
+    }
+    double w = sketchOption;
+    if (!(w >= 0) || !Double.isFinite(w)) {
+      throw new UsageException("--sketch must be a finite number >= 0, got " + sketchOption);
+    }
+    if (w == 0) {
+      return 0;
+    }
+    if (!selection.builtInClips() || selection.onnx() != null) {
+      throw new UsageException("--sketch " + w + " reads the built-in demo CLIP's text embedding; it cannot be used with --clip or "
+          + "--encoder-onnx (give --sketch 0)");
+    }
+    if (!text) {
+      throw new UsageException("--sketch " + w + " draws the first text prompt; give a text prompt or --sketch 0");
+    }
+    if (ownStart) {
+      throw new UsageException("--sketch " + w + " is a start of its own; it cannot be used with an init image or --init-noise");
+    }
+    if (ownWeight != 0) {
+      throw new UsageException("--sketch " + w + " sets the latent regularizer (towards the sketch); it cannot be used with --init-weight");
+    }
+    if (!square) {
+      throw new UsageException("--sketch " + w + " draws square pictures; give --size N N or --sketch 0");
+    }
+    return w;
   }
 
   /**

@@ -57,6 +57,8 @@ import java.util.Locale;
  *     written before the option existed) means 0
  * @param candidates runs per picture, the CLIPs' favourite kept ({@code --candidates}, {@link
  *     ai.vqclip.core.pipeline.Reranking}); null (settings written before the option existed) means 1
+ * @param sketch the pull towards the models' caption sketch, which the run starts from ({@code
+ *     --sketch}); null (settings written before the option existed) or 0 means no sketch
  */
 record RunSettings(
     int format,
@@ -92,7 +94,8 @@ record RunSettings(
     String memorySaving,
     Double frame,
     Double captionPrior,
-    Integer candidates) {
+    Integer candidates,
+    Double sketch) {
 
   /** The current format version. */
   static final int FORMAT = 1;
@@ -248,7 +251,7 @@ record RunSettings(
   RunSettings withSize(int w, int h) {
     return new RunSettings(format, command, prompts, changePromptsEvery, w, h, iterations, seed, cutouts, cutPow, augments, optimizer, lr,
         imagePrompts, noisePrompts, initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint, output, manifest,
-        models, device, threads, edit, imagePromptsLockstep, memorySaving, frame, captionPrior, candidates);
+        models, device, threads, edit, imagePromptsLockstep, memorySaving, frame, captionPrior, candidates, sketch);
   }
 
   /** The plain-frame weight (0 for settings written before {@code --frame-weight}). */
@@ -259,6 +262,11 @@ record RunSettings(
   /** The caption prior's weight (0 for settings written before {@code --caption-prior}). */
   double captionPriorWeight() {
     return captionPrior == null ? 0 : captionPrior;
+  }
+
+  /** The pull towards the caption sketch (0: no sketch start; also for settings written before {@code --sketch}). */
+  double sketchWeight() {
+    return sketch == null ? 0 : sketch;
   }
 
   /** Runs per picture (1 for settings written before {@code --candidates}). */
@@ -274,20 +282,20 @@ record RunSettings(
     return new RunSettings(format, command, prompts, changePromptsEvery, width, height, iterations,
         ai.vqclip.core.pipeline.Reranking.candidateSeed(seed, k), cutouts, cutPow, augments, optimizer, lr, imagePrompts, noisePrompts,
         initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint, output, manifest, models, device, threads, edit,
-        imagePromptsLockstep, memorySaving, frame, captionPrior, 1);
+        imagePromptsLockstep, memorySaving, frame, captionPrior, 1, sketch);
   }
 
   /** A copy with another seed and output (one run of a batch). */
   RunSettings withSeedAndOutput(long newSeed, String newOutput) {
     return new RunSettings(format, command, prompts, changePromptsEvery, width, height, iterations, newSeed, cutouts, cutPow, augments,
         optimizer, lr, imagePrompts, noisePrompts, initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint,
-        newOutput, manifest, models, device, threads, edit, imagePromptsLockstep, memorySaving, frame, captionPrior, candidates);
+        newOutput, manifest, models, device, threads, edit, imagePromptsLockstep, memorySaving, frame, captionPrior, candidates, sketch);
   }
 
   /** A copy with other values for what resume may change. */
   RunSettings withRun(int newIterations, String newOutput, String newManifest, String newDevice, int newThreads) {
     return new RunSettings(format, command, prompts, changePromptsEvery, width, height, newIterations, seed, cutouts, cutPow, augments, optimizer,
         lr, imagePrompts, noisePrompts, initImage, initNoise, initWeight, initDecay, initTarget, mask, saveEvery, checkpoint, newOutput,
-        newManifest, models, newDevice, newThreads, edit, imagePromptsLockstep, memorySaving, frame, captionPrior, candidates);
+        newManifest, models, newDevice, newThreads, edit, imagePromptsLockstep, memorySaving, frame, captionPrior, candidates, sketch);
   }
 }

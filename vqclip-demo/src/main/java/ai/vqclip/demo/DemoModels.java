@@ -74,6 +74,14 @@ public final class DemoModels {
    */
   public static final String CAPTION_PRIOR_WEIGHTS = "caption-prior.safetensors";
 
+  /**
+   * File name of the caption sketcher's weights: a coordinate network that draws a caption (read as
+   * the first CLIP's text embedding) at a layout ({@link ai.vqclip.demo.train.SketchTraining}), written
+   * by {@code TrainDemo sketch}. Where present, a default demo run starts from its sketch ({@link
+   * ai.vqclip.demo.eval.CaptionSketch}).
+   */
+  public static final String SKETCH_WEIGHTS = "caption-sketch.safetensors";
+
   /** The second CLIP's config file name. */
   public static final String SECOND_CLIP_CONFIG = "clip-b-config.json";
 
@@ -86,9 +94,9 @@ public final class DemoModels {
 
   /**
    * Bundled files that a model folder may lack (folders written before they existed): the caption
-   * prior. {@link #load(Path)} reads them where present.
+   * prior and the caption sketcher. {@link #load(Path)} reads them where present.
    */
-  public static final List<String> OPTIONAL_FILES = List.of(CAPTION_PRIOR_WEIGHTS);
+  public static final List<String> OPTIONAL_FILES = List.of(CAPTION_PRIOR_WEIGHTS, SKETCH_WEIGHTS);
 
   /** Side of the pictures the demo models were trained on (the VQGAN's and CLIP's resolution). */
   public static final int IMAGE_SIZE = 32;
@@ -105,9 +113,17 @@ public final class DemoModels {
    * @param second the second CLIP of the guiding ensemble, or null where a folder has none
    * @param captionPrior the caption prior's weight file ({@link #CAPTION_PRIOR_WEIGHTS}, conditioned on
    *     the first CLIP), or null where a folder has none
+   * @param sketch the caption sketcher's weight file ({@link #SKETCH_WEIGHTS}, reading the first CLIP),
+   *     or null where a folder has none
    */
   public record Bundle(VqganConfig vqganConfig, StateDict vqgan, ClipConfig clipConfig, StateDict clip, ClipTokenizer tokenizer, Clip second,
-      Path captionPrior) implements AutoCloseable {
+      Path captionPrior, Path sketch) implements AutoCloseable {
+    /** A bundle without a caption sketcher. */
+    public Bundle(VqganConfig vqganConfig, StateDict vqgan, ClipConfig clipConfig, StateDict clip, ClipTokenizer tokenizer, Clip second,
+        Path captionPrior) {
+      this(vqganConfig, vqgan, clipConfig, clip, tokenizer, second, captionPrior, null);
+    }
+
     /** A bundle with one CLIP. */
     public Bundle(VqganConfig vqganConfig, StateDict vqgan, ClipConfig clipConfig, StateDict clip, ClipTokenizer tokenizer) {
       this(vqganConfig, vqgan, clipConfig, clip, tokenizer, null, null);
@@ -192,6 +208,11 @@ public final class DemoModels {
     return available() && DemoModels.class.getResource(RESOURCE_DIR + CAPTION_PRIOR_WEIGHTS) != null;
   }
 
+  /** Whether the caption sketcher is on the class path (with the models). */
+  public static boolean sketchAvailable() {
+    return available() && DemoModels.class.getResource(RESOURCE_DIR + SKETCH_WEIGHTS) != null;
+  }
+
   /**
    * Loads the bundled models from the class path (copied once to a temporary folder, since weight
    * files are memory-mapped).
@@ -267,7 +288,8 @@ public final class DemoModels {
         b = new Clip(cc2, c2, tok2);
       }
       Path prior = dir.resolve(CAPTION_PRIOR_WEIGHTS);
-      return new Bundle(vc, v, cc, c, tok, b, Files.isRegularFile(prior) ? prior : null);
+      Path sketch = dir.resolve(SKETCH_WEIGHTS);
+      return new Bundle(vc, v, cc, c, tok, b, Files.isRegularFile(prior) ? prior : null, Files.isRegularFile(sketch) ? sketch : null);
     } catch (RuntimeException e) {
       for (AutoCloseable o : opened) {
         try {

@@ -62,10 +62,12 @@ public final class StudioModels implements AutoCloseable {
       Pipeline.Builder b = Pipeline.builder(generator, new StandardCutouts()).options(options);
       // The demo's guidance, as DemoGeneration and the CLI use it: every bundled CLIP (an ensemble) and, where the bundle has
       // it, the caption prior (every studio run has a text prompt for it to read). One run a picture: the page shows it forming.
+      ClipEncoder firstEncoder = null;
       for (DemoModels.Clip c : bundle.clips()) {
         ClipEncoder encoder = c.open(options);
         res.add(encoder);
         b.encoder(encoder);
+        firstEncoder = firstEncoder == null ? encoder : firstEncoder;
       }
       ai.vqclip.demo.eval.CaptionPriorLoss.Settings prior = DemoGeneration.defaultPrior(bundle);
       if (prior != null) {
@@ -73,9 +75,19 @@ public final class StudioModels implements AutoCloseable {
       }
       Pipeline pipeline = b.build();
       DemoGeneration.Settings d = DemoGeneration.defaults();
+      // The demo's start, as the CLI's: the caption sketch of the first text prompt, on square pictures.
+      ai.vqclip.demo.eval.CaptionSketch sketch = bundle.sketch() == null ? null : ai.vqclip.demo.eval.CaptionSketch.load(bundle.sketch(), options);
+      if (sketch != null) {
+        res.add(sketch);
+      }
+      ai.vqclip.core.Encoder first = firstEncoder;
       StudioModel demo = new StudioModel(DEMO, "bundled demo models: coloured shapes, trained at 32x32", pipeline, generator,
-          DemoModels.IMAGE_SIZE, 2, DEMO_MAX_SIZE, (prompts, w, h, iterations, seed) -> DemoGeneration.request(prompts, seed,
-              d.with(iterations, w)).size(w, h));
+          DemoModels.IMAGE_SIZE, 2, DEMO_MAX_SIZE, (prompts, w, h, iterations, seed) -> {
+            ai.vqclip.core.pipeline.GenerationRequest.Builder r = DemoGeneration.request(prompts, seed, d.with(iterations, w)).size(w, h);
+            String text = ai.vqclip.core.pipeline.Reranking.scoringText(ai.vqclip.core.prompt.PromptSchedule.parse(prompts, iterations));
+            return sketch == null || text == null || w != h ? r
+                : DemoGeneration.startFrom(r, sketch.draw(first, text, seed, w).image(), DemoGeneration.SKETCH_WEIGHT);
+          });
       return new StudioModels(List.of(demo), res);
     } catch (RuntimeException e) {
       closeQuietly(res, e);

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 final class DemoModelSource implements ModelSource {
   private final Path dir;
   private DemoModels.Bundle bundle;
+  private ai.vqclip.demo.eval.CaptionSketch sketcher;
 
   /** The demo models in {@code dir}, or the bundled ones when it is null. */
   DemoModelSource(Path dir) {
@@ -72,8 +73,23 @@ final class DemoModelSource implements ModelSource {
   @Override
   public RunDefaults defaults() {
     boolean prior = dir == null ? DemoModels.captionPriorAvailable() : java.nio.file.Files.isRegularFile(dir.resolve(DemoModels.CAPTION_PRIOR_WEIGHTS));
+    boolean sketch = dir == null ? DemoModels.sketchAvailable() : java.nio.file.Files.isRegularFile(dir.resolve(DemoModels.SKETCH_WEIGHTS));
     return new RunDefaults(DemoModels.IMAGE_SIZE, DemoGeneration.ITERATIONS, DemoGeneration.CUTOUTS, DemoGeneration.AUGMENTATIONS,
-        DemoGeneration.CUT_POW, DemoGeneration.FRAME_WEIGHT, prior ? CaptionPriorLoss.Settings.WEIGHT : 0, prior ? DemoGeneration.CANDIDATES : 1);
+        DemoGeneration.CUT_POW, DemoGeneration.FRAME_WEIGHT, prior ? CaptionPriorLoss.Settings.WEIGHT : 0, prior ? DemoGeneration.CANDIDATES : 1,
+        sketch ? DemoGeneration.SKETCH_WEIGHT : 0);
+  }
+
+  /** The caption sketcher's drawing ({@link ai.vqclip.demo.eval.CaptionSketch}), or null where the models have none. */
+  @Override
+  public synchronized ai.vqclip.core.Tensor sketch(ai.vqclip.core.Encoder firstClip, String text, long seed, int size) {
+    if (sketcher == null) {
+      java.nio.file.Path file = bundle().sketch();
+      if (file == null) {
+        return null;
+      }
+      sketcher = ai.vqclip.demo.eval.CaptionSketch.load(file, ExecutionOptions.cpu());
+    }
+    return sketcher.draw(firstClip, text, seed, size).image();
   }
 
   /** The caption prior at the demo's settings ({@link CaptionPriorLoss.Settings#demo}), or null where the models have none. */
@@ -84,7 +100,11 @@ final class DemoModelSource implements ModelSource {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (sketcher != null) {
+      sketcher.close();
+      sketcher = null;
+    }
     if (bundle != null) {
       bundle.close();
       bundle = null;

@@ -43,6 +43,20 @@ public interface ModelSource extends AutoCloseable {
     return null;
   }
 
+  /**
+   * The models' caption sketch: a starting picture that draws the text at a layout chosen by the
+   * seed, for the first CLIP of {@link #openClips} (default: none).
+   *
+   * @param firstClip the first CLIP of {@link #openClips}, which reads the text
+   * @param text the run's first text prompt of positive weight
+   * @param seed the run's seed
+   * @param size picture side (square pictures only)
+   * @return the picture [1, 3, size, size] in [0, 1], or null where these models have no sketcher
+   */
+  default ai.vqclip.core.Tensor sketch(ai.vqclip.core.Encoder firstClip, String text, long seed, int size) {
+    return null;
+  }
+
   @Override
   default void close() {}
 

@@ -42,8 +42,15 @@ public final class Models implements AutoCloseable {
   private final List<ClipModel> clips;
   private final List<AutoCloseable> resources;
   private final Map<String, Map<String, String>> provenance;
+  /** Where the parts not named came from (its sketcher reads the first CLIP when that is built in). */
+  private final ModelSource builtIn;
+  /** Whether the first CLIP is the built-in one. */
+  private final boolean builtInClip;
 
-  private Models(Generator generator, List<ClipModel> clips, List<AutoCloseable> resources, Map<String, Map<String, String>> provenance) {
+  private Models(Generator generator, List<ClipModel> clips, List<AutoCloseable> resources, Map<String, Map<String, String>> provenance,
+      ModelSource builtIn, boolean builtInClip) {
+    this.builtIn = builtIn;
+    this.builtInClip = builtInClip;
     this.generator = generator;
     this.clips = List.copyOf(clips);
     this.resources = resources;
@@ -130,7 +137,7 @@ public final class Models implements AutoCloseable {
         clips.add(c);
         LOG.info("ONNX encoder {}", c.description());
       }
-      return new Models(gen, clips, res, prov);
+      return new Models(gen, clips, res, prov, builtIn, sel.clip().isEmpty() && (onnx == null || onnx.encoder() == null));
     } catch (RuntimeException e) {
       closeAll(res, e);
       throw e;
@@ -227,6 +234,20 @@ public final class Models implements AutoCloseable {
    * Why the generator cannot encode images (init images, init noise, edits, zoom), or null when it
    * can.
    */
+  /**
+   * The built-in models' caption sketch of {@code text} ({@link ModelSource#sketch}), or null where
+   * they have no sketcher or the first CLIP is not the built-in one (the sketcher reads its text
+   * embedding).
+   *
+   * @param text the text drawn
+   * @param seed chooses the layout
+   * @param size picture side
+   * @return the picture [1, 3, size, size] in [0, 1], or null
+   */
+  public ai.vqclip.core.Tensor sketch(String text, long seed, int size) {
+    return builtInClip ? builtIn.sketch(clips.get(0).encoder(), text, seed, size) : null;
+  }
+
   public String cannotEncode() {
     if (generator instanceof VqganGenerator v && !v.weights().has(VqganWeights.Part.ENCODER)) {
       return "the VQGAN file has no encoder weights (encoder.*)";

@@ -15,12 +15,20 @@ import java.util.List;
  *     with a text prompt (0: off)
  * @param candidates runs per {@code generate} picture with a text prompt, the best kept ({@link
  *     ai.vqclip.core.pipeline.Reranking}; 1: one run)
+ * @param sketch for runs with a text prompt and no init image: start from the models' caption sketch
+ *     ({@link ModelSource#sketch}) with this pull towards it (0: off)
  */
 public record RunDefaults(int size, int iterations, int cutouts, List<String> augments, double cutPow, double frameWeight,
-    double captionPrior, int candidates) {
+    double captionPrior, int candidates, double sketch) {
   public RunDefaults {
     augments = List.copyOf(augments);
     ai.vqclip.core.pipeline.Reranking.checkCandidates(candidates);
+  }
+
+  /** Defaults without a sketch start. */
+  public RunDefaults(int size, int iterations, int cutouts, List<String> augments, double cutPow, double frameWeight,
+      double captionPrior, int candidates) {
+    this(size, iterations, cutouts, augments, cutPow, frameWeight, captionPrior, candidates, 0);
   }
 
   /** Defaults with one run per picture. */

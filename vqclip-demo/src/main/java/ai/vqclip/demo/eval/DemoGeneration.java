@@ -60,6 +60,10 @@ public final class DemoGeneration implements AutoCloseable {
   private final CaptionPriorLoss.Settings captionPrior;
   /** The caption prior's term (null for none), read once and built for each picture size. */
   private final CaptionPriorLoss priorTerm;
+  /** How text runs start from a sketch, or null for as their settings say. */
+  private final SketchStart sketchStart;
+  /** The sketcher of {@link #sketchStart}, or null. */
+  private final CaptionSketch sketch;
 
   /**
    * A generator over loaded demo models, guided by every CLIP of the bundle (both, an ensemble, for
@@ -93,6 +97,49 @@ public final class DemoGeneration implements AutoCloseable {
    */
   public DemoGeneration(DemoModels.Bundle models, List<DemoModels.Bundle> moreClips, List<ai.vqclip.core.Loss> extraLosses,
       CaptionPriorLoss.Settings captionPrior, ExecutionOptions options) {
+    this(models, moreClips, extraLosses, captionPrior, defaultSketch(models), options);
+  }
+
+  /**
+   * How a run with a text prompt starts from the caption sketcher's drawing ({@link CaptionSketch}):
+   * the latent starts as the VQGAN's encoding of the sketch, and a latent regularizer of weight
+   * {@code weight} pulls it back there (generate.py's {@code init_weight}), so that the CLIPs refine
+   * the drawing instead of redrawing it.
+   *
+   * @param file the sketcher's weights
+   * @param weight the pull towards the sketch's latent (0: a start only)
+   */
+  public record SketchStart(java.nio.file.Path file, double weight) {
+    /**
+     * Checks the values.
+     *
+     * @param file the sketcher's weights
+     * @param weight the pull towards the sketch's latent, finite and >= 0
+     */
+    public SketchStart {
+      java.util.Objects.requireNonNull(file, "file");
+      if (!(weight >= 0) || !Double.isFinite(weight)) {
+        throw new IllegalArgumentException("sketch weight must be a finite number >= 0, got " + weight);
+      }
+    }
+  }
+
+  /** Weight of the pull towards the sketch's latent in a default demo run. */
+  public static final double SKETCH_WEIGHT = 1;
+
+  /** The bundle's caption sketcher at the demo settings, or null where it has none. */
+  public static SketchStart defaultSketch(DemoModels.Bundle models) {
+    return models.sketch() == null ? null : new SketchStart(models.sketch(), SKETCH_WEIGHT);
+  }
+
+  /**
+   * As {@link #DemoGeneration(DemoModels.Bundle, List, List, CaptionPriorLoss.Settings,
+   * ExecutionOptions)} with a given sketch start (null: runs start as their settings say).
+   */
+  public DemoGeneration(DemoModels.Bundle models, List<DemoModels.Bundle> moreClips, List<ai.vqclip.core.Loss> extraLosses,
+      CaptionPriorLoss.Settings captionPrior, SketchStart sketchStart, ExecutionOptions options) {
+    this.sketchStart = sketchStart;
+    this.sketch = sketchStart == null ? null : CaptionSketch.load(sketchStart.file(), options);
     this.extraLosses = List.copyOf(extraLosses);
     this.captionPrior = captionPrior;
     this.priorTerm = captionPrior == null ? null : captionPrior.loss();
@@ -209,6 +256,50 @@ public final class DemoGeneration implements AutoCloseable {
   }
 
   /**
+   * The demo request for a prompt with given settings, starting from the caption sketcher's drawing
+   * of the prompt's text at a layout chosen by the seed where this generator has a sketcher, the
+   * settings start from random codes (an explicit other start wins) and the prompt has a text of
+   * positive weight ({@link Reranking#scoringText}); otherwise {@link #request(String, long, Settings)}.
+   *
+   * @param prompt the prompt spec
+   * @param seed the seed (of the run and of the layout)
+   * @param s the settings
+   * @return the request's builder
+   */
+  public GenerationRequest.Builder requestFor(String prompt, long seed, Settings s) {
+    GenerationRequest.Builder b = request(prompt, seed, s);
+    String text = Reranking.scoringText(PromptSchedule.parse(prompt, s.iterations()));
+    if (sketch == null || text == null || !(s.init() instanceof Init.RandomCodes)) {
+      return b;
+    }
+    return startFrom(b, sketch.draw(encoders.get(0), text, seed, s.size()).image(), sketchStart.weight());
+  }
+
+  /**
+   * A request that starts from a sketch: the latent starts as the sketch's encoding and, for a
+   * positive weight, a latent regularizer pulls it back there (generate.py's {@code init_weight}
+   * towards the initial latent). The CLI, the studio and {@link #requestFor} start runs this way.
+   *
+   * @param b the request's builder
+   * @param sketch the starting picture [1, 3, H, W] in [0, 1] at the run's size
+   * @param weight the pull towards the start (0: a start only)
+   * @return {@code b}
+   */
+  public static GenerationRequest.Builder startFrom(GenerationRequest.Builder b, ai.vqclip.core.Tensor sketch, double weight) {
+    b.init(new Init.FromImage(sketch));
+    if (weight > 0) {
+      b.regularization(new ai.vqclip.core.pipeline.Regularization(weight, ai.vqclip.core.pipeline.Regularization.Target.INIT,
+          new ai.vqclip.core.loss.LatentRegularization.Decay.Constant()));
+    }
+    return b;
+  }
+
+  /** How this generator's text runs start from a sketch, or null where they do not. */
+  public SketchStart sketchStart() {
+    return sketchStart;
+  }
+
+  /**
    * The caption as a prompt with its shape contrasted: the caption itself, and for each of its
    * objects the caption with that object's shape changed to each other shape, at weight {@code
    * -weight} (a negative prompt pushes the picture away from it). The picture is then asked to be
@@ -282,7 +373,7 @@ public final class DemoGeneration implements AutoCloseable {
    * @return the chosen run
    */
   public RunResult generate(String prompt, long seed, Settings settings) {
-    return runBest(sd -> request(prompt, sd, settings).build(), seed, prompt, prompt, 0, CANDIDATES);
+    return runBest(sd -> requestFor(prompt, sd, settings).build(), seed, prompt, prompt, 0, CANDIDATES);
   }
 
   /**
@@ -349,5 +440,8 @@ public final class DemoGeneration implements AutoCloseable {
   public void close() {
     encoders.forEach(ClipEncoder::close);
     generator.close();
+    if (sketch != null) {
+      sketch.close();
+    }
   }
 }

@@ -56,7 +56,7 @@ public final class FidelityEval {
         String prompt = contrast > 0 ? DemoGeneration.withShapeContrast(p, contrast) : p;
         double shapeContrast = Double.parseDouble(System.getProperty("vqclip.demo.shapecontrast", "0"));
         int candidates = Integer.getInteger("vqclip.demo.candidates", DemoGeneration.CANDIDATES);
-        RunResult r = gen.runBest(sd -> DemoGeneration.request(prompt, sd, settings).build(), seed, p, p, shapeContrast, candidates);
+        RunResult r = gen.runBest(sd -> gen.requestFor(prompt, sd, settings).build(), seed, p, p, shapeContrast, candidates);
         long[] sh = r.image().shape();
         float[] px = r.image().toFloats();
         if (save != null) {
@@ -154,6 +154,59 @@ public final class FidelityEval {
       System.out.println("round trips: all three " + all + "/" + done + ", background " + bg + ", colour " + col);
       kept.forEach((k, c) -> System.out.println("  " + k + " kept " + c[0] + "/" + c[1]));
     }
+  }
+
+  /**
+   * Judges the caption sketcher's starting pictures for every prompt at every seed, as drawn and after
+   * a round trip through the demo VQGAN (what a run starting from them begins with), and prints both
+   * summaries; {@code out}, where given, gets the pictures ({@code s<seed>-<index>.png} and {@code
+   * rt-s<seed>-<index>.png}).
+   *
+   * @param prompts the captions
+   * @param seeds the seeds (each its own layout)
+   * @param file the sketcher's weights
+   * @param models the demo models' folder, or null for the bundled ones
+   * @param out a folder for the pictures, or null
+   * @return the outcomes after the round trip
+   */
+  public static List<Outcome> sketches(List<String> prompts, List<Long> seeds, Path file, Path models, Path out) {
+    List<Outcome> drawn = new ArrayList<>();
+    List<Outcome> trips = new ArrayList<>();
+    int s = DemoModels.IMAGE_SIZE;
+    try (DemoModels.Bundle m = models != null ? DemoModels.load(models) : DemoModels.load();
+        ai.vqclip.onnx.vqgan.VqganGenerator g = ai.vqclip.onnx.vqgan.VqganGenerator.load(m.vqgan(), m.vqganConfig(), ExecutionOptions.cpu());
+        ai.vqclip.onnx.clip.ClipEncoder clip = m.clips().get(0).open(ExecutionOptions.cpu());
+        CaptionSketch sketch = CaptionSketch.load(file, ExecutionOptions.cpu())) {
+      for (long seed : seeds) {
+        for (int i = 0; i < prompts.size(); i++) {
+          String p = prompts.get(i);
+          ai.vqclip.core.Tensor img = sketch.draw(clip, p, seed, s).image();
+          float[] px = img.toFloats();
+          float[] rt = g.decode(g.encode(img)).toFloats();
+          if (out != null) {
+            writePng(px, s, s, out.resolve("s" + seed + "-" + i + ".png"));
+            writePng(rt, s, s, out.resolve("rt-s" + seed + "-" + i + ".png"));
+          }
+          drawn.add(new Outcome(p, seed, ShapeChecker.judge(p, px, s, s)));
+          ShapeChecker.Verdict v = ShapeChecker.judge(p, rt, s, s);
+          trips.add(new Outcome(p, seed, v));
+          System.out.println((v.all() ? "ok   " : "FAIL ") + "s" + seed + " " + p + "  -- " + v.reason());
+        }
+      }
+    }
+    System.out.println("sketches as drawn:\n" + summary(drawn) + "\nafter a VQGAN round trip:\n" + summary(trips));
+    return trips;
+  }
+
+  /** The sketch start of {@code sketch=off|FILE} and {@code sketchWeight=W} (default: the bundle's, at the demo weight). */
+  static DemoGeneration.SketchStart sketchStart(Map<String, String> kv, DemoModels.Bundle m) {
+    String f = kv.get("sketch");
+    if ("off".equals(f)) {
+      return null;
+    }
+    Path file = f != null ? Path.of(f) : m.sketch();
+    return file == null ? null : new DemoGeneration.SketchStart(file, Double.parseDouble(kv.getOrDefault("sketchWeight", ""
+        + DemoGeneration.SKETCH_WEIGHT)));
   }
 
   /** A square PNG as [3, H, W] floats in [0, 1]. */
@@ -341,6 +394,16 @@ public final class FidelityEval {
       ai.vqclip.demo.train.TrainDemo.runWithLargeStack(() -> roundTrips(Integer.parseInt(args[1]), models));
       return;
     }
+    if (args[0].equals("sketch")) {
+      Map<String, String> kv = new LinkedHashMap<>();
+      for (int i = 3; i < args.length; i++) {
+        kv.put(args[i].substring(0, args[i].indexOf('=')), args[i].substring(args[i].indexOf('=') + 1));
+      }
+      List<Long> seeds = Arrays.stream(args[2].split(",")).map(s -> Long.parseLong(s.strip())).toList();
+      ai.vqclip.demo.train.TrainDemo.runWithLargeStack(() -> sketches(DemoPrompts.named(args[1]), seeds, Path.of(kv.get("file")),
+          kv.containsKey("models") ? Path.of(kv.get("models")) : null, kv.containsKey("out") ? Path.of(kv.get("out")) : null));
+      return;
+    }
     if (args[0].equals("judge")) {
       judgeSaved(Path.of(args[1]), args.length > 2 ? args[2] : "test");
       return;
@@ -378,7 +441,7 @@ public final class FidelityEval {
       try (DemoModels.Bundle m = kv.containsKey("models") ? DemoModels.load(Path.of(kv.get("models"))) : DemoModels.load();
           DemoModels.Bundle more = kv.containsKey("ensemble") ? DemoModels.load(Path.of(kv.get("ensemble"))) : null;
           DemoGeneration g = new DemoGeneration(m, more == null ? List.of() : List.of(more), extraLosses(kv, s.size()), captionPrior(kv, m),
-              ExecutionOptions.cpu())) {
+              sketchStart(kv, m), ExecutionOptions.cpu())) {
         long t0 = System.nanoTime();
         List<Outcome> o = run(g, prompts, seeds, s, out);
         for (Outcome x : o) {

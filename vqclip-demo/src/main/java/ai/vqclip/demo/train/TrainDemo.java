@@ -50,6 +50,18 @@ public final class TrainDemo {
     progress.accept("caption prior done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
   }
 
+  /** Trains the caption sketcher on the first CLIP of the bundle in {@code dir} (or the bundled one) and writes it beside it. */
+  private static void sketch(Path dir, Consumer<String> progress, SketchTraining run) {
+    SketchTraining.Result r;
+    boolean own = DemoModels.FILES.stream().allMatch(f -> java.nio.file.Files.isRegularFile(dir.resolve(f)));
+    try (DemoModels.Bundle m = own ? DemoModels.load(dir) : DemoModels.load(); ai.vqclip.onnx.clip.ClipEncoder clip = m.clips().get(0).open(ai.vqclip.core.backend.ExecutionOptions.cpu())) {
+      r = run.run(clip, progress);
+    }
+    write(dir.resolve(DemoModels.SKETCH_WEIGHTS), r.weights(), java.util.Map.of("format", "vqclip-caption-sketch"));
+    r.manifest().write(dir.resolve("sketch-training.json"));
+    progress.accept("caption sketcher done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
+  }
+
   /**
    * Trains {@code which} into {@code dir}: "vqgan"; "clip" (the five bundled CLIP stages, then the
    * second CLIP of the ensemble; without a VQGAN in {@code dir} the later stages generate with the
@@ -66,7 +78,7 @@ public final class TrainDemo {
     for (int n = 1; n <= CLIP_STAGES; n++) {
       known.add("clip" + n);
     }
-    known.addAll(List.of("clipb", "restorer", "caption-prior", "caption-prior2", "caption-prior-deep", "all", "configs", "metadata", "margin-rounds", "self-negatives"));
+    known.addAll(List.of("clipb", "restorer", "caption-prior", "caption-prior2", "caption-prior-deep", "sketch", "all", "configs", "metadata", "margin-rounds", "self-negatives"));
     if (!known.contains(which)) {
       throw new IllegalArgumentException("model must be one of " + String.join(", ", known) + ", got '" + which + "'");
     }
@@ -141,6 +153,11 @@ public final class TrainDemo {
     if (which.equals("caption-prior-deep")) { // the deep architecture from random weights (issue 15, round 11)
       captionPrior(dir, progress, CaptionPriorTraining.deep(Integer.getInteger("vqclip.demo.priorSteps", DEEP_PRIOR_STEPS)), null,
           "caption-prior-training.json");
+    }
+    if (which.equals("sketch") || which.equals("all")) { // reads the first CLIP's text embeddings
+      SketchTraining d = SketchTraining.demo();
+      sketch(dir, progress, new SketchTraining(d.width(), d.size(), d.batch(), Integer.getInteger("vqclip.demo.sketchSteps", d.steps()),
+          d.learningRate(), d.seed(), d.logEvery()));
     }
     if (which.equals("caption-prior2")) { // from the first stage's weights in dir, with the latent conditioning
       java.nio.file.Path first = dir.resolve(DemoModels.CAPTION_PRIOR_WEIGHTS);
