@@ -127,7 +127,12 @@ final class RequestFactory {
       if (models.cannotEncode() != null) {
         throw new UsageException(models.cannotEncode() + ", which --sketch needs");
       }
-      Tensor sketch = text == null || w != h ? null : models.sketch(text, s.seed(), w);
+      Tensor sketch;
+      try {
+        sketch = text == null || w != h ? null : models.sketch(text, s.seed(), w);
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--sketch: " + e.getMessage(), e);
+      }
       if (sketch == null) {
         throw new UsageException("--sketch " + s.sketchWeight() + ": " + (text == null ? "no text prompt of positive weight to draw"
             : w != h ? "the picture is not square" : "the models have no caption sketch (" + ai.vqclip.demo.DemoModels.SKETCH_WEIGHTS

@@ -61,7 +61,7 @@ final class RunOptions {
 
   @Option(names = {"--caption-prior"}, paramLabel = "W", description = "Weight of the caption prior: a network trained with the demo "
       + "models that redraws the picture as the first text prompt describes it; the picture, but for its outer band "
-      + "(an eighth of its side), is pulled towards its redrawing from iteration 50 (default: the demo's weight, 10, with the built-in demo models and a text prompt; 0: off).")
+      + "(an eighth of its side), is pulled towards its redrawing from iteration 50 (default: the demo's weight, 10, with built-in demo models that have no caption sketch, and a text prompt; 0: off).")
   Double captionPriorOption;
 
   @Option(names = {"--sketch"}, paramLabel = "W", description = "Start from the caption sketch: a network trained with the demo models "

@@ -33,7 +33,9 @@ import picocli.CommandLine.Spec;
             + "as negatives). Takes over an hour on 2 CPU cores (about 20 minutes for the VQGAN and 45 for the CLIP by the per-step "
             + "figures of a quiet machine); each manifest records its run's time.",
         "'all' then trains the caption prior (caption-prior.safetensors: a network that redraws a picture as a caption describes it, "
-            + "conditioned on the first CLIP's text embedding; generation uses it by default), about 45 minutes more.",
+            + "conditioned on the first CLIP's text embedding; generation uses it by default), about 45 minutes more, and the caption "
+            + "sketcher (caption-sketch.safetensors: a network that draws a caption at a layout, reading the same embedding; a default "
+            + "run starts from its drawing), about 10 minutes more.",
         "Use the result with --demo-models DIR on generate, edit and video. That needs both models in DIR: train 'all', or train one "
             + "and copy the other's files (from an earlier run) into DIR."},
     footerHeading = "%nExamples:%n",

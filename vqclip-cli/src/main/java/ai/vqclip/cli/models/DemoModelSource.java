@@ -65,18 +65,23 @@ final class DemoModelSource implements ModelSource {
   }
 
   /**
-   * The demo models' own settings ({@link DemoGeneration}): 32x32, 150 iterations, 16 cutouts, Af Pe
-   * with border padding, cut_pow 0.5, the frame prior, and where the models have a caption prior, the
-   * prior and the best of {@link DemoGeneration#CANDIDATES} runs per picture (without the prior the best of
-   * several runs was measured no better than one, docs/demo-models.md).
+   * The demo models' own settings ({@link DemoGeneration}): 32x32, 16 cutouts, Af Pe with border
+   * padding, cut_pow 0.5, the frame prior; where the models have a caption sketcher, 50 iterations from
+   * the caption sketch and the best of {@link DemoGeneration#CANDIDATES} runs per picture; otherwise 150
+   * iterations from random codes, and where they have a caption prior, the prior and the best of
+   * {@link DemoGeneration#CANDIDATES} runs (without the prior the best of several runs was measured no
+   * better than one, docs/demo-models.md).
    */
   @Override
   public RunDefaults defaults() {
     boolean prior = dir == null ? DemoModels.captionPriorAvailable() : java.nio.file.Files.isRegularFile(dir.resolve(DemoModels.CAPTION_PRIOR_WEIGHTS));
     boolean sketch = dir == null ? DemoModels.sketchAvailable() : java.nio.file.Files.isRegularFile(dir.resolve(DemoModels.SKETCH_WEIGHTS));
-    return new RunDefaults(DemoModels.IMAGE_SIZE, DemoGeneration.ITERATIONS, DemoGeneration.CUTOUTS, DemoGeneration.AUGMENTATIONS,
-        DemoGeneration.CUT_POW, DemoGeneration.FRAME_WEIGHT, prior ? CaptionPriorLoss.Settings.WEIGHT : 0, prior ? DemoGeneration.CANDIDATES : 1,
-        sketch ? DemoGeneration.SKETCH_WEIGHT : 0);
+    if (sketch) { // the start from the caption sketch, refined (DemoGeneration's defaults)
+      return new RunDefaults(DemoModels.IMAGE_SIZE, DemoGeneration.ITERATIONS, DemoGeneration.CUTOUTS, DemoGeneration.AUGMENTATIONS,
+          DemoGeneration.CUT_POW, DemoGeneration.FRAME_WEIGHT, 0, DemoGeneration.CANDIDATES, DemoGeneration.SKETCH_WEIGHT);
+    }
+    return new RunDefaults(DemoModels.IMAGE_SIZE, DemoGeneration.ITERATIONS_FROM_CODES, DemoGeneration.CUTOUTS, DemoGeneration.AUGMENTATIONS,
+        DemoGeneration.CUT_POW, DemoGeneration.FRAME_WEIGHT, prior ? CaptionPriorLoss.Settings.WEIGHT : 0, prior ? DemoGeneration.CANDIDATES : 1);
   }
 
   /** The caption sketcher's drawing ({@link ai.vqclip.demo.eval.CaptionSketch}), or null where the models have none. */

@@ -28,6 +28,13 @@ public final class CaptionSketch implements AutoCloseable {
    */
   public static final double[] UNSIZED = {0.26, 0.34};
 
+  /**
+   * Circumradius range of each of two objects. The demo world draws them at 0.17-0.22; the top of that
+   * range and a little more (0.24 still fits a half with its margins), since the demo VQGAN loses the
+   * outline of small shapes.
+   */
+  public static final double[] PAIR = {0.20, 0.24};
+
   private final Map<String, Tensor> weights;
   private final ExecutionOptions options;
   private final Map<Integer, Executable> graphs = new HashMap<>();
@@ -123,7 +130,7 @@ public final class CaptionSketch implements AutoCloseable {
 
   /**
    * A layout for a caption from its head outputs and a seed: two objects side by side (one per half,
-   * circumradius 0.17-0.22) where the count head says two, else one object of the size class the size
+   * circumradius {@link #PAIR}) where the count head says two, else one object of the size class the size
    * head is sure of (probability above 0.6: small 0.13-0.17, big 0.33-0.39; otherwise {@link #UNSIZED}) anywhere inside the
    * picture with a margin of 0.02.
    *
@@ -138,7 +145,7 @@ public final class CaptionSketch implements AutoCloseable {
     int v = SketchTraining.SLOT_VALUES;
     if (count[1] > count[0]) {
       for (int k = 0; k < 2; k++) {
-        double r = 0.17 + 0.05 * rnd.nextDouble();
+        double r = PAIR[0] + (PAIR[1] - PAIR[0]) * rnd.nextDouble();
         l[k * v] = (float) (k * 0.5 + r + 0.01 + Math.max(0, 0.5 - 2 * r - 0.02) * rnd.nextDouble());
         l[k * v + 1] = (float) (r + 0.02 + (1 - 2 * r - 0.04) * rnd.nextDouble());
         l[k * v + 2] = (float) r;

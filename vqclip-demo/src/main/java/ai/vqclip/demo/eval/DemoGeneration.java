@@ -24,8 +24,18 @@ import java.util.List;
  * #CANDIDATES} runs, ranked by the CLIPs. Not thread-safe; close it.
  */
 public final class DemoGeneration implements AutoCloseable {
-  /** Iterations of a default demo run. */
-  public static final int ITERATIONS = 150;
+  /**
+   * Iterations of a default demo run, which starts from the caption sketch ({@link #SKETCH_WEIGHT}):
+   * 50 refine it as 150 do (tuning prompts, issue 15 round 12: 19 and 18 of 20 one-object pictures
+   * all right), at a third of the time.
+   */
+  public static final int ITERATIONS = 50;
+
+  /**
+   * Iterations of a demo run from random codes (models without a caption sketcher, or {@code --sketch
+   * 0}): the default before round 12 of issue 15.
+   */
+  public static final int ITERATIONS_FROM_CODES = 150;
 
   /** Cutouts per iteration. */
   public static final int CUTOUTS = 16;
@@ -124,8 +134,13 @@ public final class DemoGeneration implements AutoCloseable {
     }
   }
 
-  /** Weight of the pull towards the sketch's latent in a default demo run. */
-  public static final double SKETCH_WEIGHT = 1;
+  /**
+   * Weight of the pull towards the sketch's latent in a default demo run. At 1 the CLIPs bent the
+   * sketch's shapes back into blobs and squiggles (tuning prompts, one run each: 11 of 20 one-object
+   * pictures all right); at 10 they refine it (17 of 20 at 150 iterations, 19 at 50), at 100 hardly at
+   * all (18 of 20). docs/demo-models.md, round 12.
+   */
+  public static final double SKETCH_WEIGHT = 10;
 
   /** The bundle's caption sketcher at the demo settings, or null where it has none. */
   public static SketchStart defaultSketch(DemoModels.Bundle models) {
@@ -151,9 +166,15 @@ public final class DemoGeneration implements AutoCloseable {
     this.pipeline = builder().build();
   }
 
-  /** The bundle's caption prior at the demo settings, or null where it has none. */
+  /**
+   * The bundle's caption prior at the demo settings where the bundle has one and no caption sketcher,
+   * else null. A run that starts from the sketch needs no prior: the prior redraws objects as round
+   * blobs (round 11), and from iteration {@link CaptionPriorLoss.Settings#START} on, which a default
+   * run of {@link #ITERATIONS} does not reach.
+   */
   public static CaptionPriorLoss.Settings defaultPrior(DemoModels.Bundle models) {
-    return models.captionPrior() == null ? null : CaptionPriorLoss.Settings.demo(models.captionPrior(), CaptionPriorLoss.Settings.WEIGHT);
+    return models.captionPrior() == null || models.sketch() != null ? null
+        : CaptionPriorLoss.Settings.demo(models.captionPrior(), CaptionPriorLoss.Settings.WEIGHT);
   }
 
   /** The caption prior this generator adds to runs with a text prompt, or null for none. */

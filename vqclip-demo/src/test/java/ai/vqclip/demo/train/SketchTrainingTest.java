@@ -125,12 +125,12 @@ class SketchTrainingTest {
   @Test
   void batchesCarryTheScenesLayoutsInCaptionOrderAndTheHeadsTargets() {
     ShapesDataset data = new ShapesDataset(16, 9);
-    Map<String, Tensor> b = SketchTraining.batch(data, clip, new java.util.HashMap<>(), 100, 12);
+    Map<String, Tensor> b = SketchTraining.batch(data, clip, new java.util.HashMap<>(), 100, 24);
     float[] layout = b.get(SketchTraining.LAYOUT).toFloats();
     float[] count = b.get(SketchTraining.COUNT_TARGET).toFloats();
     float[] size = b.get(SketchTraining.SIZE_TARGET).toFloats();
     boolean sawTwo = false;
-    for (int i = 0; i < 12; i++) {
+    for (int i = 0; i < 24; i++) {
       ShapesDataset.Sample s = data.sample(100 + i);
       int objects = s.scene().objects().size();
       sawTwo |= objects == 2;
