@@ -17,11 +17,14 @@ import java.util.List;
 /**
  * Text-to-image generation with the demo models through the standard {@link Pipeline}, with
  * settings suited to them (the defaults a CLI should use for the demo models): both demo CLIPs as an
- * ensemble, 32x32 output, 150 iterations, 16 cutouts with crop exponent 0.5, Af Pe augmentations with
- * border padding and a noise step up to 0.3, the plain-frame prior at 5, Adam 0.1, and where the bundle
- * has one, the caption prior ({@link CaptionPriorLoss}, weight 10 from iteration 50, the outer eighth
- * left out) for runs with a text prompt; a default picture ({@link #generate}) is the best of {@link
- * #CANDIDATES} runs, ranked by the CLIPs. Not thread-safe; close it.
+ * ensemble, 32x32 output, 16 cutouts with crop exponent 0.5, Af Pe augmentations with border padding
+ * and a noise step up to 0.3, the plain-frame prior at 5, Adam 0.1; where the bundle has a caption
+ * sketcher, a run with a text prompt starts from its drawing of the prompt and is pulled back towards
+ * it ({@link SketchStart}, weight {@link #SKETCH_WEIGHT}) for {@link #ITERATIONS} iterations; where it
+ * has only the caption prior, that prior ({@link CaptionPriorLoss}, weight 10 from iteration 50, the
+ * outer eighth left out) over {@link #ITERATIONS_FROM_CODES} iterations (pass them in the settings).
+ * A default picture ({@link #generate}) is the best of {@link #CANDIDATES} runs, ranked by the CLIPs.
+ * Not thread-safe; close it.
  */
 public final class DemoGeneration implements AutoCloseable {
   /**
@@ -137,10 +140,11 @@ public final class DemoGeneration implements AutoCloseable {
   /**
    * Weight of the pull towards the sketch's latent in a default demo run. At 1 the CLIPs bent the
    * sketch's shapes back into blobs and squiggles (tuning prompts, one run each: 11 of 20 one-object
-   * pictures all right); at 10 they refine it (17 of 20 at 150 iterations, 19 at 50), at 100 hardly at
-   * all (18 of 20). docs/demo-models.md, round 12.
+   * pictures all right); at 10 they keep one object (19 of 20 at 50 iterations) but bend the smaller
+   * objects of two-object captions (1 of 15 right, seeds 0-2); at 30, 20 of 20 and 10 of 15.
+   * docs/demo-models.md, round 12.
    */
-  public static final double SKETCH_WEIGHT = 10;
+  public static final double SKETCH_WEIGHT = 30;
 
   /** The bundle's caption sketcher at the demo settings, or null where it has none. */
   public static SketchStart defaultSketch(DemoModels.Bundle models) {

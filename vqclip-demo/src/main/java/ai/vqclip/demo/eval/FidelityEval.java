@@ -387,7 +387,7 @@ public final class FidelityEval {
 
   public static void main(String[] args) throws InterruptedException {
     if (args.length < 2) {
-      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | test|tuning SEEDS [iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray frame=W models=DIR ensemble=DIR restore=W restorer=FILE restoreStart=I restoreRamp=N cprior=W cpriorFile=FILE cpriorStart=I cpriorRamp=N cpriorNoise=S cpriorBand=F out=DIR]; system properties vqclip.demo.contrast=W (negative prompts for the other shapes), vqclip.demo.shapecontrast=W (ShapeContrastLoss) and vqclip.demo.candidates=N (best of N runs by the CLIPs' cosine; default DemoGeneration.CANDIDATES)");
+      throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | sketch test|tuning SEEDS file=FILE [models=DIR out=DIR] | test|tuning SEEDS [from=N first=N sketch=off|FILE sketchWeight=W iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray frame=W models=DIR ensemble=DIR restore=W restorer=FILE restoreStart=I restoreRamp=N cprior=W cpriorFile=FILE cpriorStart=I cpriorRamp=N cpriorNoise=S cpriorBand=F out=DIR]; system properties vqclip.demo.contrast=W (negative prompts for the other shapes), vqclip.demo.shapecontrast=W (ShapeContrastLoss) and vqclip.demo.candidates=N (best of N runs by the CLIPs' cosine; default DemoGeneration.CANDIDATES)");
     }
     if (args[0].equals("roundtrip")) {
       Path models = args.length > 2 && args[2].startsWith("models=") ? Path.of(args[2].substring(7)) : null;
@@ -415,7 +415,13 @@ public final class FidelityEval {
         first = Integer.parseInt(a.substring(6));
       }
     }
-    List<String> prompts = named.subList(0, first);
+    int from = 0;
+    for (String a : args) {
+      if (a.startsWith("from=")) {
+        from = Integer.parseInt(a.substring(5));
+      }
+    }
+    List<String> prompts = named.subList(from, first);
     List<Long> seeds = Arrays.stream(args[1].split(",")).map(s -> Long.parseLong(s.strip())).toList();
     Map<String, String> kv = new LinkedHashMap<>();
     for (int i = 2; i < args.length; i++) {
@@ -423,7 +429,7 @@ public final class FidelityEval {
       if (eq <= 0) {
         throw new IllegalArgumentException("expected key=value, got '" + args[i] + "'");
       }
-      kv.put(args[i].substring(0, eq), args[i].substring(eq + 1)); // first=N is read above
+      kv.put(args[i].substring(0, eq), args[i].substring(eq + 1)); // first=N and from=N are read above
     }
     DemoGeneration.Settings d = DemoGeneration.defaults();
     DemoGeneration.Settings s = new DemoGeneration.Settings(

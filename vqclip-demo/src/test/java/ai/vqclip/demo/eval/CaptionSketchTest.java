@@ -69,14 +69,14 @@ class CaptionSketchTest {
     }
     assertEquals(40, one);
     assertEquals(10, two);
-    // Measured when bundled (seed 0, after a VQGAN round trip): ONE_RIGHT of 40 and TWO_RIGHT of 10.
+    // Measured when bundled (seed 0, after a VQGAN round trip): 40 of 40 and 5 of 10 (seeds 0-2: 120 of 120, 24 of 30).
     assertTrue(oneRight >= ONE_RIGHT, oneRight + " of 40 one-object sketches right; failed: " + failed);
     assertTrue(twoRight >= TWO_RIGHT, twoRight + " of 10 two-object sketches right; failed: " + failed);
   }
 
-  /** Lower bounds of the test above. */
+  /** Lower bounds of the test above: the measured figures less a margin for other CPUs' rounding. */
   static final int ONE_RIGHT = 38;
-  static final int TWO_RIGHT = 5;
+  static final int TWO_RIGHT = 4;
 
   @Test
   void threadsSharingOneSketcherDrawWhatOneThreadDraws() throws Exception {
