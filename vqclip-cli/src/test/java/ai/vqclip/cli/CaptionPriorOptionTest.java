@@ -27,14 +27,11 @@ class CaptionPriorOptionTest {
 
   /** A generate run of "a red circle on a blue background" (4 cutouts, one thread, seed 3) with {@code extra} options. */
   private static Cli.Run generate(Path out, int iterations, String... extra) {
-    List<String> args = new ArrayList<>(List.of("generate", "a red circle on a blue background", "-o", out.toString(), "-i",
-        Integer.toString(iterations), "--cutouts", "4", "--seed", "3", "--threads", "1", "-q"));
-    args.addAll(List.of(extra));
-    return Cli.run(args.toArray(new String[0]));
+    return Cli.generate("a red circle on a blue background", 3, out, iterations, extra);
   }
 
   private static double settingsPrior(Path png) throws IOException {
-    return DemoModelsOptionTest.JSON.readTree(Images.readPngText(png).get(Runner.SETTINGS_KEY)).get("captionPrior").asDouble();
+    return Cli.setting(png, "captionPrior");
   }
 
   @Test

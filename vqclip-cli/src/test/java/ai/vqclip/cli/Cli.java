@@ -34,6 +34,22 @@ final class Cli {
     return new Run(exit, out.toString(), err.toString());
   }
 
+  /**
+   * A small demo {@code generate} run (4 cutouts, one thread, quiet) of {@code prompt} at {@code seed}
+   * into {@code out}, with {@code extra} options.
+   */
+  static Run generate(String prompt, long seed, java.nio.file.Path out, int iterations, String... extra) {
+    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("generate", prompt, "-o", out.toString(), "-i",
+        Integer.toString(iterations), "--cutouts", "4", "--seed", Long.toString(seed), "--threads", "1", "-q"));
+    args.addAll(java.util.List.of(extra));
+    return run(args.toArray(new String[0]));
+  }
+
+  /** A numeric value of the run settings a PNG carries. */
+  static double setting(java.nio.file.Path png, String key) throws java.io.IOException {
+    return DemoModelsOptionTest.JSON.readTree(ai.vqclip.core.image.Images.readPngText(png).get(Runner.SETTINGS_KEY)).get(key).asDouble();
+  }
+
   /** The object behind a subcommand. */
   static <T> T command(CommandLine cl, String name) {
     return cl.getSubcommands().get(name).getCommand();

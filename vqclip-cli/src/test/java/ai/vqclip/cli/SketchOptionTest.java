@@ -26,14 +26,13 @@ class SketchOptionTest {
 
   /** A generate run of "a blue star on a yellow background" (4 cutouts, one thread, seed 5, one candidate) with {@code extra} options. */
   private static Cli.Run generate(Path out, int iterations, String... extra) {
-    List<String> args = new ArrayList<>(List.of("generate", "a blue star on a yellow background", "-o", out.toString(), "-i",
-        Integer.toString(iterations), "--cutouts", "4", "--seed", "5", "--threads", "1", "--candidates", "1", "-q"));
+    List<String> args = new ArrayList<>(List.of("--candidates", "1"));
     args.addAll(List.of(extra));
-    return Cli.run(args.toArray(new String[0]));
+    return Cli.generate("a blue star on a yellow background", 5, out, iterations, args.toArray(new String[0]));
   }
 
   private static double settingsSketch(Path png) throws IOException {
-    return DemoModelsOptionTest.JSON.readTree(Images.readPngText(png).get(Runner.SETTINGS_KEY)).get("sketch").asDouble();
+    return Cli.setting(png, "sketch");
   }
 
   @Test
