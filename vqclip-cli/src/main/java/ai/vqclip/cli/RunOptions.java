@@ -66,8 +66,8 @@ final class RunOptions {
 
   @Option(names = {"--sketch"}, paramLabel = "W", description = "Start from the caption sketch: a network trained with the demo models "
       + "draws the first text prompt at a layout chosen by the seed, the run starts from its encoding and a latent regularizer of weight W "
-      + "pulls it back there, so the CLIPs refine the drawing (default: the demo's weight, 1, with the built-in demo models, a text prompt, "
-      + "a square picture and no init image or noise; 0: off).")
+      + "pulls it back there, so the CLIPs refine the drawing (default: the demo's weight, 30, with the built-in demo models, a text prompt, "
+      + "a square picture and no init image, init noise or init weight; 0: off).")
   Double sketchOption;
 
   @Option(names = {"--candidates"}, paramLabel = "N", description = "Runs per picture, at the seed and at seeds derived from it; the one whose "
