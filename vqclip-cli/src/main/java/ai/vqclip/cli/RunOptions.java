@@ -245,7 +245,7 @@ final class RunOptions {
       throw new UsageException("--caption-prior " + prior + " redraws the picture as the first text prompt describes it; give a text prompt "
           + "or --caption-prior 0");
     }
-    double sketch = sketch(d, text, selection, init != null || initNoise != null, initWeight);
+    double sketch = sketch(d, rankable, selection, init != null || initNoise != null, initWeight);
     // The default reranks with the built-in demo models only (where it was measured); an ONNX or file model runs once.
     boolean demo = selection.builtInClips() && selection.vqgan() == null && selection.onnx() == null;
     int candidates = candidates(command, rankable, saveEvery > 0 || checkpoint, demo ? d : RunDefaults.GENERATE_PY);
@@ -285,6 +285,7 @@ final class RunOptions {
    * @throws UsageException for a weight out of range, or a sketch where it cannot be drawn or would be overwritten
    */
   private double sketch(RunDefaults d, boolean text, ModelSelection selection, boolean ownStart, double ownWeight) {
+    // text: a text prompt of positive weight, the one the sketch draws
     boolean square = size == null || size[0] == size[1];
     if (sketchOption == null) {
       return text && selection.builtInClips() && selection.onnx() == null && square && !ownStart && ownWeight == 0 ? d.sketch() : 0;
@@ -301,7 +302,7 @@ final class RunOptions {
           + "--encoder-onnx (give --sketch 0)");
     }
     if (!text) {
-      throw new UsageException("--sketch " + w + " draws the first text prompt; give a text prompt or --sketch 0");
+      throw new UsageException("--sketch " + w + " draws the first text prompt of positive weight; give one or --sketch 0");
     }
     if (ownStart) {
       throw new UsageException("--sketch " + w + " is a start of its own; it cannot be used with an init image or --init-noise");

@@ -105,7 +105,13 @@ class SketchOptionTest {
     ErrorsTest.assertUsageError(generate(dir.resolve("x.png"), 1, "--sketch", "1", "--init-noise", "pixels"), "cannot be used with an init image");
     ErrorsTest.assertUsageError(generate(dir.resolve("x.png"), 1, "--sketch", "1", "--init-weight", "2"), "cannot be used with --init-weight");
     ErrorsTest.assertUsageError(generate(dir.resolve("x.png"), 1, "--sketch", "1", "--size", "32", "16"), "draws square pictures");
-    // Off by default where it cannot draw: a picture that is not square, and an init of the user's own.
+    ErrorsTest.assertUsageError(Cli.generate("a red circle:-1", 5, dir.resolve("x.png"), 1, "--sketch", "1"),
+        "draws the first text prompt of positive weight");
+    // Off by default where it cannot draw: a picture that is not square, no text of positive weight, an init of the user's own.
+    Path negative = dir.resolve("negative.png");
+    Cli.Run n = Cli.generate("a red circle:-1", 5, negative, 1);
+    assertEquals(0, n.exit(), n.toString());
+    assertEquals(0, settingsSketch(negative));
     Path wide = dir.resolve("wide.png");
     Cli.Run r = generate(wide, 1, "--size", "32", "16");
     assertEquals(0, r.exit(), r.toString());

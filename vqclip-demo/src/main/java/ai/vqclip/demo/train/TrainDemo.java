@@ -69,8 +69,10 @@ public final class TrainDemo {
    * "clipb" (the second CLIP alone, {@link #secondClip}); "all"; "configs" writes the configs only,
    * "metadata" rewrites the weight files' metadata; the experiments "margin-rounds" and
    * "self-negatives" train from the sixth stage's files in {@code dir}; the experiment "restorer" trains
-   * {@link RestorerTraining#demo()} (needs nothing in {@code dir}), and "caption-prior" trains {@link
-   * CaptionPriorTraining#demo()} conditioned on the bundled first CLIP. {@code progress} gets the
+   * {@link RestorerTraining#demo()} (needs nothing in {@code dir}), "caption-prior" trains {@link
+   * CaptionPriorTraining#demo()} conditioned on the bundled first CLIP, and "sketch" the caption
+   * sketcher ({@link SketchTraining#demo()}, reading the first CLIP of {@code dir}'s models or the
+   * bundled one; {@code -Dvqclip.demo.sketchSteps=N} changes its step count); "all" ends with both. {@code progress} gets the
    * progress lines (the CLI passes its own output writer).
    */
   public static void train(String which, Path dir, Consumer<String> progress) {
