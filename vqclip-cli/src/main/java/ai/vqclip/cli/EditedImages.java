@@ -12,8 +12,9 @@ final class EditedImages {
   private EditedImages() {}
 
   /**
-   * The checkpoint with the latent of {@code image} (resized to the run's size); the optimizer
-   * state, the iteration and the regularization target are kept.
+   * The checkpoint with the latent of {@code image} (resized to the run's size), which also becomes
+   * the latent regularizer's INIT target (the edit is the run's new start: a sketch start's pull keeps
+   * it instead of undoing it); the optimizer state and the iteration are kept.
    *
    * @throws UsageException when the file is unreadable or the VQGAN cannot encode
    */
@@ -27,6 +28,6 @@ final class EditedImages {
       throw new UsageException("the edited image encodes to a latent " + Arrays.toString(z.shape()) + " but the checkpoint's is "
           + Arrays.toString(c.latentShape()));
     }
-    return c.withLatent(z.toFloats());
+    return c.withEditedLatent(z.toFloats());
   }
 }

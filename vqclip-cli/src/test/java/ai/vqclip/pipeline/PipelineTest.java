@@ -308,6 +308,41 @@ class PipelineTest extends WithTinyPipeline {
   }
 
   @Test
+  void anEditedLatentBecomesThePullsTargetWhereAPlainLatentDoesNot() {
+    // A strong pull towards the start: continuing from an edit with withLatent draws the picture back to
+    // the start; withEditedLatent makes the edit the start, and the picture stays near it.
+    GenerationRequest r = request("a red circle").iterations(12).regularization(new ai.vqclip.core.pipeline.Regularization(200,
+        ai.vqclip.core.pipeline.Regularization.Target.INIT, new ai.vqclip.core.loss.LatentRegularization.Decay.Constant())).build();
+    Path ckpt = dir.resolve("pull.ckpt");
+    RunResult paused = pipeline.run(r, null, new Pipeline.CheckpointSettings(ckpt, 4), List.of(e -> e.iteration() < 3));
+    double[] px = paused.image().toDoubles();
+    for (int i = 0; i < px.length; i++) {
+      px[i] = 1 - px[i];
+    }
+    Tensor edited = Tensor.fromDoubles(DType.FLOAT, paused.image().shape(), px);
+    float[] z = generator.encode(edited).toFloats();
+    Checkpoint c = Checkpoint.load(ckpt);
+    assertArrayEquals(z, c.withEditedLatent(z).latentInit());
+    assertArrayEquals(c.latentInit(), c.withLatent(z).latentInit());
+    Tensor keptEdit = pipeline.run(r, c.withEditedLatent(z), Pipeline.CheckpointSettings.none(), List.of()).image();
+    Tensor pulledBack = pipeline.run(r, c.withLatent(z), Pipeline.CheckpointSettings.none(), List.of()).image();
+    Tensor editDecoded = generator.decode(Tensor.ofFloats(c.latentShape(), z));
+    double kept = meanAbs(keptEdit, editDecoded);
+    double back = meanAbs(pulledBack, editDecoded);
+    assertTrue(kept < back / 2, "distance to the edit: kept " + kept + ", pulled back " + back);
+  }
+
+  private static double meanAbs(Tensor a, Tensor b) {
+    double[] x = a.toDoubles();
+    double[] y = b.toDoubles();
+    double s = 0;
+    for (int i = 0; i < x.length; i++) {
+      s += Math.abs(x[i] - y[i]);
+    }
+    return s / x.length;
+  }
+
+  @Test
   void imagePromptsEmbeddedOnceOrInLockstep() {
     // The prompt is the image the run starts from: in lockstep, cutout i of the prompt is cutout i
     // of the generated image, so the distance starts near zero (8-bit rounding of the prompt only).

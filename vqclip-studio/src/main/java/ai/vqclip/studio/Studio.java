@@ -358,9 +358,10 @@ public final class Studio implements AutoCloseable {
       b.mask(mask(f.mask(), w, h));
     }
     if (f.image() != null) {
-      // The painted picture, encoded back into the VQGAN's latent: the run continues from what the person sees.
+      // The painted picture, encoded back into the VQGAN's latent: the run continues from what the person sees, and a
+      // pull towards the start (the demo's sketch start) pulls towards the painting, not back to the sketch.
       Tensor painted = Images.toTensor(sized("image", Uploads.png("image", f.image(), config.maxUploadPixels()), w, h), 3);
-      ck = ck.withLatent(run.model().generator().encode(painted).toFloats());
+      ck = ck.withEditedLatent(run.model().generator().encode(painted).toFloats());
     }
     submit(run, b.build(), prompts, null, ck);
     json(ctx, run.snapshot(false));

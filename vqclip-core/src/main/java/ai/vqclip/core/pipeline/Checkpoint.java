@@ -203,6 +203,20 @@ public record Checkpoint(
   }
 
   /**
+   * The same state continuing from a picture a person edited: its encoding becomes both the latent
+   * and the {@link Regularization.Target#INIT} target. The edit is the run's new start, so a pull
+   * towards the start (a sketch start, an init image with a weight) keeps the edit instead of drawing
+   * the picture back to what it was before it. {@link #withLatent} keeps the old target.
+   *
+   * @param z the edited picture's latent, of the same shape
+   * @return the checkpoint
+   * @throws IllegalArgumentException for a latent of another size
+   */
+  public Checkpoint withEditedLatent(float[] z) {
+    return new Checkpoint(iteration, latentShape, z, z, optimizerState, optimizerSteps, bestLoss, bestIteration, request, scheduleState);
+  }
+
+  /**
    * Writes the checkpoint atomically (a temporary file in the same folder, then a rename).
    *
    * @param path the file
