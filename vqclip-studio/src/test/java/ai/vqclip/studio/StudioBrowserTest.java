@@ -111,8 +111,11 @@ class StudioBrowserTest {
           restBefore, restAfter);
       System.out.println("stroke influence: " + figures);
       // Measured: 291 -> 152-156 with the second-stage demo CLIP, 331 -> 208 with the third (which pulls harder towards the
-      // prompt's colours in 12 iterations); the rest moved by 30 and 12.
-      assertTrue(bandAfter < 0.75 * bandBefore, "the final PNG must keep the stroke: " + figures);
+      // prompt's colours in 12 iterations); the rest moved by 30 and 12. Since the demo starts from its caption sketch (issue 15,
+      // round 12) the paused picture is a clean red disc on blue and the run is pulled towards its start, which after a painting
+      // is the painting (Checkpoint.withEditedLatent): 230 -> 170-178, the rest unmoved; with the pull towards the sketch
+      // instead, the stroke was undone (230 -> 218), which this bound refuses.
+      assertTrue(bandAfter < 0.85 * bandBefore, "the final PNG must keep the stroke: " + figures);
       assertTrue(bandBefore - bandAfter > 3 * Math.abs(restBefore - restAfter), "the change must be the stroke's: " + figures);
 
       // The gallery shows the finished run with its manifest, and its downloads are there.
