@@ -68,14 +68,10 @@ class CaptionPriorOptionTest {
   @Test
   void aResumedRunEqualsAnUninterruptedOne() throws IOException {
     int iterations = CaptionPriorLoss.Settings.START + 4;
-    String[] prior = {"--caption-prior", Double.toString(CaptionPriorLoss.Settings.WEIGHT)};
-    Path whole = dir.resolve("whole.png");
-    assertEquals(0, generate(whole, iterations, "--candidates", "1", prior[0], prior[1]).exit());
-    Path part = dir.resolve("part.png");
-    assertEquals(0, generate(part, CaptionPriorLoss.Settings.START + 2, "--checkpoint", prior[0], prior[1]).exit());
-    Cli.Run resumed = Cli.run("resume", dir.resolve("part.ckpt").toString(), "--iterations", Integer.toString(iterations), "-q");
-    assertEquals(0, resumed.exit(), resumed.toString());
-    assertArrayEquals(Images.read(whole).toFloats(), Images.read(part).toFloats(), "the prior's noise and weight follow the iteration");
+    String w = Double.toString(CaptionPriorLoss.Settings.WEIGHT);
+    Cli.assertResumeEqualsWhole(dir, (out, its) -> generate(out, its, "--candidates", "1", "--caption-prior", w),
+        (out, its) -> generate(out, its, "--checkpoint", "--caption-prior", w), CaptionPriorLoss.Settings.START + 2, iterations,
+        "the prior's noise and weight follow the iteration");
   }
 
   @Test

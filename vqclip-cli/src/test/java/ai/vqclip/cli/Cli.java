@@ -45,6 +45,24 @@ final class Cli {
     return run(args.toArray(new String[0]));
   }
 
+  /**
+   * Asserts that a run stopped at a checkpoint and resumed draws what the whole run drew: {@code run}
+   * writes the whole run's picture for {@code iterations} into its path argument, and the run with
+   * {@code --checkpoint} for {@code stopAt}; the second is resumed to {@code iterations}.
+   */
+  static void assertResumeEqualsWhole(java.nio.file.Path dir, java.util.function.BiFunction<java.nio.file.Path, Integer, Run> whole,
+      java.util.function.BiFunction<java.nio.file.Path, Integer, Run> checkpointed, int stopAt, int iterations, String why)
+      throws java.io.IOException {
+    java.nio.file.Path all = dir.resolve("whole.png");
+    org.junit.jupiter.api.Assertions.assertEquals(0, whole.apply(all, iterations).exit());
+    java.nio.file.Path part = dir.resolve("part.png");
+    org.junit.jupiter.api.Assertions.assertEquals(0, checkpointed.apply(part, stopAt).exit());
+    Run resumed = run("resume", dir.resolve("part.ckpt").toString(), "--iterations", Integer.toString(iterations), "-q");
+    org.junit.jupiter.api.Assertions.assertEquals(0, resumed.exit(), resumed.toString());
+    org.junit.jupiter.api.Assertions.assertArrayEquals(ai.vqclip.core.image.Images.read(all).toFloats(),
+        ai.vqclip.core.image.Images.read(part).toFloats(), why);
+  }
+
   /** A numeric value of the run settings a PNG carries. */
   static double setting(java.nio.file.Path png, String key) throws java.io.IOException {
     return DemoModelsOptionTest.JSON.readTree(ai.vqclip.core.image.Images.readPngText(png).get(Runner.SETTINGS_KEY)).get(key).asDouble();

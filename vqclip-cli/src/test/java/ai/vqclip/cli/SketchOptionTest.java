@@ -89,13 +89,8 @@ class SketchOptionTest {
 
   @Test
   void aResumedRunEqualsAnUninterruptedOne() throws IOException {
-    Path whole = dir.resolve("whole.png");
-    assertEquals(0, generate(whole, 6).exit());
-    Path part = dir.resolve("part.png");
-    assertEquals(0, generate(part, 3, "--checkpoint").exit());
-    Cli.Run resumed = Cli.run("resume", dir.resolve("part.ckpt").toString(), "--iterations", "6", "-q");
-    assertEquals(0, resumed.exit(), resumed.toString());
-    assertArrayEquals(Images.read(whole).toFloats(), Images.read(part).toFloats(), "the pull towards the sketch survives the checkpoint");
+    Cli.assertResumeEqualsWhole(dir, (out, its) -> generate(out, its), (out, its) -> generate(out, its, "--checkpoint"), 3, 6,
+        "the pull towards the sketch survives the checkpoint");
   }
 
   @Test
