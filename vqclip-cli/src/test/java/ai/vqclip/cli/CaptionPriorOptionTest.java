@@ -104,16 +104,8 @@ class CaptionPriorOptionTest {
 
   @Test
   void aHostilePriorFileIsAUsageErrorNamingIt() throws IOException {
-    Path models = Files.createDirectories(dir.resolve("hostile"));
-    DemoModels.copyBundled(models);
-    Path prior = models.resolve(DemoModels.CAPTION_PRIOR_WEIGHTS);
-    // A safetensors header that claims more bytes than the file has.
-    Files.write(prior, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0, 0, '{', '}'});
-    ErrorsTest.assertUsageError(generate(dir.resolve("h.png"), 2, "--demo-models", models.toString(), "--caption-prior", "10"),
-        prior.getFileName() + ": header length");
-    // Another model's weights under the prior's name: the missing conditioning is named.
-    Files.copy(models.resolve(DemoModels.VQGAN_WEIGHTS), prior, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    ErrorsTest.assertUsageError(generate(dir.resolve("h.png"), 2, "--demo-models", models.toString(), "--caption-prior", "10"),
-        "has no 'cond.weight'");
+    Cli.assertHostileModelFileRefused(dir, DemoModels.CAPTION_PRIOR_WEIGHTS, "has no 'cond.weight'",
+        models -> generate(dir.resolve("h.png"), 2, "--demo-models", models, "--caption-prior", "10"));
   }
+
 }

@@ -63,6 +63,23 @@ final class Cli {
         ai.vqclip.core.image.Images.read(part).toFloats(), why);
   }
 
+  /**
+   * Asserts that a demo-models folder whose file {@code name} is hostile makes a run a usage error
+   * naming it: a safetensors header that claims more bytes than the file has, then another model's
+   * weights under that name ({@code wrongKey}: what the error must say). {@code run} runs with the
+   * folder's path.
+   */
+  static void assertHostileModelFileRefused(java.nio.file.Path dir, String name, String wrongKey,
+      java.util.function.Function<String, Run> run) throws java.io.IOException {
+    java.nio.file.Path models = java.nio.file.Files.createDirectories(dir.resolve("hostile"));
+    ai.vqclip.demo.DemoModels.copyBundled(models);
+    java.nio.file.Path file = models.resolve(name);
+    java.nio.file.Files.write(file, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0, 0, '{', '}'});
+    ErrorsTest.assertUsageError(run.apply(models.toString()), name + ": header length");
+    java.nio.file.Files.copy(models.resolve(ai.vqclip.demo.DemoModels.VQGAN_WEIGHTS), file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    ErrorsTest.assertUsageError(run.apply(models.toString()), wrongKey);
+  }
+
   /** A numeric value of the run settings a PNG carries. */
   static double setting(java.nio.file.Path png, String key) throws java.io.IOException {
     return DemoModelsOptionTest.JSON.readTree(ai.vqclip.core.image.Images.readPngText(png).get(Runner.SETTINGS_KEY)).get(key).asDouble();

@@ -127,13 +127,8 @@ class SketchOptionTest {
 
   @Test
   void aHostileSketchFileIsAnErrorNamingIt() throws IOException {
-    Path models = Files.createDirectories(dir.resolve("hostile"));
-    DemoModels.copyBundled(models);
-    Path sketch = models.resolve(DemoModels.SKETCH_WEIGHTS);
-    Files.write(sketch, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0, 0, '{', '}'});
-    ErrorsTest.assertUsageError(generate(dir.resolve("h.png"), 1, "--demo-models", models.toString()), sketch.getFileName() + ": header length");
-    // Another model's weights under the sketcher's name: the missing key is named.
-    Files.copy(models.resolve(DemoModels.VQGAN_WEIGHTS), sketch, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    ErrorsTest.assertUsageError(generate(dir.resolve("h.png"), 1, "--demo-models", models.toString()), "sketch weights need 'cond.mean'");
+    Cli.assertHostileModelFileRefused(dir, DemoModels.SKETCH_WEIGHTS, "sketch weights need 'cond.mean'",
+        models -> generate(dir.resolve("h.png"), 1, "--demo-models", models));
   }
+
 }
