@@ -4,6 +4,7 @@ import ai.vqclip.core.Tensor;
 import ai.vqclip.core.backend.Backend;
 import ai.vqclip.core.backend.Executable;
 import ai.vqclip.core.backend.ExecutionOptions;
+import ai.vqclip.core.pipeline.Reranking;
 import ai.vqclip.demo.train.SketchTraining;
 import java.util.HashMap;
 import java.util.List;
@@ -35,6 +36,11 @@ public final class CaptionSketch implements AutoCloseable {
    */
   public static final double[] PAIR = {0.20, 0.24};
 
+  /** A layout with both slots absent, for the heads' run (which does not read it). */
+  private static final float[] NO_LAYOUT = {0, 0, 1, 0, 0, 0, 1, 0};
+  /** The heads' outputs. */
+  private static final java.util.Set<String> HEADS = java.util.Set.of(SketchTraining.COUNT, SketchTraining.SIZE);
+
   private final Map<String, Tensor> weights;
   private final ExecutionOptions options;
   private final Map<Integer, Executable> graphs = new HashMap<>();
@@ -55,14 +61,7 @@ public final class CaptionSketch implements AutoCloseable {
    * @throws ai.vqclip.core.ModelLoadException when the file cannot be read
    */
   public static CaptionSketch load(java.nio.file.Path file, ExecutionOptions options) {
-    Map<String, Tensor> w = new HashMap<>();
-    try (ai.vqclip.onnx.weights.StateDict sd = ai.vqclip.onnx.weights.WeightFiles.open(file)) {
-      for (String k : sd.keys()) {
-        w.put(k, sd.floatTensor(k));
-      }
-    }
-    SketchTraining.sketcher(w, 1, 8); // checks every key and shape now, not at the first picture
-    return new CaptionSketch(w, options);
+    return new CaptionSketch(SketchTraining.read(file), options);
   }
 
   /** A drawn starting picture and the layout it was drawn at. */
@@ -82,13 +81,13 @@ public final class CaptionSketch implements AutoCloseable {
     if (size < 8 || size > 1024) {
       throw new IllegalArgumentException("sketch size must be in [8, 1024], got " + size);
     }
-    float[] e = unit(clip.embedText(caption).toFloats());
+    float[] e = Reranking.unit(clip.embedText(caption).toFloats());
     int dim = e.length;
     List<String> parts = SketchTraining.objectCaptions(caption);
     float[] own = new float[SketchTraining.SLOTS * dim];
     for (int k = 0; k < SketchTraining.SLOTS; k++) {
       String part = parts.get(Math.min(k, parts.size() - 1));
-      System.arraycopy(part.equals(caption) ? e : unit(clip.embedText(part).toFloats()), 0, own, k * dim, dim);
+      System.arraycopy(part.equals(caption) ? e : Reranking.unit(clip.embedText(part).toFloats()), 0, own, k * dim, dim);
     }
     Tensor cap = Tensor.ofFloats(new long[] {1, dim}, e);
     Tensor objects = Tensor.ofFloats(new long[] {1, own.length}, own);
@@ -96,9 +95,9 @@ public final class CaptionSketch implements AutoCloseable {
     float[] px;
     synchronized (this) {
       Executable ex = graph(size);
-      // The heads read the caption only; the layout input does not change them.
+      // The heads read the caption only: the layout input does not change them, and only they are computed.
       Map<String, Tensor> heads = ex.run(Map.of(SketchTraining.CAPTION, cap, SketchTraining.OBJECT_CAPTIONS, objects, SketchTraining.LAYOUT,
-          Tensor.ofFloats(new long[] {1, SketchTraining.SLOTS * SketchTraining.SLOT_VALUES}, SketchTraining.layoutOf(placeholder()))));
+          Tensor.ofFloats(new long[] {1, SketchTraining.SLOTS * SketchTraining.SLOT_VALUES}, NO_LAYOUT)), HEADS);
       layout = layout(heads.get(SketchTraining.COUNT).toFloats(), heads.get(SketchTraining.SIZE).toFloats(), seed);
       px = ex.run(Map.of(SketchTraining.CAPTION, cap, SketchTraining.OBJECT_CAPTIONS, objects, SketchTraining.LAYOUT, Tensor.ofFloats(
           new long[] {1, layout.length}, layout))).get(SketchTraining.SKETCH).toFloats();
@@ -109,24 +108,7 @@ public final class CaptionSketch implements AutoCloseable {
     return new Sketch(Tensor.ofFloats(new long[] {1, 3, size, size}, px), layout);
   }
 
-  /** {@code v} scaled to unit length (in place). */
-  private static float[] unit(float[] v) {
-    double n = 0;
-    for (float x : v) {
-      n += x * x;
-    }
-    float inv = (float) (1 / Math.sqrt(Math.max(n, 1e-12)));
-    for (int i = 0; i < v.length; i++) {
-      v[i] *= inv;
-    }
-    return v;
-  }
 
-  private static ai.vqclip.demo.data.Scene placeholder() {
-    return new ai.vqclip.demo.data.Scene(ai.vqclip.demo.data.DemoColor.values()[0], null, java.util.List.of(new ai.vqclip.demo.data.Scene.Item(
-        ai.vqclip.demo.data.ShapeKind.values()[0], ai.vqclip.demo.data.DemoColor.values()[1], ai.vqclip.demo.data.Scene.Size.MEDIUM, 0.5, 0.5,
-        0.25)));
-  }
 
   /**
    * A layout for a caption from its head outputs and a seed: two objects side by side (one per half,

@@ -162,6 +162,21 @@ public record SketchTraining(int width, int size, int batch, int steps, double l
   }
 
   /**
+   * A sketcher's weights read from a file (every tensor as float32) and checked against {@link
+   * #shapes}.
+   *
+   * @param file the weights ({@code TrainDemo sketch} writes them)
+   * @return the weights
+   * @throws IllegalArgumentException when a weight is missing or misshapen
+   * @throws ai.vqclip.core.ModelLoadException when the file cannot be read
+   */
+  public static Map<String, Tensor> read(java.nio.file.Path file) {
+    Map<String, Tensor> w = RestorerTraining.readWeights(file);
+    checkedDim(w);
+    return w;
+  }
+
+  /**
    * The caption width of weights, after checking every key and shape against {@link #shapes}.
    *
    * @param weights the weights
@@ -195,7 +210,9 @@ public record SketchTraining(int width, int size, int batch, int steps, double l
     Value caption = b.input(CAPTION, DType.FLOAT, Shape.of(n, dim));
     Value objectCaptions = b.input(OBJECT_CAPTIONS, DType.FLOAT, Shape.of(n, SLOTS * dim));
     Value layout = b.input(LAYOUT, DType.FLOAT, Shape.of(n, SLOTS * SLOT_VALUES));
-    Value c4 = standardized(b, w, caption, n, dim);
+    Value mean = b.constant(w.get(COND_MEAN));
+    Value scale = b.constant(w.get(COND_SCALE));
+    Value c4 = standardized(b, mean, scale, caption, n, dim);
     float[] xs = new float[size * size];
     float[] ys = new float[size * size];
     for (int y = 0; y < size; y++) {
@@ -225,7 +242,7 @@ public record SketchTraining(int width, int size, int batch, int steps, double l
       Value r = slot(b, layout, n, k, 2);
       Value present = slot(b, layout, n, k, 3);
       Value own = b.op("Slice").in(objectCaptions, b.ints((long) k * dim), b.ints((long) (k + 1) * dim), b.ints(1)).out();
-      Value own4 = standardized(b, w, own, n, dim);
+      Value own4 = standardized(b, mean, scale, own, n, dim);
       Value u = b.div(b.sub(gx, cx), r); // [n, 1, S, S]
       Value v = b.div(b.sub(gy, cy), r);
       Value rho = b.op("Sqrt").in(b.add(b.add(b.mul(u, u), b.mul(v, v)), b.scalar(1e-4, DType.FLOAT))).out();
@@ -265,8 +282,8 @@ public record SketchTraining(int width, int size, int batch, int steps, double l
    * Caption embeddings standardised per component over the training captions, as [n, D, 1, 1]: they
    * differ by little between captions (a shape word moves a unit vector a few degrees).
    */
-  private static Value standardized(GraphBuilder b, Map<String, Tensor> w, Value c, int n, int dim) {
-    return b.reshape(b.mul(b.sub(c, b.constant(w.get(COND_MEAN))), b.constant(w.get(COND_SCALE))), n, dim, 1, 1);
+  private static Value standardized(GraphBuilder b, Value mean, Value scale, Value c, int n, int dim) {
+    return b.reshape(b.mul(b.sub(c, mean), scale), n, dim, 1, 1);
   }
 
   /** relu(conv(x) * (1 + gamma) + beta), with gamma and beta a 1x1 projection of the caption. */
