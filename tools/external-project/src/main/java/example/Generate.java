@@ -35,8 +35,8 @@ public final class Generate {
   }
 
   /**
-   * Reranking as a user builds it: three runs at the candidates' seeds, each picture scored by both
-   * bundled CLIPs against the prompt, the best kept; a 48x32 picture is resized for the 32x32 CLIPs.
+   * Reranking as a user builds it: three runs at the candidates' seeds, each picture scored by the
+   * bundled CLIP against the prompt, the best kept; a 48x32 picture is resized for the 32x32 CLIPs.
    */
   private static void bestOfThree(DemoModels.Bundle demo, VqganGenerator generator, ExecutionOptions cpu) {
     java.util.List<ClipEncoder> clips = demo.clips().stream().map(c -> c.open(cpu)).toList();
@@ -69,23 +69,35 @@ public final class Generate {
   }
 
   /**
-   * The demo's own guidance as a user builds it: both bundled CLIPs, the plain-frame prior and a
-   * wider noise step, one loaded pipeline shared by three threads; every thread must draw the lone
-   * run's pixels, and bad settings must be refused by name.
+   * The demo's own guidance as a user builds it: the bundled CLIP, the plain-frame prior, a wider
+   * noise step and, for the square picture, the caption sketcher's drawing of the prompt as the start
+   * with a pull back to it; one loaded pipeline shared by three threads; every thread must draw the
+   * lone run's pixels, and bad settings must be refused by name.
    */
   private static void ensembleOnThreads(DemoModels.Bundle demo, VqganGenerator generator, ExecutionOptions cpu) {
     java.util.List<ClipEncoder> clips = demo.clips().stream().map(c -> c.open(cpu)).toList();
     try {
       Pipeline.Builder b = Pipeline.builder(generator, new StandardCutouts());
       clips.forEach(b::encoder);
-      // The bundled caption prior, from the first iteration (the demo starts it at 50) so these short runs use it.
-      b.loss(new ai.vqclip.demo.eval.CaptionPriorLoss.Settings(demo.captionPrior(), 10, 0, 0, 0.2, 1, 0.125).loss());
       Pipeline pipeline = b.build();
-      GenerationRequest request = GenerationRequest.builder(32, 32, PromptSchedule.parse("a green triangle on a blue background", 1))
-          .iterations(4).cutouts(4).seed(7).augmentations(java.util.List.of("Af", "Pe", "Border", "Noise=0.3")).frameWeight(5).build();
+      String prompt = "a green triangle on a blue background";
+      GenerationRequest.Builder square = GenerationRequest.builder(32, 32, PromptSchedule.parse(prompt, 1))
+          .iterations(4).cutouts(4).seed(7).augmentations(java.util.List.of("Af", "Pe", "Border", "Noise=0.3")).frameWeight(5);
+      // The demo's start: the sketcher draws the caption at the seed's layout, and a latent pull keeps the run near it.
+      float[] drawn;
+      try (ai.vqclip.demo.eval.CaptionSketch sketcher = ai.vqclip.demo.eval.CaptionSketch.load(demo.sketch(), cpu)) {
+        ai.vqclip.core.Tensor sketch = sketcher.draw(clips.get(0), prompt, 7, 32).image();
+        drawn = sketch.toFloats();
+        ai.vqclip.demo.eval.DemoGeneration.startFrom(square, sketch, ai.vqclip.demo.eval.DemoGeneration.SKETCH_WEIGHT);
+      }
+      GenerationRequest request = square.build();
       float[] lone = pipeline.run(request, e -> true).image().toFloats();
-      // The same term serves another picture size on the same pipeline.
-      GenerationRequest wide = request.toBuilder().size(48, 32).build();
+      if (meanAbs(lone, drawn) > 0.25) {
+        throw new IllegalStateException("4 iterations from the sketch moved far from it: " + meanAbs(lone, drawn));
+      }
+      // Another picture size on the same pipeline, from random codes.
+      GenerationRequest wide = GenerationRequest.builder(48, 32, PromptSchedule.parse(prompt, 1)).iterations(4).cutouts(4).seed(7)
+          .augmentations(java.util.List.of("Af", "Pe", "Border", "Noise=0.3")).frameWeight(5).build();
       float[] wideLone = pipeline.run(wide, e -> true).image().toFloats();
       java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
       try {
@@ -107,10 +119,18 @@ public final class Generate {
       refused(() -> GenerationRequest.builder(32, 32, PromptSchedule.parse("a cat", 1)).frameWeight(-1).build(), "frame weight");
       refused(() -> pipeline.run(GenerationRequest.builder(32, 32, PromptSchedule.parse("a cat", 1)).iterations(1)
           .augmentations(java.util.List.of("Af", "Noise=abc")).build(), e -> true), "Noise=abc");
-      System.out.println("ensemble of " + clips.size() + " CLIPs, frame prior, Noise=0.3, caption prior: 3 threads drew the lone runs' pixels at 32x32 and 48x32; bad settings refused");
+      System.out.println("" + clips.size() + " CLIP(s), frame prior, Noise=0.3, sketch start: 3 threads drew the lone runs' pixels at 32x32 and 48x32; bad settings refused");
     } finally {
       clips.forEach(ClipEncoder::close);
     }
+  }
+
+  private static double meanAbs(float[] a, float[] b) {
+    double sum = 0;
+    for (int i = 0; i < a.length; i++) {
+      sum += Math.abs(a[i] - b[i]);
+    }
+    return sum / a.length;
   }
 
   private static void refused(Runnable r, String named) {

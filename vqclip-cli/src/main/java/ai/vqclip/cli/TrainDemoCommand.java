@@ -23,21 +23,19 @@ import picocli.CommandLine.Spec;
     name = "train-demo",
     mixinStandardHelpOptions = true,
     description = {"Retrain the bundled demo models from their committed seeds.",
-        "The models are a tiny VQGAN and a tiny CLIP trained on a world of coloured shapes; the same seeds give the same weights, and "
-            + "progress lines (steps, loss) go to stdout.",
-        "Writes the weights (vqgan.safetensors, clip.safetensors), their configs, the CLIP vocabulary (bpe-demo.txt.gz) and the training "
-            + "manifests (vqgan-training.json, clip-training.json: seed, steps, loss curve, time, metrics) into DIR; a model's files are "
-            + "written when its training ends.",
-        "'clip' runs all five CLIP stages (contrastive training on drawn pictures; twice, pictures generated with the models so far "
-            + "as negatives; every scene drawn with all five shapes, with oversized objects as negatives; once more, generated pictures "
-            + "as negatives). Takes over an hour on 2 CPU cores (about 20 minutes for the VQGAN and 45 for the CLIP by the per-step "
-            + "figures of a quiet machine); each manifest records its run's time.",
-        "'all' then trains the caption prior (caption-prior.safetensors: a network that redraws a picture as a caption describes it, "
-            + "conditioned on the first CLIP's text embedding; generation uses it by default), about 45 minutes more, and the caption "
-            + "sketcher (caption-sketch.safetensors: a network that draws a caption at a layout, reading the same embedding; a default "
-            + "run starts from its drawing), about 10 minutes more.",
-        "Use the result with --demo-models DIR on generate, edit and video. That needs both models in DIR: train 'all', or train one "
-            + "and copy the other's files (from an earlier run) into DIR."},
+        "The models are a tiny VQGAN, a tiny CLIP and a caption sketcher trained on a world of coloured shapes; the same seeds give the "
+            + "same weights, and progress lines (steps, loss) go to stdout.",
+        "Writes the weights (vqgan.safetensors, clip.safetensors, caption-sketch.safetensors), the configs, the CLIP vocabulary "
+            + "(bpe-demo.txt.gz) and the training manifests (vqgan-training.json, clip-stage1-training.json, clip-training.json, "
+            + "sketch-training.json: seed, steps, loss curve, time, metrics) into DIR; a model's files are written when its training ends.",
+        "'clip' trains the CLIP in two phases from random weights (contrastive training on drawn pictures, with blob and oversized "
+            + "objects as negatives), about 25 minutes on 2 CPU cores. 'sketch' trains the caption sketcher (a network that draws a "
+            + "caption at a layout, reading the CLIP's text embedding of it; a default run starts from its drawing), about 10 minutes; "
+            + "it reads the CLIP in DIR, or the bundled one where DIR has none.",
+        "'all' trains the three in turn: about 50 minutes on 2 CPU cores; each manifest records its run's time."
+            + " Other recipes (round 6's staged CLIP, the caption prior) are experiments: ai.vqclip.demo.train.TrainDemo trains them.",
+        "Use the result with --demo-models DIR on generate, edit and video. That needs the VQGAN and the CLIP in DIR: train 'all', or "
+            + "train one and copy the other's files (from an earlier run) into DIR."},
     footerHeading = "%nExamples:%n",
     footer = {
         "  vqclip train-demo",
@@ -48,20 +46,21 @@ final class TrainDemoCommand implements Callable<Integer> {
   enum Model {
     vqgan,
     clip,
+    sketch,
     all
   }
 
   /** The training step, replaceable by tests (the real one takes minutes). */
   @FunctionalInterface
   interface Training {
-    /** Trains {@code model} ("vqgan", "clip" or "all") into {@code dir}, reporting progress lines. */
+    /** Trains {@code model} ("vqgan", "clip", "sketch" or "all") into {@code dir}, reporting progress lines. */
     void train(String model, Path dir, Consumer<String> progress);
   }
 
   @Spec CommandSpec spec;
 
   @Parameters(index = "0", arity = "0..1", defaultValue = "all", paramLabel = "MODEL",
-      description = "vqgan, clip or all (default: ${DEFAULT-VALUE}).")
+      description = "vqgan, clip, sketch or all (default: ${DEFAULT-VALUE}).")
   Model model;
 
   @Option(names = {"-o", "--output"}, defaultValue = "demo-models", paramLabel = "DIR",
@@ -80,7 +79,8 @@ final class TrainDemoCommand implements Callable<Integer> {
       out.println(line);
       out.flush();
     };
-    progress.accept("training the demo " + (model == Model.all ? "VQGAN and CLIP" : model.name().toUpperCase(java.util.Locale.ROOT))
+    progress.accept("training the demo " + (model == Model.all ? "VQGAN, CLIP and caption sketcher"
+        : model == Model.sketch ? "caption sketcher" : model.name().toUpperCase(java.util.Locale.ROOT))
         + " into " + dir);
     // ONNX Runtime's session creation for the training graphs crashes the JVM on a default-size thread stack.
     TrainDemo.runWithLargeStack(() -> training.train(model.name(), dir, progress));

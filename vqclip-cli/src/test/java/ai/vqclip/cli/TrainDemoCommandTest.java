@@ -46,7 +46,7 @@ class TrainDemoCommandTest {
   @Test
   void usageErrors() throws IOException {
     ErrorsTest.assertUsageError(trainDemo(MUST_NOT_RUN, "gan", "-o", dir.toString()),
-        "expected one of [vqgan, clip, all] (case-insensitive) but was 'gan'");
+        "expected one of [vqgan, clip, sketch, all] (case-insensitive) but was 'gan'");
     ErrorsTest.assertUsageError(trainDemo(MUST_NOT_RUN, "configs", "-o", dir.toString()), "but was 'configs'");
     ErrorsTest.assertUsageError(trainDemo(MUST_NOT_RUN, "vqgan", "clip"), "Unmatched argument");
     Path file = Files.writeString(dir.resolve("notes.txt"), "a file\n");
@@ -97,7 +97,7 @@ class TrainDemoCommandTest {
     Cli.Run r = Cli.run("train-demo", "--help");
     assertEquals(0, r.exit());
     String flat = r.out().replaceAll("\\s+", " "); // picocli wraps the description
-    assertTrue(flat.contains("over an hour on 2 CPU cores") && flat.contains("'clip' runs all five CLIP stages")
+    assertTrue(flat.contains("'all' trains the three in turn: about 50 minutes on 2 CPU cores") && flat.contains("'clip' trains the CLIP in two phases")
         && r.out().contains("--demo-models DIR")
         && r.out().contains("  vqclip train-demo clip -o my-demo-models"), r.out());
   }

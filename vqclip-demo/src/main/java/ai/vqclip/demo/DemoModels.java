@@ -21,8 +21,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The bundled demo models: a tiny VQGAN and a tiny CLIP trained by vqclip itself on the shapes
- * world ({@link ai.vqclip.demo.data.ShapesDataset}), with the CLIP's BPE vocabulary. They are
+ * The bundled demo models: a tiny VQGAN, a tiny CLIP and a caption sketcher trained by vqclip itself
+ * on the shapes world ({@link ai.vqclip.demo.data.ShapesDataset}), with the CLIP's BPE vocabulary
+ * ({@code TrainDemo all} retrains them in about 50 minutes on 2 cores). The VQGAN and CLIP are
  * ordinary models in the real formats (safetensors with taming / OpenAI key names, an OpenAI-style
  * merges file), so they load through the same classes as downloaded ones:
  *
@@ -52,9 +53,10 @@ public final class DemoModels {
   public static final String CLIP_CONFIG = "clip-config.json";
 
   /**
-   * Weights of the second CLIP, trained apart from the first (another seed, its own vocabulary):
-   * generation is guided by both, an ensemble, whose summed gradient follows what both read as the
-   * caption rather than either one's quirks (docs/demo-models.md).
+   * Weights of an optional second CLIP (its own vocabulary, {@link #SECOND_MERGES_FILE}): where a
+   * folder has one, generation is guided by both, an ensemble (docs/demo-models.md, round 6). Bundled
+   * from round 6 to round 12; since round 13 the bundle holds one CLIP, and {@code TrainDemo clipb}
+   * writes a second for experiments.
    */
   public static final String SECOND_CLIP_WEIGHTS = "clip-b.safetensors";
 
@@ -69,8 +71,10 @@ public final class DemoModels {
   /**
    * File name of the caption prior's weights: a restorer conditioned on the first CLIP's text
    * embedding of a caption ({@link ai.vqclip.demo.train.CaptionPriorTraining}), written by {@code
-   * TrainDemo caption-prior}. Bundled and loaded where present ({@link #OPTIONAL_FILES}): default
-   * generation pulls the picture towards its redrawing ({@link ai.vqclip.demo.eval.DemoGeneration}).
+   * TrainDemo caption-prior}. Loaded where present ({@link #OPTIONAL_FILES}): generation without a
+   * sketcher pulls the picture towards its redrawing ({@link ai.vqclip.demo.eval.DemoGeneration}).
+   * Bundled in rounds 8 to 12; not since round 13 (it was off by default with the sketcher, and its
+   * 45 minutes of training did not fit the retraining budget).
    */
   public static final String CAPTION_PRIOR_WEIGHTS = "caption-prior.safetensors";
 
@@ -88,15 +92,16 @@ public final class DemoModels {
   /** The second CLIP's merges file name. */
   public static final String SECOND_MERGES_FILE = "bpe-demo-b.txt.gz";
 
-  /** Every bundled file (plus the training manifests, which are informational). */
-  public static final List<String> FILES = List.of(VQGAN_WEIGHTS, VQGAN_CONFIG, CLIP_WEIGHTS, CLIP_CONFIG, ClipTraining.MERGES_FILE,
-      SECOND_CLIP_WEIGHTS, SECOND_CLIP_CONFIG, SECOND_MERGES_FILE);
+  /** The files every model folder holds (the bundle adds the sketcher and the training manifests). */
+  public static final List<String> FILES = List.of(VQGAN_WEIGHTS, VQGAN_CONFIG, CLIP_WEIGHTS, CLIP_CONFIG, ClipTraining.MERGES_FILE);
 
   /**
-   * Bundled files that a model folder may lack (folders written before they existed): the caption
-   * prior and the caption sketcher. {@link #load(Path)} reads them where present.
+   * Files that a model folder may lack: a second CLIP's three files, the caption prior (neither is
+   * bundled) and the caption sketcher (bundled; folders written before it existed lack it). {@link
+   * #load(Path)} reads them where present.
    */
-  public static final List<String> OPTIONAL_FILES = List.of(CAPTION_PRIOR_WEIGHTS, SKETCH_WEIGHTS);
+  public static final List<String> OPTIONAL_FILES = List.of(SECOND_CLIP_WEIGHTS, SECOND_CLIP_CONFIG, SECOND_MERGES_FILE, CAPTION_PRIOR_WEIGHTS,
+      SKETCH_WEIGHTS);
 
   /** Side of the pictures the demo models were trained on (the VQGAN's and CLIP's resolution). */
   public static final int IMAGE_SIZE = 32;

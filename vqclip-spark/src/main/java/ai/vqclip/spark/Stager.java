@@ -64,7 +64,7 @@ final class Stager {
     for (String f : DemoModels.FILES) {
       copy(uri.resolve(f), dir);
     }
-    for (String f : DemoModels.OPTIONAL_FILES) { // the caption prior, where the folder has one
+    for (String f : DemoModels.OPTIONAL_FILES) { // a second CLIP, the caption prior, the sketcher: where the folder has them
       if (exists(uri.resolve(f))) {
         copy(uri.resolve(f), dir);
       }

@@ -8,7 +8,7 @@ import ai.vqclip.onnx.vqgan.VqganGenerator;
 import java.nio.file.Path;
 
 /**
- * The demo models: a VQGAN (f=2, 256 codes), two CLIPs (32x32 input) and a caption sketcher trained by vqclip on a world
+ * The demo models: a VQGAN (f=2, 256 codes), a CLIP (32x32 input) and a caption sketcher trained by vqclip on a world
  * of coloured shapes, with their own BPE vocabulary. They draw what their captions describe ("a red
  * circle on a blue background") at 32x32. The bundled ones are unpacked from the class path on
  * first use; a folder written by {@code vqclip train-demo} is read in place.

@@ -264,7 +264,8 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
   }
 
   /**
-   * The second CLIP's first phase (the guiding ensemble's other member, docs/demo-models.md): the
+   * The bundled CLIP's first phase since round 13 (from round 6 to 12 the second CLIP of a guiding
+   * ensemble, hence the name; docs/demo-models.md): the
    * fourth stage's views (shape sets, blobs, oversized objects, noise) from random weights, with its
    * own seed and so its own vocabulary, 5000 steps. Trained apart from the first CLIP, it shares
    * none of its weights, so the quirks generation exploits in one (textures, doubled objects) are
@@ -274,7 +275,7 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
     return new ClipTraining(demoModel(1000), 65, 5000, 1.5e-3, 20240700L, 200, 300, new Views("Af Pe", 16, 0.1, 0, 0, 5, 8));
   }
 
-  /** The second CLIP's second phase: the same views from the first phase's weights, 6000 more steps at a lower rate. */
+  /** The bundled CLIP's second phase (see {@link #demoSecond()}): the same views from the first phase's weights, 6000 more steps at a lower rate. */
   public static ClipTraining demoSecondStage2() {
     return new ClipTraining(demoModel(1000), 65, 6000, 1.2e-3, 20240701L, 100, 300, new Views("Af Pe", 16, 0.1, 0, 0, 5, 8));
   }

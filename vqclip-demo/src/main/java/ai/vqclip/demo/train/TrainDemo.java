@@ -63,24 +63,29 @@ public final class TrainDemo {
   }
 
   /**
-   * Trains {@code which} into {@code dir}: "vqgan"; "clip" (the five bundled CLIP stages, then the
-   * second CLIP of the ensemble; without a VQGAN in {@code dir} the later stages generate with the
-   * bundled one); "clip1" to "clip7" (one stage, from the previous stage's files in {@code dir});
-   * "clipb" (the second CLIP alone, {@link #secondClip}); "all"; "configs" writes the configs only,
-   * "metadata" rewrites the weight files' metadata; the experiments "margin-rounds" and
-   * "self-negatives" train from the sixth stage's files in {@code dir}; the experiment "restorer" trains
-   * {@link RestorerTraining#demo()} (needs nothing in {@code dir}), "caption-prior" trains {@link
-   * CaptionPriorTraining#demo()} conditioned on the bundled first CLIP, and "sketch" the caption
-   * sketcher ({@link SketchTraining#demo()}, reading the first CLIP of {@code dir}'s models or the
-   * bundled one; {@code -Dvqclip.demo.sketchSteps=N} changes its step count); "all" ends with both. {@code progress} gets the
-   * progress lines (the CLI passes its own output writer).
+   * Trains {@code which} into {@code dir}. The bundled models: "vqgan"; "clip" (the bundled CLIP,
+   * {@link #bundledClip}: {@link ClipTraining#demoSecond()} then {@link ClipTraining#demoSecondStage2()},
+   * from random weights, generating nothing); "sketch" (the caption sketcher, {@link
+   * SketchTraining#demo()}, reading the first CLIP of {@code dir}'s models or the bundled one; {@code
+   * -Dvqclip.demo.sketchSteps=N} changes its step count); "all" trains the three in that order (about
+   * 55 minutes on 2 cores). "configs" writes the configs only, "metadata" rewrites the weight files'
+   * metadata.
+   *
+   * <p>Experiments, not bundled (docs/demo-models.md): "clip1" to "clip7" (round 6's staged CLIP, one
+   * stage each, from the previous stage's files in {@code dir}; "clip-staged" runs stages 1 to 5, the
+   * CLIP bundled until round 12); "clipb" (the same recipe as "clip" written as a second CLIP beside the
+   * first, {@link #secondClip}); "margin-rounds" and "self-negatives" (from the sixth stage's files);
+   * "restorer" ({@link RestorerTraining#demo()}); "caption-prior", "caption-prior2" and
+   * "caption-prior-deep" (conditioned on the first CLIP of the bundled models). {@code progress} gets
+   * the progress lines (the CLI passes its own output writer).
    */
   public static void train(String which, Path dir, Consumer<String> progress) {
-    List<String> known = new java.util.ArrayList<>(List.of("vqgan", "clip"));
+    List<String> known = new java.util.ArrayList<>(List.of("vqgan", "clip", "sketch", "all", "clip-staged"));
     for (int n = 1; n <= CLIP_STAGES; n++) {
       known.add("clip" + n);
     }
-    known.addAll(List.of("clipb", "restorer", "caption-prior", "caption-prior2", "caption-prior-deep", "sketch", "all", "configs", "metadata", "margin-rounds", "self-negatives"));
+    known.addAll(List.of("clipb", "restorer", "caption-prior", "caption-prior2", "caption-prior-deep", "configs", "metadata", "margin-rounds",
+        "self-negatives"));
     if (!known.contains(which)) {
       throw new IllegalArgumentException("model must be one of " + String.join(", ", known) + ", got '" + which + "'");
     }
@@ -100,14 +105,11 @@ public final class TrainDemo {
     if (which.equals("configs")) {
       // The configs alone (no training): the CLIP's vocabulary size comes from the learned merges.
       DemoModels.writeJson(dir.resolve(DemoModels.VQGAN_CONFIG), VqganTraining.demo().model());
-      for (boolean second : new boolean[] {false, true}) {
-        ClipTraining c = second ? ClipTraining.demoSecond() : ClipTraining.demo();
-        int vocab = BpeLearner.vocabulary(c.learnMerges()).size();
-        ClipConfig m = c.model();
-        DemoModels.writeJson(dir.resolve(second ? DemoModels.SECOND_CLIP_CONFIG : DemoModels.CLIP_CONFIG), new ClipConfig(m.embedDim(),
-            m.imageResolution(), m.visionWidth(), m.visionLayers(), m.visionHeads(), m.visionPatchSize(), m.contextLength(), vocab,
-            m.textWidth(), m.textLayers(), m.textHeads()));
-      }
+      ClipTraining c = ClipTraining.demoSecond();
+      int vocab = BpeLearner.vocabulary(c.learnMerges()).size();
+      ClipConfig m = c.model();
+      DemoModels.writeJson(dir.resolve(DemoModels.CLIP_CONFIG), new ClipConfig(m.embedDim(), m.imageResolution(), m.visionWidth(),
+          m.visionLayers(), m.visionHeads(), m.visionPatchSize(), m.contextLength(), vocab, m.textWidth(), m.textLayers(), m.textHeads()));
       return;
     }
     if (which.equals("vqgan") || which.equals("all")) {
@@ -118,7 +120,10 @@ public final class TrainDemo {
       DemoModels.writeJson(dir.resolve(DemoModels.VQGAN_CONFIG), run.model());
       progress.accept("vqgan done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
     }
-    boolean everyClipStage = which.equals("clip") || which.equals("all");
+    if (which.equals("clip") || which.equals("all")) {
+      bundledClip(dir, progress);
+    }
+    boolean everyClipStage = which.equals("clip-staged");
     if (everyClipStage || which.equals("clip1")) {
       ClipTraining run = ClipTraining.demo();
       ClipTraining.Result r = run.run(dir, progress);
@@ -139,7 +144,7 @@ public final class TrainDemo {
     if (everyClipStage || which.equals("clip5")) {
       laterStage(dir, progress, 5, ClipTraining.demoStage5());
     }
-    if (everyClipStage || which.equals("clipb")) {
+    if (which.equals("clipb")) {
       secondClip(dir, progress);
     }
     if (which.equals("restorer")) { // an experiment: not bundled, not part of "all" (docs/demo-models.md, round 7)
@@ -149,7 +154,7 @@ public final class TrainDemo {
       r.manifest().write(dir.resolve("restorer-training.json"));
       progress.accept("restorer done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
     }
-    if (which.equals("caption-prior") || which.equals("all")) { // conditioned on the first CLIP's text embeddings
+    if (which.equals("caption-prior")) { // conditioned on the first CLIP's text embeddings
       captionPrior(dir, progress, CaptionPriorTraining.demo(), null, "caption-prior-training.json");
     }
     if (which.equals("caption-prior-deep")) { // the deep architecture from random weights (issue 15, round 11)
@@ -185,6 +190,30 @@ public final class TrainDemo {
     }
     if (which.equals("self-negatives")) {
       laterStage(dir, progress, 7, ClipTraining.demoSelfNegatives(), 0);
+    }
+  }
+
+  /**
+   * The bundled CLIP: {@link ClipTraining#demoSecond()} from random weights, then {@link
+   * ClipTraining#demoSecondStage2()} from its weights, written into {@code dir} as {@link
+   * DemoModels#CLIP_WEIGHTS}, {@link DemoModels#CLIP_CONFIG} and {@link ClipTraining#MERGES_FILE}
+   * (manifests {@code clip-stage1-training.json} and {@code clip-training.json}). Neither phase
+   * generates, so it needs no VQGAN. Until round 12 this recipe was the second CLIP of a two-CLIP
+   * ensemble ({@link #secondClip}); with the caption sketcher deciding the layout, the staged first
+   * CLIP added nothing measurable and cost 45 minutes of retraining (docs/demo-models.md, round 13).
+   */
+  static void bundledClip(Path dir, Consumer<String> progress) {
+    ClipTraining first = ClipTraining.demoSecond();
+    ClipTraining.Result r = first.run(dir, progress);
+    write(dir.resolve(DemoModels.CLIP_WEIGHTS), r.weights(), DemoModels.clipMetadata(r.config()));
+    r.manifest().write(dir.resolve("clip-training.json"));
+    DemoModels.writeJson(dir.resolve(DemoModels.CLIP_CONFIG), r.config());
+    progress.accept("clip, phase 1 done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
+    laterStage(dir, progress, 2, ClipTraining.demoSecondStage2(), 0);
+    try {
+      java.nio.file.Files.deleteIfExists(dir.resolve("clip-stage1.safetensors")); // phase 1's weights: its manifest is kept
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot remove phase 1's weights from " + dir, e);
     }
   }
 

@@ -57,16 +57,20 @@ class CaptionPriorTrainingTest {
     assertTrue(e.getMessage().contains("rank 4"), e.getMessage());
   }
 
+  /**
+   * The probe's bookkeeping on a prior trained here for a few steps (a narrow 32x32 prior; the demo's
+   * prior is no longer bundled since round 13 of issue 15). The round 8 prior, bundled until round 12,
+   * measured on these 40 pictures: redrawn 6 (circles 3, rings 3), kept 15.
+   */
   @Test
-  void theProbeFindsWhatTheBundledPriorRedraws() {
-    CaptionPriorProbe.Result r = CaptionPriorProbe.probe(CaptionPriorTraining.readPrior(models.captionPrior()), clip, 40);
+  void theProbeCountsEveryPictureOnce() {
+    VqganConfig narrow = new VqganConfig(8, List.of(1, 2), 1, List.of(), 4, 4, 16, 32, 3 + CaptionPriorTraining.COND_CHANNELS, 3, false,
+        false, 4);
+    Map<String, Tensor> w = new CaptionPriorTraining(narrow, 32, 4, 4, 3e-3, DAMAGE, 7, 4, false).run(clip, s -> {}).weights();
+    CaptionPriorProbe.Result r = CaptionPriorProbe.probe(w, clip, 40);
     assertEquals(40, CaptionPriorProbe.Result.total(r.named()));
-    // Measured on these 40 pictures (round 11): redrawn 6 (circles 3, rings 3), kept 15; on 200, 32 and 80,
-    // the round 8 figures of its own probe (34 and 80). A prior that ignored its input or its caption would
-    // keep or redraw nothing.
-    assertTrue(CaptionPriorProbe.Result.total(r.kept()) >= 12, r.toString());
-    assertTrue(CaptionPriorProbe.Result.total(r.redrawn()) >= 4, r.toString());
-    assertThrows(IllegalArgumentException.class, () -> CaptionPriorProbe.probe(CaptionPriorTraining.readPrior(models.captionPrior()), clip, 0));
+    assertTrue(CaptionPriorProbe.Result.total(r.kept()) + CaptionPriorProbe.Result.total(r.redrawn()) <= 40, r.toString());
+    assertThrows(IllegalArgumentException.class, () -> CaptionPriorProbe.probe(w, clip, 0));
   }
 
   @Test
@@ -104,7 +108,7 @@ class CaptionPriorTrainingTest {
 
   @Test
   void shortRunLowersTheLossIsBitIdenticalAndLoadsBack(@TempDir Path dir) {
-    CaptionPriorTraining run = new CaptionPriorTraining(TINY, 16, 8, 120, 3e-3, DAMAGE, 11, 40, false);
+    CaptionPriorTraining run = new CaptionPriorTraining(TINY, 16, 8, 240, 3e-3, DAMAGE, 11, 80, false);
     CaptionPriorTraining.Result a = run.run(clip, s -> {});
     List<Double> l = a.manifest().losses();
     assertEquals(3, l.size());
@@ -191,61 +195,5 @@ class CaptionPriorTrainingTest {
     bare.remove(CaptionPriorTraining.COND_SCALE);
     IllegalArgumentException m = assertThrows(IllegalArgumentException.class, () -> second.run(clip, bare, s -> {}));
     assertTrue(m.getMessage().contains(CaptionPriorTraining.COND_SCALE), m.getMessage());
-  }
-
-  @Test
-  void theBundledPriorRestoresHeldOutPicturesBetterWithTheirTrueCaption() {
-    assertTrue(models.captionPrior() != null, "the caption prior is bundled as " + DemoModels.CAPTION_PRIOR_WEIGHTS);
-    Map<String, Tensor> w = RestorerTraining.readWeights(models.captionPrior());
-    int dim = clip.embeddingDim();
-    ShapesDataset data = new ShapesDataset(32, 20240900L);
-    // Held-out one-object pictures (past the training range), redrawn wrong and damaged as in training.
-    List<Long> picked = new java.util.ArrayList<>();
-    for (long i = VqganTraining.HELD_OUT; picked.size() < 24; i++) {
-      if (data.sample(i).scene().objects().size() == 1) {
-        picked.add(i);
-      }
-    }
-    int n = picked.size();
-    int plane = 3 * 32 * 32;
-    float[] clean = new float[n * plane];
-    float[] damaged = new float[n * plane];
-    float[] right = new float[n * dim];
-    float[] wrong = new float[n * dim];
-    Map<String, float[]> cache = new HashMap<>();
-    for (int k = 0; k < n; k++) {
-      Map<String, Tensor> one = CaptionPriorTraining.batch(data, clip, cache, picked.get(k), 1, DAMAGE, 77);
-      System.arraycopy(one.get(RestorerTraining.CLEAN).toFloats(), 0, clean, k * plane, plane);
-      System.arraycopy(one.get(CaptionPriorTraining.DAMAGED).toFloats(), 0, damaged, k * plane, plane);
-      System.arraycopy(one.get(CaptionPriorTraining.CAPTION).toFloats(), 0, right, k * dim, dim);
-      ShapesDataset.Sample s = data.sample(picked.get(k));
-      String shape = s.scene().objects().get(0).shape().word();
-      String other = shape.equals("circle") ? "square" : "circle";
-      String caption = s.caption().replace(" " + shape, " " + other);
-      assertTrue(!caption.equals(s.caption()), s.caption());
-      System.arraycopy(CaptionPriorTraining.embedding(clip, cache, caption), 0, wrong, k * dim, dim);
-    }
-    ai.vqclip.core.graph.Graph g = CaptionPriorTraining.prior(CaptionPriorTraining.demoModel(), w, n, 32, dim);
-    double withRight;
-    double withWrong;
-    try (ai.vqclip.core.backend.Executable ex = ai.vqclip.core.backend.Backend.load().compile(g, ExecutionOptions.cpu())) {
-      Tensor x = Tensor.ofFloats(new long[] {n, 3, 32, 32}, damaged);
-      withRight = meanAbs(ex.run(Map.of(CaptionPriorTraining.DAMAGED, x, CaptionPriorTraining.CAPTION, Tensor.ofFloats(new long[] {n, dim}, right)))
-          .get(CaptionPriorTraining.RESTORED).toFloats(), clean);
-      withWrong = meanAbs(ex.run(Map.of(CaptionPriorTraining.DAMAGED, x, CaptionPriorTraining.CAPTION, Tensor.ofFloats(new long[] {n, dim}, wrong)))
-          .get(CaptionPriorTraining.RESTORED).toFloats(), clean);
-    }
-    double before = meanAbs(damaged, clean);
-    // Measured with the bundled prior: 0.097 damaged, 0.043 restored with the true caption, 0.051 with another shape.
-    assertTrue(withRight < 0.75 * before, "restored " + withRight + " vs damaged " + before);
-    assertTrue(withRight < withWrong, "the true caption should restore better: " + withRight + " vs " + withWrong + " with another shape");
-  }
-
-  private static double meanAbs(float[] a, float[] b) {
-    double sum = 0;
-    for (int i = 0; i < a.length; i++) {
-      sum += Math.abs(a[i] - b[i]);
-    }
-    return sum / a.length / 2; // pixel scale 0..1
   }
 }
