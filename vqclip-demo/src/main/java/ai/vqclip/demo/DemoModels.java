@@ -23,7 +23,7 @@ import java.util.Objects;
 /**
  * The bundled demo models: a tiny VQGAN, a tiny CLIP and a caption sketcher trained by vqclip itself
  * on the shapes world ({@link ai.vqclip.demo.data.ShapesDataset}), with the CLIP's BPE vocabulary
- * ({@code TrainDemo all} retrains them in about 50 minutes on 2 cores). The VQGAN and CLIP are
+ * ({@code TrainDemo all} retrains them in 46 minutes on 2 cores). The VQGAN and CLIP are
  * ordinary models in the real formats (safetensors with taming / OpenAI key names, an OpenAI-style
  * merges file), so they load through the same classes as downloaded ones:
  *

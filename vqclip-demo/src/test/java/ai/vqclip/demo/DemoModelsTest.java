@@ -41,6 +41,19 @@ class DemoModelsTest {
     }
   }
 
+  /** {@code TrainDemo configs} writes the bundled models' configs (the CLIP's vocabulary size learned again); a bad name lists the choices. */
+  @Test
+  void theTrainersConfigsAreTheBundledOnes(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    ai.vqclip.demo.train.TrainDemo.train("configs", dir, line -> {});
+    try (DemoModels.Bundle m = DemoModels.load()) {
+      assertEquals(m.vqganConfig(), DemoModels.readJson(dir.resolve(DemoModels.VQGAN_CONFIG), ai.vqclip.onnx.vqgan.VqganConfig.class));
+      assertEquals(m.clipConfig(), DemoModels.readJson(dir.resolve(DemoModels.CLIP_CONFIG), ai.vqclip.onnx.clip.ClipConfig.class));
+    }
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> ai.vqclip.demo.train.TrainDemo.train("clip9", dir, line -> {}));
+    assertTrue(e.getMessage().contains("vqgan, clip, sketch, all") && e.getMessage().contains("'clip9'"), e.getMessage());
+  }
+
   /** A folder with a second CLIP's three files (as {@code TrainDemo clipb} writes them) loads as an ensemble of two. */
   @Test
   void aFolderWithASecondClipLoadsBoth(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {

@@ -67,8 +67,8 @@ public final class TrainDemo {
    * {@link #bundledClip}: {@link ClipTraining#demoSecond()} then {@link ClipTraining#demoSecondStage2()},
    * from random weights, generating nothing); "sketch" (the caption sketcher, {@link
    * SketchTraining#demo()}, reading the first CLIP of {@code dir}'s models or the bundled one; {@code
-   * -Dvqclip.demo.sketchSteps=N} changes its step count); "all" trains the three in that order (about
-   * 55 minutes on 2 cores). "configs" writes the configs only, "metadata" rewrites the weight files'
+   * -Dvqclip.demo.sketchSteps=N} changes its step count); "all" trains the three in that order (46
+   * minutes on 2 cores, measured in round 13 of issue 15). "configs" writes the configs only, "metadata" rewrites the weight files'
    * metadata.
    *
    * <p>Experiments, not bundled (docs/demo-models.md): "clip1" to "clip7" (round 6's staged CLIP, one
@@ -218,8 +218,8 @@ public final class TrainDemo {
   }
 
   /**
-   * The second CLIP of the guiding ensemble ({@link ClipTraining#demoSecond()}, then {@link
-   * ClipTraining#demoSecondStage2()}), trained in a working folder inside {@code dir} and written
+   * A second CLIP for an ensemble (an experiment since round 13): the bundled CLIP's recipe ({@link
+   * #bundledClip}), trained in a working folder inside {@code dir} and written
    * beside the first as {@link DemoModels#SECOND_CLIP_WEIGHTS}, {@link DemoModels#SECOND_CLIP_CONFIG}
    * and {@link DemoModels#SECOND_MERGES_FILE} (manifests {@code clip-b-training.json} and {@code
    * clip-b-stage1-training.json}). It generates nothing, so it needs no VQGAN.
@@ -228,13 +228,7 @@ public final class TrainDemo {
     Path work = dir.resolve("clip-b-work");
     try {
       java.nio.file.Files.createDirectories(work);
-      ClipTraining first = ClipTraining.demoSecond();
-      ClipTraining.Result r = first.run(work, progress);
-      write(work.resolve(DemoModels.CLIP_WEIGHTS), r.weights(), DemoModels.clipMetadata(r.config()));
-      r.manifest().write(work.resolve("clip-training.json"));
-      DemoModels.writeJson(work.resolve(DemoModels.CLIP_CONFIG), r.config());
-      progress.accept("second clip, phase 1 done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
-      laterStage(work, progress, 2, ClipTraining.demoSecondStage2(), 0);
+      bundledClip(work, progress); // the same recipe, moved to the second CLIP's names below
       java.nio.file.StandardCopyOption replace = java.nio.file.StandardCopyOption.REPLACE_EXISTING;
       java.nio.file.Files.move(work.resolve(DemoModels.CLIP_WEIGHTS), dir.resolve(DemoModels.SECOND_CLIP_WEIGHTS), replace);
       java.nio.file.Files.move(work.resolve(DemoModels.CLIP_CONFIG), dir.resolve(DemoModels.SECOND_CLIP_CONFIG), replace);

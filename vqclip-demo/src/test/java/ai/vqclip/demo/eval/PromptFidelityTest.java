@@ -16,7 +16,12 @@ import org.junit.jupiter.api.Test;
  * DemoGeneration#CANDIDATES} runs, judged by the independent {@link ShapeChecker} (background, object
  * colour, shape; both objects of a two-object caption).
  *
- * <p>Round 12 (50 iterations from the caption sketch, pulled towards it at weight 30, the best of three
+ * <p>Round 13 (the same settings; the bundle retrained as VQGAN, one CLIP and the sketcher): background
+ * 10, object colour 9, all three 9 of 10, the same pictures as the test-set evaluation's at seed 0
+ * (there: 47 of 50). The miss is "an orange square on a yellow background": an orange square with
+ * redder specks, which the checker reads as a red-inked ring. Bounds 9, 8 and 8.
+ *
+ * <p>Before, round 12 (50 iterations from the caption sketch, pulled towards it at weight 30, the best of three
  * runs): background 10, object colour 10, all three 10 of 10, the same pictures as the test-set
  * evaluation's at seed 0 (there: 47 of 50). Bounds 9, 9 and 8: the measured figures less a margin for
  * other CPUs' rounding (in effect another draw).
@@ -56,10 +61,10 @@ class PromptFidelityTest {
   /** Least number with the background right (measured: 10). */
   static final int BACKGROUND = 9;
 
-  /** Least number with the object colour right (measured: 10). */
-  static final int COLOR = 9;
+  /** Least number with the object colour right (measured: 9). */
+  static final int COLOR = 8;
 
-  /** Least number with background, colour and shape right (measured: 10). */
+  /** Least number with background, colour and shape right (measured: 9). */
   static final int ALL = 8;
 
   @Test
