@@ -125,12 +125,7 @@ public final class TrainDemo {
     }
     boolean everyClipStage = which.equals("clip-staged");
     if (everyClipStage || which.equals("clip1")) {
-      ClipTraining run = ClipTraining.demo();
-      ClipTraining.Result r = run.run(dir, progress);
-      write(dir.resolve(DemoModels.CLIP_WEIGHTS), r.weights(), DemoModels.clipMetadata(r.config()));
-      r.manifest().write(dir.resolve("clip-training.json"));
-      DemoModels.writeJson(dir.resolve(DemoModels.CLIP_CONFIG), r.config());
-      progress.accept("clip done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
+      clipFromScratch(dir, progress, ClipTraining.demo(), "clip");
     }
     if (everyClipStage || which.equals("clip2")) {
       laterStage(dir, progress, 2, ClipTraining.demoStage2());
@@ -193,6 +188,15 @@ public final class TrainDemo {
     }
   }
 
+  /** Trains {@code run} from random weights and writes the CLIP's weights, config and manifest into {@code dir}. */
+  private static void clipFromScratch(Path dir, Consumer<String> progress, ClipTraining run, String what) {
+    ClipTraining.Result r = run.run(dir, progress);
+    write(dir.resolve(DemoModels.CLIP_WEIGHTS), r.weights(), DemoModels.clipMetadata(r.config()));
+    r.manifest().write(dir.resolve("clip-training.json"));
+    DemoModels.writeJson(dir.resolve(DemoModels.CLIP_CONFIG), r.config());
+    progress.accept(what + " done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
+  }
+
   /**
    * The bundled CLIP: {@link ClipTraining#demoSecond()} from random weights, then {@link
    * ClipTraining#demoSecondStage2()} from its weights, written into {@code dir} as {@link
@@ -203,12 +207,7 @@ public final class TrainDemo {
    * CLIP added nothing measurable and cost 45 minutes of retraining (docs/demo-models.md, round 13).
    */
   static void bundledClip(Path dir, Consumer<String> progress) {
-    ClipTraining first = ClipTraining.demoSecond();
-    ClipTraining.Result r = first.run(dir, progress);
-    write(dir.resolve(DemoModels.CLIP_WEIGHTS), r.weights(), DemoModels.clipMetadata(r.config()));
-    r.manifest().write(dir.resolve("clip-training.json"));
-    DemoModels.writeJson(dir.resolve(DemoModels.CLIP_CONFIG), r.config());
-    progress.accept("clip, phase 1 done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
+    clipFromScratch(dir, progress, ClipTraining.demoSecond(), "clip, phase 1");
     laterStage(dir, progress, 2, ClipTraining.demoSecondStage2(), 0);
     try {
       java.nio.file.Files.deleteIfExists(dir.resolve("clip-stage1.safetensors")); // phase 1's weights: its manifest is kept
