@@ -86,6 +86,21 @@ class DemoModelsOptionTest {
     assertTrue(bad.err().contains("--vocab given 3 times for 2 --clip files"), bad.err());
   }
 
+  /** A folder with a second CLIP's three files ({@code TrainDemo clipb} writes them): both CLIPs guide the run. */
+  @Test
+  void aFolderWithASecondClipGuidesWithBoth() throws IOException {
+    Path pair = copy("ensemble");
+    Files.copy(pair.resolve(DemoModels.CLIP_WEIGHTS), pair.resolve(DemoModels.SECOND_CLIP_WEIGHTS));
+    Files.copy(pair.resolve(DemoModels.CLIP_CONFIG), pair.resolve(DemoModels.SECOND_CLIP_CONFIG));
+    Files.copy(pair.resolve(ai.vqclip.demo.train.ClipTraining.MERGES_FILE), pair.resolve(DemoModels.SECOND_MERGES_FILE));
+    Path out = dir.resolve("ensemble.png");
+    Cli.Run r = generate(out, 2, "--demo-models", pair.toString());
+    assertEquals(0, r.exit(), r.toString());
+    JsonNode m = pngJson(out, Runner.MANIFEST_KEY).get("models");
+    assertTrue(m.get("encoder0").get("config").asText().startsWith("demo CLIP ("), m.toString());
+    assertTrue(m.get("encoder1").get("config").asText().startsWith("demo CLIP b"), m.toString());
+  }
+
   @Test
   void generateUsesTheFolderWithTheDemoDefaultsAndRecordsIt() throws IOException {
     Path out = dir.resolve("circle.png");

@@ -266,9 +266,10 @@ public final class DemoModels {
   }
 
   /**
-   * Loads the demo models from a folder holding {@link #FILES} (a folder without the second CLIP's
-   * three files, as the trainer wrote before the ensemble, loads with one CLIP; one without the
-   * caption prior, without it).
+   * Loads the demo models from a folder holding {@link #FILES}, with those of {@link
+   * #OPTIONAL_FILES} it has: one CLIP unless it holds a second CLIP's three files (as {@code TrainDemo
+   * clipb} writes them, and the bundle of rounds 6 to 12 held them), no caption prior or sketcher
+   * where it lacks their files.
    *
    * @throws ModelLoadException when a file is missing or damaged
    */
