@@ -279,16 +279,15 @@ final class RunOptions {
 
   /**
    * The sketch start's weight: {@code --sketch}, or by default the models' where they have a sketcher
-   * and the run has a text prompt, the built-in CLIPs, a square picture, no start of its own and no
-   * latent regularizer of its own.
+   * and the run has a text prompt of positive weight ({@code positiveText}), the built-in CLIPs, a
+   * square picture, no start of its own and no latent regularizer of its own.
    *
    * @throws UsageException for a weight out of range, or a sketch where it cannot be drawn or would be overwritten
    */
-  private double sketch(RunDefaults d, boolean text, ModelSelection selection, boolean ownStart, double ownWeight) {
-    // text: a text prompt of positive weight, the one the sketch draws
+  private double sketch(RunDefaults d, boolean positiveText, ModelSelection selection, boolean ownStart, double ownWeight) {
     boolean square = size == null || size[0] == size[1];
     if (sketchOption == null) {
-      return text && selection.builtInClips() && selection.onnx() == null && square && !ownStart && ownWeight == 0 ? d.sketch() : 0;
+      return positiveText && selection.builtInClips() && selection.onnx() == null && square && !ownStart && ownWeight == 0 ? d.sketch() : 0;
     }
     double w = sketchOption;
     if (!(w >= 0) || !Double.isFinite(w)) {
@@ -301,7 +300,7 @@ final class RunOptions {
       throw new UsageException("--sketch " + w + " reads the built-in demo CLIP's text embedding; it cannot be used with --clip or "
           + "--encoder-onnx (give --sketch 0)");
     }
-    if (!text) {
+    if (!positiveText) {
       throw new UsageException("--sketch " + w + " draws the first text prompt of positive weight; give one or --sketch 0");
     }
     if (ownStart) {

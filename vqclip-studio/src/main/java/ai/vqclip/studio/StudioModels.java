@@ -46,8 +46,8 @@ public final class StudioModels implements AutoCloseable {
   /**
    * Loads the bundled demo models (a 32x32 VQGAN, a tiny CLIP and the caption sketcher, trained on
    * coloured shapes) with the demo settings of {@link DemoGeneration}: a text run starts from the
-   * sketch of its caption and the CLIP guides it; each run is one run (not the best of {@link DemoGeneration#CANDIDATES}: the page
-   * shows the picture forming).
+   * sketch of its caption and the CLIP guides it; each run is one run (not the best of {@link
+   * DemoGeneration#CANDIDATES}: the page shows the picture forming).
    *
    * @param options where and with how many threads the models run
    * @return the models, one choice named {@value #DEMO}

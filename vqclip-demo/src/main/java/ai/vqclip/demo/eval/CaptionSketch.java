@@ -108,8 +108,6 @@ public final class CaptionSketch implements AutoCloseable {
     return new Sketch(Tensor.ofFloats(new long[] {1, 3, size, size}, px), layout);
   }
 
-
-
   /**
    * A layout for a caption from its head outputs and a seed: two objects side by side (one per half,
    * circumradius {@link #PAIR}) where the count head says two, else one object of the size class the size

@@ -17,8 +17,9 @@ import java.util.List;
 /**
  * Text-to-image generation with the demo models through the standard {@link Pipeline}, with
  * settings suited to them (the defaults a CLI should use for the demo models): the bundle's CLIPs (one
- * since round 13; a folder with a second guides with both, an ensemble), 32x32 output, 16 cutouts with crop exponent 0.5, Af Pe augmentations with border padding
- * and a noise step up to 0.3, the plain-frame prior at 5, Adam 0.1; where the bundle has a caption
+ * since round 13; a folder with a second guides with both, an ensemble), 32x32 output, 16 cutouts
+ * with crop exponent 0.5, Af Pe augmentations with border padding and a noise step up to 0.3, the
+ * plain-frame prior at 5, Adam 0.1; where the bundle has a caption
  * sketcher, a run with a text prompt starts from its drawing of the prompt and is pulled back towards
  * it ({@link SketchStart}, weight {@link #SKETCH_WEIGHT}) for {@link #ITERATIONS} iterations; where it
  * has only the caption prior, that prior ({@link CaptionPriorLoss}, weight 10 from iteration 50, the

@@ -385,6 +385,19 @@ public final class FidelityEval {
         Double.parseDouble(kv.getOrDefault("cpriorBand", "" + CaptionPriorLoss.Settings.BAND)));
   }
 
+  /** The {@code key=value} arguments from index {@code start} on. */
+  private static Map<String, String> keyValues(String[] args, int start) {
+    Map<String, String> kv = new LinkedHashMap<>();
+    for (int i = start; i < args.length; i++) {
+      int eq = args[i].indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("expected key=value, got '" + args[i] + "'");
+      }
+      kv.put(args[i].substring(0, eq), args[i].substring(eq + 1));
+    }
+    return kv;
+  }
+
   public static void main(String[] args) throws InterruptedException {
     if (args.length < 2) {
       throw new IllegalArgumentException("usage: FidelityEval roundtrip N [models=DIR] | judge DIR [SET] | sketch test|tuning SEEDS file=FILE [models=DIR out=DIR] | test|tuning SEEDS [from=N first=N sketch=off|FILE sketchWeight=W iterations=N cutouts=N cutpow=X aug=A,B lr=X size=N tv=X init=codes|gradient|pixels|gray frame=W models=DIR ensemble=DIR restore=W restorer=FILE restoreStart=I restoreRamp=N cprior=W cpriorFile=FILE cpriorStart=I cpriorRamp=N cpriorNoise=S cpriorBand=F out=DIR]; system properties vqclip.demo.contrast=W (negative prompts for the other shapes), vqclip.demo.shapecontrast=W (ShapeContrastLoss) and vqclip.demo.candidates=N (best of N runs by the CLIPs' cosine; default DemoGeneration.CANDIDATES)");
@@ -395,10 +408,7 @@ public final class FidelityEval {
       return;
     }
     if (args[0].equals("sketch")) {
-      Map<String, String> kv = new LinkedHashMap<>();
-      for (int i = 3; i < args.length; i++) {
-        kv.put(args[i].substring(0, args[i].indexOf('=')), args[i].substring(args[i].indexOf('=') + 1));
-      }
+      Map<String, String> kv = keyValues(args, 3);
       List<Long> seeds = Arrays.stream(args[2].split(",")).map(s -> Long.parseLong(s.strip())).toList();
       ai.vqclip.demo.train.TrainDemo.runWithLargeStack(() -> sketches(DemoPrompts.named(args[1]), seeds, Path.of(kv.get("file")),
           kv.containsKey("models") ? Path.of(kv.get("models")) : null, kv.containsKey("out") ? Path.of(kv.get("out")) : null));
@@ -409,28 +419,10 @@ public final class FidelityEval {
       return;
     }
     List<String> named = DemoPrompts.named(args[0]);
-    int first = named.size();
-    for (String a : args) {
-      if (a.startsWith("first=")) {
-        first = Integer.parseInt(a.substring(6));
-      }
-    }
-    int from = 0;
-    for (String a : args) {
-      if (a.startsWith("from=")) {
-        from = Integer.parseInt(a.substring(5));
-      }
-    }
-    List<String> prompts = named.subList(from, first);
+    Map<String, String> kv = keyValues(args, 2);
+    List<String> prompts = named.subList(Integer.parseInt(kv.getOrDefault("from", "0")),
+        Integer.parseInt(kv.getOrDefault("first", "" + named.size())));
     List<Long> seeds = Arrays.stream(args[1].split(",")).map(s -> Long.parseLong(s.strip())).toList();
-    Map<String, String> kv = new LinkedHashMap<>();
-    for (int i = 2; i < args.length; i++) {
-      int eq = args[i].indexOf('=');
-      if (eq <= 0) {
-        throw new IllegalArgumentException("expected key=value, got '" + args[i] + "'");
-      }
-      kv.put(args[i].substring(0, eq), args[i].substring(eq + 1)); // first=N and from=N are read above
-    }
     DemoGeneration.Settings d = DemoGeneration.defaults();
     DemoGeneration.Settings s = new DemoGeneration.Settings(
         Integer.parseInt(kv.getOrDefault("iterations", "" + d.iterations())),

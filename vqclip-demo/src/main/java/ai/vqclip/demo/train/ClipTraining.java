@@ -383,6 +383,12 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
     }
   }
 
+  /** This run's architecture with a vocabulary of {@code vocabSize} tokens (the size the learned merges give). */
+  public ClipConfig config(int vocabSize) {
+    return new ClipConfig(model.embedDim(), model.imageResolution(), model.visionWidth(), model.visionLayers(), model.visionHeads(),
+        model.visionPatchSize(), model.contextLength(), vocabSize, model.textWidth(), model.textLayers(), model.textHeads(), model.resnetLayers());
+  }
+
   /**
    * Trains from {@code start} (null: random weights and a vocabulary learned here); writes the
    * merges file into {@code dir} (if not null); {@code progress} gets one line per interval.
@@ -391,8 +397,7 @@ public record ClipTraining(ClipConfig model, int batch, int steps, double learni
     List<BufferedImage> negatives = start == null ? List.of() : start.negatives();
     String merges = start == null ? learnMerges() : start.merges();
     BpeVocabulary vocab = BpeLearner.vocabulary(merges);
-    ClipConfig cfg = new ClipConfig(model.embedDim(), model.imageResolution(), model.visionWidth(), model.visionLayers(), model.visionHeads(),
-        model.visionPatchSize(), model.contextLength(), vocab.size(), model.textWidth(), model.textLayers(), model.textHeads(), model.resnetLayers());
+    ClipConfig cfg = config(vocab.size());
     progress.accept("clip vocabulary: " + vocab.size() + " tokens (" + vocab.mergeCount() + " merges)");
     if (dir != null) {
       writeMerges(dir.resolve(MERGES_FILE), merges);

@@ -41,8 +41,7 @@ public final class TrainDemo {
   private static void captionPrior(Path dir, Consumer<String> progress, CaptionPriorTraining run, java.util.Map<String, ai.vqclip.core.Tensor> from,
       String manifest) {
     CaptionPriorTraining.Result r;
-    boolean own = DemoModels.FILES.stream().allMatch(f -> java.nio.file.Files.isRegularFile(dir.resolve(f)));
-    try (DemoModels.Bundle m = own ? DemoModels.load(dir) : DemoModels.load(); ai.vqclip.onnx.clip.ClipEncoder clip = m.clips().get(0).open(ai.vqclip.core.backend.ExecutionOptions.cpu())) {
+    try (DemoModels.Bundle m = modelsOf(dir); ai.vqclip.onnx.clip.ClipEncoder clip = m.clips().get(0).open(ai.vqclip.core.backend.ExecutionOptions.cpu())) {
       r = run.run(clip, from, progress);
     }
     write(dir.resolve(DemoModels.CAPTION_PRIOR_WEIGHTS), r.weights(), DemoModels.vqganMetadata(run.model()));
@@ -50,11 +49,16 @@ public final class TrainDemo {
     progress.accept("caption prior done: " + r.manifest().metrics() + " in " + Math.round(r.manifest().seconds()) + " s");
   }
 
+  /** The demo models in {@code dir} where it holds all of {@link DemoModels#FILES}, else the bundled ones. */
+  private static DemoModels.Bundle modelsOf(Path dir) {
+    boolean own = DemoModels.FILES.stream().allMatch(f -> java.nio.file.Files.isRegularFile(dir.resolve(f)));
+    return own ? DemoModels.load(dir) : DemoModels.load();
+  }
+
   /** Trains the caption sketcher on the first CLIP of the bundle in {@code dir} (or the bundled one) and writes it beside it. */
   private static void sketch(Path dir, Consumer<String> progress, SketchTraining run) {
     SketchTraining.Result r;
-    boolean own = DemoModels.FILES.stream().allMatch(f -> java.nio.file.Files.isRegularFile(dir.resolve(f)));
-    try (DemoModels.Bundle m = own ? DemoModels.load(dir) : DemoModels.load(); ai.vqclip.onnx.clip.ClipEncoder clip = m.clips().get(0).open(ai.vqclip.core.backend.ExecutionOptions.cpu())) {
+    try (DemoModels.Bundle m = modelsOf(dir); ai.vqclip.onnx.clip.ClipEncoder clip = m.clips().get(0).open(ai.vqclip.core.backend.ExecutionOptions.cpu())) {
       r = run.run(clip, progress);
     }
     write(dir.resolve(DemoModels.SKETCH_WEIGHTS), r.weights(), java.util.Map.of("format", "vqclip-caption-sketch"));
@@ -106,10 +110,7 @@ public final class TrainDemo {
       // The configs alone (no training): the CLIP's vocabulary size comes from the learned merges.
       DemoModels.writeJson(dir.resolve(DemoModels.VQGAN_CONFIG), VqganTraining.demo().model());
       ClipTraining c = ClipTraining.demoSecond();
-      int vocab = BpeLearner.vocabulary(c.learnMerges()).size();
-      ClipConfig m = c.model();
-      DemoModels.writeJson(dir.resolve(DemoModels.CLIP_CONFIG), new ClipConfig(m.embedDim(), m.imageResolution(), m.visionWidth(),
-          m.visionLayers(), m.visionHeads(), m.visionPatchSize(), m.contextLength(), vocab, m.textWidth(), m.textLayers(), m.textHeads()));
+      DemoModels.writeJson(dir.resolve(DemoModels.CLIP_CONFIG), c.config(BpeLearner.vocabulary(c.learnMerges()).size()));
       return;
     }
     if (which.equals("vqgan") || which.equals("all")) {
